@@ -1,0 +1,130 @@
+"""Guyub's platform-agnostic core. The names in ``__all__`` are the public API plugins may
+use; every ``_module`` is an implementation detail and may change."""
+
+from __future__ import annotations
+
+from core._adapter import (
+    Adapter,
+    Capability,
+    DeliveryError,
+    NotSupported,
+    Outgoing,
+    RateLimits,
+    RetryAfter,
+    Unreachable,
+)
+from core._app import App, Worker
+from core._clock import Clock, FakeClock, SystemClock, utc
+from core._commands import (
+    Command,
+    Param,
+    ParamType,
+    UsageError,
+    Where,
+    clean_text,
+    parse_command_line,
+    parse_duration,
+)
+from core._context import Context, JobContext
+from core._events import (
+    ButtonPressed,
+    ChatKind,
+    ChatRef,
+    CommandInvoked,
+    Event,
+    MemberJoined,
+    MemberLeft,
+    MessageReceived,
+    MessageRef,
+    PollAnswered,
+    Sender,
+    UserRef,
+)
+from core._i18n import LANGUAGES, Translator, load_texts, normalize_language
+from core._markup import Markup, escape, parse_markup, to_plain
+from core._messages import Attachment, AttachmentKind, Button, Message, PollSpec, RenderedButton
+from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
+from core._roles import PermissionDenied, Role, covers, scope_chain
+from core._settings import Settings, SettingsError, load_settings
+from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
+from core.hookspecs import hookimpl, hookspec
+from core.models import Account, AuditEntry, Job, Member, RoleGrant
+
+__all__ = [
+    "DEFAULT_ZONE",
+    "LANGUAGES",
+    "Account",
+    "Action",
+    "Adapter",
+    "App",
+    "Attachment",
+    "AttachmentKind",
+    "AuditEntry",
+    "Button",
+    "ButtonPressed",
+    "Capability",
+    "ChatKind",
+    "ChatRef",
+    "CliCommand",
+    "CliParam",
+    "Clock",
+    "Command",
+    "CommandInvoked",
+    "Context",
+    "DeliveryError",
+    "Event",
+    "FakeClock",
+    "Flow",
+    "Job",
+    "JobContext",
+    "JobKind",
+    "Markup",
+    "Member",
+    "MemberJoined",
+    "MemberLeft",
+    "Message",
+    "MessageReceived",
+    "MessageRef",
+    "ModelModule",
+    "NotSupported",
+    "Outgoing",
+    "Param",
+    "ParamType",
+    "PermissionDenied",
+    "PluginInfo",
+    "PollAnswered",
+    "PollSpec",
+    "RateLimits",
+    "RegionInfo",
+    "RegionMatch",
+    "Regions",
+    "RenderedButton",
+    "RetryAfter",
+    "Role",
+    "RoleGrant",
+    "Sender",
+    "Settings",
+    "SettingsError",
+    "SystemClock",
+    "Translator",
+    "Unreachable",
+    "UsageError",
+    "UserRef",
+    "Where",
+    "Worker",
+    "clean_text",
+    "covers",
+    "escape",
+    "hookimpl",
+    "hookspec",
+    "load_settings",
+    "load_texts",
+    "normalize_language",
+    "parse_command_line",
+    "parse_duration",
+    "parse_markup",
+    "scope_chain",
+    "to_plain",
+    "utc",
+    "zone_abbreviation",
+]

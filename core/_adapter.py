@@ -1,0 +1,157 @@
+"""The contract between the core and a chat platform adapter."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from core._events import ChatRef, MessageRef, UserRef
+from core._markup import Markup
+from core._messages import Attachment, PollSpec, RenderedButton
+
+if TYPE_CHECKING:
+    from core._app import App
+    from core._commands import Command
+
+__all__ = [
+    "Adapter",
+    "Capability",
+    "DeliveryError",
+    "NotSupported",
+    "Outgoing",
+    "RateLimits",
+    "RetryAfter",
+    "Unreachable",
+]
+
+
+class Capability(StrEnum):
+    """What a platform (and the bot's rights on it) allow. Plugins ask ``ctx.supports``."""
+
+    NATIVE_POLLS = "native_polls"
+    MODALS = "modals"
+    DM_WITHOUT_START = "dm_without_start"
+    SCHEDULED_EVENTS = "scheduled_events"
+    EDIT_MESSAGES = "edit_messages"
+    DELETE_MESSAGES = "delete_messages"
+    BUTTONS = "buttons"
+    FILES = "files"
+    KICK = "kick"
+    BAN = "ban"
+    MUTE = "mute"
+    ROLES = "roles"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message ready for an adapter: buttons already carry their short keys."""
+
+    text: Markup
+    buttons: tuple[tuple[RenderedButton, ...], ...] = ()
+    poll: PollSpec | None = None
+    attachments: tuple[Attachment, ...] = ()
+    silent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """How fast the outbox may send on a platform (messages per second / per minute)."""
+
+    overall_per_second: float = 30.0
+    per_chat_per_second: float = 1.0
+    per_group_per_minute: float = 20.0
+    dm_per_second: float = 30.0
+
+
+class DeliveryError(Exception):
+    """A send failed. ``permanent`` failures (blocked, left, deleted) are not retried."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Unreachable(DeliveryError):
+    """The user can't be messaged privately (never started the bot, DMs closed)."""
+
+    def __init__(self, message: str = "user cannot be reached by DM") -> None:
+        super().__init__(message, permanent=True)
+
+
+class RetryAfter(DeliveryError):
+    """The platform asked us to wait ``seconds`` before sending to this target again."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"rate limited, retry after {seconds}s")
+        self.seconds = seconds
+
+
+class NotSupported(DeliveryError):
+    """The platform, or the bot's rights there, don't allow this action."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"not supported: {what}", permanent=True)
+        self.what = what
+
+
+class Adapter(ABC):
+    """A chat platform. Subclasses turn updates into core events (``app.dispatch``) and
+    outgoing messages into platform calls.
+
+    ``run`` is started inside the App's TaskGroup and runs until cancelled; it must not
+    take over the event loop.
+    """
+
+    platform: str = ""
+    capabilities: frozenset[Capability] = frozenset()
+
+    @abstractmethod
+    async def run(self, app: App) -> None:
+        """Connect and feed events to ``app.dispatch`` until cancelled."""
+
+    @abstractmethod
+    async def send(
+        self, chat: ChatRef, message: Outgoing, *, reply_to: MessageRef | None = None
+    ) -> MessageRef:
+        """Send a message to a chat."""
+
+    @abstractmethod
+    async def send_dm(self, user: UserRef, message: Outgoing) -> MessageRef:
+        """Send a private message; raise :class:`Unreachable` if the platform forbids it."""
+
+    async def edit(self, ref: MessageRef, message: Outgoing) -> None:
+        """Replace a message's text and buttons."""
+        raise NotSupported("edit_messages")
+
+    async def delete(self, ref: MessageRef) -> None:
+        raise NotSupported("delete_messages")
+
+    async def register_commands(self, commands: Sequence[Command]) -> None:  # noqa: B027
+        """Make the commands known to the platform (menus, slash commands). Optional."""
+
+    async def kick(self, chat: ChatRef, user: UserRef) -> None:
+        raise NotSupported("kick")
+
+    async def ban(self, chat: ChatRef, user: UserRef) -> None:
+        raise NotSupported("ban")
+
+    async def mute(self, chat: ChatRef, user: UserRef, until: datetime | None) -> None:
+        raise NotSupported("mute")
+
+    async def unmute(self, chat: ChatRef, user: UserRef) -> None:
+        raise NotSupported("mute")
+
+    def dm_link(self, payload: str = "") -> str | None:
+        """A link that opens a private chat with the bot (Telegram deep link), if any."""
+        return None
+
+    def rate_limits(self) -> RateLimits:
+        """The pace the outbox keeps on this platform."""
+        return RateLimits()
+
+    def supports(self, capability: Capability) -> bool:
+        return capability in self.capabilities

@@ -1,0 +1,512 @@
+"""The App: plugins, database, services and adapters, in one event loop, one shutdown path.
+
+``async with App(settings) as app`` opens everything in the current task (tortoise's state
+lives in a context variable; tasks started later inherit it) and closes it on the way out.
+``await app.run()`` runs every adapter and background worker in one ``TaskGroup``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ValidationError
+
+from core import _builtin
+from core._adapter import Adapter, Outgoing, Unreachable
+from core._clock import Clock, SystemClock, utc
+from core._commands import Command, CommandRegistry, ParamType, UsageError, Where, parse_args
+from core._context import Context, JobContext
+from core._db import Database
+from core._events import (
+    ButtonPressed,
+    ChatRef,
+    CommandInvoked,
+    Event,
+    MemberJoined,
+    MemberLeft,
+    MessageReceived,
+    MessageRef,
+    PollAnswered,
+    UserRef,
+)
+from core._i18n import Translator
+from core._identity import Buttons, Conversations, Identity
+from core._messages import Button, Message, RenderedButton
+from core._plugins import LoadedPlugin, Plugins, discover, select
+from core._regions import Regions
+from core._roles import Audit, PermissionDenied, Role, Roles
+from core._scheduler import Scheduler
+from core._settings import Settings, SettingsError
+from core._specs import Action, Flow
+from core.models import Account, Member
+
+__all__ = ["App", "Worker"]
+
+log = logging.getLogger(__name__)
+
+
+class Worker(Protocol):
+    """Background work the App runs (the scheduler, the outbox)."""
+
+    async def run_forever(self) -> None: ...
+
+    async def run_due(self, limit: int | None = None) -> int: ...
+
+
+class App:
+    """One Guyub instance. Build it, enter it, then ``run()`` or drive it from tests."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        adapters: Sequence[Adapter] = (),
+        clock: Clock | None = None,
+        plugins: Sequence[object] = (),
+        discover_plugins: bool = True,
+        schema: str = "migrate",
+        create_database: bool = False,
+        drop_database: bool = False,
+        worker_id: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.adapters: dict[str, Adapter] = {}
+        for adapter in adapters:
+            self.add_adapter(adapter)
+        self._extra_plugins = list(plugins)
+        self._discover = discover_plugins
+        self._schema = schema
+        self._create_database = create_database
+        self._drop_database = drop_database
+        self._worker_id = worker_id
+        self.translator = Translator(settings.language)
+        self.commands = CommandRegistry()
+        self.actions: dict[str, Action] = {}
+        self.flows: dict[str, Flow] = {}
+        self.identity = Identity(self.clock)
+        self.conversations = Conversations()
+        self.buttons = Buttons()
+        self.audit = Audit(self.clock)
+        self.roles = Roles(self.audit)
+        self.workers: list[Worker] = []
+        self.services: dict[str, Any] = {}
+        self._plugin_settings: dict[str, BaseModel] = {}
+        self.plugins: Plugins
+        self.database: Database
+        self.scheduler: Scheduler
+        self.regions: Regions
+        self._started = False
+        self._stop = asyncio.Event()
+
+    # --- composition -----------------------------------------------------------------
+
+    def add_adapter(self, adapter: Adapter) -> None:
+        if adapter.platform in self.adapters:
+            raise ValueError(f"two adapters for platform {adapter.platform!r}")
+        self.adapters[adapter.platform] = adapter
+
+    def add_worker(self, worker: Worker) -> None:
+        self.workers.append(worker)
+
+    def plugin_settings(self, plugin: str) -> Any:
+        """The validated ``[plugin]`` settings table of a plugin that declared a model."""
+        return self._plugin_settings[plugin]
+
+    def candidates(self) -> list[tuple[object, str]]:
+        found: list[tuple[object, str]] = [(_builtin, "core")]
+        if self._discover:
+            found.extend(discover())
+        found.extend((p, "app") for p in self._extra_plugins)
+        return found
+
+    def loaded_plugins(self) -> list[LoadedPlugin]:
+        return select(self.candidates(), self.settings.plugins)
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def __aenter__(self) -> App:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Load plugins, open and migrate the database, start services (no adapters yet)."""
+        self.plugins = Plugins(self.loaded_plugins(), self.settings.plugins.hook_timeout)
+        self._register()
+        self.database = Database(self.settings.database.url, self.plugins.models())
+        await self.database.open(create=self._create_database)
+        try:
+            if self._schema == "migrate":
+                applied = await self.database.migrate()
+                if applied:
+                    log.info("applied migrations: %s", ", ".join(applied))
+            else:
+                await self.database.create_schema()
+            self.scheduler = Scheduler(
+                self.clock,
+                self.settings.scheduler,
+                dialect=self.database.dialect,
+                worker_id=self._worker_id,
+            )
+            self.scheduler.bind(lambda job, late: JobContext(self, job, late))
+            for _, kinds in self.plugins.jobs():
+                for kind in kinds:
+                    self.scheduler.register(kind)
+            self.workers.insert(0, self.scheduler)
+            self.regions = Regions(self.plugins)
+            await self._bootstrap_admins()
+            self._started = True
+            await self.plugins.startup(self)
+        except BaseException:
+            await self.database.close()
+            raise
+
+    def _register(self) -> None:
+        for plugin, bundle in self.plugins.texts():
+            self.translator.add(bundle, owner=plugin)
+        for plugin, model in self.plugins.settings_models():
+            try:
+                self._plugin_settings[plugin] = model.model_validate(self.settings.section(plugin))
+            except ValidationError as exc:
+                raise SettingsError(f"[{plugin}] settings: {exc}") from exc
+        for plugin, commands in self.plugins.commands():
+            self.commands.extend(commands, plugin)
+        for plugin, actions in self.plugins.actions():
+            for action in actions:
+                if action.name in self.actions:
+                    raise ValueError(f"button action {action.name!r} of {plugin} is taken")
+                self.actions[action.name] = action
+        for plugin, flows in self.plugins.flows():
+            for flow in flows:
+                if flow.name in self.flows:
+                    raise ValueError(f"flow {flow.name!r} of {plugin} is taken")
+                self.flows[flow.name] = flow
+
+    async def _bootstrap_admins(self) -> None:
+        for entry in self.settings.admins:
+            try:
+                ref = UserRef.parse(entry)
+            except ValueError as exc:
+                raise SettingsError(f"admins: {exc}") from exc
+            account = await self.identity.ensure(ref)
+            await self.roles.grant(account.member_id, Role.ADMIN)
+
+    async def stop(self) -> None:
+        if not hasattr(self, "database"):
+            return
+        try:
+            if self._started:
+                await self.plugins.shutdown(self)
+        finally:
+            self._started = False
+            await self.database.close(drop=self._drop_database)
+
+    async def run(self, *, install_signal_handlers: bool = True) -> None:
+        """Run every adapter and worker until cancelled, Ctrl-C or SIGTERM."""
+        stop = self._stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        if install_signal_handlers:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(sig, stop.set)
+        try:
+            async with asyncio.TaskGroup() as group:
+                for adapter in self.adapters.values():
+                    await self._register_commands(adapter)
+                    group.create_task(adapter.run(self), name=f"adapter:{adapter.platform}")
+                for worker in self.workers:
+                    group.create_task(worker.run_forever(), name=type(worker).__name__)
+                group.create_task(self._stop_when(stop))
+        except* _Stop:
+            pass
+        finally:
+            if install_signal_handlers:
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    with contextlib.suppress(NotImplementedError, RuntimeError):
+                        loop.remove_signal_handler(sig)
+
+    def request_stop(self) -> None:
+        """Ask a running ``run()`` to stop (the console does this at end of input)."""
+        self._stop.set()
+
+    @staticmethod
+    async def _stop_when(stop: asyncio.Event) -> None:
+        await stop.wait()
+        raise _Stop
+
+    async def _register_commands(self, adapter: Adapter) -> None:
+        try:
+            await adapter.register_commands(self.visible_commands())
+        except Exception:
+            log.warning(
+                "could not register commands on %s; the bot runs without its menu",
+                adapter.platform,
+                exc_info=True,
+            )
+
+    def visible_commands(self) -> list[Command]:
+        return [c for c in self.commands.all() if not c.hidden]
+
+    async def run_pending(self) -> int:
+        """Run all background work that is due now (tests and the console call this)."""
+        total = 0
+        while True:
+            done = 0
+            for worker in self.workers:
+                done += await worker.run_due()
+            total += done
+            if not done:
+                return total
+
+    async def advance_clock(self, to: datetime) -> None:
+        """Move a settable clock to ``to``, stopping at each due job so it runs at its time."""
+        target = utc(to)
+        setter: Callable[[datetime], None] | None = getattr(self.clock, "set", None)
+        if setter is None:
+            raise TypeError("this clock cannot be moved")
+        await self.run_pending()
+        while True:
+            next_due = await self.scheduler.next_due()
+            if next_due is None or next_due > target:
+                break
+            if next_due > self.clock.now():
+                setter(next_due)
+            if not await self.run_pending():
+                break
+        if target > self.clock.now():
+            setter(target)
+        await self.run_pending()
+
+    # --- sending ---------------------------------------------------------------------
+
+    def adapter_for(self, platform: str) -> Adapter:
+        try:
+            return self.adapters[platform]
+        except KeyError:
+            raise Unreachable(f"no adapter for platform {platform!r}") from None
+
+    async def render(self, message: Message) -> Outgoing:
+        """Store button payloads and give the adapter short keys."""
+        rows: list[tuple[RenderedButton, ...]] = []
+        for row in message.buttons:
+            rendered = []
+            for button in row:
+                if button.url:
+                    rendered.append(RenderedButton(button.label, url=button.url))
+                else:
+                    key = await self.buttons.store(
+                        button.action, dict(button.data), button.only_for
+                    )
+                    rendered.append(RenderedButton(button.label, key=key))
+            rows.append(tuple(rendered))
+        return Outgoing(
+            message.text, tuple(rows), message.poll, message.attachments, message.silent
+        )
+
+    async def send(self, chat: ChatRef, message: Message | Outgoing) -> MessageRef:
+        adapter = self.adapter_for(chat.platform)
+        out = message if isinstance(message, Outgoing) else await self.render(message)
+        return await adapter.send(chat, out)
+
+    async def edit(self, ref: MessageRef, message: Message | Outgoing) -> None:
+        adapter = self.adapter_for(ref.chat.platform)
+        out = message if isinstance(message, Outgoing) else await self.render(message)
+        await adapter.edit(ref, out)
+
+    async def send_dm(
+        self,
+        to: Member | Account | UserRef | int,
+        message: Message | Outgoing,
+        *,
+        prefer: str | None = None,
+    ) -> MessageRef:
+        """DM a member on the first platform that allows it (``prefer`` first)."""
+        accounts = await self._accounts_of(to)
+        accounts.sort(key=lambda a: (a.platform != prefer, not a.dm_open, a.id))
+        out = message if isinstance(message, Outgoing) else await self.render(message)
+        last: Unreachable | None = None
+        for account in accounts:
+            adapter = self.adapters.get(account.platform)
+            if adapter is None:
+                continue
+            try:
+                ref = await adapter.send_dm(
+                    UserRef(account.platform, account.platform_user_id), out
+                )
+            except Unreachable as exc:
+                last = exc
+                continue
+            if not account.dm_open:
+                await Account.filter(id=account.id).update(dm_open=True)
+            return ref
+        raise last or Unreachable()
+
+    async def _accounts_of(self, to: Member | Account | UserRef | int) -> list[Account]:
+        if isinstance(to, Account):
+            return [to]
+        if isinstance(to, UserRef):
+            account = await self.identity.account_for(to)
+            if account is None:
+                return [Account(platform=to.platform, platform_user_id=to.id, dm_open=False, id=0)]
+            return [account]
+        member_id = to.id if isinstance(to, Member) else to
+        return list(await Account.filter(member_id=member_id))
+
+    # --- dispatch --------------------------------------------------------------------
+
+    async def dispatch(self, event: Event, adapter: Adapter | None = None) -> None:
+        """Handle one platform event. Never raises: errors are logged, the member is told."""
+        adapter = adapter or self.adapters.get(event.platform)
+        ctx = Context(self, event=event, adapter=adapter)
+        try:
+            account = await self.identity.resolve(event.user)
+            ctx.account, ctx.member = account, account.member
+            if event.chat.is_dm and not account.dm_open:
+                account.dm_open = True
+                await Account.filter(id=account.id).update(dm_open=True)
+            await self._route(ctx, event)
+        except UsageError as exc:
+            await self._safe_reply(ctx, ctx.t(exc.key, **exc.kwargs))
+        except PermissionDenied as exc:
+            await self._safe_reply(ctx, ctx.t(exc.reason, **exc.kwargs))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception(
+                "error handling %s from %s in %s",
+                type(event).__name__,
+                event.user.ref,
+                event.chat.key,
+            )
+            await self._safe_reply(ctx, ctx.t("core.error.internal"))
+
+    async def _safe_reply(self, ctx: Context, text: str) -> None:
+        try:
+            await ctx.reply(text)
+        except Exception:
+            log.exception("could not tell %s about an error", ctx.user)
+
+    async def _route(self, ctx: Context, event: Event) -> None:
+        if isinstance(event, CommandInvoked):
+            await self._command(ctx, event)
+        elif isinstance(event, MessageReceived):
+            await self._message(ctx, event)
+        elif isinstance(event, ButtonPressed):
+            await self._button(ctx, event)
+        elif isinstance(event, MemberJoined):
+            await self.plugins.member_joined(ctx, event)
+        elif isinstance(event, MemberLeft):
+            await self.plugins.member_left(ctx, event)
+        elif isinstance(event, PollAnswered):
+            await self.plugins.poll_answered(ctx, event)
+        else:
+            log.warning("unknown event type %s", type(event).__name__)
+
+    async def _command(self, ctx: Context, event: CommandInvoked) -> None:
+        assert ctx.member is not None
+        command = self.commands.get(event.name)
+        if command is None:
+            role = await self.roles.highest(ctx.member.id)
+            visible = [c for c in self.visible_commands() if c.role <= role]
+            suggestion = self.commands.suggest(event.name[:64], visible)
+            key = (
+                "core.error.unknown_command_suggest" if suggestion else "core.error.unknown_command"
+            )
+            await ctx.reply(ctx.t(key, name=event.name[:64], suggestion=suggestion or ""))
+            return
+        if len(event.args) > self.settings.limits.max_message_chars:
+            raise UsageError("core.error.too_long", limit=self.settings.limits.max_message_chars)
+        if command.where is Where.GROUP and event.chat.is_dm:
+            raise UsageError("core.error.group_only", name=command.name)
+        if command.where is Where.DM and not event.chat.is_dm:
+            await self._dm_only(ctx, command)
+            return
+        if command.role > Role.MEMBER and await self.roles.highest(ctx.member.id) < command.role:
+            raise PermissionDenied("core.error.forbidden", name=command.name)
+        values = parse_args(command, event.args, event.options)
+        for param in command.params:
+            if param.type is ParamType.USER:
+                values[param.name] = await self._resolve_user(
+                    ctx, event, param.name, values[param.name], command
+                )
+        await command.handler(ctx, **values)
+
+    async def _resolve_user(
+        self, ctx: Context, event: CommandInvoked, name: str, raw: Any, command: Command
+    ) -> Member | None:
+        if raw is None and event.reply_to_user is not None:
+            account = await self.identity.resolve(event.reply_to_user)
+            return account.member
+        if raw is None:
+            return None
+        if isinstance(raw, Member):
+            return raw
+        if isinstance(raw, UserRef):
+            found = await self.identity.account_for(raw)
+            if found is None:
+                raise UsageError("core.usage.unknown_member", who=str(raw), usage=command.usage())
+            return await Member.get(id=found.member_id)
+        member = await self.identity.find(str(raw), event.platform)
+        if member is None:
+            raise UsageError("core.usage.unknown_member", who=str(raw), usage=command.usage())
+        return member
+
+    async def _dm_only(self, ctx: Context, command: Command) -> None:
+        link = ctx.adapter.dm_link(command.name) if ctx.adapter else None
+        buttons = [Button(ctx.t("core.button.open_dm"), url=link)] if link else []
+        await ctx.reply(ctx.t("core.error.dm_only", name=command.name), buttons=buttons)
+
+    async def _message(self, ctx: Context, event: MessageReceived) -> None:
+        assert ctx.member is not None
+        text = event.text
+        if not text.strip():
+            return
+        conversation = await self.conversations.get(ctx.member.id, event.chat.key)
+        if conversation is not None:
+            flow = self.flows.get(conversation.flow)
+            if flow is None:
+                log.warning("dropping conversation in unknown flow %r", conversation.flow)
+                await self.conversations.finish(ctx.member.id, event.chat.key)
+            else:
+                if len(text) > self.settings.limits.max_message_chars:
+                    raise UsageError(
+                        "core.error.too_long", limit=self.settings.limits.max_message_chars
+                    )
+                ctx.conversation = conversation
+                await flow.handler(ctx, text)
+                return
+        if len(text) > self.settings.limits.max_message_chars:
+            event = replace(event, text=text[: self.settings.limits.max_message_chars])
+        await self.plugins.message(ctx, event)
+
+    async def _button(self, ctx: Context, event: ButtonPressed) -> None:
+        assert ctx.member is not None
+        stored = await self.buttons.load(event.key)
+        if stored is None or stored.action not in self.actions:
+            await ctx.reply(ctx.t("core.error.button_expired"), private=True)
+            return
+        if stored.only_for is not None and stored.only_for != ctx.member.id:
+            await ctx.reply(ctx.t("core.error.not_your_button"), private=True)
+            return
+        if ctx.chat is not None:
+            ctx.conversation = await self.conversations.get(ctx.member.id, ctx.chat.key)
+        await self.actions[stored.action].handler(ctx, dict(stored.data or {}))
+
+    # --- helpers for plugins ----------------------------------------------------------
+
+    def job_context(self, job: Any, late_by: timedelta = timedelta(0)) -> JobContext:
+        return JobContext(self, job, late_by)
+
+
+class _Stop(Exception):
+    """Raised inside the TaskGroup to stop every task."""

@@ -1,0 +1,303 @@
+"""Commands: declared once by plugins, registered natively by each adapter, parsed here.
+
+A command has a canonical English name (``/profile``), an Indonesian alias (``/profil``),
+a description text key, typed parameters, the role it requires and where it may run.
+Parsing errors become :class:`UsageError` with a text key and the usage line, shown to the
+member in their language.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from core._roles import Role
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = [
+    "Command",
+    "CommandRegistry",
+    "Param",
+    "ParamType",
+    "UsageError",
+    "Where",
+    "clean_text",
+    "parse_command_line",
+    "parse_duration",
+    "split_args",
+]
+
+CommandHandler = Callable[..., Awaitable[None]]
+
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+class ParamType(StrEnum):
+    STRING = "string"  # one word, or a "quoted phrase"
+    TEXT = "text"  # the rest of the line
+    INT = "int"
+    BOOL = "bool"
+    USER = "user"  # @username, platform:id, or the member replied to
+    DURATION = "duration"  # 10m, 2h, 1d, 1h30m
+    CHOICE = "choice"
+
+
+class Where(StrEnum):
+    ANYWHERE = "anywhere"
+    GROUP = "group"
+    DM = "dm"
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A typed command parameter. ``description`` is a text key. ``autocomplete`` names a
+    completion source (``regions``, ``events``...) answered by ``guyub_resolve_completions``."""
+
+    name: str
+    type: ParamType = ParamType.STRING
+    required: bool = True
+    description: str = ""
+    choices: tuple[str, ...] = ()
+    autocomplete: str | None = None
+    default: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A command. ``handler(ctx, **params)`` runs when a member with ``role`` invokes it
+    ``where`` allowed. ``group``/``subname`` group commands on platforms that nest them
+    (Discord ``/event new``). ``private`` results are shown only to the caller where possible."""
+
+    name: str
+    handler: CommandHandler
+    description: str
+    alias: str | None = None
+    params: tuple[Param, ...] = ()
+    role: Role = Role.MEMBER
+    where: Where = Where.ANYWHERE
+    group: str | None = None
+    subname: str | None = None
+    private: bool = False
+    hidden: bool = False
+    plugin: str = ""
+
+    def __post_init__(self) -> None:
+        for name in (self.name, self.alias):
+            if name is not None and not _NAME.match(name):
+                raise ValueError(f"invalid command name {name!r}: use a-z, 0-9 and _")
+        seen_optional = False
+        for i, param in enumerate(self.params):
+            if param.type is ParamType.TEXT and i != len(self.params) - 1:
+                raise ValueError(f"/{self.name}: a text parameter must come last")
+            if param.required and seen_optional:
+                raise ValueError(f"/{self.name}: required parameter after an optional one")
+            seen_optional = seen_optional or not param.required
+
+    def usage(self) -> str:
+        parts = [f"/{self.name}"]
+        for p in self.params:
+            label = "|".join(p.choices) if p.choices else p.name
+            parts.append(f"<{label}>" if p.required else f"[{label}]")
+        return " ".join(parts)
+
+
+class UsageError(Exception):
+    """The member typed the command wrong. ``key`` is the text key; ``kwargs`` fill it."""
+
+    def __init__(self, key: str, **kwargs: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.kwargs = kwargs
+
+
+def clean_text(text: str) -> str:
+    """Normalise typed text: NFKC, no zero-width or bidi control characters, trimmed."""
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).strip()
+
+
+def parse_command_line(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
+    """Split ``/name@Bot args`` into (name, args); None if ``text`` is not a command (or is
+    addressed to another bot)."""
+    text = clean_text(text)
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, rest = text[1:].partition(" ")
+    if "\n" in head:
+        head, _, more = head.partition("\n")
+        rest = f"{more}\n{rest}".strip() if rest else more
+    name, _, target = head.partition("@")
+    if target and bot_username and target.lower() != bot_username.lower().lstrip("@"):
+        return None
+    return name.lower(), rest.strip()
+
+
+_QUOTES = {'"': '"', "“": "”", "'": "'"}
+
+
+def split_args(text: str, count: int) -> list[str]:
+    """Split into at most ``count`` words (the last takes the rest); quotes group words."""
+    words: list[str] = []
+    i, n = 0, len(text)
+    while i < n and len(words) < count - 1:
+        while i < n and text[i].isspace():
+            i += 1
+        if i >= n:
+            break
+        close = _QUOTES.get(text[i])
+        if close is not None and (end := text.find(close, i + 1)) > i:
+            words.append(text[i + 1 : end])
+            i = end + 1
+            continue
+        start = i
+        while i < n and not text[i].isspace():
+            i += 1
+        words.append(text[start:i])
+    rest = text[i:].strip()
+    if rest and count > 0:
+        if len(rest) >= 2 and rest[0] in _QUOTES and rest.endswith(_QUOTES[rest[0]]):
+            rest = rest[1:-1]
+        words.append(rest)
+    return words
+
+
+_DURATION = re.compile(r"(\d+)\s*(d|h|m|s|hari|jam|menit|mnt|detik)", re.IGNORECASE)
+_UNITS = {
+    "d": 86400,
+    "hari": 86400,
+    "h": 3600,
+    "jam": 3600,
+    "m": 60,
+    "menit": 60,
+    "mnt": 60,
+    "s": 1,
+    "detik": 1,
+}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``10m``, ``2h``, ``1d``, ``1h30m``, ``2 jam``; a bare number is minutes."""
+    text = text.strip().lower()
+    if text.isdigit():
+        return timedelta(minutes=int(text))
+    matches = list(_DURATION.finditer(text))
+    if not matches or "".join(m.group(0) for m in matches).replace(" ", "") != text.replace(
+        " ", ""
+    ):
+        raise ValueError(text)
+    return timedelta(seconds=sum(int(m.group(1)) * _UNITS[m.group(2)] for m in matches))
+
+
+_TRUE = {"yes", "y", "ya", "true", "on", "1"}
+_FALSE = {"no", "n", "tidak", "false", "off", "0"}
+
+
+def _convert(command: Command, param: Param, raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw  # typed options from the platform (Discord) arrive converted
+    if param.type is ParamType.INT:
+        try:
+            return int(raw)
+        except ValueError:
+            raise UsageError(
+                "core.usage.not_a_number", param=param.name, usage=command.usage()
+            ) from None
+    if param.type is ParamType.BOOL:
+        lowered = raw.lower()
+        if lowered in _TRUE or lowered in _FALSE:
+            return lowered in _TRUE
+        raise UsageError("core.usage.not_a_bool", param=param.name, usage=command.usage())
+    if param.type is ParamType.DURATION:
+        try:
+            return parse_duration(raw)
+        except ValueError:
+            raise UsageError(
+                "core.usage.not_a_duration", param=param.name, usage=command.usage()
+            ) from None
+    if param.type is ParamType.CHOICE:
+        lowered = raw.lower()
+        if lowered not in param.choices:
+            raise UsageError(
+                "core.usage.not_a_choice",
+                param=param.name,
+                choices=", ".join(param.choices),
+                usage=command.usage(),
+            )
+        return lowered
+    return raw
+
+
+def parse_args(
+    command: Command, args: str, options: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Turn the text after a command (or platform options) into handler keyword arguments."""
+    values: dict[str, Any] = {}
+    if options is not None:
+        raw_values: dict[str, Any] = dict(options)
+    else:
+        words = split_args(args, len(command.params)) if command.params else []
+        if not command.params and args.strip():
+            words = []
+        raw_values = dict(zip((p.name for p in command.params), words, strict=False))
+        if (
+            command.params
+            and len(split_args(args, len(command.params) + 1)) > len(command.params)
+            and command.params[-1].type is not ParamType.TEXT
+        ):
+            raise UsageError("core.usage.too_many", usage=command.usage())
+    for param in command.params:
+        raw = raw_values.get(param.name)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            if param.required:
+                raise UsageError("core.usage.missing", param=param.name, usage=command.usage())
+            values[param.name] = param.default
+            continue
+        values[param.name] = _convert(command, param, raw)
+    return values
+
+
+@dataclass
+class CommandRegistry:
+    """All commands of the enabled plugins, by name and alias."""
+
+    _by_name: dict[str, Command] = field(default_factory=dict)
+
+    def add(self, command: Command, plugin: str) -> None:
+        command = replace(command, plugin=plugin)
+        for name in filter(None, (command.name, command.alias)):
+            existing = self._by_name.get(name)
+            if existing is not None:
+                raise ValueError(
+                    f"command /{name} of plugin {plugin!r} clashes with /{existing.name} "
+                    f"of plugin {existing.plugin!r}"
+                )
+            self._by_name[name] = command
+
+    def extend(self, commands: Iterable[Command], plugin: str) -> None:
+        for command in commands:
+            self.add(command, plugin)
+
+    def get(self, name: str) -> Command | None:
+        return self._by_name.get(name.lower())
+
+    def all(self) -> list[Command]:
+        """Each command once, in name order."""
+        unique = {c.name: c for c in self._by_name.values()}
+        return [unique[k] for k in sorted(unique)]
+
+    def suggest(self, name: str, visible: Sequence[Command] | None = None) -> str | None:
+        pool = visible if visible is not None else self.all()
+        names = [n for c in pool for n in filter(None, (c.name, c.alias))]
+        match = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.6)
+        if match:
+            return match[0]
+        prefixed = [n for n in names if n.startswith(name.lower()[:4])] if len(name) >= 4 else []
+        return prefixed[0] if prefixed else None

@@ -1,0 +1,226 @@
+"""``Context``: how a plugin answers. It knows the event, the member, their language and the
+App's services, and sends through whichever adapter the target lives on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from core._adapter import Adapter, Capability, Unreachable
+from core._events import ChatRef, Event, MessageRef, UserRef
+from core._i18n import normalize_language
+from core._markup import Markup
+from core._messages import Button, Message, as_message
+from core._roles import PermissionDenied
+from core.models import Account, Conversation, Job, Member
+
+if TYPE_CHECKING:
+    from core._app import App
+    from core._regions import Regions
+    from core._roles import Audit, Roles
+    from core._scheduler import Scheduler
+
+__all__ = ["Context", "JobContext"]
+
+
+class Context:
+    """Everything a handler needs: ``ctx.reply``, ``ctx.t``, ``ctx.member`` and services.
+
+    Created by the core for each event (and for each job, as :class:`JobContext`).
+    """
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        event: Event | None = None,
+        adapter: Adapter | None = None,
+        account: Account | None = None,
+        member: Member | None = None,
+        conversation: Conversation | None = None,
+    ) -> None:
+        self.app = app
+        self.event = event
+        self.adapter = adapter
+        self.account = account
+        self.member = member
+        self.conversation = conversation
+        self._lang: str | None = None
+
+    # --- who and where ---------------------------------------------------------------
+
+    @property
+    def chat(self) -> ChatRef | None:
+        return self.event.chat if self.event is not None else None
+
+    @property
+    def user(self) -> UserRef | None:
+        return self.event.user.ref if self.event is not None else None
+
+    @property
+    def lang(self) -> str:
+        """The member's language (set from the platform's at first sight, then their choice)."""
+        if self._lang is None:
+            if self.member is not None:
+                chosen: str | None = self.member.language
+            else:
+                chosen = self.account.language if self.account is not None else None
+            self._lang = normalize_language(chosen, self.app.settings.language)
+        return self._lang
+
+    @lang.setter
+    def lang(self, value: str) -> None:
+        self._lang = normalize_language(value, self.app.settings.language)
+
+    @property
+    def in_group(self) -> bool:
+        return self.chat is not None and not self.chat.is_dm
+
+    # --- services --------------------------------------------------------------------
+
+    @property
+    def scheduler(self) -> Scheduler:
+        return self.app.scheduler
+
+    @property
+    def roles(self) -> Roles:
+        return self.app.roles
+
+    @property
+    def audit_log(self) -> Audit:
+        return self.app.audit
+
+    @property
+    def regions(self) -> Regions:
+        return self.app.regions
+
+    def now(self) -> datetime:
+        return self.app.clock.now()
+
+    def t(self, key: str, /, **kwargs: Any) -> Markup:
+        """Translate ``key`` into the member's language, escaping every argument."""
+        return self.app.translator(key, self.lang, **kwargs)
+
+    def supports(self, capability: Capability) -> bool:
+        """Whether the platform this event came from can do ``capability``."""
+        return self.adapter is not None and self.adapter.supports(capability)
+
+    def settings(self, plugin: str) -> Any:
+        return self.app.plugin_settings(plugin)
+
+    async def audit(
+        self, action: str, *, target: str = "", region: str | None = None, **details: Any
+    ) -> None:
+        await self.app.audit.record(
+            action, actor=self.member, target=target, region=region, **details
+        )
+
+    async def require_region(self, region_code: str) -> None:
+        """Raise :class:`PermissionDenied` unless the member may manage ``region_code``."""
+        if self.member is None:
+            raise PermissionDenied()
+        await self.app.roles.require_region(self.member.id, region_code)
+
+    # --- sending ---------------------------------------------------------------------
+
+    async def reply(
+        self,
+        content: Message | str,
+        *,
+        buttons: Sequence[Sequence[Button]] | Sequence[Button] = (),
+        private: bool = False,
+    ) -> MessageRef | None:
+        """Answer in the chat the event came from. ``private`` answers in a DM when the
+        event came from a group (falling back to the group if the DM can't be delivered)."""
+        message = self._message(content, buttons)
+        if self.chat is None:
+            raise RuntimeError("reply() needs an event; use send() or send_dm()")
+        if private and self.in_group and self.member is not None:
+            try:
+                return await self.app.send_dm(self.member, message, prefer=self.chat.platform)
+            except Unreachable:
+                pass
+        return await self.app.send(self.chat, message)
+
+    async def send(
+        self,
+        chat: ChatRef,
+        content: Message | str,
+        *,
+        buttons: Sequence[Sequence[Button]] | Sequence[Button] = (),
+    ) -> MessageRef:
+        return await self.app.send(chat, self._message(content, buttons))
+
+    async def send_dm(
+        self,
+        to: Member | Account | UserRef | int,
+        content: Message | str,
+        *,
+        buttons: Sequence[Sequence[Button]] | Sequence[Button] = (),
+    ) -> MessageRef:
+        """Message a member privately on one of their platforms; raises
+        :class:`Unreachable` if none allows it."""
+        prefer = self.chat.platform if self.chat is not None else None
+        return await self.app.send_dm(to, self._message(content, buttons), prefer=prefer)
+
+    async def edit(
+        self,
+        ref: MessageRef,
+        content: Message | str,
+        *,
+        buttons: Sequence[Sequence[Button]] | Sequence[Button] = (),
+    ) -> None:
+        await self.app.edit(ref, self._message(content, buttons))
+
+    def _message(
+        self, content: Message | str, buttons: Sequence[Sequence[Button]] | Sequence[Button]
+    ) -> Message:
+        if buttons:
+            if isinstance(content, Message):
+                raise TypeError("pass buttons inside the Message, or text with buttons=")
+            return Message.of(content, buttons=buttons)
+        return as_message(content)
+
+    # --- conversations ---------------------------------------------------------------
+
+    async def start_flow(self, flow: str, step: str, **data: Any) -> Conversation:
+        """Put the member into ``flow`` at ``step`` in this chat (replacing any other)."""
+        if self.member is None or self.chat is None:
+            raise RuntimeError("a flow needs a member and a chat")
+        self.conversation = await self.app.conversations.start(
+            self.member.id, self.chat.key, flow, step, data
+        )
+        return self.conversation
+
+    async def set_step(self, step: str, **data: Any) -> Conversation:
+        """Move the current flow to ``step``, merging ``data`` into its stored data."""
+        if self.conversation is None:
+            raise RuntimeError("no flow is active")
+        self.conversation = await self.app.conversations.advance(self.conversation, step, data)
+        return self.conversation
+
+    async def end_flow(self) -> None:
+        if self.member is not None and self.chat is not None:
+            await self.app.conversations.finish(self.member.id, self.chat.key)
+        self.conversation = None
+
+
+class JobContext(Context):
+    """The context a scheduled job runs in: no event, the job's payload and lateness."""
+
+    def __init__(self, app: App, job: Job, late_by: timedelta) -> None:
+        super().__init__(app)
+        self.job = job
+        self.payload: dict[str, Any] = dict(job.payload or {})
+        self.late_by = late_by
+
+    @property
+    def due_at(self) -> datetime:
+        return self.job.due_at
+
+    def for_member(self, member: Member) -> JobContext:
+        """A copy speaking ``member``'s language (for per-recipient texts)."""
+        clone = JobContext(self.app, self.job, self.late_by)
+        clone.member = member
+        return clone

@@ -1,0 +1,160 @@
+"""Database start-up: one tortoise app per plugin, tortoise's built-in migrations.
+
+Tortoise 1.x keeps its state in a context variable, so the database is opened in the task
+that runs the App (tasks it starts inherit the context) and always closed on the way out.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from tortoise.context import TortoiseContext
+from tortoise.migrations.autodetector import MigrationAutodetector
+from tortoise.migrations.executor import MigrationExecutor
+
+from core._specs import ModelModule
+
+__all__ = [
+    "CORE_MODELS",
+    "Database",
+    "dialect_of",
+    "redact_url",
+    "tortoise_config",
+]
+
+log = logging.getLogger(__name__)
+
+CORE_MODELS = ModelModule(app="core", models=("core.models",), migrations="core.migrations")
+
+
+def dialect_of(url: str) -> str:
+    scheme = url.split("://", 1)[0].lower()
+    if scheme in ("postgres", "postgresql", "asyncpg", "psycopg"):
+        return "postgres"
+    return scheme
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for logs."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def tortoise_config(url: str, modules: Sequence[ModelModule]) -> dict[str, Any]:
+    apps: dict[str, dict[str, Any]] = {}
+    for module in modules:
+        app: dict[str, Any] = {"models": list(module.models), "default_connection": "default"}
+        if module.migrations:
+            app["migrations"] = module.migrations
+        apps[module.app] = app
+    return {"connections": {"default": url}, "apps": apps, "use_tz": True, "timezone": "UTC"}
+
+
+class Database:
+    """Opens, migrates and closes the database of one App."""
+
+    def __init__(self, url: str, modules: Sequence[ModelModule]) -> None:
+        self.url = url
+        self.modules = [CORE_MODELS, *[m for m in modules if m.app != "core"]]
+        self.dialect = dialect_of(url)
+        self.context: TortoiseContext | None = None
+        self._throwaway: str | None = None
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return tortoise_config(self.url, self.modules)
+
+    async def open(self, *, create: bool = False) -> TortoiseContext:
+        """Initialise tortoise in the current task (and the tasks it will start)."""
+        if self.url.startswith("sqlite://") and ":memory:" not in self.url:
+            Path(self.url.removeprefix("sqlite://").split("?", 1)[0]).parent.mkdir(
+                parents=True, exist_ok=True
+            )
+        ctx = TortoiseContext()
+        ctx.__enter__()
+        try:
+            await ctx.init(config=self.config, _create_db=create)
+        except BaseException:
+            ctx.__exit__(None, None, None)
+            raise
+        self.context = ctx
+        log.info("database open: %s", redact_url(self.url))
+        return ctx
+
+    async def migrate(self) -> list[str]:
+        """Apply every pending migration; returns the ones applied."""
+        ctx = self._require()
+        applied: list[str] = []
+        apps = {k: v for k, v in self.config["apps"].items() if v.get("migrations")}
+
+        def progress(event: str, app_label: str, name: str) -> None:
+            if event.startswith("apply") and event.endswith("end"):
+                applied.append(f"{app_label}.{name}")
+
+        executor = MigrationExecutor(ctx.db("default"), apps)
+        await executor.migrate(None, progress=progress)
+        return applied
+
+    async def create_schema(self) -> None:
+        """Create every table straight from the models (fast path for tests)."""
+        await self._require().generate_schemas(safe=True)
+
+    async def pending_changes(self) -> list[str]:
+        """Model changes not yet captured in a migration file (``app.name`` per change)."""
+        autodetector = MigrationAutodetector(self._apps(), self._apps_config())
+        return [f"{w.app_label}.{w.name}" for w in await autodetector.changes()]
+
+    async def make_migrations(self) -> list[str]:
+        """Write migration files for model changes; returns their paths."""
+        autodetector = MigrationAutodetector(self._apps(), self._apps_config())
+        return [str(path) for path in await autodetector.write()]
+
+    async def close(self, *, drop: bool = False) -> None:
+        """Close every connection; ``drop`` deletes the database too (throw-away test and
+        demo databases)."""
+        ctx = self.context
+        if ctx is None:
+            return
+        try:
+            if drop and self.dialect != "sqlite":
+                client = ctx.db("default")
+                await client.close()  # the pool holds sessions that would block DROP
+                await client.db_delete()
+            await ctx.close_connections()
+        finally:
+            ctx.__exit__(None, None, None)
+            self.context = None
+
+    def _apps_config(self) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.config["apps"].items() if v.get("migrations")}
+
+    def _apps(self) -> Any:
+        apps = self._require().apps
+        if apps is None:
+            raise RuntimeError("database is not initialised")
+        return apps
+
+    def _require(self) -> TortoiseContext:
+        if self.context is None:
+            raise RuntimeError("database is not open")
+        return self.context
+
+
+def throwaway_url(base_url: str) -> str:
+    """A fresh database name on the same server (tests on PostgreSQL get one each)."""
+    parts = urlsplit(base_url)
+    name = f"guyub_test_{uuid.uuid4().hex[:12]}"
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def database_name(url: str) -> str:
+    return re.sub(r"^/", "", urlsplit(url).path)

@@ -1,0 +1,156 @@
+"""Platform-neutral references and the events adapters feed into the core.
+
+Every event is frozen. Adapters build them from platform updates; plugins read them from
+``ctx.event``. Nothing here knows a platform SDK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "ButtonPressed",
+    "ChatKind",
+    "ChatRef",
+    "CommandInvoked",
+    "Event",
+    "MemberJoined",
+    "MemberLeft",
+    "MessageReceived",
+    "MessageRef",
+    "PollAnswered",
+    "Sender",
+    "UserRef",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """A user on one platform: ``telegram:12345``."""
+
+    platform: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> UserRef:
+        """Parse ``platform:id`` (as written in config ``admins``)."""
+        platform, sep, user_id = text.strip().partition(":")
+        if not sep or not platform or not user_id:
+            raise ValueError(f"expected PLATFORM:USER_ID, got {text!r}")
+        return cls(platform.lower(), user_id)
+
+
+class ChatKind(StrEnum):
+    """Where a message was said."""
+
+    GROUP = "group"
+    DM = "dm"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """A chat on one platform. ``thread`` names a forum topic or thread inside it."""
+
+    platform: str
+    id: str
+    kind: ChatKind = ChatKind.GROUP
+    title: str | None = field(default=None, compare=False)
+    thread: str | None = None
+
+    @property
+    def key(self) -> str:
+        """A stable string naming this chat, for storing in the database."""
+        base = f"{self.platform}:{self.id}"
+        return f"{base}/{self.thread}" if self.thread else base
+
+    @property
+    def is_dm(self) -> bool:
+        return self.kind is ChatKind.DM
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """A message the bot or a user sent, so it can be edited or replied to."""
+
+    chat: ChatRef
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who did something, as the platform described them at that moment."""
+
+    ref: UserRef
+    display_name: str
+    username: str | None = None
+    language: str | None = None
+    is_bot: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Something that happened on a platform."""
+
+    user: Sender
+    chat: ChatRef
+    at: datetime | None = None
+
+    @property
+    def platform(self) -> str:
+        return self.chat.platform
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageReceived(Event):
+    """A plain (non-command) message."""
+
+    text: str
+    message: MessageRef | None = None
+    reply_to: MessageRef | None = None
+    reply_to_user: Sender | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandInvoked(Event):
+    """A command. ``args`` is the raw text after the name; platforms with typed options
+    (Discord) pass them already split in ``options``."""
+
+    name: str
+    args: str = ""
+    options: dict[str, Any] | None = None
+    message: MessageRef | None = None
+    reply_to: MessageRef | None = None
+    reply_to_user: Sender | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberJoined(Event):
+    """A user joined a group."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberLeft(Event):
+    """A user left (or was removed from) a group."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ButtonPressed(Event):
+    """A button was pressed. ``key`` is the short server-side key the adapter received."""
+
+    key: str
+    message: MessageRef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollAnswered(Event):
+    """A vote on a native poll (``poll_id`` is the platform's id). Empty ``options`` is a
+    retracted vote. Options are 0-based indexes."""
+
+    poll_id: str
+    options: tuple[int, ...]

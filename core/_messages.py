@@ -1,0 +1,113 @@
+"""Neutral outgoing messages: what plugins send, whatever the platform."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from core._markup import Markup, escape
+
+__all__ = [
+    "Attachment",
+    "AttachmentKind",
+    "Button",
+    "Message",
+    "PollSpec",
+    "RenderedButton",
+    "as_message",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button. Pressing it runs the registered action ``action`` with ``data``.
+
+    ``data`` never leaves the server: the core stores it and gives the adapter a short key.
+    ``only_for`` ties the button to one member id, so nobody else can press it for them.
+    A ``url`` button opens a link instead and runs nothing.
+    """
+
+    label: str
+    action: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    url: str | None = None
+    only_for: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedButton:
+    """A button as an adapter sees it: a label and either a short key or a URL."""
+
+    label: str
+    key: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollSpec:
+    """A poll to show natively where the platform has polls."""
+
+    question: str
+    options: tuple[str, ...]
+    multiple: bool = False
+    anonymous: bool = False
+
+
+class AttachmentKind(StrEnum):
+    IMAGE = "image"
+    FILE = "file"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """An image or a file, sent with the message."""
+
+    kind: AttachmentKind
+    filename: str
+    data: bytes
+    caption: str = ""
+    mime_type: str = "application/octet-stream"
+
+
+_EMPTY = Markup("")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message to send: markup text, button rows, an optional poll and attachments."""
+
+    text: Markup = _EMPTY
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    poll: PollSpec | None = None
+    attachments: tuple[Attachment, ...] = ()
+    silent: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        text: str = "",
+        *,
+        buttons: Iterable[Iterable[Button]] | Sequence[Button] = (),
+        poll: PollSpec | None = None,
+        attachments: Iterable[Attachment] = (),
+        silent: bool = False,
+    ) -> Message:
+        """Build a message; plain ``str`` text is escaped, ``Markup`` kept. ``buttons`` is a
+        list of rows, or a flat list of buttons shown one row each."""
+        rows: list[tuple[Button, ...]] = []
+        for row in buttons:
+            if isinstance(row, Button):
+                rows.append((row,))
+            else:
+                rows.append(tuple(row))
+        return cls(escape(text), tuple(rows), poll, tuple(attachments), silent)
+
+    def all_buttons(self) -> list[Button]:
+        return [b for row in self.buttons for b in row]
+
+
+def as_message(value: Message | str) -> Message:
+    """Accept a message or a text."""
+    return value if isinstance(value, Message) else Message.of(value)

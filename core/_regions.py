@@ -1,0 +1,108 @@
+"""The region service every plugin can use: names, hierarchy and time zones of regions.
+
+The core knows no region data; it asks ``guyub_resolve_region`` (the regions plugin answers)
+and falls back to the code itself and Western Indonesian Time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from core._events import ChatRef
+
+__all__ = ["DEFAULT_ZONE", "RegionInfo", "RegionMatch", "Regions", "zone_abbreviation"]
+
+DEFAULT_ZONE = "Asia/Jakarta"
+
+_ABBREVIATIONS = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
+
+
+def zone_abbreviation(zone: str) -> str:
+    """WIB / WITA / WIT for Indonesia's zones, the IANA name otherwise."""
+    return _ABBREVIATIONS.get(zone, zone)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionInfo:
+    """A province (``11``) or kabupaten/kota (``11.08``)."""
+
+    code: str
+    name: str
+    kind: str  # "provinsi", "kabupaten", "kota"
+    parent_code: str | None
+    timezone: str = DEFAULT_ZONE
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def zone_label(self) -> str:
+        return zone_abbreviation(self.timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionMatch:
+    """Regions matching typed text, best first. ``certain`` means the first one may be
+    used without asking; otherwise the member picks from ``candidates`` (maybe empty)."""
+
+    candidates: tuple[RegionInfo, ...]
+    certain: bool = False
+
+    @property
+    def best(self) -> RegionInfo | None:
+        return self.candidates[0] if self.candidates else None
+
+
+class _Source(Protocol):
+    async def resolve_region(self, code: str) -> RegionInfo | None: ...
+
+    async def resolve_region_match(self, text: str) -> RegionMatch | None: ...
+
+    async def resolve_region_chats(self, code: str) -> list[ChatRef]: ...
+
+
+class Regions:
+    """Regions through the plugins (the regions plugin answers); region data is static, so
+    lookups by code are cached."""
+
+    def __init__(self, source: _Source) -> None:
+        self._source = source
+        self._cache: dict[str, RegionInfo | None] = {}
+
+    async def get(self, code: str | None) -> RegionInfo | None:
+        if not code:
+            return None
+        if code not in self._cache:
+            self._cache[code] = await self._source.resolve_region(code)
+        return self._cache[code]
+
+    async def match(self, text: str) -> RegionMatch:
+        """What a member typed, matched to regions (empty when no plugin knows regions)."""
+        return await self._source.resolve_region_match(text) or RegionMatch(())
+
+    async def chats(self, code: str) -> list[ChatRef]:
+        """The group chats bound to exactly this region."""
+        return await self._source.resolve_region_chats(code)
+
+    async def name(self, code: str | None) -> str:
+        info = await self.get(code)
+        return info.name if info else (code or "-")
+
+    async def timezone(self, code: str | None) -> str:
+        info = await self.get(code)
+        return info.timezone if info else DEFAULT_ZONE
+
+    async def local_time(self, when: datetime, code: str | None) -> datetime:
+        return when.astimezone(ZoneInfo(await self.timezone(code)))
+
+    def forget_cache(self) -> None:
+        self._cache.clear()

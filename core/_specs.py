@@ -1,0 +1,95 @@
+"""What plugins declare at start-up: metadata, button actions, flows, job kinds, models."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core._context import Context, JobContext
+
+__all__ = ["Action", "CliCommand", "CliParam", "Flow", "JobKind", "ModelModule", "PluginInfo"]
+
+ActionHandler = Callable[["Context", dict[str, Any]], Awaitable[None]]
+FlowHandler = Callable[["Context", str], Awaitable[None]]
+JobHandler = Callable[["JobContext"], Awaitable[None]]
+CliHandler = Callable[..., Awaitable[int | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class PluginInfo:
+    """A plugin's metadata: set ``PLUGIN = PluginInfo(...)`` in the plugin module.
+
+    ``requires`` names plugins that must be enabled for this one to load.
+    """
+
+    name: str
+    version: str = "0"
+    description: str = ""
+    requires: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """What a button does: ``handler(ctx, data)`` runs when a button with this ``name`` is
+    pressed. Names are namespaced by plugin: ``events:rsvp``."""
+
+    name: str
+    handler: ActionHandler
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A multi-step conversation: while a member is in flow ``name`` in a chat, their plain
+    messages there go to ``handler(ctx, text)``; ``ctx.conversation`` holds the step."""
+
+    name: str
+    handler: FlowHandler
+
+
+@dataclass(frozen=True, slots=True)
+class JobKind:
+    """A kind of scheduled job. ``late_after`` (seconds): a job found more than that late
+    (the bot was down) is dropped and logged instead of run; ``None`` runs it anyway."""
+
+    name: str
+    handler: JobHandler
+    max_attempts: int | None = None
+    late_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelModule:
+    """A tortoise app: its label, model modules and migrations package."""
+
+    app: str
+    models: tuple[str, ...]
+    migrations: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CliParam:
+    """A CLI argument (``option=False``) or ``--option`` of a plugin's CLI command.
+    ``type`` is ``str``, ``int``, ``float``, ``bool`` (a flag) or ``path``."""
+
+    name: str
+    help: str = ""
+    type: str = "str"
+    option: bool = False
+    default: Any = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CliCommand:
+    """``guyub GROUP NAME ...``: ``handler(app, out, **params)`` runs inside a started App
+    (database open, plugins loaded) and returns the exit code (None is 0). ``out`` is a
+    text stream. Plugins declare CLI commands without importing a CLI library."""
+
+    group: str
+    name: str
+    help: str
+    handler: CliHandler
+    params: tuple[CliParam, ...] = ()

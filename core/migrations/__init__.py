@@ -1,0 +1,1 @@
+"""Migrations of the core app (tortoise built-in migrations)."""

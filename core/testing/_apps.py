@@ -1,0 +1,71 @@
+"""Apps for tests: an in-memory SQLite database, or a fresh PostgreSQL database per App when
+``GUYUB_TEST_POSTGRES_URL`` is set."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from core._adapter import Adapter
+from core._app import App
+from core._clock import Clock, FakeClock
+from core._db import throwaway_url
+from core._settings import DEFAULT_CONFIG, Settings
+
+__all__ = ["TEST_START", "make_app", "test_database_url", "test_settings"]
+
+#: Tests start on Monday 23 November 2026, 10:00 WIB (03:00 UTC), the day of temu alumni.
+TEST_START = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+
+
+def test_database_url() -> str:
+    """``sqlite://:memory:``, or a new database on the server in GUYUB_TEST_POSTGRES_URL."""
+    base = os.environ.get("GUYUB_TEST_POSTGRES_URL")
+    return throwaway_url(base) if base else "sqlite://:memory:"
+
+
+def test_settings(**overrides: Any) -> Settings:
+    """Settings from the shipped defaults and ``overrides`` only (no local guyub.toml, no
+    environment), on a throw-away database unless ``database={"url": ...}`` is given."""
+    data: dict[str, Any] = {}
+    if DEFAULT_CONFIG.is_file():
+        data = tomllib.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    if "url" not in overrides.get("database", {}):
+        data.setdefault("database", {})["url"] = test_database_url()
+    return Settings.model_validate(data)
+
+
+@asynccontextmanager
+async def make_app(
+    *,
+    plugins: Sequence[object] = (),
+    discover_plugins: bool = True,
+    adapters: Sequence[Adapter] = (),
+    clock: Clock | None = None,
+    settings: Settings | None = None,
+    **overrides: Any,
+) -> AsyncIterator[App]:
+    """An App on a throw-away database with a fake clock, closed (and dropped) after."""
+    settings = settings or test_settings(**overrides)
+    url = settings.database.url
+    app = App(
+        settings,
+        adapters=adapters,
+        clock=clock or FakeClock(TEST_START),
+        plugins=plugins,
+        discover_plugins=discover_plugins,
+        schema="create",
+        create_database=not url.startswith("sqlite"),
+        drop_database=not url.startswith("sqlite"),
+    )
+    async with app:
+        yield app

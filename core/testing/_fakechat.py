@@ -1,0 +1,309 @@
+"""FakeChat: users who join, say things, press buttons and vote, and assertions on what the
+bot sent. It drives a real App (real database, real plugins) through in-memory platforms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core._app import App
+from core._commands import parse_command_line, parse_duration
+from core._events import (
+    ButtonPressed,
+    ChatKind,
+    ChatRef,
+    CommandInvoked,
+    Event,
+    MemberJoined,
+    MemberLeft,
+    MessageReceived,
+    MessageRef,
+    PollAnswered,
+    Sender,
+    UserRef,
+)
+from core.testing._memory import MemoryAdapter, Sent
+
+__all__ = ["ExpectationFailed", "FakeChat", "FakeUser"]
+
+
+class ExpectationFailed(AssertionError):
+    """What the bot sent did not match; the message shows what it did send."""
+
+
+@dataclass(eq=False)
+class FakeUser:
+    """A user on one in-memory platform."""
+
+    chat: FakeChat
+    name: str
+    platform: str
+    user_id: str
+    language: str | None = "id"
+    username: str | None = None
+
+    @property
+    def ref(self) -> UserRef:
+        return UserRef(self.platform, self.user_id)
+
+    @property
+    def sender(self) -> Sender:
+        return Sender(self.ref, self.name, self.username or self.name, self.language)
+
+    @property
+    def dm(self) -> ChatRef:
+        return self.chat.adapter(self.platform).dm_chat(self.ref)
+
+    async def says(
+        self, where: ChatRef | str, text: str | None = None, *, reply_to: FakeUser | None = None
+    ) -> None:
+        """Say ``text`` in ``where`` (a chat), or in the DM when only the text is given."""
+        if text is None:
+            assert isinstance(where, str)
+            chat, text = self.dm, where
+        else:
+            assert isinstance(where, ChatRef)
+            chat = where
+        if chat.is_dm:
+            self.chat.adapter(self.platform).started.add(self.user_id)
+        await self.chat.say(self, chat, text, reply_to=reply_to)
+
+    async def joins(self, group: ChatRef) -> None:
+        await self.chat.emit(MemberJoined(user=self.sender, chat=group, at=self.chat.now()))
+
+    async def leaves(self, group: ChatRef) -> None:
+        await self.chat.emit(MemberLeft(user=self.sender, chat=group, at=self.chat.now()))
+
+    async def presses(self, label: str, where: ChatRef | None = None) -> Sent:
+        """Press the button with that label (or 1-based number) on the bot's latest message
+        to this user in ``where`` (default: their DM) that has it."""
+        chat = where or self.dm
+        message = self.chat.latest_with_button(chat, label)
+        if message is None:
+            raise ExpectationFailed(
+                f"no button {label!r} in {chat.key}; buttons there: {self.chat.buttons_in(chat)}"
+            )
+        button = message.find_button(label)
+        assert button is not None
+        assert button.key is not None
+        await self.chat.emit(
+            ButtonPressed(
+                user=self.sender, chat=chat, key=button.key, message=message.ref, at=self.chat.now()
+            )
+        )
+        return message
+
+    async def votes(self, options: Iterable[int], where: ChatRef | None = None) -> None:
+        """Answer the latest native poll in ``where`` with 1-based option numbers."""
+        chat = where or self.dm
+        poll = self.chat.latest_poll(chat)
+        if poll is None or poll.poll_id is None:
+            raise ExpectationFailed(f"no poll in {chat.key}")
+        picked = tuple(sorted({int(o) - 1 for o in options}))
+        if any(o < 0 or o >= len(poll.poll_options) for o in picked):
+            raise ExpectationFailed(f"poll has {len(poll.poll_options)} options, got {options}")
+        await self.chat.emit(
+            PollAnswered(
+                user=self.sender,
+                chat=chat,
+                poll_id=poll.poll_id,
+                options=picked,
+                at=self.chat.now(),
+            )
+        )
+
+
+class FakeChat:
+    """In-memory platforms plus helpers to act and to check what the bot said.
+
+    Each action dispatches an event through the real core, then runs the background work
+    that fell due (jobs, outbox), as a live bot would right after.
+    """
+
+    def __init__(self, app: App, platforms: Sequence[MemoryAdapter] = ()) -> None:
+        self.app = app
+        self.adapters: dict[str, MemoryAdapter] = {}
+        for adapter in platforms or [MemoryAdapter("fake")]:
+            self.adapters[adapter.platform] = adapter
+            if adapter.platform not in app.adapters:
+                app.add_adapter(adapter)
+        self.default_platform = next(iter(self.adapters))
+        self.users: dict[tuple[str, str], FakeUser] = {}
+        self.groups: dict[tuple[str, str], ChatRef] = {}
+        self._mark = 0
+
+    # --- setting the scene -----------------------------------------------------------
+
+    def adapter(self, platform: str | None = None) -> MemoryAdapter:
+        return self.adapters[platform or self.default_platform]
+
+    def user(
+        self,
+        name: str,
+        *,
+        platform: str | None = None,
+        language: str | None = "id",
+        username: str | None = None,
+    ) -> FakeUser:
+        platform = platform or self.default_platform
+        key = (platform, name)
+        if key not in self.users:
+            user_id = re.sub(r"[^a-z0-9_]", "_", name.lower()) or "user"
+            self.users[key] = FakeUser(self, name, platform, user_id, language, username)
+        return self.users[key]
+
+    def group(self, title: str, *, platform: str | None = None) -> ChatRef:
+        platform = platform or self.default_platform
+        key = (platform, title)
+        if key not in self.groups:
+            chat_id = "g-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+            self.groups[key] = ChatRef(platform, chat_id, ChatKind.GROUP, title=title)
+        return self.groups[key]
+
+    def now(self) -> datetime:
+        return self.app.clock.now()
+
+    # --- acting ----------------------------------------------------------------------
+
+    async def say(
+        self, user: FakeUser, chat: ChatRef, text: str, *, reply_to: FakeUser | None = None
+    ) -> None:
+        parsed = parse_command_line(text)
+        replied = reply_to.sender if reply_to else None
+        message = MessageRef(chat, f"u{len(self.adapter(chat.platform).sent)}")
+        event: Event
+        if parsed is not None:
+            name, args = parsed
+            event = CommandInvoked(
+                user=user.sender,
+                chat=chat,
+                name=name,
+                args=args,
+                message=message,
+                reply_to_user=replied,
+                at=self.now(),
+            )
+        else:
+            event = MessageReceived(
+                user=user.sender,
+                chat=chat,
+                text=text,
+                message=message,
+                reply_to_user=replied,
+                at=self.now(),
+            )
+        await self.emit(event)
+
+    async def emit(self, event: Event) -> None:
+        self._mark = sum(len(a.sent) for a in self.adapters.values())
+        self._edits_before = {id(s): s.edits for a in self.adapters.values() for s in a.sent}
+        await self.app.dispatch(event, self.adapters[event.platform])
+        await self.app.run_pending()
+
+    async def advance(self, by: timedelta | str | datetime) -> None:
+        """Move the clock (``"2h"``, a timedelta, or a datetime); due jobs run in order."""
+        self._mark = sum(len(a.sent) for a in self.adapters.values())
+        self._edits_before = {id(s): s.edits for a in self.adapters.values() for s in a.sent}
+        if isinstance(by, datetime):
+            target = by
+        else:
+            delta = parse_duration(by) if isinstance(by, str) else by
+            target = self.now() + delta
+        await self.app.advance_clock(target)
+
+    # --- looking ---------------------------------------------------------------------
+
+    @property
+    def sent(self) -> list[Sent]:
+        out: list[Sent] = []
+        for adapter in self.adapters.values():
+            out.extend(adapter.sent)
+        return out
+
+    def since_last_action(self) -> list[Sent]:
+        """Messages sent, and messages edited, by the bot since the last action."""
+        new: list[Sent] = []
+        count = 0
+        before = getattr(self, "_edits_before", {})
+        for adapter in self.adapters.values():
+            for record in adapter.sent:
+                count += 1
+                if count > self._mark or record.edits > before.get(id(record), 0):
+                    new.append(record)
+        return new
+
+    def sent_to(self, chat: ChatRef | FakeUser) -> list[Sent]:
+        target = chat.dm if isinstance(chat, FakeUser) else chat
+        return [s for s in self.adapter(target.platform).sent if s.chat == target]
+
+    def last(self, chat: ChatRef | FakeUser) -> Sent:
+        messages = self.sent_to(chat)
+        if not messages:
+            raise ExpectationFailed(f"the bot sent nothing to {_name(chat)}")
+        return messages[-1]
+
+    def latest_with_button(self, chat: ChatRef, label: str) -> Sent | None:
+        for record in reversed(self.sent_to(chat)):
+            if record.find_button(label) is not None:
+                return record
+        return None
+
+    def latest_poll(self, chat: ChatRef) -> Sent | None:
+        for record in reversed(self.sent_to(chat)):
+            if record.poll_id:
+                return record
+        return None
+
+    def buttons_in(self, chat: ChatRef) -> list[str]:
+        return [label for s in self.sent_to(chat) for label in s.button_labels()]
+
+    def expect_sent(
+        self,
+        chat: ChatRef | FakeUser,
+        *,
+        contains: str | None = None,
+        matches: str | None = None,
+        since_last_action: bool = True,
+    ) -> Sent:
+        """Assert the bot sent ``chat`` (a group, or a user's DM) a matching message."""
+        target = chat.dm if isinstance(chat, FakeUser) else chat
+        pool = self.since_last_action() if since_last_action else self.sent
+        candidates = [s for s in pool if s.chat == target]
+        for record in candidates:
+            text = record.full_text()
+            if contains is not None and contains.casefold() not in text.casefold():
+                continue
+            if matches is not None and not re.search(matches, text, re.IGNORECASE | re.S):
+                continue
+            return record
+        seen = "\n---\n".join(s.full_text() for s in candidates) or "(nothing)"
+        wanted = contains if contains is not None else f"/{matches}/"
+        raise ExpectationFailed(
+            f"expected the bot to send {wanted!r} to {_name(chat)}; it sent:\n{seen}"
+        )
+
+    def expect_not_sent(
+        self, chat: ChatRef | FakeUser, *, contains: str | None = None, matches: str | None = None
+    ) -> None:
+        try:
+            record = self.expect_sent(chat, contains=contains, matches=matches)
+        except ExpectationFailed:
+            return
+        raise ExpectationFailed(
+            f"the bot should not have sent this to {_name(chat)}:\n{record.full_text()}"
+        )
+
+    def expect_nothing(self) -> None:
+        new = self.since_last_action()
+        if new:
+            raise ExpectationFailed(
+                "expected silence; the bot sent:\n" + "\n---\n".join(s.full_text() for s in new)
+            )
+
+
+def _name(chat: ChatRef | FakeUser) -> str:
+    if isinstance(chat, FakeUser):
+        return f"{chat.name}'s DM"
+    return chat.title or chat.key

@@ -1,0 +1,196 @@
+"""An in-memory chat platform: the adapter behind FakeChat and the console."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core._adapter import (
+    Adapter,
+    Capability,
+    NotSupported,
+    Outgoing,
+    RateLimits,
+    Unreachable,
+)
+from core._app import App
+from core._events import ChatKind, ChatRef, MessageRef, UserRef
+from core._markup import Markup, to_plain
+from core._messages import RenderedButton
+
+__all__ = ["ALL_CAPABILITIES", "MemoryAdapter", "Moderation", "Sent"]
+
+ALL_CAPABILITIES = frozenset(Capability) - {Capability.MODALS}
+
+
+@dataclass
+class Sent:
+    """A message the bot sent (or edited) on the in-memory platform."""
+
+    ref: MessageRef
+    markup: Markup
+    buttons: tuple[tuple[RenderedButton, ...], ...] = ()
+    poll_id: str | None = None
+    poll_question: str = ""
+    poll_options: tuple[str, ...] = ()
+    poll_multiple: bool = False
+    attachments: tuple[tuple[str, str, str, bytes], ...] = ()  # kind, filename, caption, data
+    to_user: UserRef | None = None
+    edits: int = 0
+
+    @property
+    def chat(self) -> ChatRef:
+        return self.ref.chat
+
+    @property
+    def text(self) -> str:
+        """The text as a member reads it (markup removed, entities decoded)."""
+        return to_plain(self.markup)
+
+    def button_labels(self) -> list[str]:
+        return [b.label for row in self.buttons for b in row]
+
+    def find_button(self, label_or_number: str) -> RenderedButton | None:
+        flat = [b for row in self.buttons for b in row]
+        wanted = label_or_number.strip()
+        if wanted.isdigit() and 1 <= int(wanted) <= len(flat):
+            return flat[int(wanted) - 1]
+        for button in flat:
+            if button.label.strip().casefold() == wanted.casefold():
+                return button
+        for button in flat:
+            if wanted.casefold() in button.label.casefold():
+                return button
+        return None
+
+    def full_text(self) -> str:
+        """Text, buttons, poll and attachments, as the console prints them."""
+        lines = [self.text] if self.text else []
+        if self.poll_id:
+            lines.append(f"📊 {self.poll_question}")
+            lines.extend(f"  {i}. {opt}" for i, opt in enumerate(self.poll_options, 1))
+        for kind, filename, caption, _ in self.attachments:
+            lines.append(f"  <{kind}: {caption or filename}>")
+        for row in self.buttons:
+            lines.append("  " + " ".join(f"[{b.label}]" for b in row))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Moderation:
+    """A kick, ban, mute or unmute the bot performed."""
+
+    action: str
+    chat: ChatRef
+    user: UserRef
+    until: datetime | None = None
+
+
+@dataclass
+class MemoryAdapter(Adapter):
+    """A platform that lives in memory. ``dm_requires_start`` models Telegram, where the
+    bot can't DM a user who never started it."""
+
+    name: str = "fake"
+    caps: frozenset[Capability] = ALL_CAPABILITIES
+    dm_requires_start: bool = False
+    limits: RateLimits = field(default_factory=lambda: RateLimits(1e9, 1e9, 1e9, 1e9))
+    sent: list[Sent] = field(default_factory=list)
+    moderation: list[Moderation] = field(default_factory=list)
+    started: set[str] = field(default_factory=set)
+    blocked: set[str] = field(default_factory=set)
+    on_send: list[Callable[[Sent, bool], None]] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _polls: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _by_ref: dict[MessageRef, Sent] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.platform = self.name
+        self.capabilities = self.caps
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    async def run(self, app: App) -> None:
+        await asyncio.Event().wait()
+
+    def dm_chat(self, user: UserRef) -> ChatRef:
+        return ChatRef(self.platform, f"dm-{user.id}", ChatKind.DM, title=user.id)
+
+    async def send(
+        self, chat: ChatRef, message: Outgoing, *, reply_to: MessageRef | None = None
+    ) -> MessageRef:
+        return self._record(chat, message, None)
+
+    async def send_dm(self, user: UserRef, message: Outgoing) -> MessageRef:
+        if user.id in self.blocked or (self.dm_requires_start and user.id not in self.started):
+            raise Unreachable(f"{user} has not started the bot")
+        return self._record(self.dm_chat(user), message, user)
+
+    async def edit(self, ref: MessageRef, message: Outgoing) -> None:
+        record = self._by_ref.get(ref)
+        if record is None:
+            raise NotSupported("edit of an unknown message")
+        record.markup = message.text
+        record.buttons = message.buttons
+        record.edits += 1
+        for listener in self.on_send:
+            listener(record, True)
+
+    async def kick(self, chat: ChatRef, user: UserRef) -> None:
+        self._moderate("kick", chat, user, None, Capability.KICK)
+
+    async def ban(self, chat: ChatRef, user: UserRef) -> None:
+        self._moderate("ban", chat, user, None, Capability.BAN)
+
+    async def mute(self, chat: ChatRef, user: UserRef, until: datetime | None) -> None:
+        self._moderate("mute", chat, user, until, Capability.MUTE)
+
+    async def unmute(self, chat: ChatRef, user: UserRef) -> None:
+        self._moderate("unmute", chat, user, None, Capability.MUTE)
+
+    def _moderate(
+        self,
+        action: str,
+        chat: ChatRef,
+        user: UserRef,
+        until: datetime | None,
+        capability: Capability,
+    ) -> None:
+        if capability not in self.capabilities:
+            raise NotSupported(capability.value)
+        self.moderation.append(Moderation(action, chat, user, until))
+
+    def dm_link(self, payload: str = "") -> str | None:
+        return f"https://{self.platform}.invalid/bot?start={payload}"
+
+    def rate_limits(self) -> RateLimits:
+        return self.limits
+
+    def _record(self, chat: ChatRef, message: Outgoing, to_user: UserRef | None) -> MessageRef:
+        ref = MessageRef(chat, str(next(self._ids)))
+        record = Sent(ref, message.text, message.buttons, to_user=to_user)
+        if message.poll is not None:
+            if Capability.NATIVE_POLLS not in self.capabilities:
+                raise NotSupported("native_polls")
+            record.poll_id = f"poll-{next(self._polls)}"
+            record.poll_question = message.poll.question
+            record.poll_options = message.poll.options
+            record.poll_multiple = message.poll.multiple
+        record.attachments = tuple(
+            (a.kind.value, a.filename, a.caption, a.data) for a in message.attachments
+        )
+        self.sent.append(record)
+        self._by_ref[ref] = record
+        for listener in self.on_send:
+            listener(record, False)
+        return ref
+
+    def messages_in(self, chat: ChatRef) -> list[Sent]:
+        return [s for s in self.sent if s.chat == chat]
+
+    def find(self, refs: Iterable[MessageRef]) -> list[Sent]:
+        return [self._by_ref[r] for r in refs if r in self._by_ref]

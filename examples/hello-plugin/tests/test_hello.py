@@ -1,0 +1,24 @@
+"""The hello plugin tested with Guyub's test kit, as any plugin author would."""
+
+from __future__ import annotations
+
+import guyub_hello
+
+
+async def test_hello_wave_and_later(make_app):
+    from core.testing import FakeChat
+
+    async with make_app(plugins=[guyub_hello], discover_plugins=False) as app:
+        chat = FakeChat(app)
+        amir = chat.user("amir")
+        aceh = chat.group("Aceh")
+        await amir.says(aceh, "/halo")
+        chat.expect_sent(aceh, contains="Halo, amir")
+        await amir.presses("Balas", aceh)
+        chat.expect_sent(aceh, contains="amir melambai balik")
+        await amir.says(aceh, "/hello_later 10m")
+        chat.expect_sent(aceh, contains="10 menit")
+        await chat.advance("9m")
+        chat.expect_nothing()
+        await chat.advance("1m")
+        chat.expect_sent(aceh, contains="sapaan terjadwal")
