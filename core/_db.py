@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 
 CORE_MODELS = ModelModule(app="core", models=("core.models",), migrations="core.migrations")
 
+#: The core's tortoise apps. Each core feature with tables of its own (the outbox, privacy)
+#: is a separate app with its own migrations package, so features evolve independently.
+CORE_APPS: list[ModelModule] = [CORE_MODELS]
+
 
 def dialect_of(url: str) -> str:
     scheme = url.split("://", 1)[0].lower()
@@ -64,7 +68,8 @@ class Database:
 
     def __init__(self, url: str, modules: Sequence[ModelModule]) -> None:
         self.url = url
-        self.modules = [CORE_MODELS, *[m for m in modules if m.app != "core"]]
+        core_labels = {m.app for m in CORE_APPS}
+        self.modules = [*CORE_APPS, *[m for m in modules if m.app not in core_labels]]
         self.dialect = dialect_of(url)
         self.context: TortoiseContext | None = None
         self._throwaway: str | None = None
