@@ -34,7 +34,10 @@ CORE_MODELS = ModelModule(app="core", models=("core.models",), migrations="core.
 
 #: The core's tortoise apps. Each core feature with tables of its own (the outbox, privacy)
 #: is a separate app with its own migrations package, so features evolve independently.
-CORE_APPS: list[ModelModule] = [CORE_MODELS]
+CORE_APPS: list[ModelModule] = [
+    CORE_MODELS,
+    ModelModule(app="state", models=("core.state.models",), migrations="core.state.migrations"),
+]
 
 
 def dialect_of(url: str) -> str:

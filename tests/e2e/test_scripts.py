@@ -23,8 +23,9 @@ def run_script(path: Path, env: dict[str, str] | None = None) -> subprocess.Comp
         from core._db import throwaway_url
 
         args += ["--database", throwaway_url(base)]
-    return subprocess.run(args, capture_output=True, text=True, env=environment, timeout=300,
-                          check=False)
+    return subprocess.run(
+        args, capture_output=True, text=True, env=environment, timeout=300, check=False
+    )
 
 
 @pytest.mark.slow
