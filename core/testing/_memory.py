@@ -171,12 +171,15 @@ class MemoryAdapter(Adapter):
         return self.limits
 
     def _record(self, chat: ChatRef, message: Outgoing, to_user: UserRef | None) -> MessageRef:
-        ref = MessageRef(chat, str(next(self._ids)))
-        record = Sent(ref, message.text, message.buttons, to_user=to_user)
+        poll_id: str | None = None
         if message.poll is not None:
             if Capability.NATIVE_POLLS not in self.capabilities:
                 raise NotSupported("native_polls")
-            record.poll_id = f"poll-{next(self._polls)}"
+            poll_id = f"poll-{next(self._polls)}"
+        ref = MessageRef(chat, str(next(self._ids)), poll_id=poll_id)
+        record = Sent(ref, message.text, message.buttons, to_user=to_user)
+        if message.poll is not None:
+            record.poll_id = poll_id
             record.poll_question = message.poll.question
             record.poll_options = message.poll.options
             record.poll_multiple = message.poll.multiple

@@ -1,0 +1,187 @@
+"""Posting a poll into chats, editing its live tally in place, and closing it.
+
+A poll message carries one button per option (votes are private to the bot) or, for
+non-anonymous polls on platforms that have them, a native poll whose platform id is kept so
+its votes can be matched. Tally edits go through a durable job at most once per
+``refresh_seconds`` per poll, however fast the votes come.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from core import (
+    Button,
+    Capability,
+    ChatKind,
+    ChatRef,
+    Context,
+    DeliveryError,
+    JobContext,
+    Markup,
+    Message,
+    MessageRef,
+    PollSpec,
+)
+from plugins.polls.ballots import is_closed, label
+from plugins.polls.models import Poll, Post
+from plugins.polls.present import whole_percent
+from plugins.polls.tally import By, tally
+
+__all__ = [
+    "CLOSE_JOB",
+    "VOTE_ACTION",
+    "chat_of",
+    "edit_posts",
+    "REFRESH_JOB",
+    "poll_message",
+    "post_poll",
+    "refresh_job",
+    "schedule_refresh",
+]
+
+log = logging.getLogger(__name__)
+
+VOTE_ACTION = "polls:vote"
+REFRESH_JOB = "polls:refresh"
+CLOSE_JOB = "polls:close"
+
+# Platform limits on native polls (Telegram 300/100 characters, Discord 300/55).
+_QUESTION_MAX = 300
+_OPTION_MAX = 55
+
+
+def uses_native(ctx: Context, poll: Poll, chat: ChatRef) -> bool:
+    """Native polls show who voted for what to the whole chat: only for non-anonymous polls,
+    and only in groups of a platform that has them."""
+    adapter = ctx.app.adapters.get(chat.platform)
+    return (
+        not poll.anonymous
+        and not chat.is_dm
+        and adapter is not None
+        and adapter.supports(Capability.NATIVE_POLLS)
+    )
+
+
+async def header(ctx: Context, poll: Poll, *, native: bool) -> Markup:
+    """The poll message's text: question, how to vote, the live tally, closing time."""
+    lines = [ctx.t("polls.post.title", id=poll.id, question=label(poll.question, ctx.lang))]
+    details = []
+    if poll.template:
+        details.append(ctx.t("polls.post.wave", wave=poll.wave, label=poll.label))
+    if poll.region_code:
+        details.append(ctx.t("polls.post.region", region=await ctx.regions.name(poll.region_code)))
+    details.append(ctx.t("polls.post.multiple" if poll.multiple else "polls.post.single"))
+    lines.append(Markup(" · ").join(details))
+    if is_closed(poll, ctx.now()):
+        lines.append(ctx.t("polls.post.closed", id=poll.id))
+        return Markup("\n").join(lines)
+    if native:
+        lines.append(ctx.t("polls.post.how_native"))
+    else:
+        lines.append(ctx.t("polls.post.how_buttons"))
+    if poll.anonymous:
+        lines.append(ctx.t("polls.post.anonymous"))
+    if poll.results_live:
+        overall = (await tally(poll.id, len(poll.options), By.OVERALL, 1)).overall
+        lines.append(ctx.t("polls.post.respondents", count=overall.respondents))
+        if overall.respondents:
+            for i, option in enumerate(poll.options):
+                lines.append(
+                    ctx.t(
+                        "polls.post.tally_line",
+                        option=label(option, ctx.lang),
+                        share=whole_percent(overall.share(i)),
+                    )
+                )
+    if poll.closes_at is not None:
+        local = await ctx.regions.local_time(poll.closes_at, poll.region_code)
+        zone = local.tzname() or ""
+        lines.append(
+            ctx.t("polls.post.closes", when=local.strftime("%d-%m-%Y %H:%M"), zone=zone)
+        )
+    return Markup("\n").join(lines)
+
+
+async def poll_message(ctx: Context, poll: Poll, *, native: bool) -> Message:
+    text = await header(ctx, poll, native=native)
+    if is_closed(poll, ctx.now()):
+        return Message(text)
+    if native:
+        spec = PollSpec(
+            label(poll.question, ctx.lang)[:_QUESTION_MAX],
+            tuple(label(o, ctx.lang)[:_OPTION_MAX] for o in poll.options),
+            multiple=poll.multiple,
+            anonymous=False,  # the bot must see each vote to count it once per member
+        )
+        return Message(text, poll=spec)
+    buttons = tuple(
+        (Button(label(option, ctx.lang), VOTE_ACTION, {"poll": poll.id, "option": i}),)
+        for i, option in enumerate(poll.options)
+    )
+    return Message(text, buttons)
+
+
+async def post_poll(ctx: Context, poll: Poll, chat: ChatRef) -> Post:
+    """Show the poll in ``chat`` (native where it fits, buttons otherwise)."""
+    native = uses_native(ctx, poll, chat)
+    message = await poll_message(ctx, poll, native=native)
+    ref = await ctx.send(chat, message)
+    if native and ref.poll_id is None:
+        log.warning("adapter %s sent poll %s without a poll id", chat.platform, poll.id)
+    return await Post.create(
+        poll_id=poll.id,
+        platform=chat.platform,
+        chat_id=chat.id,
+        chat_kind=chat.kind.value,
+        chat_title=chat.title,
+        thread=chat.thread,
+        message_id=ref.id,
+        native_poll_id=ref.poll_id if native else None,
+        language=ctx.lang,
+        posted_at=ctx.now(),
+    )
+
+
+def chat_of(post: Post) -> ChatRef:
+    return ChatRef(
+        post.platform, post.chat_id, ChatKind(post.chat_kind), title=post.chat_title, thread=post.thread
+    )
+
+
+async def edit_posts(ctx: JobContext, poll: Poll) -> int:
+    """Edit every button post of the poll in place (native polls count on their own)."""
+    edited = 0
+    for post in await Post.filter(poll_id=poll.id, native_poll_id=None):
+        adapter = ctx.app.adapters.get(post.platform)
+        if adapter is None or not adapter.supports(Capability.EDIT_MESSAGES):
+            continue
+        ctx.lang = post.language
+        message = await poll_message(ctx, poll, native=False)
+        try:
+            await ctx.app.edit(MessageRef(chat_of(post), post.message_id), message)
+            edited += 1
+        except DeliveryError as exc:
+            # A deleted message or a chat the bot left: the tally just stops updating there.
+            log.info("poll %s: cannot edit post %s: %s", poll.id, post.id, exc)
+    return edited
+
+
+async def schedule_refresh(ctx: Context, poll: Poll) -> None:
+    """Edit the tally at the end of the current time slot: one edit per slot, however many
+    votes fall in it, and never a moving target that keeps slipping under steady voting."""
+    if not poll.results_live:
+        return
+    every = max(1, int(ctx.settings("polls").refresh_seconds))
+    slot = int(ctx.now().timestamp()) // every + 1
+    due = datetime.fromtimestamp(slot * every, UTC)
+    await ctx.scheduler.schedule(
+        REFRESH_JOB, due, {"poll": poll.id}, key=f"polls:refresh:{poll.id}:{slot}"
+    )
+
+
+async def refresh_job(ctx: JobContext) -> None:
+    poll = await Poll.get_or_none(id=ctx.payload["poll"])
+    if poll is not None and not is_closed(poll, ctx.now()):
+        await edit_posts(ctx, poll)
