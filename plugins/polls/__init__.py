@@ -40,7 +40,7 @@ PLUGIN = PluginInfo(
 )
 
 _POLL = Param("poll", ParamType.INT, description="polls.param.poll")
-_BY = ("province", "provinsi", "kabupaten", "kota")
+_BY = ("province", "provinsi", "kabupaten", "kab", "kota")
 
 
 @hookimpl

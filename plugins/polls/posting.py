@@ -23,6 +23,7 @@ from core import (
     Message,
     MessageRef,
     PollSpec,
+    escape,
 )
 from plugins.polls.ballots import is_closed, label
 from plugins.polls.models import Poll, Post
@@ -69,7 +70,9 @@ async def header(ctx: Context, poll: Poll, *, native: bool) -> Markup:
     lines = [ctx.t("polls.post.title", id=poll.id, question=label(poll.question, ctx.lang))]
     details = []
     if poll.template:
-        details.append(ctx.t("polls.post.wave", wave=poll.wave, label=poll.label))
+        details.append(ctx.t("polls.post.wave", wave=poll.wave))
+    if poll.label:
+        details.append(Markup(escape(poll.label)))
     if poll.region_code:
         details.append(ctx.t("polls.post.region", region=await ctx.regions.name(poll.region_code)))
     details.append(ctx.t("polls.post.multiple" if poll.multiple else "polls.post.single"))

@@ -87,7 +87,12 @@ async def results_text(ctx: Context, poll: Poll, table: Table) -> Markup:
                 count=table.overall.counts[i],
             )
         )
-    if table.by is not By.OVERALL and table.overall.respondents:
+    min_size = int(ctx.settings("polls").min_group_size)
+    if table.by is not By.OVERALL and table.overall.respondents and not table.rows:
+        # Every group is too small: a breakdown would only repeat the overall figures.
+        lines.append(Markup(""))
+        lines.append(ctx.t("polls.results.no_breakdown", size=min_size))
+    elif table.by is not By.OVERALL and table.overall.respondents:
         lines.append(Markup(""))
         lines.append(
             ctx.t("polls.results.by_province" if table.by is By.PROVINCE else "polls.results.by_kabupaten")
@@ -110,7 +115,7 @@ async def results_text(ctx: Context, poll: Poll, table: Table) -> Markup:
                 ctx.t(
                     "polls.results.folded",
                     regions=len(table.folded),
-                    size=int(ctx.settings("polls").min_group_size),
+                    size=min_size,
                 )
             )
     return Markup("\n").join(lines)

@@ -15,8 +15,21 @@ SCRIPTS = sorted(HERE.glob("*.txt"))
 GUYUB = [sys.executable, "-m", "core"]
 
 
+def script_env(path: Path) -> dict[str, str]:
+    """``# env: NAME=VALUE`` lines at the top of a script set its environment (e.g. the
+    admins a scenario needs before the bot can grant roles from a script)."""
+    env: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        name, sep, value = line.removeprefix("#").strip().removeprefix("env:").partition("=")
+        if line.removeprefix("#").strip().startswith("env:") and sep:
+            env[name.strip()] = value.strip()
+    return env
+
+
 def run_script(path: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, **(env or {})}
+    environment = {**os.environ, **script_env(path), **(env or {})}
     base = environment.get("GUYUB_TEST_POSTGRES_URL")
     args = [*GUYUB, "chat", "--script", str(path)]
     if base:
