@@ -63,7 +63,13 @@ def guyub_register_commands() -> Sequence[Command]:
             alias="polling_hasil",
             params=(
                 Param("poll", ParamType.INT, required=False, description="polls.param.poll"),
-                Param("by", ParamType.CHOICE, required=False, choices=_BY, description="polls.param.by"),
+                Param(
+                    "by",
+                    ParamType.CHOICE,
+                    required=False,
+                    choices=_BY,
+                    description="polls.param.by",
+                ),
             ),
             group="poll",
             subname="results",

@@ -76,12 +76,14 @@ async def record_vote(
         raise VoteRefused("polls.vote.bad_option", poll=poll.id)
     if not poll.multiple and len(picked) > 1:
         raise VoteRefused("polls.vote.single_only", poll=poll.id)
-    if poll.region_code and not (member.region_code and covers(poll.region_code, member.region_code)):
+    if poll.region_code and not (
+        member.region_code and covers(poll.region_code, member.region_code)
+    ):
         raise VoteRefused("polls.vote.out_of_scope", poll=poll.id)
     if not picked:
         await Ballot.filter(poll_id=poll.id, member_id=member.id).delete()
         return None
-    fields = {
+    fields: dict[str, Any] = {
         "choices": mask_of(picked),
         "region_code": member.region_code,
         "province_code": province_of(member.region_code),
@@ -154,7 +156,8 @@ async def export_ballots(member: Member) -> list[dict[str, Any]]:
                 "poll": poll.id,
                 "question": label(poll.question, lang),
                 "answers": [
-                    label(poll.options[i], lang) for i in choices_of(ballot.choices, len(poll.options))
+                    label(poll.options[i], lang)
+                    for i in choices_of(ballot.choices, len(poll.options))
                 ],
                 "region": ballot.region_code,
                 "platform": ballot.platform,

@@ -3,10 +3,12 @@ PMO's analysts, with the same small-group folding as in chat."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TextIO
 
 from core import App, CliCommand, CliParam, Translator
+from plugins.polls.ballots import label
 from plugins.polls.models import Poll
 from plugins.polls.present import export_rows, table_csv, table_json
 from plugins.polls.tally import By, tally
@@ -23,7 +25,9 @@ def commands() -> list[CliCommand]:
             export_poll,
             params=(
                 CliParam("poll_id", "The poll's number (see /polls).", type="int"),
-                CliParam("format", "csv or json", option=True, default="csv", choices=("csv", "json")),
+                CliParam(
+                    "format", "csv or json", option=True, default="csv", choices=("csv", "json")
+                ),
                 CliParam(
                     "by",
                     "overall, province or region (kabupaten/kota)",
@@ -32,7 +36,9 @@ def commands() -> list[CliCommand]:
                     choices=("overall", "province", "region", "kabupaten"),
                 ),
                 CliParam("lang", "Language of labels: id or en", option=True, default="id"),
-                CliParam("output", "Write to this file instead of the screen", type="path", option=True),
+                CliParam(
+                    "output", "Write to this file instead of the screen", type="path", option=True
+                ),
             ),
         )
     ]
@@ -66,11 +72,9 @@ async def export_poll(
     if format == "json":
         text = table_json(poll, table, rows, lang, min_size)
     else:
-        from plugins.polls.ballots import label
-
         text = table_csv(rows, [label(o, lang) for o in poll.options])
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        await asyncio.to_thread(output.write_text, text, encoding="utf-8")
         print(f"wrote {output}", file=out)
     else:
         out.write(text)

@@ -193,7 +193,8 @@ async def _scope(ctx: Context, wanted: str | None) -> str | None:
 
 
 async def new_command(ctx: Context, spec: str | None = None) -> None:
-    assert ctx.member is not None and ctx.chat is not None
+    assert ctx.member is not None
+    assert ctx.chat is not None
     settings = poll_settings(ctx)
     if not spec or not spec.strip():
         raise UsageError("polls.new.usage", templates=", ".join(settings.templates) or "-")
@@ -204,7 +205,9 @@ async def new_command(ctx: Context, spec: str | None = None) -> None:
         try:
             delay = parse_duration(str(draft.flags["closes"]))
         except ValueError:
-            raise UsageError("polls.new.bad_duration", value=str(draft.flags["closes"])[:20]) from None
+            raise UsageError(
+                "polls.new.bad_duration", value=str(draft.flags["closes"])[:20]
+            ) from None
         if delay < timedelta(minutes=1) or delay > _MAX_OPEN_FOR:
             raise UsageError("polls.new.bad_duration", value=str(draft.flags["closes"])[:20])
         closes_at = ctx.now() + delay
@@ -231,9 +234,7 @@ async def new_command(ctx: Context, spec: str | None = None) -> None:
         await ctx.scheduler.schedule(
             CLOSE_JOB, closes_at, {"poll": poll.id}, key=f"polls:close:{poll.id}"
         )
-    await ctx.audit(
-        "poll.create", target=f"poll:{poll.id}", region=region, template=draft.template
-    )
+    await ctx.audit("poll.create", target=f"poll:{poll.id}", region=region, template=draft.template)
     if ctx.in_group:
         await post_poll(ctx, poll, ctx.chat)
         return
@@ -311,9 +312,12 @@ async def close_command(ctx: Context, poll: int) -> None:
         return
     await ctx.audit("poll.close", target=f"poll:{found.id}", region=found.region_code)
     await close_poll(ctx, found)
-    posted_here = ctx.chat is not None and await Post.filter(
-        poll_id=found.id, platform=ctx.chat.platform, chat_id=ctx.chat.id
-    ).exists()
+    posted_here = (
+        ctx.chat is not None
+        and await Post.filter(
+            poll_id=found.id, platform=ctx.chat.platform, chat_id=ctx.chat.id
+        ).exists()
+    )
     if not posted_here:
         await ctx.reply(await results_message(ctx, found, None))
     await ctx.reply(ctx.t("polls.close.done", id=found.id))
@@ -324,7 +328,8 @@ async def compare_command(ctx: Context, first: int, second: int) -> None:
     b = await find_poll(ctx, second)
     if a.id == b.id:
         raise UsageError("polls.compare.same")
-    if len(a.options) != len(b.options) or (a.template or b.template) and a.template != b.template:
+    same_template = a.template == b.template
+    if len(a.options) != len(b.options) or ((a.template or b.template) and not same_template):
         raise UsageError("polls.compare.mismatch", a=a.id, b=b.id)
     await require_visible(ctx, a)
     await require_visible(ctx, b)
@@ -440,7 +445,9 @@ async def _vote(ctx: Context, poll: Poll, options: list[int], *, confirm: bool) 
     else:
         answers = ", ".join(label(poll.options[i], ctx.lang) for i in options)
         text = ctx.t("polls.vote.recorded", id=poll.id, answers=answers)
-    await _tell(ctx, text, fallback=ctx.t("polls.vote.recorded_public", name=ctx.member.display_name))
+    await _tell(
+        ctx, text, fallback=ctx.t("polls.vote.recorded_public", name=ctx.member.display_name)
+    )
 
 
 async def _tell(ctx: Context, text: Any, *, fallback: Any) -> None:

@@ -63,7 +63,7 @@ class Ballot(Model):
     class Meta:
         table = "polls_ballot"
         unique_together = (("poll", "member_id"),)
-        indexes = (("poll", "region_code"), ("poll", "province_code"), ("member_id",))
+        indexes = (("poll_id", "region_code"), ("poll_id", "province_code"), ("member_id",))
 
 
 class Post(Model):

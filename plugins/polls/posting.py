@@ -32,10 +32,10 @@ from plugins.polls.tally import By, tally
 
 __all__ = [
     "CLOSE_JOB",
+    "REFRESH_JOB",
     "VOTE_ACTION",
     "chat_of",
     "edit_posts",
-    "REFRESH_JOB",
     "poll_message",
     "post_poll",
     "refresh_job",
@@ -101,9 +101,7 @@ async def header(ctx: Context, poll: Poll, *, native: bool) -> Markup:
     if poll.closes_at is not None:
         local = await ctx.regions.local_time(poll.closes_at, poll.region_code)
         zone = local.tzname() or ""
-        lines.append(
-            ctx.t("polls.post.closes", when=local.strftime("%d-%m-%Y %H:%M"), zone=zone)
-        )
+        lines.append(ctx.t("polls.post.closes", when=local.strftime("%d-%m-%Y %H:%M"), zone=zone))
     return Markup("\n").join(lines)
 
 
@@ -149,7 +147,11 @@ async def post_poll(ctx: Context, poll: Poll, chat: ChatRef) -> Post:
 
 def chat_of(post: Post) -> ChatRef:
     return ChatRef(
-        post.platform, post.chat_id, ChatKind(post.chat_kind), title=post.chat_title, thread=post.thread
+        post.platform,
+        post.chat_id,
+        ChatKind(post.chat_kind),
+        title=post.chat_title,
+        thread=post.thread,
     )
 
 

@@ -7,9 +7,9 @@ Everything here works on aggregated :class:`Table` rows; individual ballots appe
 from __future__ import annotations
 
 import csv
-import math
 import io
 import json
+import math
 import textwrap
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -26,9 +26,9 @@ __all__ = [
     "compare_chart",
     "export_rows",
     "percent",
-    "whole_percent",
     "table_csv",
     "table_json",
+    "whole_percent",
 ]
 
 NameOf = Callable[[str | None], Awaitable[str]]
@@ -82,7 +82,9 @@ def table_csv(rows: Sequence[ExportRow], options: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
-def table_json(poll: Poll, table: Table, rows: Sequence[ExportRow], lang: str, min_size: int) -> str:
+def table_json(
+    poll: Poll, table: Table, rows: Sequence[ExportRow], lang: str, min_size: int
+) -> str:
     data = {
         "poll": {
             "id": poll.id,

@@ -25,8 +25,8 @@ from plugins.polls.present import (
     compare_chart,
     export_rows,
     percent,
-    whole_percent,
     table_csv,
+    whole_percent,
 )
 from plugins.polls.tally import OTHER, By, Row, Table, tally
 
@@ -95,7 +95,11 @@ async def results_text(ctx: Context, poll: Poll, table: Table) -> Markup:
     elif table.by is not By.OVERALL and table.overall.respondents:
         lines.append(Markup(""))
         lines.append(
-            ctx.t("polls.results.by_province" if table.by is By.PROVINCE else "polls.results.by_kabupaten")
+            ctx.t(
+                "polls.results.by_province"
+                if table.by is By.PROVINCE
+                else "polls.results.by_kabupaten"
+            )
         )
         for row in table.all_rows:
             shares = Markup(" · ").join(

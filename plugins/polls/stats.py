@@ -41,9 +41,7 @@ async def collect(region_codes: Sequence[str] | None, app: App) -> dict[str, Any
         scope = [poll.region_code] if poll.region_code else None
         if region_codes is not None:
             scope = [
-                c
-                for c in region_codes
-                if poll.region_code is None or covers(poll.region_code, c)
+                c for c in region_codes if poll.region_code is None or covers(poll.region_code, c)
             ] or [poll.region_code or ""]
         ballots = Ballot.filter(poll_id=poll.id)
         members = Member.filter(region_code__not_isnull=True)

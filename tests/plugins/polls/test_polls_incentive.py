@@ -58,7 +58,10 @@ async def test_twenty_members_in_three_regions_match_the_hand_computed_table(
 ) -> None:
     group = polls_chat.group("Alumni Prakerja")
     poll = await start_incentive_poll(polls_chat, town, group)
-    assert poll.multiple and poll.anonymous and poll.template == "incentive" and poll.wave == 1
+    assert poll.multiple
+    assert poll.anonymous
+    assert poll.template == "incentive"
+    assert poll.wave == 1
     post = polls_chat.last(group)
     assert [b for b in post.button_labels()] == OPTIONS
     await vote_all(polls_chat, town, group)
@@ -93,11 +96,13 @@ async def test_results_come_with_a_bar_chart_png(polls_chat: FakeChat, town) -> 
     await polls_chat.user("pmo").says(group, "/poll_results")
     sent = polls_chat.expect_sent(group, contains="Hasil polling")
     [(kind, filename, _caption, data)] = sent.attachments
-    assert kind == "image" and filename.endswith(".png")
+    assert kind == "image"
+    assert filename.endswith(".png")
     image = Image.open(io.BytesIO(data))
     image.verify()
     width, height = Image.open(io.BytesIO(data)).size
-    assert 600 <= width <= 1600 and 300 <= height <= 2000  # a phone screen's worth
+    assert 600 <= width <= 1600
+    assert 300 <= height <= 2000
     assert 5_000 < len(data) < 500_000
 
 
@@ -113,7 +118,8 @@ async def test_a_second_vote_replaces_the_first(polls_chat: FakeChat, town) -> N
     await siti.presses("Bahan pangan", group)  # pressing again takes it back
     polls_chat.expect_sent(siti, contains=": Bensin.")
     ballots = await Ballot.filter(poll_id=poll.id)
-    assert len(ballots) == 1 and ballots[0].choices == 1 << 3
+    assert len(ballots) == 1
+    assert ballots[0].choices == 1 << 3
     await siti.presses("Bensin", group)
     polls_chat.expect_sent(siti, contains="dibatalkan")
     assert await Ballot.filter(poll_id=poll.id).count() == 0
@@ -135,7 +141,8 @@ async def test_vote_after_close_is_refused_politely(polls_chat: FakeChat, town) 
     await polls_chat.advance("2h")
     polls_chat.expect_sent(group, contains="Responden: 1")  # the results, posted at closing
     post = polls_chat.sent_to(group)[0]
-    assert post.buttons == () and "sudah ditutup" in post.text
+    assert post.buttons == ()
+    assert "sudah ditutup" in post.text
 
     # An old client still shows the buttons: the press is refused and nothing changes.
     await polls_chat.emit(
@@ -157,7 +164,8 @@ async def test_live_tally_is_edited_in_place_at_a_calm_rate(polls_chat: FakeChat
     assert post.edits == 0  # votes are batched: no edit per vote
     await polls_chat.advance("30s")
     assert post.edits == 1
-    assert "Sudah menjawab: 3" in post.text and "Bahan pangan: 100%" in post.text
+    assert "Sudah menjawab: 3" in post.text
+    assert "Bahan pangan: 100%" in post.text
     assert post.button_labels() == OPTIONS
 
 

@@ -26,7 +26,7 @@ async def link(app: App, *accounts_of: Member) -> None:
 
 
 async def test_native_and_button_votes_merge_into_one_result(polls_app: App, town) -> None:
-    chat, telegram, discord, web = three_platforms(polls_app)
+    chat, _telegram, _discord, _web = three_platforms(polls_app)
     tg_group = chat.group("Aceh TG", platform="telegram")
     dc_group = chat.group("Aceh DC", platform="discord")
     web_group = chat.group("Aceh Web", platform="web")
@@ -37,7 +37,9 @@ async def test_native_and_button_votes_merge_into_one_result(polls_app: App, tow
     poll = await Poll.get(id=1)
     assert not poll.anonymous
     tg_post = chat.last(tg_group)
-    assert tg_post.poll_id and tg_post.poll_multiple and tg_post.poll_options == (
+    assert tg_post.poll_id
+    assert tg_post.poll_multiple
+    assert tg_post.poll_options == (
         "Video",
         "Modul",
         "Mentor",
@@ -99,7 +101,9 @@ async def test_linked_member_counts_once_and_a_retracted_native_vote_withdraws(
     await siti_tg.votes([1], tg_group)
     await siti_dc.votes([2], dc_group)  # the same person changes their mind on Discord
     [ballot] = await Ballot.filter(poll_id=1)
-    assert ballot.member_id == kept.id and ballot.choices == 1 << 1 and ballot.platform == "discord"
+    assert ballot.member_id == kept.id
+    assert ballot.choices == 1 << 1
+    assert ballot.platform == "discord"
     assert (await tally(1, 2, By.OVERALL, 1)).overall.counts == (0, 1)
 
     # An empty answer is a retracted vote (Telegram sends it when a voter takes theirs back).
@@ -144,6 +148,7 @@ async def test_merging_members_keeps_one_ballot_the_later_one(polls_app: App, to
 
     await link(polls_app, first, second)
     ballots = await Ballot.filter(poll_id=1)
-    assert len(ballots) == 1 and ballots[0].member_id == first.id
+    assert len(ballots) == 1
+    assert ballots[0].member_id == first.id
     assert ballots[0].choices == 1 << 1  # the later vote (Tidak) stays
     assert (await Ballot.get(poll_id=2)).member_id == first.id

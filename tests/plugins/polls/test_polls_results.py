@@ -14,7 +14,9 @@ from plugins.polls.models import Ballot, Poll
 from plugins.polls.tally import OTHER, By, Row, fold, tally
 
 
-async def poll_with_votes(chat: FakeChat, town, votes: dict[str, list[list[int]]], spec: str) -> Poll:  # type: ignore[no-untyped-def]
+async def poll_with_votes(
+    chat: FakeChat, town, votes: dict[str, list[list[int]]], spec: str
+) -> Poll:  # type: ignore[no-untyped-def]
     group = chat.group("Alumni")
     pmo = chat.user("pmo")
     await town.admin(pmo)
@@ -75,7 +77,8 @@ async def test_small_regions_are_folded_in_the_results_text(
     assert sorted(table.folded) == ["12.71", "31.71"]  # type: ignore[type-var]
     await polls_chat.user("pmo").says(polls_chat.group("Alumni"), f"/poll_results {poll.id} kab")
     sent = polls_chat.expect_sent(polls_chat.group("Alumni"), contains="Wilayah lain, 5 responden")
-    assert "Medan" not in sent.text and "Jakarta" not in sent.text
+    assert "Medan" not in sent.text
+    assert "Jakarta" not in sent.text
     assert "2 wilayah dengan kurang dari 5 responden" in sent.text
 
 
@@ -86,9 +89,18 @@ async def test_csv_export_in_chat_is_aggregated_and_folded(polls_chat: FakeChat,
     await polls_chat.user("pmo").says(group, f"/poll_export {poll.id} provinsi")
     sent = polls_chat.expect_sent(group, contains="agregat")
     [(kind, filename, _caption, data)] = sent.attachments
-    assert kind == "file" and filename.endswith(".csv")
+    assert kind == "file"
+    assert filename.endswith(".csv")
     rows = list(csv.reader(io.StringIO(data.decode())))
-    assert rows[0] == ["region_code", "region_name", "respondents", "A (n)", "A (share)", "B (n)", "B (share)"]
+    assert rows[0] == [
+        "region_code",
+        "region_name",
+        "respondents",
+        "A (n)",
+        "A (share)",
+        "B (n)",
+        "B (share)",
+    ]
     assert rows[1] == ["11", "Aceh", "6", "6", "1.0000", "6", "1.0000"]
     assert rows[2] == ["other", "Wilayah lain", "5", "3", "0.6000", "2", "0.4000"]
     assert rows[3] == ["all", "Semua wilayah", "11", "9", "0.8182", "8", "0.7273"]
@@ -113,10 +125,13 @@ async def test_individual_ballots_only_for_admins_and_never_for_anonymous_polls(
     sent = polls_chat.expect_sent(pmo, contains="Jawaban perorangan")
     rows = list(csv.reader(io.StringIO(sent.attachments[0][3].decode())))
     assert rows[0][:3] == ["member_id", "name", "region_code"]
-    assert rows[1][1:3] == [f"p{public.id}_11_08_0", "11.08"] and rows[1][-2:] == ["0", "1"]
+    assert rows[1][1:3] == [f"p{public.id}_11_08_0", "11.08"]
+    assert rows[1][-2:] == ["0", "1"]
 
 
-async def test_cli_export_csv_and_json_by_region(polls_chat: FakeChat, polls_app: App, town) -> None:
+async def test_cli_export_csv_and_json_by_region(
+    polls_chat: FakeChat, polls_app: App, town
+) -> None:
     votes = {"11.08": [[0]] * 5, "11.11": [[1]] * 5, "12.71": [[0]]}
     poll = await poll_with_votes(polls_chat, town, votes, "Q | A | B")
     out = io.StringIO()
@@ -130,12 +145,16 @@ async def test_cli_export_csv_and_json_by_region(polls_chat: FakeChat, polls_app
         "all,Semua wilayah,11,6,0.5455,5,0.4545",
     ]
     out = io.StringIO()
-    assert await cli.export_poll(polls_app, out, poll.id, format="json", by="province", lang="en") == 0
+    assert (
+        await cli.export_poll(polls_app, out, poll.id, format="json", by="province", lang="en") == 0
+    )
     data = json.loads(out.getvalue())
-    assert data["by"] == "province" and data["min_group_size"] == 5
+    assert data["by"] == "province"
+    assert data["min_group_size"] == 5
     # Sumatera Utara has one respondent: showing Aceh would give it away, so both fold.
     assert [r["region_code"] for r in data["rows"]] == ["other", "all"]
-    assert data["rows"][0]["region_name"] == "Other regions" and data["rows"][0]["respondents"] == 11
+    assert data["rows"][0]["region_name"] == "Other regions"
+    assert data["rows"][0]["respondents"] == 11
     assert data["rows"][-1]["respondents"] == 11
     assert data["rows"][-1]["options"][0] == {"label": "A", "count": 6, "share": 0.5455}
     out = io.StringIO()
@@ -143,9 +162,7 @@ async def test_cli_export_csv_and_json_by_region(polls_chat: FakeChat, polls_app
 
 
 async def test_cli_command_is_registered_under_export(polls_app: App) -> None:
-    [(plugin, commands)] = [
-        (p, c) for p, c in polls_app.plugins.cli_commands() if p == "polls"
-    ]
+    [(_plugin, commands)] = [(p, c) for p, c in polls_app.plugins.cli_commands() if p == "polls"]
     assert [(c.group, c.name) for c in commands] == [("export", "poll")]
 
 
@@ -158,13 +175,16 @@ async def test_waves_of_the_template_compare_option_by_option(polls_chat: FakeCh
     sent = polls_chat.expect_sent(group, contains="Responden: 2 → 3")
     assert "Bahan pangan: 100% → 33% (-67 poin)" in sent.text
     assert "Modal usaha: 50% → 100% (+50 poin)" in sent.text
-    assert sent.attachments and sent.attachments[0][1].endswith(".png")
+    assert sent.attachments
+    assert sent.attachments[0][1].endswith(".png")
     other = await poll_with_votes(polls_chat, town, {}, "Q | A | B")
     await polls_chat.user("amir").says(group, f"/poll_compare {first.id} {other.id}")
     polls_chat.expect_sent(group, contains="tidak bisa dibandingkan")
 
 
-async def test_forgetting_a_member_keeps_the_counts_right(polls_chat: FakeChat, polls_app: App, town) -> None:
+async def test_forgetting_a_member_keeps_the_counts_right(
+    polls_chat: FakeChat, polls_app: App, town
+) -> None:
     votes = {"11.08": [[0, 1], [0, 1], [1]]}
     poll = await poll_with_votes(polls_chat, town, votes, "Q | A | B --multi")
     before = await tally(poll.id, 2, By.KABUPATEN, 1)
@@ -182,14 +202,19 @@ async def test_forgetting_a_member_keeps_the_counts_right(polls_chat: FakeChat, 
 
 
 async def test_stats_give_response_rates(polls_chat: FakeChat, polls_app: App, town) -> None:
-    poll = await poll_with_votes(polls_chat, town, {"11.08": [[0]] * 3, "12.71": [[1]]}, "Q | A | B")
+    poll = await poll_with_votes(
+        polls_chat, town, {"11.08": [[0]] * 3, "12.71": [[1]]}, "Q | A | B"
+    )
     await town.place(polls_chat.user("silent"), "11.08")
     stats = (await polls_app.plugins.collect_stats(["11"], polls_app))["polls"]
     [recent] = stats["recent"]
-    assert recent["poll"] == poll.id and recent["respondents"] == 3 and recent["eligible"] == 4
+    assert recent["poll"] == poll.id
+    assert recent["respondents"] == 3
+    assert recent["eligible"] == 4
     assert recent["response_rate"] == 0.75
     national = (await polls_app.plugins.collect_stats(None, polls_app))["polls"]
-    assert national["recent"][0]["respondents"] == 4 and national["open"] == 1
+    assert national["recent"][0]["respondents"] == 4
+    assert national["open"] == 1
 
 
 async def test_captain_polls_are_scoped_to_their_region(
@@ -206,7 +231,8 @@ async def test_captain_polls_are_scoped_to_their_region(
     await captain.says('/poll_new Kopdar? | Sabtu | Minggu --region "aceh utara" --hidden')
     polls_chat.expect_sent(captain, contains="dikirim ke 2 grup wilayah")
     poll = await Poll.get(id=1)
-    assert poll.region_code == "11.08" and not poll.results_live
+    assert poll.region_code == "11.08"
+    assert not poll.results_live
     medan = polls_chat.user("medan")
     await town.place(medan, "12.71")
     await medan.presses("Sabtu", other_group)
