@@ -90,15 +90,17 @@ async def record_vote(
         "platform": platform,
         "voted_at": now,
     }
-    updated = await Ballot.filter(poll_id=poll.id, member_id=member.id).update(**fields)
-    if not updated:
+    ballot = await Ballot.get_or_none(poll_id=poll.id, member_id=member.id)
+    if ballot is None:
         try:
-            async with in_transaction():
-                return await Ballot.create(poll_id=poll.id, member_id=member.id, **fields)
+            return await Ballot.create(poll_id=poll.id, member_id=member.id, **fields)
         except IntegrityError:
             # The same member voted from another platform at the same moment: last one wins.
-            await Ballot.filter(poll_id=poll.id, member_id=member.id).update(**fields)
-    return await Ballot.get(poll_id=poll.id, member_id=member.id)
+            ballot = await Ballot.get(poll_id=poll.id, member_id=member.id)
+    await Ballot.filter(id=ballot.id).update(**fields)
+    for name, value in fields.items():
+        setattr(ballot, name, value)
+    return ballot
 
 
 async def current_choices(poll: Poll, member_id: int) -> int:

@@ -8,8 +8,11 @@ its votes can be matched. Tally edits go through a durable job at most once per
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
 
 from core import (
     Button,
@@ -18,6 +21,7 @@ from core import (
     ChatRef,
     Context,
     DeliveryError,
+    Job,
     JobContext,
     Markup,
     Message,
@@ -181,9 +185,12 @@ async def schedule_refresh(ctx: Context, poll: Poll) -> None:
     every = max(1, int(ctx.settings("polls").refresh_seconds))
     slot = int(ctx.now().timestamp()) // every + 1
     due = datetime.fromtimestamp(slot * every, UTC)
-    await ctx.scheduler.schedule(
-        REFRESH_JOB, due, {"poll": poll.id}, key=f"polls:refresh:{poll.id}:{slot}"
-    )
+    key = f"polls:refresh:{poll.id}:{slot}"
+    if await Job.filter(idempotency_key=key).exists():
+        return  # this slot's edit is already planned: a vote costs one read, not a write
+    # Another worker may plan the same slot at the same moment: one edit is enough.
+    with contextlib.suppress(IntegrityError):
+        await ctx.scheduler.schedule(REFRESH_JOB, due, {"poll": poll.id}, key=key)
 
 
 async def refresh_job(ctx: JobContext) -> None:

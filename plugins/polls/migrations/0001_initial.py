@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
                 ('platform', fields.CharField(null=True, max_length=16)),
                 ('voted_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'polls_ballot', 'app': 'polls', 'unique_together': (('poll', 'member_id'),), 'indexes': [Index(fields=['poll_id', 'region_code']), Index(fields=['poll_id', 'province_code']), Index(fields=['member_id'])], 'pk_attr': 'id', 'table_description': 'The answer of one member to one poll. The choices are a bit set of option indexes.'},
+            options={'table': 'polls_ballot', 'app': 'polls', 'unique_together': (('poll', 'member_id'),), 'indexes': [Index(fields=['poll_id', 'region_code', 'choices', 'weight']), Index(fields=['poll_id', 'province_code', 'choices', 'weight']), Index(fields=['member_id'])], 'pk_attr': 'id', 'table_description': 'The answer of one member to one poll. The choices are a bit set of option indexes.'},
             bases=['Model'],
         ),
         ops.CreateModel(
