@@ -3,7 +3,7 @@ a platform without native polls, linked accounts, and merging members."""
 
 from __future__ import annotations
 
-from core import Account, App, Capability, Member, PollAnswered
+from core import Account, App, Capability, Context, Member, PollAnswered
 from core.testing import ALL_CAPABILITIES, FakeChat, MemoryAdapter
 from plugins.polls.models import Ballot, Poll, Post
 from plugins.polls.tally import By, tally
@@ -152,3 +152,19 @@ async def test_merging_members_keeps_one_ballot_the_later_one(polls_app: App, to
     assert ballots[0].member_id == first.id
     assert ballots[0].choices == 1 << 1  # the later vote (Tidak) stays
     assert (await Ballot.get(poll_id=2)).member_id == first.id
+
+
+async def test_ballots_in_open_polls_follow_a_member_who_moves(polls_app: App, town) -> None:
+    chat, *_ = three_platforms(polls_app)
+    group = chat.group("Aceh Web", platform="web")
+    pmo = chat.user("pmo", platform="web")
+    await town.admin(pmo)
+    await pmo.says(group, "/poll_new Q | A | B")
+    rina = chat.user("rina", platform="web")
+    member = await town.place(rina, "11.08")
+    await rina.presses("A", group)
+    member.region_code = "12.71"
+    await member.save(update_fields=["region_code"])
+    await polls_app.plugins.member_region_changed(Context(polls_app), member, "11.08", "12.71")
+    ballot = await Ballot.get(poll_id=1, member_id=member.id)
+    assert (ballot.region_code, ballot.province_code) == ("12.71", "12")
