@@ -182,7 +182,9 @@ def bar_chart(title: str, options: Sequence[str], row: Row, caption: str) -> byt
     axes.set_yticks(positions, [_wrap(o, 22) for o in options], fontsize=12)
     axes.set_xlim(0, max(100.0, max(values, default=0) * 1.15))
     for y, value, count in zip(positions, values, row.counts, strict=True):
-        axes.text(value + 1.5, y, f"{value:.0f}% ({count})", va="center", fontsize=12)
+        axes.text(
+            value + 1.5, y, f"{whole_percent(value / 100)}% ({count})", va="center", fontsize=12
+        )
     axes.set_title(_wrap(title, 48), fontsize=14, loc="left")
     axes.set_xlabel(caption, fontsize=11)
     axes.spines[["top", "right"]].set_visible(False)
@@ -205,7 +207,8 @@ def compare_chart(
         values = [row.share(i) * 100 for i in range(len(options))]
         axes.barh([p + offset for p in positions], values, height=height, color=color, label=name)
         for y, value in zip(positions, values, strict=True):
-            axes.text(value + 1.5, y + offset, f"{value:.0f}%", va="center", fontsize=11)
+            label_text = f"{whole_percent(value / 100)}%"
+            axes.text(value + 1.5, y + offset, label_text, va="center", fontsize=11)
     axes.set_yticks(positions, [_wrap(o, 22) for o in options], fontsize=12)
     axes.set_xlim(0, 115)
     axes.set_title(_wrap(title, 48), fontsize=14, loc="left")
