@@ -132,12 +132,12 @@ async def forget_ballots(member: Member) -> int:
     forgotten = 0
     async with in_transaction():
         for ballot in await Ballot.filter(member_id=member.id):
-            aggregate = await Ballot.get_or_none(
+            aggregate = await Ballot.filter(
                 poll_id=ballot.poll_id,
                 member_id=None,
                 region_code=ballot.region_code,
                 choices=ballot.choices,
-            )
+            ).first()
             if aggregate is None:
                 await Ballot.filter(id=ballot.id).update(member_id=None, platform=None)
             else:

@@ -11,6 +11,7 @@ from typing import Any
 from core import (
     Attachment,
     AttachmentKind,
+    Capability,
     Context,
     Markup,
     Member,
@@ -340,6 +341,8 @@ async def export_command(ctx: Context, poll: int, what: str | None = None) -> No
     assert ctx.member is not None
     found = await find_poll(ctx, poll)
     await require_manager(ctx, found)
+    if not ctx.supports(Capability.FILES):
+        raise UsageError("polls.export.no_files", id=found.id)
     await ctx.audit("poll.export", target=f"poll:{found.id}", region=found.region_code, what=what)
     if what in ("ballots", "suara"):
         await _export_ballots(ctx, found)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core import parse_duration
+
 __all__ = ["MAX_OPTIONS", "MIN_OPTIONS", "PollSettings", "Template"]
 
 MIN_OPTIONS = 2
@@ -48,6 +50,16 @@ class Template(BaseModel):
     @classmethod
     def _options(cls, value: list[dict[str, str]]) -> list[dict[str, str]]:
         return [_needs_label(option) for option in value]
+
+    @field_validator("closes_after")
+    @classmethod
+    def _closes_after(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_duration(value)
+            except ValueError:
+                raise ValueError(f"closes_after: {value!r} is not a duration like 7d") from None
+        return value
 
     @field_validator("aliases")
     @classmethod

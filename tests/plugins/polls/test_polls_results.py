@@ -7,6 +7,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from core import App
 from core.testing import FakeChat
 from plugins.polls import cli
@@ -253,3 +255,21 @@ async def test_captain_polls_are_scoped_to_their_region(
     polls_chat.expect_sent(group, contains="Minggu: 100%")
     await captain.says(group, "/poll_close 1")
     polls_chat.expect_sent(group, contains="memang sudah ditutup")
+
+
+def test_templates_are_checked_when_the_bot_starts() -> None:
+    import pydantic
+
+    from plugins.polls.settings import PollSettings
+
+    good = {"question": {"id": "Q?"}, "options": [{"id": "A"}, {"id": "B"}]}
+    assert PollSettings.model_validate({"templates": {"t": good}}).template("T") is not None
+    for bad in (
+        {**good, "options": [{"id": "A"}]},
+        {**good, "closes_after": "soon"},
+        {**good, "question": {"id": " "}},
+    ):
+        with pytest.raises(pydantic.ValidationError):
+            PollSettings.model_validate({"templates": {"t": bad}})
+    with pytest.raises(pydantic.ValidationError):
+        PollSettings.model_validate({"templates": {"a": good, "b": {**good, "aliases": ["A"]}}})
