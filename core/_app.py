@@ -71,7 +71,7 @@ class App:
         clock: Clock | None = None,
         plugins: Sequence[object] = (),
         discover_plugins: bool = True,
-        schema: str = "migrate",
+        schema: str = "migrate",  # "migrate", "create" (tests: tables from models) or "none"
         create_database: bool = False,
         drop_database: bool = False,
         worker_id: str | None = None,
@@ -150,7 +150,7 @@ class App:
                 applied = await self.database.migrate()
                 if applied:
                     log.info("applied migrations: %s", ", ".join(applied))
-            else:
+            elif self._schema == "create":
                 await self.database.create_schema()
             self.scheduler = Scheduler(
                 self.clock,
