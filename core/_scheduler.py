@@ -201,15 +201,18 @@ class Scheduler:
                 )
                 ids = cast(list[int], list(locked))
                 if ids:
-                    await Job.filter(claimable, id__in=ids).using_db(conn).update(
-                        attempts=F("attempts") + 1, **claim
+                    await (
+                        Job.filter(claimable, id__in=ids)
+                        .using_db(conn)
+                        .update(attempts=F("attempts") + 1, **claim)
                     )
         else:
             # SQLite has one writer at a time: a conditional UPDATE per row is the claim.
             candidates = await (
-                Job.filter(claimable).order_by("due_at", "id").limit(limit).values_list(
-                    "id", flat=True
-                )
+                Job.filter(claimable)
+                .order_by("due_at", "id")
+                .limit(limit)
+                .values_list("id", flat=True)
             )
             ids = []
             for job_id in candidates:

@@ -31,13 +31,16 @@ class Marker:
 
 
 async def main(url: str, mode: str, arg: str) -> None:
-    settings = test_settings(database={"url": url}, scheduler={"poll_interval": 0.2,
-                                                               "batch_size": 20})
-    async with App(settings, plugins=[Marker()], discover_plugins=False, schema="none",
-                   clock=SystemClock()) as app:
+    settings = test_settings(
+        database={"url": url}, scheduler={"poll_interval": 0.2, "batch_size": 20}
+    )
+    async with App(
+        settings, plugins=[Marker()], discover_plugins=False, schema="none", clock=SystemClock()
+    ) as app:
         if mode == "serve":
-            await app.scheduler.schedule("proc:mark", app.clock.now() +
-                                         timedelta(seconds=float(arg)))
+            await app.scheduler.schedule(
+                "proc:mark", app.clock.now() + timedelta(seconds=float(arg))
+            )
             print("scheduled", flush=True)
             await app.scheduler.run_forever()
         else:

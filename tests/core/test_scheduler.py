@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
-import os
 
 from core import App, FakeClock, JobContext, JobKind, PluginInfo, Settings, hookimpl
 from core._db import throwaway_url
@@ -96,8 +95,9 @@ async def test_key_moves_a_pending_job_and_never_reruns_a_done_one(
 async def test_cancel_and_cancel_prefix(app: App, recorder: Recorder, clock: FakeClock) -> None:
     now = clock.now()
     for i in range(3):
-        await app.scheduler.schedule("rec:note", now + timedelta(minutes=i + 1), {"n": i},
-                                     key=f"event:7:{i}")
+        await app.scheduler.schedule(
+            "rec:note", now + timedelta(minutes=i + 1), {"n": i}, key=f"event:7:{i}"
+        )
     await app.scheduler.schedule("rec:note", now + timedelta(minutes=5), {"n": 9}, key="other")
     assert await app.scheduler.cancel("event:7:0")
     assert await app.scheduler.cancel_prefix("event:7:") == 2
@@ -105,7 +105,9 @@ async def test_cancel_and_cancel_prefix(app: App, recorder: Recorder, clock: Fak
     assert recorder.ran == [("rec:note", 9)]
 
 
-async def test_retries_back_off_then_succeed(app: App, recorder: Recorder, clock: FakeClock) -> None:
+async def test_retries_back_off_then_succeed(
+    app: App, recorder: Recorder, clock: FakeClock
+) -> None:
     recorder.fail_times = 2
     now = clock.now()
     job = await app.scheduler.schedule("rec:flaky", now)
@@ -155,20 +157,38 @@ async def test_missed_jobs_run_once_on_start_and_too_late_ones_are_dropped(
     ``late_after`` drops jobs found later than that."""
     settings = _file_settings(tmp_path)
     clock = FakeClock(TEST_START)
-    async with make_app(plugins=[recorder], discover_plugins=False, clock=clock,
-                        settings=settings, create_database=True, drop_database=False) as app:
+    async with make_app(
+        plugins=[recorder],
+        discover_plugins=False,
+        clock=clock,
+        settings=settings,
+        create_database=True,
+        drop_database=False,
+    ) as app:
         await app.scheduler.schedule("rec:note", TEST_START + timedelta(hours=1), {"n": 1})
         await app.scheduler.schedule("rec:strict", TEST_START + timedelta(hours=1), {"n": 2})
     clock.advance(timedelta(hours=5))  # the bot was down meanwhile
-    async with make_app(plugins=[recorder], discover_plugins=False, clock=clock,
-                        settings=settings, create_database=False, drop_database=False) as app:
+    async with make_app(
+        plugins=[recorder],
+        discover_plugins=False,
+        clock=clock,
+        settings=settings,
+        create_database=False,
+        drop_database=False,
+    ) as app:
         await app.run_pending()
         await app.run_pending()
         assert recorder.ran == [("rec:note", 1)]
         late = await Job.get(kind="rec:strict")
         assert late.status == "late"
-    async with make_app(plugins=[recorder], discover_plugins=False, clock=clock,
-                        settings=settings, create_database=False, drop_database=True) as app:
+    async with make_app(
+        plugins=[recorder],
+        discover_plugins=False,
+        clock=clock,
+        settings=settings,
+        create_database=False,
+        drop_database=True,
+    ) as app:
         await app.run_pending()
     assert recorder.ran == [("rec:note", 1)]
 

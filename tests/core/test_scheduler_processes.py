@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 from collections import Counter
 from datetime import timedelta
@@ -32,8 +31,12 @@ def _database_url(tmp_path: Path) -> str:
 
 async def _marks(url: str) -> tuple[Counter[str], set[str]]:
     """How often each job ran, and the statuses jobs are in."""
-    async with make_app(discover_plugins=False, settings=test_settings(database={"url": url}),
-                        create_database=False, drop_database=False):
+    async with make_app(
+        discover_plugins=False,
+        settings=test_settings(database={"url": url}),
+        create_database=False,
+        drop_database=False,
+    ):
         keys = await KeyValue.filter(key__startswith="ran:").values_list("key", flat=True)
         statuses = await Job.all().values_list("status", flat=True)
     return Counter(str(k).split(":")[1] for k in keys), {str(s) for s in statuses}
@@ -41,16 +44,25 @@ async def _marks(url: str) -> tuple[Counter[str], set[str]]:
 
 async def _spawn(url: str, mode: str, arg: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, str(WORKER), url, mode, arg,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        str(WORKER),
+        url,
+        mode,
+        arg,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
 @pytest.mark.slow
 async def test_job_survives_sigkill_and_runs_exactly_once(tmp_path: Path) -> None:
     url = _database_url(tmp_path)
-    async with make_app(discover_plugins=False, settings=test_settings(database={"url": url}),
-                        create_database=True, drop_database=False):
+    async with make_app(
+        discover_plugins=False,
+        settings=test_settings(database={"url": url}),
+        create_database=True,
+        drop_database=False,
+    ):
         pass  # the database and its tables exist
     first = await _spawn(url, "serve", "3")
     assert first.stdout is not None
@@ -61,7 +73,7 @@ async def test_job_survives_sigkill_and_runs_exactly_once(tmp_path: Path) -> Non
     assert await _marks(url) == (Counter(), {"pending"})
 
     second = await _spawn(url, "drain", "1")
-    out, err = await asyncio.wait_for(second.communicate(), 180)
+    _out, err = await asyncio.wait_for(second.communicate(), 180)
     assert second.returncode == 0, err.decode()
     third = await _spawn(url, "drain", "1")  # a later start must not run it again
     await asyncio.wait_for(third.communicate(), 180)
@@ -79,11 +91,16 @@ async def test_three_workers_share_2000_jobs_each_runs_once() -> None:
 
     url = throwaway_url(base)
     settings = test_settings(database={"url": url})
-    async with make_app(discover_plugins=False, settings=settings, create_database=True,
-                        drop_database=False) as app:
+    async with make_app(
+        discover_plugins=False, settings=settings, create_database=True, drop_database=False
+    ) as app:
         due = app.clock.now() - timedelta(minutes=1)
-        await Job.bulk_create([Job(kind="proc:mark", due_at=due, payload={"i": i},
-                                   max_attempts=3) for i in range(2000)])
+        await Job.bulk_create(
+            [
+                Job(kind="proc:mark", due_at=due, payload={"i": i}, max_attempts=3)
+                for i in range(2000)
+            ]
+        )
     workers = [await _spawn(url, "drain", "2000") for _ in range(3)]
     results = await asyncio.wait_for(asyncio.gather(*(w.communicate() for w in workers)), 300)
     for worker, (_, err) in zip(workers, results, strict=True):
@@ -98,6 +115,10 @@ async def test_three_workers_share_2000_jobs_each_runs_once() -> None:
 async def _drop(url: str) -> None:
     if url.startswith("sqlite"):
         return
-    async with make_app(discover_plugins=False, settings=test_settings(database={"url": url}),
-                        create_database=False, drop_database=True):
+    async with make_app(
+        discover_plugins=False,
+        settings=test_settings(database={"url": url}),
+        create_database=False,
+        drop_database=True,
+    ):
         pass
