@@ -33,9 +33,11 @@ class Identity:
         ref = sender.ref
         name = sender.display_name[:128]
         now = self.clock.now()
-        account = await Account.get_or_none(
-            platform=ref.platform, platform_user_id=ref.id
-        ).prefetch_related("member")
+        account = (
+            await Account.filter(platform=ref.platform, platform_user_id=ref.id)
+            .select_related("member")
+            .first()
+        )
         if account is None:
             account = await self._create(sender, now)
         else:

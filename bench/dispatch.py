@@ -1,0 +1,64 @@
+"""Group messages per second through FakeChat + core + every installed plugin's hooks, beside
+the same count through a bare asyncio loop calling a no-op handler.
+
+    .venv/bin/python bench/dispatch.py [N]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import sys
+import time
+
+from core import MessageReceived, MessageRef
+from core.testing import FakeChat, make_app
+
+
+async def bare_loop(n: int) -> float:
+    async def handler(event: object) -> None:
+        return None
+
+    events = [object() for _ in range(n)]
+    started = time.perf_counter()
+    for event in events:
+        await handler(event)
+    return time.perf_counter() - started
+
+
+async def through_core(n: int, users: int = 50) -> tuple[float, list[str]]:
+    async with make_app() as app:
+        chat = FakeChat(app)
+        aceh = chat.group("Aceh")
+        people = [chat.user(f"alumni{i}") for i in range(users)]
+        adapter = chat.adapter()
+        for person in people:  # first sight creates the accounts: not what we measure
+            await app.dispatch(MessageReceived(user=person.sender, chat=aceh, text="halo"),
+                               adapter)
+        events = [
+            MessageReceived(user=people[i % users].sender, chat=aceh,
+                            text=f"pesan nomor {i} tentang pelatihan",
+                            message=MessageRef(aceh, str(i)), at=app.clock.now())
+            for i in range(n)
+        ]
+        started = time.perf_counter()
+        for event in events:
+            await app.dispatch(event, adapter)
+        elapsed = time.perf_counter() - started
+        return elapsed, app.plugins.names()
+
+
+async def main(n: int) -> None:
+    base = await bare_loop(n)
+    core, plugins = await through_core(n)
+    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"plugins: {', '.join(plugins)}")
+    print(f"messages: {n}")
+    print(f"bare asyncio no-op handler: {n / base:,.0f} msg/s")
+    print(f"FakeChat + core + plugins:  {n / core:,.0f} msg/s")
+    print(f"ratio core/bare: {base / core:.6f} ({core / base:,.0f}x slower)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000))
