@@ -34,12 +34,15 @@ async def through_core(n: int, users: int = 50) -> tuple[float, list[str]]:
         people = [chat.user(f"alumni{i}") for i in range(users)]
         adapter = chat.adapter()
         for person in people:  # first sight creates the accounts: not what we measure
-            await app.dispatch(MessageReceived(user=person.sender, chat=aceh, text="halo"),
-                               adapter)
+            await app.dispatch(MessageReceived(user=person.sender, chat=aceh, text="halo"), adapter)
         events = [
-            MessageReceived(user=people[i % users].sender, chat=aceh,
-                            text=f"pesan nomor {i} tentang pelatihan",
-                            message=MessageRef(aceh, str(i)), at=app.clock.now())
+            MessageReceived(
+                user=people[i % users].sender,
+                chat=aceh,
+                text=f"pesan nomor {i} tentang pelatihan",
+                message=MessageRef(aceh, str(i)),
+                at=app.clock.now(),
+            )
             for i in range(n)
         ]
         started = time.perf_counter()
@@ -52,7 +55,9 @@ async def through_core(n: int, users: int = 50) -> tuple[float, list[str]]:
 async def main(n: int) -> None:
     base = await bare_loop(n)
     core, plugins = await through_core(n)
-    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print(f"plugins: {', '.join(plugins)}")
     print(f"messages: {n}")
     print(f"bare asyncio no-op handler: {n / base:,.0f} msg/s")

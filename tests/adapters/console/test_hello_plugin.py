@@ -42,3 +42,33 @@ def test_enabled_list_selects_plugins(tmp_path: Path, hello_path: Path) -> None:
     config.write_text('[plugins]\nenabled = ["core"]\n')
     result = guyub(["plugins", "--config", str(config)], path=hello_path, cwd=tmp_path)
     assert "no (not in plugins.enabled)" in _row(result.stdout, "hello")
+
+
+@pytest.mark.slow
+def test_the_plugin_s_own_tests_pass_with_the_test_kit(hello_path: Path) -> None:
+    """A third-party author's tests use Guyub's pytest plugin (fixtures from pytest11)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": str(hello_path)}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(root / "examples" / "hello-plugin" / "tests"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root / "examples" / "hello-plugin",
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout

@@ -13,8 +13,16 @@ import pytest
 
 def _run(cwd: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GUYUB_")}
-    return subprocess.run([sys.executable, "-m", "core", *args], input=stdin, text=True,
-                          capture_output=True, cwd=cwd, env=env, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.mark.slow
@@ -37,8 +45,15 @@ def test_run_without_token_is_a_console_chat_that_keeps_its_data(tmp_path: Path)
 
 @pytest.mark.slow
 def test_every_cli_command_has_help(tmp_path: Path) -> None:
-    for args in (["--help"], ["run", "--help"], ["chat", "--help"], ["demo", "--help"],
-                 ["db", "migrate", "--help"], ["plugins", "--help"], ["admins", "add", "--help"]):
+    for args in (
+        ["--help"],
+        ["run", "--help"],
+        ["chat", "--help"],
+        ["demo", "--help"],
+        ["db", "migrate", "--help"],
+        ["plugins", "--help"],
+        ["admins", "add", "--help"],
+    ):
         result = _run(tmp_path, "", *args)
         assert result.returncode == 0, (args, result.stderr)
         assert "Usage" in result.stdout
