@@ -135,6 +135,10 @@ class Plugins:
     def names(self) -> list[str]:
         return [p.info.name for p in self.enabled]
 
+    def implements(self, hook: str) -> bool:
+        """Whether any enabled plugin implements ``hook``."""
+        return bool(self._impls(hook))
+
     def _impls(self, hook: str) -> list[pluggy.HookImpl]:
         caller: pluggy.HookCaller = getattr(self.pm.hook, hook)
         # pluggy would call the last registered first; Guyub runs plugins in load order

@@ -315,3 +315,35 @@ async def test_models_buttons_and_community_hooks() -> None:
         assert (await app.regions.match("Papua")).candidates == ()
         assert [c.title for c in await app.regions.chats("11")] == ["Aceh"]
         assert await app.regions.chats("12") == []
+
+
+async def test_group_chatter_marks_members_active_without_listeners(clock: Any) -> None:
+    from datetime import timedelta
+
+    async with make_app(plugins=[], clock=clock) as app:
+        chat = FakeChat(app)
+        amir = chat.user("amir")
+        aceh = chat.group("Aceh")
+        await amir.joins(aceh)
+        joined = (await Member.get(display_name="amir")).last_active_at
+        clock.advance(timedelta(days=3))
+        await amir.says(aceh, "halo semua")
+        chat.expect_nothing()
+        member = await Member.get(display_name="amir")
+        assert member.last_active_at == clock.now() != joined
+
+
+async def test_a_flow_must_declare_that_it_runs_in_groups() -> None:
+    import pytest
+
+    async with make_app(plugins=[Survey()]) as app:
+        chat = FakeChat(app)
+        amir = chat.user("amir")
+        aceh = chat.group("Aceh")
+        from core import Context as Ctx
+        from core import MessageReceived
+
+        member = await Member.create(display_name="x")
+        ctx = Ctx(app, event=MessageReceived(user=amir.sender, chat=aceh, text="x"), member=member)
+        with pytest.raises(ValueError, match="runs in private chats only"):
+            await ctx.start_flow("survey", "name")
