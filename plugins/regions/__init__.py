@@ -77,6 +77,22 @@ async def guyub_on_startup(app: App) -> None:
 
 
 @hookimpl
+async def guyub_on_member_onboarded(ctx: Context, member: Member) -> None:
+    # The newcomer sees their captains and region groups (with invite links) straight away.
+    if ctx.chat is not None and member.region_code in gazetteer().regions:
+        await ctx.reply(await _commands.region_card(ctx, member.region_code))
+
+
+@hookimpl
+async def guyub_on_member_region_changed(
+    ctx: Context, member: Member, old_region: str | None, new_region: str | None
+) -> None:
+    # A first region is shown by guyub_on_member_onboarded; a later move gets the new card.
+    if old_region is not None and ctx.chat is not None and new_region in gazetteer().regions:
+        await ctx.reply(await _commands.region_card(ctx, new_region))
+
+
+@hookimpl
 def guyub_resolve_region(code: str) -> RegionInfo | None:
     return gazetteer().get(code.strip())
 
