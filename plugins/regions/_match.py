@@ -61,6 +61,8 @@ class Matcher:
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
         self._keys = list(gazetteer.index)
+        # A probe without spaces is only compared with keys without spaces: half the work.
+        self._compact_keys = [k for k in self._keys if " " not in k]
 
     def match(self, text: str) -> RegionMatch:
         """Regions matching ``text``, best first; ``certain`` only when nothing is in doubt."""
@@ -132,40 +134,38 @@ class Matcher:
     def _fuzzy(self, norm: str, kind: str | None, core: str) -> RegionMatch:
         index = self.gazetteer.index
         query = core or norm
-        listed: dict[str, float] = {}  # code -> WRatio, for the pick list
-        close: dict[str, float] = {}  # code -> ratio, for certainty
+        close: dict[str, float] = {}  # code -> best rapidfuzz ratio, for certainty and order
+        partial: set[str] = set()  # codes whose name contains the typed text ("tapanuli")
         probes = {query, compact(query)}
         if core and core != norm:
             probes |= {norm, compact(norm)}
         for probe in probes:
+            # ratio is cheap (a bit-parallel Indel distance); the slower WRatio is not needed
+            # because partial names are found by the substring scan below.
+            keys = self._keys if " " in probe else self._compact_keys
             for key, score, _ in process.extract(
-                probe, self._keys, scorer=fuzz.WRatio, limit=25, score_cutoff=LIST_SCORE - 10
+                probe, keys, scorer=fuzz.ratio, limit=20, score_cutoff=LIST_SCORE - 12
             ):
-                similar = fuzz.ratio(probe, key)
                 for code in index[key]:
-                    listed[code] = max(listed.get(code, 0.0), float(score))
-                    close[code] = max(close.get(code, 0.0), similar)
+                    close[code] = max(close.get(code, 0.0), float(score))
+            if len(probe) >= 5:
+                for key in keys:
+                    if probe in key:
+                        partial.update(index[key])
+        for code in partial:
+            close.setdefault(code, 0.0)
         if kind is not None:
-            of_kind = {c for c in listed if self.gazetteer.regions[c].kind == kind}
+            of_kind = {c for c in close if self.gazetteer.regions[c].kind == kind}
             if of_kind:
-                listed = {c: s for c, s in listed.items() if c in of_kind}
                 close = {c: s for c, s in close.items() if c in of_kind}
-        ranked = sorted(close, key=lambda c: (-close[c], -listed[c], c))
+        ranked = sorted(close, key=lambda c: (-close[c], c))
         certain = False
         if ranked and len(compact(query)) >= MIN_FUZZY_CERTAIN_LENGTH:
             best = close[ranked[0]]
             runner_up = close[ranked[1]] if len(ranked) > 1 else 0.0
             certain = best >= CERTAIN_SCORE and best - runner_up >= MARGIN
+        order = [c for c in ranked if close[c] >= LIST_SCORE or c in partial]
         if certain:
-            rest = sorted(
-                (c for c in listed if c != ranked[0] and listed[c] >= LIST_SCORE),
-                key=lambda c: (-listed[c], -close[c], c),
-            )
-            order = [ranked[0], *rest]
-        else:
-            order = sorted(
-                (c for c in listed if listed[c] >= LIST_SCORE or close[c] >= LIST_SCORE),
-                key=lambda c: (-max(listed[c], close[c]), -close[c], c),
-            )
+            order = [ranked[0], *(c for c in order if c != ranked[0])]
         regions = tuple(self.gazetteer.regions[c] for c in order[:MAX_CANDIDATES])
         return RegionMatch(regions, certain=certain and bool(regions))
