@@ -144,3 +144,31 @@ def test_long_and_odd_input_is_harmless() -> None:
     assert matcher().match("a" * 10_000).candidates == ()
     assert matcher().match("\u200b\u202e").candidates == ()
     assert matcher().match("🙂🙂🙂").candidates == ()
+
+
+def test_one_letter_typos_never_land_elsewhere_silently() -> None:
+    """A letter dropped from any name or alias is asked, or lands on its own region; the only
+    other certain answers are typos that are themselves another region's exact name
+    (``badung`` for ``bandung``: Kabupaten Badung is real)."""
+    from plugins.regions._gazetteer import compact, gazetteer, normalise, split_kind
+
+    book = gazetteer()
+    origins: dict[str, set[str]] = {}
+    for code, region in book.regions.items():
+        for name in (region.name, *book.aliases.get(code, ())):
+            origins.setdefault(name.lower(), set()).add(code)
+    checked = 0
+    for number, (name, codes) in enumerate(sorted(origins.items())):
+        if number % 12:
+            continue  # one name in twelve keeps the test quick (the bench covers more)
+        for i in range(1, len(name) - 1):
+            typo = name[:i] + name[i + 1 :]
+            found = matcher().match(typo)
+            checked += 1
+            if not found.certain or found.best is None or found.best.code in codes:
+                continue
+            _, core = split_kind(normalise(typo))
+            assert {normalise(typo), core, compact(core)} & set(book.index), (
+                f"{typo!r} (from {name!r}) silently became {found.best.name}"
+            )
+    assert checked > 1000
