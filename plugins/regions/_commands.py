@@ -179,7 +179,8 @@ async def regions_list(ctx: Context, province: str | None = None) -> None:
                 registered=row.registered,
             )
         )
-    await ctx.reply(Markup("\n").join(lines))
+    # Counts are for captains and admins, not for the whole group.
+    await ctx.reply(Markup("\n").join(lines), private=True)
 
 
 # --- binding groups to regions -----------------------------------------------------------
@@ -296,6 +297,7 @@ def commands() -> list[Command]:
                 ),
             ),
             role=Role.CAPTAIN,
+            private=True,
         ),
         Command(
             "region_link",
