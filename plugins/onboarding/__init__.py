@@ -261,7 +261,10 @@ async def _begin_pressed(ctx: Context, data: dict[str, Any]) -> None:
 async def _consent(ctx: Context, data: dict[str, Any]) -> None:
     if not await _at(ctx, "consent"):
         return
-    if data.get("yes"):
+    assert ctx.conversation is not None
+    if data.get("yes") and ctx.conversation.data.get("reconsent"):
+        await _flow.consent_renewed(ctx)
+    elif data.get("yes"):
         await _flow.consent_given(ctx)
         await _flow.advance(ctx, "consent")
     else:

@@ -356,8 +356,20 @@ async def consent_given(ctx: Context) -> None:
     )
 
 
+async def consent_renewed(ctx: Context) -> None:
+    """The member agreed to a new version of the data use text."""
+    await consent_given(ctx)
+    await ctx.end_flow()
+    await show_profile(ctx)
+
+
 async def consent_refused(ctx: Context) -> None:
     assert ctx.member is not None
+    assert ctx.conversation is not None
+    if ctx.conversation.data.get("reconsent"):
+        await ctx.end_flow()
+        await ctx.reply(ctx.t("onboarding.consent.update_refused"))
+        return
     await ctx.end_flow()
     await ctx.scheduler.cancel_prefix(f"onboarding:nudge:{ctx.member.id}:")
     await ctx.reply(ctx.t("onboarding.consent.refused"))
@@ -367,11 +379,17 @@ async def consent_refused(ctx: Context) -> None:
 
 
 async def show_profile(ctx: Context) -> None:
-    """The member's details with a button to change each one."""
+    """The member's details with a button to change each one (after asking again for
+    consent if the data use text changed since the member agreed)."""
     assert ctx.member is not None
     member = ctx.member
-    profile = await Profile.get_or_none(member_id=member.id)
     consent = await Consent.get_or_none(member_id=member.id)
+    if consent is not None and consent.version != settings(ctx).consent_version:
+        await ctx.start_flow(FLOW, "consent", reconsent=True)
+        await ctx.reply(ctx.t("onboarding.consent.changed"))
+        await prompt(ctx, "consent")
+        return
+    profile = await Profile.get_or_none(member_id=member.id)
     dash = "-"
     batch = str(profile.batch) if profile is not None and profile.batch else dash
     training = (profile.training if profile is not None else None) or dash

@@ -303,3 +303,24 @@ async def test_members_merged_keeps_one_profile(chat: FakeChat) -> None:
     assert await Profile.filter(member_id=kept.id).count() == 1
     assert await Profile.filter(member_id=merged.id).count() == 0
     assert await Consent.filter(member_id=kept.id).count() == 1
+
+
+async def test_new_consent_version_is_asked_again(chat: FakeChat) -> None:
+    ani = chat.user("ani")
+    await register_until_region(chat, ani)
+    await ani.says("aceh utara")
+    await ani.presses("Ya, benar")
+    await ani.presses("Lewati")
+    await ani.presses("Lewati")
+    await ani.presses("Bahasa Indonesia")
+    member = await member_of(chat, ani)
+    await Consent.filter(member_id=member.id).update(version="2025-01")
+    await ani.says("/profil")
+    chat.expect_sent(ani, contains="telah diperbarui")
+    await ani.presses("Tidak")
+    chat.expect_sent(ani, contains="/forgetme")
+    assert (await Consent.get(member_id=member.id)).version == "2025-01"
+    assert (await member_of(chat, ani)).registered_at is not None
+    await ani.says("/profil")
+    await ani.presses("Setuju")
+    chat.expect_sent(ani, contains="Persetujuan data: versi 2026-11")
