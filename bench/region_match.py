@@ -103,7 +103,7 @@ def main() -> None:
     exact_rate = len(names) / exact_seconds
     print(f"machine: {os.cpu_count()} CPUs (shared with other sessions; figures are noisy)")
     print(
-        f"dataset load (3 CSVs, {len(book.regions)} regions, {len(book.index)} keys): "
+        f"dataset load (4 CSVs, {len(book.regions)} regions, {len(book.index)} keys): "
         f"{load_seconds * 1000:.1f} ms"
     )
     print(f"typed names: {len(names)} (seed {SEED})")
