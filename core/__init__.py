@@ -11,6 +11,7 @@ from core._adapter import (
     Outgoing,
     RateLimits,
     RetryAfter,
+    ScheduledEvent,
     Unreachable,
 )
 from core._app import App, Worker
@@ -102,6 +103,7 @@ __all__ = [
     "RetryAfter",
     "Role",
     "RoleGrant",
+    "ScheduledEvent",
     "Sender",
     "Settings",
     "SettingsError",

@@ -1,0 +1,883 @@
+"""The Discord adapter: discord.py 2.7 events in, core messages out.
+
+Nothing of ``discord`` leaves this package: the core sees ``ChatRef``/``UserRef``/events only.
+The client is built in ``__init__`` without connecting; ``run(app)`` logs in with
+``async with client: await client.start(token)`` inside the App's TaskGroup.
+
+Interactions (slash commands, button presses) must be answered within three seconds. While
+the core handles one, the adapter keeps it in a context variable: a reply to the same channel
+becomes the interaction's response (ephemeral for ``private`` commands), a private reply to
+the same user becomes an ephemeral message instead of a DM, and a handler slower than
+``defer_after`` seconds gets a "thinking..." deferral first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import io
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from adapters.discord._commands import CommandSet, build_command_set, read_invocation
+from adapters.discord._convert import PLATFORM, chat_of, message_ref, sender_of, user_ref
+from adapters.discord._render import NO_PINGS, split_text, to_markdown
+from core import (
+    Adapter,
+    ButtonPressed,
+    Capability,
+    ChatKind,
+    ChatRef,
+    Command,
+    CommandInvoked,
+    Context,
+    DeliveryError,
+    Event,
+    MemberJoined,
+    MemberLeft,
+    MessageReceived,
+    MessageRef,
+    NotSupported,
+    Outgoing,
+    PollAnswered,
+    RateLimits,
+    RenderedButton,
+    ScheduledEvent,
+    Sender,
+    Settings,
+    Unreachable,
+    UserRef,
+    parse_command_line,
+)
+from core.state import get_value, set_value
+
+if TYPE_CHECKING:
+    from core import App
+
+__all__ = ["BUTTON_PREFIX", "DiscordAdapter", "build_intents"]
+
+log = logging.getLogger(__name__)
+
+#: Buttons we send carry ``custom_id = BUTTON_PREFIX + key``; the payload stays server-side.
+BUTTON_PREFIX = "g:"
+#: Discord's longest poll and longest member timeout.
+POLL_DURATION = timedelta(days=32)
+MAX_TIMEOUT = timedelta(days=28)
+
+_INTENTS_HELP = (
+    "Discord refused the privileged intents this bot asks for. Open "
+    "https://discord.com/developers/applications, choose the application, then Bot > "
+    "Privileged Gateway Intents, and enable SERVER MEMBERS INTENT (and MESSAGE CONTENT "
+    "INTENT if discord.message_content is true). Member joins and leaves need it. "
+    "The Discord adapter has stopped; other platforms keep running."
+)
+
+
+def build_intents(message_content: bool = False) -> discord.Intents:
+    """The gateway intents Guyub needs; ``members`` is privileged (Developer Portal)."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.members = True
+    intents.guild_messages = True
+    intents.dm_messages = True
+    intents.polls = True
+    intents.guild_scheduled_events = True
+    intents.message_content = message_content
+    return intents
+
+
+@dataclass(eq=False)
+class _Exchange:
+    """An interaction the core is answering right now."""
+
+    interaction: discord.Interaction
+    chat: ChatRef
+    kind: str  # "command" or "component"
+    private: bool = False
+    deferred: bool = False
+    original_used: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+_EXCHANGE: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar(
+    "guyub_discord_exchange", default=None
+)
+
+
+class _ClientMixin:
+    """Routes the client's events to the adapter."""
+
+    adapter: DiscordAdapter
+
+    async def setup_hook(self) -> None:
+        await self.adapter.sync_commands()
+
+    async def on_ready(self) -> None:
+        client: Any = self
+        log.info("Discord: logged in as %s in %d guilds", client.user, len(client.guilds))
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.adapter.on_message(message)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await self.adapter.on_interaction(interaction)
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        await self.adapter.on_member_join(member)
+
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        await self.adapter.on_member_remove(payload)
+
+    async def on_raw_poll_vote_add(self, payload: discord.RawPollVoteActionEvent) -> None:
+        await self.adapter.on_poll_vote(payload, added=True)
+
+    async def on_raw_poll_vote_remove(self, payload: discord.RawPollVoteActionEvent) -> None:
+        await self.adapter.on_poll_vote(payload, added=False)
+
+
+class GuyubClient(_ClientMixin, discord.Client):
+    """One-process client."""
+
+    def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
+        super().__init__(**options)
+        self.adapter = adapter
+
+
+class GuyubShardedClient(_ClientMixin, discord.AutoShardedClient):
+    """Sharded client: ``shard_ids`` of ``shard_count`` run in this process."""
+
+    def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
+        super().__init__(**options)
+        self.adapter = adapter
+
+
+class DiscordAdapter(Adapter):
+    """Discord through discord.py. Build it with :func:`adapters.discord.create`."""
+
+    platform = PLATFORM
+    capabilities = frozenset(
+        {
+            Capability.NATIVE_POLLS,
+            Capability.DM_WITHOUT_START,
+            Capability.SCHEDULED_EVENTS,
+            Capability.EDIT_MESSAGES,
+            Capability.DELETE_MESSAGES,
+            Capability.BUTTONS,
+            Capability.FILES,
+            Capability.KICK,
+            Capability.BAN,
+            Capability.MUTE,
+            Capability.ROLES,
+        }
+    )
+
+    def __init__(self, settings: Settings, *, defer_after: float | None = 2.0) -> None:
+        self.settings = settings.discord
+        self.defer_after = defer_after
+        options: dict[str, Any] = {
+            "intents": build_intents(self.settings.message_content),
+            "allowed_mentions": NO_PINGS,
+            # Guyub keeps no message history; the cache only serves poll vote counts.
+            "max_messages": 1000,
+        }
+        self.client: GuyubClient | GuyubShardedClient
+        if self.settings.shard_count is not None or self.settings.shard_ids is not None:
+            self.client = GuyubShardedClient(
+                self,
+                shard_count=self.settings.shard_count,
+                shard_ids=self.settings.shard_ids,
+                **options,
+            )
+        else:
+            self.client = GuyubClient(self, **options)
+        self.app: App | None = None
+        self._registered: list[Command] | None = None
+        self._commands: CommandSet | None = None
+        self._vote_locks: dict[str, asyncio.Lock] = {}
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def bind(self, app: App) -> None:
+        """Attach the App whose ``dispatch`` receives this adapter's events."""
+        self.app = app
+
+    async def run(self, app: App) -> None:
+        self.bind(app)
+        token = self.settings.token
+        if token is None:
+            raise RuntimeError("discord.token is not set (GUYUB_DISCORD__TOKEN)")
+        async with self.client:
+            try:
+                await self.client.start(token.get_secret_value())
+            except discord.PrivilegedIntentsRequired:
+                log.error(_INTENTS_HELP)
+            except discord.LoginFailure:
+                log.error("Discord rejected the token (GUYUB_DISCORD__TOKEN); adapter stopped")
+
+    async def register_commands(self, commands: Sequence[Command]) -> None:
+        # The application id is only known after login: the sync itself runs in setup_hook.
+        self._registered = list(commands)
+
+    def command_set(self) -> CommandSet:
+        app = self._require_app()
+        if self._commands is None:
+            commands = self._registered if self._registered is not None else None
+            self._commands = build_command_set(
+                commands if commands is not None else app.visible_commands(), app.translator
+            )
+        return self._commands
+
+    async def sync_commands(self) -> bool:
+        """Overwrite the application commands (per guild in ``guild_ids``, else global)
+        unless the stored hash says Discord already has this set. True if it synced."""
+        commands = self.command_set()
+        application_id = self.client.application_id
+        if application_id is None:
+            log.warning("Discord: no application id yet; commands not synced")
+            return False
+        scopes: list[int | None] = list(self.settings.guild_ids) or [None]
+        synced = False
+        for guild_id in scopes:
+            key = f"discord:commands:{application_id}:{guild_id or 'global'}"
+            if await get_value(key) == commands.digest:
+                continue
+            try:
+                if guild_id is None:
+                    await self.client.http.bulk_upsert_global_commands(
+                        application_id, commands.payload
+                    )
+                else:
+                    await self.client.http.bulk_upsert_guild_commands(
+                        application_id, guild_id, commands.payload
+                    )
+            except discord.HTTPException:
+                log.exception("Discord: syncing commands to %s failed", guild_id or "global")
+                continue
+            await set_value(key, commands.digest)
+            synced = True
+            log.info(
+                "Discord: synced %d commands to %s",
+                len(commands.payload),
+                guild_id or "all guilds (global, may take an hour)",
+            )
+        return synced
+
+    def _require_app(self) -> App:
+        if self.app is None:
+            raise RuntimeError("DiscordAdapter.bind(app) was not called")
+        return self.app
+
+    async def _dispatch(self, event: Event) -> None:
+        await self._require_app().dispatch(event, self)
+
+    # --- inbound ---------------------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Messages in channels, threads and DMs; ``/name args`` typed as text is a command."""
+        if message.author.bot or message.webhook_id is not None:
+            return
+        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+            return
+        chat = chat_of(message.channel, guild_id=message.guild.id if message.guild else None)
+        sender = sender_of(message.author)
+        ref = message_ref(chat, message.id)
+        reply_to: MessageRef | None = None
+        reply_to_user: Sender | None = None
+        if message.reference is not None and message.reference.message_id is not None:
+            reply_to = message_ref(chat, message.reference.message_id)
+            resolved = message.reference.resolved
+            if isinstance(resolved, discord.Message):
+                reply_to_user = sender_of(resolved.author)
+        event: Event
+        parsed = parse_command_line(message.content) if message.content.startswith("/") else None
+        app = self._require_app()
+        if parsed is not None and (chat.is_dm or app.commands.get(parsed[0]) is not None):
+            event = CommandInvoked(
+                user=sender,
+                chat=chat,
+                at=message.created_at,
+                name=parsed[0],
+                args=parsed[1],
+                message=ref,
+                reply_to=reply_to,
+                reply_to_user=reply_to_user,
+            )
+        else:
+            event = MessageReceived(
+                user=sender,
+                chat=chat,
+                at=message.created_at,
+                text=message.content,
+                message=ref,
+                reply_to=reply_to,
+                reply_to_user=reply_to_user,
+            )
+        await self._dispatch(event)
+
+    def welcome_chat(self, guild: discord.Guild) -> ChatRef | None:
+        """Where a guild's joins and leaves are told: its system channel, else the first
+        text channel the bot may write in."""
+        channel: discord.TextChannel | None = guild.system_channel
+        if channel is None:
+            me = guild.me
+            channel = next(
+                (c for c in guild.text_channels if me and c.permissions_for(me).send_messages),
+                None,
+            )
+        if channel is None:
+            return None
+        return ChatRef(PLATFORM, str(channel.id), ChatKind.GROUP, title=channel.name)
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        if member.bot:
+            return
+        chat = self.welcome_chat(member.guild)
+        if chat is None:
+            log.warning(
+                "Discord: %s joined guild %s, which has no channel the bot can use",
+                member.id,
+                member.guild.id,
+            )
+            return
+        await self._dispatch(MemberJoined(user=sender_of(member), chat=chat, at=member.joined_at))
+
+    async def on_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        if payload.user.bot:
+            return
+        guild = self.client.get_guild(payload.guild_id)
+        chat = self.welcome_chat(guild) if guild is not None else None
+        if chat is None:
+            return
+        await self._dispatch(MemberLeft(user=sender_of(payload.user), chat=chat))
+
+    async def _user(self, user_id: int, guild_id: int | None) -> discord.abc.User:
+        guild = self.client.get_guild(guild_id) if guild_id else None
+        found = (guild.get_member(user_id) if guild else None) or self.client.get_user(user_id)
+        return found if found is not None else await self.client.fetch_user(user_id)
+
+    async def on_poll_vote(self, payload: discord.RawPollVoteActionEvent, *, added: bool) -> None:
+        """One answer added or removed; the core gets the member's whole current choice.
+
+        Discord reports answers one at a time (1-based); the current choice is kept in the
+        database (core state) so a restart or another worker sees the same selection."""
+        if payload.user_id == (self.client.user.id if self.client.user else None):
+            return
+        key = f"discord:poll:{payload.message_id}:{payload.user_id}"
+        lock = self._vote_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            stored = await get_value(key)
+            chosen = set(json.loads(stored)) if stored else set()
+            index = payload.answer_id - 1
+            if added:
+                chosen.add(index)
+            else:
+                chosen.discard(index)
+            await set_value(key, json.dumps(sorted(chosen)))
+        if not lock.locked():
+            self._vote_locks.pop(key, None)
+        channel = self.client.get_channel(payload.channel_id)
+        chat = (
+            chat_of(channel)
+            if channel is not None
+            else ChatRef(
+                PLATFORM,
+                str(payload.channel_id),
+                ChatKind.GROUP if payload.guild_id else ChatKind.DM,
+            )
+        )
+        user = await self._user(payload.user_id, payload.guild_id)
+        await self._dispatch(
+            PollAnswered(
+                user=sender_of(user),
+                chat=chat,
+                poll_id=str(payload.message_id),
+                options=tuple(sorted(chosen)),
+            )
+        )
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Slash commands, autocomplete and button presses, on any message ever sent (the
+        button's key is in its custom_id, so old messages work after a restart)."""
+        kind = interaction.type
+        if kind is discord.InteractionType.application_command:
+            await self._slash(interaction)
+        elif kind is discord.InteractionType.autocomplete:
+            await self._autocomplete(interaction)
+        elif kind is discord.InteractionType.component:
+            data: dict[str, Any] = dict(interaction.data or {})
+            custom_id = str(data.get("custom_id", ""))
+            if custom_id.startswith(BUTTON_PREFIX):
+                await self._button(interaction, custom_id[len(BUTTON_PREFIX) :])
+
+    def _interaction_chat(self, interaction: discord.Interaction) -> ChatRef:
+        channel = interaction.channel
+        if channel is None:
+            kind = ChatKind.DM if interaction.guild_id is None else ChatKind.GROUP
+            return ChatRef(PLATFORM, str(interaction.channel_id), kind)
+        return chat_of(channel, guild_id=interaction.guild_id)
+
+    async def _slash(self, interaction: discord.Interaction) -> None:
+        data: dict[str, Any] = dict(interaction.data or {})
+        call = read_invocation(self.command_set(), data)
+        if call is None:
+            log.warning("Discord: unknown slash command %r", data.get("name"))
+            await interaction.response.send_message("?", ephemeral=True)
+            return
+        chat = self._interaction_chat(interaction)
+        event = CommandInvoked(
+            user=sender_of(interaction.user, interaction.locale),
+            chat=chat,
+            at=interaction.created_at,
+            name=call.command.name,
+            args=" ".join(str(v) for v in call.options.values()),
+            options=call.options,
+        )
+        exchange = _Exchange(interaction, chat, "command", private=call.command.private)
+        await self._answer(exchange, event)
+
+    async def _button(self, interaction: discord.Interaction, key: str) -> None:
+        chat = self._interaction_chat(interaction)
+        message = message_ref(chat, interaction.message.id) if interaction.message else None
+        event = ButtonPressed(
+            user=sender_of(interaction.user, interaction.locale),
+            chat=chat,
+            at=interaction.created_at,
+            key=key,
+            message=message,
+        )
+        await self._answer(_Exchange(interaction, chat, "component"), event)
+
+    async def _autocomplete(self, interaction: discord.Interaction) -> None:
+        app = self._require_app()
+        call = read_invocation(self.command_set(), dict(interaction.data or {}))
+        choices: list[discord.app_commands.Choice[str]] = []
+        if call is not None and call.focused is not None:
+            name, text = call.focused
+            param = next((p for p in call.command.params if p.name == name), None)
+            if param is not None and param.autocomplete:
+                ctx = Context(app, adapter=self)
+                ctx.account = await app.identity.account_for(user_ref(interaction.user.id))
+                if ctx.account is None:
+                    ctx.lang = str(interaction.locale)
+                try:
+                    found = await app.plugins.resolve_completions(param.autocomplete, text, ctx)
+                except Exception:
+                    log.exception("completions for %r failed", param.autocomplete)
+                    found = []
+                choices = [
+                    discord.app_commands.Choice(name=label[:100] or value[:100], value=value[:100])
+                    for label, value in found[:25]
+                ]
+        await interaction.response.autocomplete(choices)
+
+    async def _answer(self, exchange: _Exchange, event: Event) -> None:
+        token = _EXCHANGE.set(exchange)
+        watchdog: asyncio.Task[None] | None = None
+        if self.defer_after is not None:
+            if self.defer_after <= 0:
+                await self._defer(exchange)
+            else:
+                watchdog = asyncio.create_task(self._defer_later(exchange))
+        try:
+            await self._dispatch(event)
+        finally:
+            _EXCHANGE.reset(token)
+            if watchdog is not None:
+                watchdog.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watchdog
+            await self._finish(exchange)
+
+    async def _defer_later(self, exchange: _Exchange) -> None:
+        assert self.defer_after is not None
+        await asyncio.sleep(self.defer_after)
+        await asyncio.shield(self._defer(exchange))
+
+    async def _defer(self, exchange: _Exchange) -> None:
+        async with exchange.lock:
+            response = exchange.interaction.response
+            if response.is_done():
+                return
+            try:
+                if exchange.kind == "command":
+                    await response.defer(ephemeral=exchange.private, thinking=True)
+                else:
+                    await response.defer()
+            except discord.HTTPException:
+                log.warning("Discord: could not defer an interaction", exc_info=True)
+                return
+            exchange.deferred = True
+
+    async def _finish(self, exchange: _Exchange) -> None:
+        """Acknowledge an interaction the core answered elsewhere (or not at all), so the
+        member never sees "The application did not respond"."""
+        async with exchange.lock:
+            interaction = exchange.interaction
+            try:
+                if not interaction.response.is_done():
+                    if exchange.kind == "component":
+                        await interaction.response.defer()
+                        return
+                    await interaction.response.defer(ephemeral=True, thinking=True)
+                    exchange.deferred = True
+                if exchange.kind == "command" and exchange.deferred and not exchange.original_used:
+                    await interaction.delete_original_response()
+            except discord.HTTPException:
+                log.warning("Discord: could not close an interaction", exc_info=True)
+
+    # --- outbound --------------------------------------------------------------------
+
+    def _view(self, rows: Sequence[Sequence[RenderedButton]]) -> discord.ui.View | None:
+        if not rows:
+            return None
+        view = discord.ui.View(timeout=None)
+        for number, row in enumerate(rows[:5]):
+            for button in row[:5]:
+                label = button.label[:80] or "…"
+                if button.url:
+                    view.add_item(discord.ui.Button(label=label, url=button.url, row=number))
+                else:
+                    view.add_item(
+                        discord.ui.Button(
+                            label=label,
+                            custom_id=f"{BUTTON_PREFIX}{button.key}"[:100],
+                            style=discord.ButtonStyle.primary,
+                            row=number,
+                        )
+                    )
+        # A stopped view is not kept in discord.py's view store: presses are routed by
+        # custom_id in on_interaction, for every message ever sent, with no memory growth.
+        view.stop()
+        return view
+
+    @staticmethod
+    def _poll(message: Outgoing) -> discord.Poll | None:
+        spec = message.poll
+        if spec is None:
+            return None
+        if spec.anonymous:
+            # Discord shows every voter; sending it anyway would break the promise.
+            raise NotSupported("anonymous native polls")
+        if not 1 <= len(spec.options) <= 10:
+            raise NotSupported("native polls with more than 10 options")
+        poll = discord.Poll(spec.question[:300], POLL_DURATION, multiple=spec.multiple)
+        for option in spec.options:
+            poll.add_answer(text=option[:55])
+        return poll
+
+    @staticmethod
+    def _files(message: Outgoing) -> list[discord.File]:
+        return [
+            discord.File(
+                io.BytesIO(a.data), filename=a.filename, description=a.caption[:1024] or None
+            )
+            for a in message.attachments[:10]
+        ]
+
+    def _pieces(self, message: Outgoing) -> list[dict[str, Any]]:
+        """The messages to post: text split at 2,000 characters; buttons, poll and files
+        ride on the last one."""
+        text = to_markdown(message.text)
+        if not text and message.attachments:
+            text = to_markdown("\n".join(a.caption for a in message.attachments if a.caption))
+        chunks = split_text(text)
+        extras: dict[str, Any] = {}
+        view = self._view(message.buttons)
+        if view is not None:
+            extras["view"] = view
+        poll = self._poll(message)
+        if poll is not None:
+            extras["poll"] = poll
+        files = self._files(message)
+        if files:
+            extras["files"] = files
+        if not chunks:
+            if not extras:
+                raise DeliveryError("empty message", permanent=True)
+            chunks = ["\u200b"] if view is not None and len(extras) == 1 else [""]
+        pieces: list[dict[str, Any]] = [{"content": chunk or None} for chunk in chunks]
+        pieces[-1].update(extras)
+        for piece in pieces:
+            piece["allowed_mentions"] = NO_PINGS
+            if message.silent:
+                piece["silent"] = True
+        return pieces
+
+    async def send(
+        self, chat: ChatRef, message: Outgoing, *, reply_to: MessageRef | None = None
+    ) -> MessageRef:
+        exchange = _EXCHANGE.get()
+        if exchange is not None and exchange.chat == chat:
+            return await self._respond(exchange, message, ephemeral=exchange.private)
+        channel = self.client.get_partial_messageable(
+            int(chat.thread or chat.id), type=_channel_type(chat)
+        )
+        return await self._post(channel, chat, message, reply_to)
+
+    async def _post(
+        self,
+        channel: discord.abc.Messageable,
+        chat: ChatRef,
+        message: Outgoing,
+        reply_to: MessageRef | None = None,
+    ) -> MessageRef:
+        last: discord.Message | None = None
+        try:
+            for number, piece in enumerate(self._pieces(message)):
+                if number == 0 and reply_to is not None:
+                    piece["reference"] = discord.MessageReference(
+                        message_id=int(reply_to.id),
+                        channel_id=int(reply_to.chat.thread or reply_to.chat.id),
+                        fail_if_not_exists=False,
+                    )
+                last = await channel.send(**piece)
+        except discord.Forbidden as exc:
+            if chat.is_dm:
+                raise Unreachable(f"DMs closed: {exc.text}") from exc
+            raise DeliveryError(f"forbidden in {chat.key}: {exc.text}", permanent=True) from exc
+        except discord.NotFound as exc:
+            raise DeliveryError(f"unknown channel {chat.key}", permanent=True) from exc
+        except discord.HTTPException as exc:
+            raise DeliveryError(f"Discord error {exc.status}: {exc.text}") from exc
+        assert last is not None
+        return message_ref(chat, last.id)
+
+    async def _respond(
+        self, exchange: _Exchange, message: Outgoing, *, ephemeral: bool
+    ) -> MessageRef:
+        """Answer through the interaction: its response first, then follow-ups."""
+        interaction = exchange.interaction
+        message_id = 0
+        async with exchange.lock:
+            try:
+                for piece in self._pieces(message):
+                    if not interaction.response.is_done():
+                        callback = await interaction.response.send_message(
+                            ephemeral=ephemeral, **piece
+                        )
+                        exchange.original_used = True
+                        message_id = callback.message_id or 0
+                    elif (
+                        exchange.kind == "command"
+                        and exchange.deferred
+                        and not exchange.original_used
+                        and ephemeral == exchange.private
+                        and "poll" not in piece
+                    ):
+                        piece.pop("silent", None)
+                        files = piece.pop("files", None)
+                        if files:
+                            piece["attachments"] = files
+                        edited = await interaction.edit_original_response(**piece)
+                        exchange.original_used = True
+                        message_id = edited.id
+                    else:
+                        sent = await interaction.followup.send(
+                            wait=True, ephemeral=ephemeral, **_without_none(piece)
+                        )
+                        message_id = sent.id
+            except discord.HTTPException as exc:
+                raise DeliveryError(f"interaction answer failed: {exc.text}") from exc
+        return message_ref(exchange.chat, message_id)
+
+    async def send_dm(self, user: UserRef, message: Outgoing) -> MessageRef:
+        exchange = _EXCHANGE.get()
+        if (
+            exchange is not None
+            and not exchange.chat.is_dm
+            and str(exchange.interaction.user.id) == user.id
+        ):
+            # "Only you can see this" is Discord's private answer; no DM needed.
+            return await self._respond(exchange, message, ephemeral=True)
+        try:
+            target = self.client.get_user(int(user.id)) or await self.client.fetch_user(
+                int(user.id)
+            )
+            channel = target.dm_channel or await target.create_dm()
+        except discord.NotFound as exc:
+            raise Unreachable(f"unknown Discord user {user.id}") from exc
+        except discord.Forbidden as exc:
+            raise Unreachable(f"cannot open a DM with {user.id}") from exc
+        return await self._post(channel, chat_of(channel), message)
+
+    def _current_edit(self, ref: MessageRef) -> _Exchange | None:
+        exchange = _EXCHANGE.get()
+        if (
+            exchange is not None
+            and exchange.kind == "component"
+            and exchange.interaction.message is not None
+            and str(exchange.interaction.message.id) == ref.id
+        ):
+            return exchange
+        return None
+
+    async def edit(self, ref: MessageRef, message: Outgoing) -> None:
+        text = to_markdown(message.text)
+        chunks = split_text(text)
+        content = chunks[0] if chunks else "\u200b"
+        if len(chunks) > 1:
+            log.warning("Discord: an edit longer than 2,000 characters was cut")
+        view = self._view(message.buttons)
+        kwargs: dict[str, Any] = {
+            "content": content,
+            "view": view,
+            "allowed_mentions": NO_PINGS,
+        }
+        exchange = self._current_edit(ref)
+        try:
+            if exchange is not None:
+                async with exchange.lock:
+                    if not exchange.interaction.response.is_done():
+                        await exchange.interaction.response.edit_message(**kwargs)
+                        return
+                    await exchange.interaction.edit_original_response(**kwargs)
+                    return
+            channel = self.client.get_partial_messageable(
+                int(ref.chat.thread or ref.chat.id), type=_channel_type(ref.chat)
+            )
+            await channel.get_partial_message(int(ref.id)).edit(**kwargs)
+        except discord.NotFound as exc:
+            raise DeliveryError(f"message {ref.id} is gone", permanent=True) from exc
+        except discord.Forbidden as exc:
+            raise NotSupported(f"edit in {ref.chat.key}") from exc
+        except discord.HTTPException as exc:
+            raise DeliveryError(f"Discord error {exc.status}: {exc.text}") from exc
+
+    async def delete(self, ref: MessageRef) -> None:
+        channel = self.client.get_partial_messageable(
+            int(ref.chat.thread or ref.chat.id), type=_channel_type(ref.chat)
+        )
+        try:
+            await channel.get_partial_message(int(ref.id)).delete()
+        except discord.NotFound:
+            return
+        except discord.Forbidden as exc:
+            raise NotSupported(f"delete in {ref.chat.key}") from exc
+
+    def rate_limits(self) -> RateLimits:
+        # REST limits come from Discord's headers and discord.py waits on them; what it
+        # can't know is that bulk DMs get a bot flagged as spam, so DMs go slowly.
+        return RateLimits(
+            overall_per_second=25.0,
+            per_chat_per_second=1.0,
+            per_group_per_minute=30.0,
+            dm_per_second=0.5,
+        )
+
+    # --- guild administration ---------------------------------------------------------
+
+    async def _guild_of(self, chat: ChatRef) -> discord.Guild:
+        if chat.is_dm:
+            raise NotSupported("guild action in a DM")
+        channel = self.client.get_channel(int(chat.id))
+        if channel is None:
+            try:
+                channel = await self.client.fetch_channel(int(chat.id))
+            except discord.HTTPException as exc:
+                raise DeliveryError(f"unknown channel {chat.key}", permanent=True) from exc
+        guild = getattr(channel, "guild", None)
+        if not isinstance(guild, discord.Guild):
+            raise NotSupported(f"no guild for {chat.key}")
+        return guild
+
+    async def kick(self, chat: ChatRef, user: UserRef) -> None:
+        guild = await self._guild_of(chat)
+        try:
+            await guild.kick(discord.Object(int(user.id)))
+        except discord.Forbidden as exc:
+            raise NotSupported("kick") from exc
+
+    async def ban(self, chat: ChatRef, user: UserRef) -> None:
+        guild = await self._guild_of(chat)
+        try:
+            await guild.ban(discord.Object(int(user.id)), delete_message_seconds=0)
+        except discord.Forbidden as exc:
+            raise NotSupported("ban") from exc
+
+    async def mute(self, chat: ChatRef, user: UserRef, until: datetime | None) -> None:
+        """A Discord timeout; "until further notice" is Discord's longest, 28 days."""
+        guild = await self._guild_of(chat)
+        latest = discord.utils.utcnow() + MAX_TIMEOUT - timedelta(minutes=1)
+        await self._timeout(guild, user, min(until, latest) if until else latest)
+
+    async def unmute(self, chat: ChatRef, user: UserRef) -> None:
+        await self._timeout(await self._guild_of(chat), user, None)
+
+    async def _timeout(self, guild: discord.Guild, user: UserRef, until: datetime | None) -> None:
+        try:
+            member = guild.get_member(int(user.id)) or await guild.fetch_member(int(user.id))
+            await member.timeout(until)
+        except discord.Forbidden as exc:
+            raise NotSupported("mute") from exc
+        except discord.NotFound as exc:
+            raise DeliveryError(f"{user} is not in the guild", permanent=True) from exc
+
+    async def create_scheduled_event(self, chat: ChatRef, event: ScheduledEvent) -> str:
+        guild = await self._guild_of(chat)
+        try:
+            created = await guild.create_scheduled_event(
+                name=event.title[:100],
+                start_time=event.start,
+                end_time=event.end or event.start + timedelta(hours=2),
+                entity_type=discord.EntityType.external,
+                privacy_level=discord.PrivacyLevel.guild_only,
+                location=(event.location or "-")[:100],
+                description=event.description[:1000],
+            )
+        except discord.Forbidden as exc:
+            raise NotSupported("scheduled_events (needs Manage Events)") from exc
+        return str(created.id)
+
+    async def _scheduled(self, chat: ChatRef, event_id: str) -> discord.ScheduledEvent:
+        guild = await self._guild_of(chat)
+        found = guild.get_scheduled_event(int(event_id))
+        if found is None:
+            try:
+                found = await guild.fetch_scheduled_event(int(event_id))
+            except discord.NotFound as exc:
+                raise DeliveryError(f"scheduled event {event_id} is gone", permanent=True) from exc
+        return found
+
+    async def update_scheduled_event(
+        self, chat: ChatRef, event_id: str, event: ScheduledEvent
+    ) -> None:
+        found = await self._scheduled(chat, event_id)
+        try:
+            await found.edit(
+                name=event.title[:100],
+                start_time=event.start,
+                end_time=event.end or event.start + timedelta(hours=2),
+                entity_type=discord.EntityType.external,
+                location=(event.location or "-")[:100],
+                description=event.description[:1000],
+            )
+        except discord.Forbidden as exc:
+            raise NotSupported("scheduled_events (needs Manage Events)") from exc
+
+    async def cancel_scheduled_event(self, chat: ChatRef, event_id: str) -> None:
+        try:
+            found = await self._scheduled(chat, event_id)
+        except DeliveryError:
+            return  # already deleted: nothing to cancel
+        try:
+            if found.status is discord.EventStatus.scheduled:
+                await found.cancel()
+            elif found.status is discord.EventStatus.active:
+                await found.end()
+        except discord.Forbidden as exc:
+            raise NotSupported("scheduled_events (needs Manage Events)") from exc
+
+
+def _channel_type(chat: ChatRef) -> discord.ChannelType | None:
+    return discord.ChannelType.private if chat.is_dm else None
+
+
+def _without_none(piece: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in piece.items() if v is not None}
