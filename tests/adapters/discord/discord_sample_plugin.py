@@ -79,7 +79,8 @@ async def vote(ctx: Context) -> None:
 
 
 async def event_new(ctx: Context, title: str) -> None:
-    assert ctx.adapter is not None and ctx.chat is not None
+    assert ctx.adapter is not None
+    assert ctx.chat is not None
     start = ctx.now() + timedelta(days=1)
     event_id = await ctx.adapter.create_scheduled_event(
         ctx.chat, ScheduledEvent(title, start, description="Temu alumni", location="Banda Aceh")
@@ -89,7 +90,8 @@ async def event_new(ctx: Context, title: str) -> None:
 
 
 async def event_cancel(ctx: Context, title: str) -> None:
-    assert ctx.adapter is not None and ctx.chat is not None
+    assert ctx.adapter is not None
+    assert ctx.chat is not None
     await ctx.adapter.cancel_scheduled_event(ctx.chat, CREATED[title])
     await ctx.reply(ctx.t("sample.event_cancelled", title=title))
 

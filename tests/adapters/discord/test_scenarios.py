@@ -46,7 +46,8 @@ async def test_private_results_are_ephemeral(make_app) -> None:
         alice = await world.member("alice")
         result = await alice.slash(world.channel, "secret")
         assert result.ephemeral
-        assert result.response is not None and result.response.content == "Hanya untukmu"
+        assert result.response is not None
+        assert result.response.content == "Hanya untukmu"
         # A private reply to a public command: shown only to the caller, not sent as a DM.
         result = await alice.slash(world.channel, "whisper")
         assert result.ephemeral
@@ -104,7 +105,8 @@ async def test_native_poll_votes_reach_the_core(make_app) -> None:
             ),
         )
         poll_message = world.channel.last_message
-        assert poll_message is not None and poll_message.poll is not None
+        assert poll_message is not None
+        assert poll_message.poll is not None
         assert str(poll_message.id) == ref.id
         assert [a.text for a in poll_message.poll.answers] == ["Makan", "Modal", "Listrik"]
 
@@ -112,7 +114,7 @@ async def test_native_poll_votes_reach_the_core(make_app) -> None:
         await alice.vote(poll_message, answer=3)
         await alice.remove_vote(poll_message, answer=1)
         me = str(alice.id)
-        assert sample.VOTES == [(ref.id, me, (0,)), (ref.id, me, (0, 2)), (ref.id, me, (2,))]
+        assert [(ref.id, me, (0,)), (ref.id, me, (0, 2)), (ref.id, me, (2,))] == sample.VOTES
 
 
 async def test_button_on_an_old_message_works_after_the_app_is_rebuilt(make_app, tmp_path) -> None:
@@ -130,7 +132,8 @@ async def test_button_on_an_old_message_works_after_the_app_is_rebuilt(make_app,
             alice = guild.add_member(env.create_user("alice"))
             await alice.slash(channel, "wave")
             old = channel.last_message
-            assert old is not None and old.content == "Tekan tombolnya"
+            assert old is not None
+            assert old.content == "Tekan tombolnya"
             await app.stop()  # the whole App goes away: database closed, nothing in memory
 
             second = DiscordAdapter(settings, defer_after=None)
