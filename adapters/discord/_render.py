@@ -25,7 +25,7 @@ NO_PINGS = discord.AllowedMentions(everyone=False, users=False, roles=False, rep
 
 # Channel mentions, custom emoji and timestamps (<#1>, <:x:1>, <t:1>) would render too;
 # a zero-width space after "<" keeps them literal.
-_ANGLE_SYNTAX = re.compile(r"<(?=[#@:at]|/)")
+_ANGLE_SYNTAX = re.compile(r"<(?=[#@]|a?:\w|t:-?\d|/[\w -]+:\d)")
 
 
 def escape_text(text: str) -> str:

@@ -61,3 +61,4 @@ def _clear_sample_state() -> None:
     sample.VOTES.clear()
     sample.CREATED.clear()
     sample.MESSAGES.clear()
+    sample.LEFT.clear()

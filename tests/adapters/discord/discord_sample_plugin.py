@@ -10,11 +10,13 @@ from typing import Any
 from core import (
     Action,
     Button,
+    ButtonPressed,
     Capability,
     Command,
     Context,
     Member,
     MemberJoined,
+    MemberLeft,
     Message,
     Param,
     ParamType,
@@ -60,6 +62,17 @@ async def wave(ctx: Context) -> None:
 async def waved(ctx: Context, data: dict[str, Any]) -> None:
     assert ctx.member is not None
     await ctx.reply(ctx.t("sample.waved", name=ctx.member.display_name))
+
+
+async def counter(ctx: Context) -> None:
+    await ctx.reply("Hitungan: 0", buttons=[Button("+1", "sample:count", {"n": 0})])
+
+
+async def count(ctx: Context, data: dict[str, Any]) -> None:
+    event = ctx.event
+    assert isinstance(event, ButtonPressed) and event.message is not None
+    n = int(data["n"]) + 1
+    await ctx.edit(event.message, f"Hitungan: {n}", buttons=[Button("+1", "sample:count", {"n": n})])
 
 
 async def vote(ctx: Context) -> None:
@@ -114,6 +127,7 @@ def guyub_register_commands() -> list[Command]:
         Command("whisper", whisper, "sample.secret"),
         Command("wave", wave, "sample.wave"),
         Command("vote", vote, "sample.vote"),
+        Command("counter", counter, "sample.wave"),
         Command(
             "event_new",
             event_new,
@@ -137,7 +151,7 @@ def guyub_register_commands() -> list[Command]:
 
 @hookimpl
 def guyub_register_actions() -> list[Action]:
-    return [Action("sample:wave", waved)]
+    return [Action("sample:wave", waved), Action("sample:count", count)]
 
 
 @hookimpl
@@ -204,6 +218,15 @@ async def guyub_resolve_completions(
     if source != "regions":
         return None
     return [(label, code) for label, code in _REGIONS if text.lower() in label.lower()]
+
+
+#: Discord user ids of members who left.
+LEFT: list[str] = []
+
+
+@hookimpl
+async def guyub_on_member_left(ctx: Context, event: MemberLeft) -> None:
+    LEFT.append(event.user.ref.id)
 
 
 #: Plain messages the core passed to plugins: (chat key, text).

@@ -96,3 +96,10 @@ def test_a_code_block_cut_in_two_is_closed_and_reopened() -> None:
     for piece in pieces:
         assert piece.count("```") % 2 == 0
         assert len(piece) <= 2000
+
+
+def test_discord_angle_syntax_is_broken_but_plain_angles_stay() -> None:
+    assert escape_text("<t:1700000000:R> <:wave:123> <a:x:1> </help:1>") == (
+        "<\u200bt:1700000000:R> <\u200b:wave:123> <\u200ba:x:1> <\u200b/help:1>"
+    )
+    assert escape_text("Dua <tetap teks> <3") == "Dua <tetap teks> <3"

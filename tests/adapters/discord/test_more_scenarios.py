@@ -1,0 +1,101 @@
+"""Leaves, edits, files, replies and moderation through the real client."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import discord_sample_plugin as sample
+import pytest
+from conftest import discord_world
+
+from core import Attachment, AttachmentKind, ChatRef, Message, NotSupported, UserRef
+
+
+async def test_member_leave_reaches_the_core(make_app) -> None:
+    async with discord_world(make_app) as world:
+        amir = await world.member("amir")
+        world.guild.remove_member(amir)
+        await world.env.settle()
+        assert sample.LEFT == [str(amir.id)]
+
+
+async def test_edit_replaces_text_and_buttons(make_app) -> None:
+    async with discord_world(make_app) as world:
+        chat = ChatRef("discord", str(world.channel.id))
+        ref = await world.app.send(chat, Message.of("Satu"))
+        await world.app.edit(ref, Message.of("Dua <tetap teks>"))
+        edited = world.channel.last_message
+        assert edited is not None
+        assert str(edited.id) == ref.id
+        assert edited.content == "Dua <tetap teks>"
+
+
+async def test_button_handler_edits_the_pressed_message(make_app) -> None:
+    async with discord_world(make_app) as world:
+        alice = await world.member("alice")
+        await alice.slash(world.channel, "counter")
+        message = world.channel.last_message
+        assert message is not None
+        result = await alice.click(message, label="+1")
+        assert result.acknowledged
+        assert world.channel.last_message.content == "Hitungan: 1"
+
+
+async def test_images_and_files_are_uploaded(make_app) -> None:
+    async with discord_world(make_app) as world:
+        chat = ChatRef("discord", str(world.channel.id))
+        await world.app.send(
+            chat,
+            Message.of(
+                "Laporan",
+                attachments=[
+                    Attachment(AttachmentKind.IMAGE, "grafik.png", b"\x89PNG\r\n", "Grafik"),
+                    Attachment(AttachmentKind.FILE, "data.csv", b"a,b\n1,2\n", "Data"),
+                ],
+            ),
+        )
+        sent = world.channel.last_message
+        assert sent is not None
+        assert sent.content == "Laporan"
+        assert [a.filename for a in sent.attachments] == ["grafik.png", "data.csv"]
+
+
+async def test_reply_refers_to_the_message(make_app) -> None:
+    async with discord_world(make_app) as world:
+        chat = ChatRef("discord", str(world.channel.id))
+        first = await world.app.send(chat, Message.of("Pertanyaan"))
+        out = await world.app.render(Message.of("Jawaban"))
+        await world.adapter.send(chat, out, reply_to=first)
+        sent = world.channel.last_message
+        assert sent is not None
+        assert sent.reference is not None
+        assert str(sent.reference.message_id) == first.id
+
+
+async def test_kick_ban_and_timeout(make_app) -> None:
+    async with discord_world(make_app) as world:
+        chat = ChatRef("discord", str(world.channel.id))
+        joki = await world.member("joki")
+        spam = await world.member("spam")
+        ribut = await world.member("ribut")
+        await world.adapter.mute(chat, UserRef("discord", str(ribut.id)), None)
+        member = world.adapter.client.get_guild(world.guild.id).get_member(ribut.id)
+        assert member is not None
+        assert member.timed_out_until is not None
+        assert member.timed_out_until - world.env.now() > timedelta(days=27)
+        await world.adapter.unmute(chat, UserRef("discord", str(ribut.id)))
+        await world.env.settle()
+        assert member.timed_out_until is None
+        await world.adapter.kick(chat, UserRef("discord", str(joki.id)))
+        await world.adapter.ban(chat, UserRef("discord", str(spam.id)))
+        await world.env.settle()
+        assert joki.id not in world.guild.member_ids()
+        assert world.guild.get_ban(spam) is not None
+
+
+async def test_anonymous_native_poll_is_refused(make_app) -> None:
+    async with discord_world(make_app) as world:
+        chat = ChatRef("discord", str(world.channel.id))
+        poll = sample.PollSpec("Rahasia?", ("Ya", "Tidak"), anonymous=True)
+        with pytest.raises(NotSupported):
+            await world.app.send(chat, Message.of("", poll=poll))
