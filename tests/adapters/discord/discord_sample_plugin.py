@@ -70,9 +70,12 @@ async def counter(ctx: Context) -> None:
 
 async def count(ctx: Context, data: dict[str, Any]) -> None:
     event = ctx.event
-    assert isinstance(event, ButtonPressed) and event.message is not None
+    assert isinstance(event, ButtonPressed)
+    assert event.message is not None
     n = int(data["n"]) + 1
-    await ctx.edit(event.message, f"Hitungan: {n}", buttons=[Button("+1", "sample:count", {"n": n})])
+    await ctx.edit(
+        event.message, f"Hitungan: {n}", buttons=[Button("+1", "sample:count", {"n": n})]
+    )
 
 
 async def vote(ctx: Context) -> None:

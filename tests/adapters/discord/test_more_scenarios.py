@@ -16,7 +16,7 @@ async def test_member_leave_reaches_the_core(make_app) -> None:
         amir = await world.member("amir")
         world.guild.remove_member(amir)
         await world.env.settle()
-        assert sample.LEFT == [str(amir.id)]
+        assert [str(amir.id)] == sample.LEFT
 
 
 async def test_edit_replaces_text_and_buttons(make_app) -> None:
