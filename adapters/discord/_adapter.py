@@ -132,6 +132,9 @@ class _ClientMixin:
     async def on_member_join(self, member: discord.Member) -> None:
         await self.adapter.on_member_join(member)
 
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        await self.adapter.on_member_update(before, after)
+
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         await self.adapter.on_member_remove(payload)
 
@@ -200,7 +203,7 @@ class DiscordAdapter(Adapter):
         self.app: App | None = None
         self._registered: list[Command] | None = None
         self._commands: CommandSet | None = None
-        self._vote_locks: dict[str, asyncio.Lock] = {}
+        self._vote_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -336,8 +339,15 @@ class DiscordAdapter(Adapter):
         return ChatRef(PLATFORM, str(channel.id), ChatKind.GROUP, title=channel.name)
 
     async def on_member_join(self, member: discord.Member) -> None:
-        if member.bot:
-            return
+        if member.bot or member.pending:
+            return  # welcomed once they pass the server's membership screening
+        await self._joined(member)
+
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        if before.pending and not after.pending and not after.bot:
+            await self._joined(after)
+
+    async def _joined(self, member: discord.Member) -> None:
         chat = self.welcome_chat(member.guild)
         if chat is None:
             log.warning(
@@ -370,18 +380,26 @@ class DiscordAdapter(Adapter):
         if payload.user_id == (self.client.user.id if self.client.user else None):
             return
         key = f"discord:poll:{payload.message_id}:{payload.user_id}"
-        lock = self._vote_locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            stored = await get_value(key)
-            chosen = set(json.loads(stored)) if stored else set()
-            index = payload.answer_id - 1
-            if added:
-                chosen.add(index)
+        # Two quick clicks arrive as two concurrent events: read-modify-write one at a time.
+        # (A poll's guild lives on one shard, so one process sees all of a member's votes.)
+        lock, waiting = self._vote_locks.get(key, (asyncio.Lock(), 0))
+        self._vote_locks[key] = (lock, waiting + 1)
+        try:
+            async with lock:
+                stored = await get_value(key)
+                chosen = set(json.loads(stored)) if stored else set()
+                index = payload.answer_id - 1
+                if added:
+                    chosen.add(index)
+                else:
+                    chosen.discard(index)
+                await set_value(key, json.dumps(sorted(chosen)))
+        finally:
+            lock, waiting = self._vote_locks[key]
+            if waiting <= 1:
+                del self._vote_locks[key]
             else:
-                chosen.discard(index)
-            await set_value(key, json.dumps(sorted(chosen)))
-        if not lock.locked():
-            self._vote_locks.pop(key, None)
+                self._vote_locks[key] = (lock, waiting - 1)
         channel = self.client.get_channel(payload.channel_id)
         chat = (
             chat_of(channel)
@@ -426,13 +444,18 @@ class DiscordAdapter(Adapter):
     async def _slash(self, interaction: discord.Interaction) -> None:
         data: dict[str, Any] = dict(interaction.data or {})
         call = read_invocation(self.command_set(), data)
-        if call is None:
-            log.warning("Discord: unknown slash command %r", data.get("name"))
-            await interaction.response.send_message("?", ephemeral=True)
-            return
         chat = self._interaction_chat(interaction)
+        sender = sender_of(interaction.user, interaction.locale)
+        if call is None:
+            # Synced before a plugin was removed: the core answers "unknown command" with a
+            # suggestion, in the member's language.
+            event = CommandInvoked(
+                user=sender, chat=chat, at=interaction.created_at, name=str(data.get("name", ""))
+            )
+            await self._answer(_Exchange(interaction, chat, "command", private=True), event)
+            return
         event = CommandInvoked(
-            user=sender_of(interaction.user, interaction.locale),
+            user=sender,
             chat=chat,
             at=interaction.created_at,
             name=call.command.name,

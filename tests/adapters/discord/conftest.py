@@ -37,7 +37,8 @@ class World:
 
 
 def discord_settings(**overrides: Any) -> Settings:
-    return test_settings(discord={"token": "test-token"}, **overrides)
+    overrides["discord"] = {"token": "test-token", **overrides.get("discord", {})}
+    return test_settings(**overrides)
 
 
 @asynccontextmanager
@@ -58,7 +59,7 @@ async def discord_world(
 
 @pytest.fixture(autouse=True)
 def _clear_sample_state() -> None:
-    sample.VOTES.clear()
-    sample.CREATED.clear()
-    sample.MESSAGES.clear()
-    sample.LEFT.clear()
+    sample.votes.clear()
+    sample.created.clear()
+    sample.messages.clear()
+    sample.left.clear()

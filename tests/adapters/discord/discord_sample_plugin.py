@@ -31,9 +31,9 @@ from core import (
 PLUGIN = PluginInfo(name="sample", version="1.0.0", description="Discord adapter test plugin")
 
 #: Poll answers the core received, in order (the tests read and clear it).
-VOTES: list[tuple[str, str, tuple[int, ...]]] = []
+votes: list[tuple[str, str, tuple[int, ...]]] = []
 #: Scheduled events the plugin created, by title.
-CREATED: dict[str, str] = {}
+created: dict[str, str] = {}
 
 _REGIONS = [("Aceh", "11"), ("Aceh Utara", "11.08"), ("Bireuen", "11.11"), ("Jawa Barat", "32")]
 
@@ -101,14 +101,14 @@ async def event_new(ctx: Context, title: str) -> None:
     event_id = await ctx.adapter.create_scheduled_event(
         ctx.chat, ScheduledEvent(title, start, description="Temu alumni", location="Banda Aceh")
     )
-    CREATED[title] = event_id
+    created[title] = event_id
     await ctx.reply(ctx.t("sample.event_created", title=title))
 
 
 async def event_cancel(ctx: Context, title: str) -> None:
     assert ctx.adapter is not None
     assert ctx.chat is not None
-    await ctx.adapter.cancel_scheduled_event(ctx.chat, CREATED[title])
+    await ctx.adapter.cancel_scheduled_event(ctx.chat, created[title])
     await ctx.reply(ctx.t("sample.event_cancelled", title=title))
 
 
@@ -211,7 +211,7 @@ async def guyub_on_member_joined(ctx: Context, event: MemberJoined) -> None:
 
 @hookimpl
 async def guyub_on_poll_answered(ctx: Context, event: PollAnswered) -> None:
-    VOTES.append((event.poll_id, event.user.ref.id, event.options))
+    votes.append((event.poll_id, event.user.ref.id, event.options))
 
 
 @hookimpl
@@ -224,18 +224,18 @@ async def guyub_resolve_completions(
 
 
 #: Discord user ids of members who left.
-LEFT: list[str] = []
+left: list[str] = []
 
 
 @hookimpl
 async def guyub_on_member_left(ctx: Context, event: MemberLeft) -> None:
-    LEFT.append(event.user.ref.id)
+    left.append(event.user.ref.id)
 
 
 #: Plain messages the core passed to plugins: (chat key, text).
-MESSAGES: list[tuple[str, str]] = []
+messages: list[tuple[str, str]] = []
 
 
 @hookimpl
 async def guyub_on_message(ctx: Context, event: Any) -> None:
-    MESSAGES.append((event.chat.key, event.text))
+    messages.append((event.chat.key, event.text))

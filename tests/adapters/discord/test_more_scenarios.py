@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import discord
 import discord_sample_plugin as sample
 import pytest
 from conftest import discord_world
@@ -16,7 +17,7 @@ async def test_member_leave_reaches_the_core(make_app) -> None:
         amir = await world.member("amir")
         world.guild.remove_member(amir)
         await world.env.settle()
-        assert [str(amir.id)] == sample.LEFT
+        assert sample.left == [str(amir.id)]
 
 
 async def test_edit_replaces_text_and_buttons(make_app) -> None:
@@ -99,3 +100,51 @@ async def test_anonymous_native_poll_is_refused(make_app) -> None:
         poll = sample.PollSpec("Rahasia?", ("Ya", "Tidak"), anonymous=True)
         with pytest.raises(NotSupported):
             await world.app.send(chat, Message.of("", poll=poll))
+
+
+async def test_text_commands_and_threads_with_message_content(make_app) -> None:
+    from conftest import discord_settings
+
+    settings = discord_settings(discord={"token": "t", "message_content": True})
+    async with discord_world(make_app, settings=settings) as world:
+        alice = await world.member("alice")
+        await alice.send(world.channel, "halo semua")
+        await alice.send(world.channel, "/greet Aceh")
+        assert world.channel.last_message.content == "Halo **alice** dari Aceh (x1)"
+        channel = world.adapter.client.get_channel(world.channel.id)
+        thread = await channel.create_thread(
+            name="temu-alumni", type=discord.ChannelType.public_thread
+        )
+        await world.env.settle()
+        handle = world.channel.threads[0]
+        await alice.send(handle, "kapan?")
+        assert sample.messages == [
+            (f"discord:{world.channel.id}", "halo semua"),
+            (f"discord:{world.channel.id}/{thread.id}", "kapan?"),
+        ]
+
+
+async def test_a_slash_command_no_longer_known_gets_a_localized_answer(make_app) -> None:
+    from adapters.discord import build_command_set
+
+    async with discord_world(make_app) as world:
+        alice = await world.member("alice")
+        kept = [c for c in world.app.visible_commands() if c.name != "wave"]
+        world.adapter._commands = build_command_set(kept, world.app.translator)
+        world.app.commands._by_name.pop("wave")
+        result = await alice.slash(world.channel, "wave")
+        assert result.ephemeral
+        assert result.response is not None
+        assert "/wave" in result.response.content
+
+
+async def test_sharded_client_serves_its_shards(make_app) -> None:
+    from conftest import discord_settings
+
+    settings = discord_settings(discord={"token": "t", "shard_count": 2, "shard_ids": [0, 1]})
+    async with discord_world(make_app, settings=settings) as world:
+        alice = await world.member("alice")
+        result = await alice.slash(world.channel, "greet", region="Aceh")
+        assert result.response is not None
+        assert result.response.content == "Halo **alice** dari Aceh (x1)"
+        assert len(world.adapter.client.shards) == 2

@@ -83,7 +83,7 @@ async def test_captain_group_command_creates_scheduled_event(make_app) -> None:
         assert result.response.content == "Acara Temu alumni Aceh dibuat"
         guild = world.adapter.client.get_guild(world.guild.id)
         assert guild is not None
-        event = guild.get_scheduled_event(int(sample.CREATED["Temu alumni Aceh"]))
+        event = guild.get_scheduled_event(int(sample.created["Temu alumni Aceh"]))
         assert event is not None
         assert event.name == "Temu alumni Aceh"
         assert event.location == "Banda Aceh"
@@ -114,7 +114,14 @@ async def test_native_poll_votes_reach_the_core(make_app) -> None:
         await alice.vote(poll_message, answer=3)
         await alice.remove_vote(poll_message, answer=1)
         me = str(alice.id)
-        assert [(ref.id, me, (0,)), (ref.id, me, (0, 2)), (ref.id, me, (2,))] == sample.VOTES
+        assert sample.votes == [(ref.id, me, (0,)), (ref.id, me, (0, 2)), (ref.id, me, (2,))]
+
+        # Two answers at once arrive as two concurrent gateway events; none is lost.
+        bob = await world.member("bob")
+        sample.votes.clear()
+        await bob.set_poll_votes(poll_message, answers=[1, 2])
+        assert len(sample.votes) == 2
+        assert sample.votes[-1] == (ref.id, str(bob.id), (0, 1))
 
 
 async def test_button_on_an_old_message_works_after_the_app_is_rebuilt(make_app, tmp_path) -> None:
@@ -177,7 +184,7 @@ async def test_messages_in_channels_threads_and_dms(make_app) -> None:
         assert dm.last_message.content == "Halo **alice** dari Aceh (x1)"
         # Without the privileged message-content intent Discord sends guild texts empty,
         # and the core ignores empty texts.
-        assert sample.MESSAGES == []
+        assert sample.messages == []
 
 
 async def test_escaping_and_no_pings(make_app) -> None:
