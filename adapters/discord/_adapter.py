@@ -187,7 +187,7 @@ class DiscordAdapter(Adapter):
         options: dict[str, Any] = {
             "intents": build_intents(self.settings.message_content),
             "allowed_mentions": NO_PINGS,
-            # Guyub keeps no message history; the cache only serves poll vote counts.
+            # Guyub keeps no history of its own; a small cache serves replies and poll counts.
             "max_messages": 1000,
         }
         self.client: GuyubClient | GuyubShardedClient
@@ -231,10 +231,10 @@ class DiscordAdapter(Adapter):
     def command_set(self) -> CommandSet:
         app = self._require_app()
         if self._commands is None:
-            commands = self._registered if self._registered is not None else None
-            self._commands = build_command_set(
-                commands if commands is not None else app.visible_commands(), app.translator
-            )
+            commands = self._registered
+            if commands is None:
+                commands = app.visible_commands()
+            self._commands = build_command_set(commands, app.translator)
         return self._commands
 
     async def sync_commands(self) -> bool:

@@ -64,6 +64,10 @@ async def waved(ctx: Context, data: dict[str, Any]) -> None:
     await ctx.reply(ctx.t("sample.waved", name=ctx.member.display_name))
 
 
+async def quiet(ctx: Context) -> None:
+    """Answers nothing: the adapter still acknowledges the interaction."""
+
+
 async def counter(ctx: Context) -> None:
     await ctx.reply("Hitungan: 0", buttons=[Button("+1", "sample:count", {"n": 0})])
 
@@ -131,6 +135,7 @@ def guyub_register_commands() -> list[Command]:
         Command("wave", wave, "sample.wave"),
         Command("vote", vote, "sample.vote"),
         Command("counter", counter, "sample.wave"),
+        Command("quiet", quiet, "sample.wave"),
         Command(
             "event_new",
             event_new,

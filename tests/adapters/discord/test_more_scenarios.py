@@ -148,3 +148,14 @@ async def test_sharded_client_serves_its_shards(make_app) -> None:
         assert result.response is not None
         assert result.response.content == "Halo **alice** dari Aceh (x1)"
         assert len(world.adapter.client.shards) == 2
+
+
+async def test_a_command_that_says_nothing_is_still_acknowledged(make_app) -> None:
+    async with discord_world(make_app) as world:
+        alice = await world.member("alice")
+        before = len(world.channel.history())
+        result = await alice.slash(world.channel, "quiet")
+        assert result.acknowledged
+        assert len(world.channel.history()) == before
+        deleted = [r for r in world.env.http_requests if r.method == "DELETE"]
+        assert [r.path.rsplit("/", 1)[-1] for r in deleted] == ["@original"]
