@@ -70,6 +70,7 @@ BUTTON_PREFIX = "g:"
 #: Discord's longest poll and longest member timeout.
 POLL_DURATION = timedelta(days=32)
 MAX_TIMEOUT = timedelta(days=28)
+_NO_COMMANDS = "none"
 
 _INTENTS_HELP = (
     "Discord refused the privileged intents this bot asks for. Open "
@@ -247,6 +248,8 @@ class DiscordAdapter(Adapter):
             return False
         scopes: list[int | None] = list(self.settings.guild_ids) or [None]
         synced = False
+        if self.settings.guild_ids:
+            await self._clear_global(application_id)
         for guild_id in scopes:
             key = f"discord:commands:{application_id}:{guild_id or 'global'}"
             if await get_value(key) == commands.digest:
@@ -271,6 +274,19 @@ class DiscordAdapter(Adapter):
                 guild_id or "all guilds (global, may take an hour)",
             )
         return synced
+
+    async def _clear_global(self, application_id: int) -> None:
+        """After a move from global to per-guild commands, remove the global copies so
+        members don't see every command twice."""
+        key = f"discord:commands:{application_id}:global"
+        if await get_value(key) in (None, _NO_COMMANDS):
+            return
+        try:
+            await self.client.http.bulk_upsert_global_commands(application_id, [])
+        except discord.HTTPException:
+            log.exception("Discord: removing the global commands failed")
+            return
+        await set_value(key, _NO_COMMANDS)
 
     def _require_app(self) -> App:
         if self.app is None:
@@ -783,6 +799,12 @@ class DiscordAdapter(Adapter):
             return
         except discord.Forbidden as exc:
             raise NotSupported(f"delete in {ref.chat.key}") from exc
+
+    def dm_link(self, payload: str = "") -> str | None:
+        """The bot's profile, where "Send Message" opens a DM (Discord has no deep-link
+        payload, so ``payload`` is dropped)."""
+        user = self.client.user
+        return f"https://discord.com/users/{user.id}" if user is not None else None
 
     def rate_limits(self) -> RateLimits:
         # REST limits come from Discord's headers and discord.py waits on them; what it

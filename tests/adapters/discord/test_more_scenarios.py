@@ -159,3 +159,25 @@ async def test_a_command_that_says_nothing_is_still_acknowledged(make_app) -> No
         assert len(world.channel.history()) == before
         deleted = [r for r in world.env.http_requests if r.method == "DELETE"]
         assert [r.path.rsplit("/", 1)[-1] for r in deleted] == ["@original"]
+
+
+async def test_moving_to_guild_commands_removes_the_global_ones(make_app) -> None:
+    from conftest import discord_settings
+
+    from adapters.discord import DiscordAdapter
+
+    async with discord_world(make_app) as world:
+        puts = [r.path for r in world.env.http_requests if r.method == "PUT"]
+        assert puts == [f"/applications/{world.adapter.client.application_id}/commands"]
+        settings = discord_settings(discord={"guild_ids": [world.guild.id]})
+        moved = DiscordAdapter(settings, defer_after=None)
+        moved.bind(world.app)
+        await world.env.restart_bot(moved.client)
+        puts = [(r.path, r.json) for r in world.env.http_requests if r.method == "PUT"][1:]
+        app_id = moved.client.application_id
+        assert puts[0] == (f"/applications/{app_id}/commands", [])
+        assert puts[1][0] == f"/applications/{app_id}/guilds/{world.guild.id}/commands"
+        alice = await world.member("alice")
+        result = await alice.slash(world.channel, "greet", region="Aceh")
+        assert result.response is not None
+        assert moved.dm_link() == f"https://discord.com/users/{moved.client.user.id}"
