@@ -7,8 +7,10 @@ adapter (and its client, without connecting) when ``discord.token`` is set.
 
 from __future__ import annotations
 
-from adapters.discord._adapter import BUTTON_PREFIX, DiscordAdapter, build_intents
+from adapters.discord._adapter import DiscordAdapter
+from adapters.discord._client import GuyubClient, GuyubShardedClient, build_intents
 from adapters.discord._commands import CommandSet, build_command_set, read_invocation
+from adapters.discord._outgoing import BUTTON_PREFIX
 from adapters.discord._render import NO_PINGS, escape_text, split_text, to_markdown
 from core import Settings
 
@@ -17,6 +19,8 @@ __all__ = [
     "NO_PINGS",
     "CommandSet",
     "DiscordAdapter",
+    "GuyubClient",
+    "GuyubShardedClient",
     "build_command_set",
     "build_intents",
     "create",

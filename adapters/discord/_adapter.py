@@ -16,18 +16,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import io
 import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
 
+from adapters.discord import _guild
+from adapters.discord._client import GuyubClient, GuyubShardedClient, build_intents
 from adapters.discord._commands import CommandSet, build_command_set, read_invocation
 from adapters.discord._convert import PLATFORM, chat_of, message_ref, sender_of, user_ref
+from adapters.discord._outgoing import BUTTON_PREFIX, build_view, message_pieces
 from adapters.discord._render import NO_PINGS, split_text, to_markdown
 from core import (
     Adapter,
@@ -48,7 +50,6 @@ from core import (
     Outgoing,
     PollAnswered,
     RateLimits,
-    RenderedButton,
     ScheduledEvent,
     Sender,
     Settings,
@@ -65,11 +66,6 @@ __all__ = ["BUTTON_PREFIX", "DiscordAdapter", "build_intents"]
 
 log = logging.getLogger(__name__)
 
-#: Buttons we send carry ``custom_id = BUTTON_PREFIX + key``; the payload stays server-side.
-BUTTON_PREFIX = "g:"
-#: Discord's longest poll and longest member timeout.
-POLL_DURATION = timedelta(days=32)
-MAX_TIMEOUT = timedelta(days=28)
 _NO_COMMANDS = "none"
 
 _INTENTS_HELP = (
@@ -79,19 +75,6 @@ _INTENTS_HELP = (
     "INTENT if discord.message_content is true). Member joins and leaves need it. "
     "The Discord adapter has stopped; other platforms keep running."
 )
-
-
-def build_intents(message_content: bool = False) -> discord.Intents:
-    """The gateway intents Guyub needs; ``members`` is privileged (Developer Portal)."""
-    intents = discord.Intents.none()
-    intents.guilds = True
-    intents.members = True
-    intents.guild_messages = True
-    intents.dm_messages = True
-    intents.polls = True
-    intents.guild_scheduled_events = True
-    intents.message_content = message_content
-    return intents
 
 
 @dataclass(eq=False)
@@ -110,56 +93,6 @@ class _Exchange:
 _EXCHANGE: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar(
     "guyub_discord_exchange", default=None
 )
-
-
-class _ClientMixin:
-    """Routes the client's events to the adapter."""
-
-    adapter: DiscordAdapter
-
-    async def setup_hook(self) -> None:
-        await self.adapter.sync_commands()
-
-    async def on_ready(self) -> None:
-        client: Any = self
-        log.info("Discord: logged in as %s in %d guilds", client.user, len(client.guilds))
-
-    async def on_message(self, message: discord.Message) -> None:
-        await self.adapter.on_message(message)
-
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        await self.adapter.on_interaction(interaction)
-
-    async def on_member_join(self, member: discord.Member) -> None:
-        await self.adapter.on_member_join(member)
-
-    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
-        await self.adapter.on_member_update(before, after)
-
-    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
-        await self.adapter.on_member_remove(payload)
-
-    async def on_raw_poll_vote_add(self, payload: discord.RawPollVoteActionEvent) -> None:
-        await self.adapter.on_poll_vote(payload, added=True)
-
-    async def on_raw_poll_vote_remove(self, payload: discord.RawPollVoteActionEvent) -> None:
-        await self.adapter.on_poll_vote(payload, added=False)
-
-
-class GuyubClient(_ClientMixin, discord.Client):
-    """One-process client."""
-
-    def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
-        super().__init__(**options)
-        self.adapter = adapter
-
-
-class GuyubShardedClient(_ClientMixin, discord.AutoShardedClient):
-    """Sharded client: ``shard_ids`` of ``shard_count`` run in this process."""
-
-    def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
-        super().__init__(**options)
-        self.adapter = adapter
 
 
 class DiscordAdapter(Adapter):
@@ -573,82 +506,6 @@ class DiscordAdapter(Adapter):
 
     # --- outbound --------------------------------------------------------------------
 
-    def _view(self, rows: Sequence[Sequence[RenderedButton]]) -> discord.ui.View | None:
-        if not rows:
-            return None
-        view = discord.ui.View(timeout=None)
-        for number, row in enumerate(rows[:5]):
-            for button in row[:5]:
-                label = button.label[:80] or "…"
-                if button.url:
-                    view.add_item(discord.ui.Button(label=label, url=button.url, row=number))
-                else:
-                    view.add_item(
-                        discord.ui.Button(
-                            label=label,
-                            custom_id=f"{BUTTON_PREFIX}{button.key}"[:100],
-                            style=discord.ButtonStyle.primary,
-                            row=number,
-                        )
-                    )
-        # A stopped view is not kept in discord.py's view store: presses are routed by
-        # custom_id in on_interaction, for every message ever sent, with no memory growth.
-        view.stop()
-        return view
-
-    @staticmethod
-    def _poll(message: Outgoing) -> discord.Poll | None:
-        spec = message.poll
-        if spec is None:
-            return None
-        if spec.anonymous:
-            # Discord shows every voter; sending it anyway would break the promise.
-            raise NotSupported("anonymous native polls")
-        if not 1 <= len(spec.options) <= 10:
-            raise NotSupported("native polls with more than 10 options")
-        poll = discord.Poll(spec.question[:300], POLL_DURATION, multiple=spec.multiple)
-        for option in spec.options:
-            poll.add_answer(text=option[:55])
-        return poll
-
-    @staticmethod
-    def _files(message: Outgoing) -> list[discord.File]:
-        return [
-            discord.File(
-                io.BytesIO(a.data), filename=a.filename, description=a.caption[:1024] or None
-            )
-            for a in message.attachments[:10]
-        ]
-
-    def _pieces(self, message: Outgoing) -> list[dict[str, Any]]:
-        """The messages to post: text split at 2,000 characters; buttons, poll and files
-        ride on the last one."""
-        text = to_markdown(message.text)
-        if not text and message.attachments:
-            text = to_markdown("\n".join(a.caption for a in message.attachments if a.caption))
-        chunks = split_text(text)
-        extras: dict[str, Any] = {}
-        view = self._view(message.buttons)
-        if view is not None:
-            extras["view"] = view
-        poll = self._poll(message)
-        if poll is not None:
-            extras["poll"] = poll
-        files = self._files(message)
-        if files:
-            extras["files"] = files
-        if not chunks:
-            if not extras:
-                raise DeliveryError("empty message", permanent=True)
-            chunks = ["\u200b"] if view is not None and len(extras) == 1 else [""]
-        pieces: list[dict[str, Any]] = [{"content": chunk or None} for chunk in chunks]
-        pieces[-1].update(extras)
-        for piece in pieces:
-            piece["allowed_mentions"] = NO_PINGS
-            if message.silent:
-                piece["silent"] = True
-        return pieces
-
     async def send(
         self, chat: ChatRef, message: Outgoing, *, reply_to: MessageRef | None = None
     ) -> MessageRef:
@@ -669,7 +526,7 @@ class DiscordAdapter(Adapter):
     ) -> MessageRef:
         last: discord.Message | None = None
         try:
-            for number, piece in enumerate(self._pieces(message)):
+            for number, piece in enumerate(message_pieces(message)):
                 if number == 0 and reply_to is not None:
                     piece["reference"] = discord.MessageReference(
                         message_id=int(reply_to.id),
@@ -696,7 +553,7 @@ class DiscordAdapter(Adapter):
         message_id = 0
         async with exchange.lock:
             try:
-                for piece in self._pieces(message):
+                for piece in message_pieces(message):
                     if not interaction.response.is_done():
                         callback = await interaction.response.send_message(
                             ephemeral=ephemeral, **piece
@@ -763,7 +620,7 @@ class DiscordAdapter(Adapter):
         content = chunks[0] if chunks else "\u200b"
         if len(chunks) > 1:
             log.warning("Discord: an edit longer than 2,000 characters was cut")
-        view = self._view(message.buttons)
+        view = build_view(message.buttons)
         kwargs: dict[str, Any] = {
             "content": content,
             "view": view,
@@ -816,108 +673,31 @@ class DiscordAdapter(Adapter):
             dm_per_second=0.5,
         )
 
-    # --- guild administration ---------------------------------------------------------
-
-    async def _guild_of(self, chat: ChatRef) -> discord.Guild:
-        if chat.is_dm:
-            raise NotSupported("guild action in a DM")
-        channel = self.client.get_channel(int(chat.id))
-        if channel is None:
-            try:
-                channel = await self.client.fetch_channel(int(chat.id))
-            except discord.HTTPException as exc:
-                raise DeliveryError(f"unknown channel {chat.key}", permanent=True) from exc
-        guild = getattr(channel, "guild", None)
-        if not isinstance(guild, discord.Guild):
-            raise NotSupported(f"no guild for {chat.key}")
-        return guild
+    # --- guild administration (adapters.discord._guild) -----------------------------
 
     async def kick(self, chat: ChatRef, user: UserRef) -> None:
-        guild = await self._guild_of(chat)
-        try:
-            await guild.kick(discord.Object(int(user.id)))
-        except discord.Forbidden as exc:
-            raise NotSupported("kick") from exc
+        await _guild.kick(self.client, chat, user)
 
     async def ban(self, chat: ChatRef, user: UserRef) -> None:
-        guild = await self._guild_of(chat)
-        try:
-            await guild.ban(discord.Object(int(user.id)), delete_message_seconds=0)
-        except discord.Forbidden as exc:
-            raise NotSupported("ban") from exc
+        await _guild.ban(self.client, chat, user)
 
     async def mute(self, chat: ChatRef, user: UserRef, until: datetime | None) -> None:
         """A Discord timeout; "until further notice" is Discord's longest, 28 days."""
-        guild = await self._guild_of(chat)
-        latest = discord.utils.utcnow() + MAX_TIMEOUT - timedelta(minutes=1)
-        await self._timeout(guild, user, min(until, latest) if until else latest)
+        await _guild.timeout(self.client, chat, user, until, indefinitely=until is None)
 
     async def unmute(self, chat: ChatRef, user: UserRef) -> None:
-        await self._timeout(await self._guild_of(chat), user, None)
-
-    async def _timeout(self, guild: discord.Guild, user: UserRef, until: datetime | None) -> None:
-        try:
-            member = guild.get_member(int(user.id)) or await guild.fetch_member(int(user.id))
-            await member.timeout(until)
-        except discord.Forbidden as exc:
-            raise NotSupported("mute") from exc
-        except discord.NotFound as exc:
-            raise DeliveryError(f"{user} is not in the guild", permanent=True) from exc
+        await _guild.timeout(self.client, chat, user, None)
 
     async def create_scheduled_event(self, chat: ChatRef, event: ScheduledEvent) -> str:
-        guild = await self._guild_of(chat)
-        try:
-            created = await guild.create_scheduled_event(
-                name=event.title[:100],
-                start_time=event.start,
-                end_time=event.end or event.start + timedelta(hours=2),
-                entity_type=discord.EntityType.external,
-                privacy_level=discord.PrivacyLevel.guild_only,
-                location=(event.location or "-")[:100],
-                description=event.description[:1000],
-            )
-        except discord.Forbidden as exc:
-            raise NotSupported("scheduled_events (needs Manage Events)") from exc
-        return str(created.id)
-
-    async def _scheduled(self, chat: ChatRef, event_id: str) -> discord.ScheduledEvent:
-        guild = await self._guild_of(chat)
-        found = guild.get_scheduled_event(int(event_id))
-        if found is None:
-            try:
-                found = await guild.fetch_scheduled_event(int(event_id))
-            except discord.NotFound as exc:
-                raise DeliveryError(f"scheduled event {event_id} is gone", permanent=True) from exc
-        return found
+        return await _guild.create_event(self.client, chat, event)
 
     async def update_scheduled_event(
         self, chat: ChatRef, event_id: str, event: ScheduledEvent
     ) -> None:
-        found = await self._scheduled(chat, event_id)
-        try:
-            await found.edit(
-                name=event.title[:100],
-                start_time=event.start,
-                end_time=event.end or event.start + timedelta(hours=2),
-                entity_type=discord.EntityType.external,
-                location=(event.location or "-")[:100],
-                description=event.description[:1000],
-            )
-        except discord.Forbidden as exc:
-            raise NotSupported("scheduled_events (needs Manage Events)") from exc
+        await _guild.update_event(self.client, chat, event_id, event)
 
     async def cancel_scheduled_event(self, chat: ChatRef, event_id: str) -> None:
-        try:
-            found = await self._scheduled(chat, event_id)
-        except DeliveryError:
-            return  # already deleted: nothing to cancel
-        try:
-            if found.status is discord.EventStatus.scheduled:
-                await found.cancel()
-            elif found.status is discord.EventStatus.active:
-                await found.end()
-        except discord.Forbidden as exc:
-            raise NotSupported("scheduled_events (needs Manage Events)") from exc
+        await _guild.cancel_event(self.client, chat, event_id)
 
 
 def _channel_type(chat: ChatRef) -> discord.ChannelType | None:

@@ -8,8 +8,7 @@ import logging
 import discord
 import pytest
 
-from adapters.discord import DiscordAdapter, create
-from adapters.discord._adapter import GuyubShardedClient
+from adapters.discord import DiscordAdapter, GuyubShardedClient, create
 from core import Capability
 from core.cli import configured_adapters
 from core.testing import test_settings as settings_for_tests
