@@ -43,7 +43,16 @@ from core._events import (
 )
 from core._i18n import LANGUAGES, Translator, load_texts, normalize_language
 from core._markup import Markup, escape, parse_markup, to_plain
-from core._messages import Attachment, AttachmentKind, Button, Message, PollSpec, RenderedButton
+from core._messages import (
+    Attachment,
+    AttachmentKind,
+    Button,
+    Form,
+    FormField,
+    Message,
+    PollSpec,
+    RenderedButton,
+)
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
 from core._roles import PermissionDenied, Role, covers, scope_chain
 from core._settings import Settings, SettingsError, load_settings
@@ -76,6 +85,8 @@ __all__ = [
     "Event",
     "FakeClock",
     "Flow",
+    "Form",
+    "FormField",
     "Job",
     "JobContext",
     "JobKind",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from core._events import ChatRef, MessageRef, UserRef
 from core._markup import Markup
-from core._messages import Attachment, PollSpec, RenderedButton
+from core._messages import Attachment, Form, PollSpec, RenderedButton
 
 if TYPE_CHECKING:
     from core._app import App
@@ -159,6 +159,11 @@ class Adapter(ABC):
 
     async def unmute(self, chat: ChatRef, user: UserRef) -> None:
         raise NotSupported("mute")
+
+    async def show_form(self, form: Form, key: str) -> None:
+        """Show ``form`` to the member whose interaction is being answered; its submission
+        comes back as :class:`ButtonPressed` with ``key`` and the answers in ``form``."""
+        raise NotSupported("modals")
 
     # --- platform calendar (capability ``scheduled_events``) --------------------------
 

@@ -500,7 +500,10 @@ class App:
             return
         if ctx.chat is not None:
             ctx.conversation = await self.conversations.get(ctx.member.id, ctx.chat.key)
-        await self.actions[stored.action].handler(ctx, dict(stored.data or {}))
+        data = dict(stored.data or {})
+        if event.form is not None:
+            data["form"] = dict(event.form)
+        await self.actions[stored.action].handler(ctx, data)
 
     # --- helpers for plugins ----------------------------------------------------------
 

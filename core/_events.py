@@ -141,10 +141,12 @@ class MemberLeft(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ButtonPressed(Event):
-    """A button was pressed. ``key`` is the short server-side key the adapter received."""
+    """A button was pressed. ``key`` is the short server-side key the adapter received.
+    A submitted form (a Discord modal) is a press too, with its answers in ``form``."""
 
     key: str
     message: MessageRef | None = None
+    form: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -29,7 +29,14 @@ from adapters.discord import _guild
 from adapters.discord._client import GuyubClient, GuyubShardedClient, build_intents
 from adapters.discord._commands import CommandSet, build_command_set, read_invocation
 from adapters.discord._convert import PLATFORM, chat_of, message_ref, sender_of, user_ref
-from adapters.discord._outgoing import BUTTON_PREFIX, build_view, message_pieces
+from adapters.discord._outgoing import (
+    BUTTON_PREFIX,
+    FORM_PREFIX,
+    build_modal,
+    build_view,
+    form_answers,
+    message_pieces,
+)
 from adapters.discord._render import NO_PINGS, split_text, to_markdown
 from core import (
     Adapter,
@@ -42,6 +49,7 @@ from core import (
     Context,
     DeliveryError,
     Event,
+    Form,
     MemberJoined,
     MemberLeft,
     MessageReceived,
@@ -102,6 +110,7 @@ class DiscordAdapter(Adapter):
     capabilities = frozenset(
         {
             Capability.NATIVE_POLLS,
+            Capability.MODALS,
             Capability.DM_WITHOUT_START,
             Capability.SCHEDULED_EVENTS,
             Capability.EDIT_MESSAGES,
@@ -377,11 +386,14 @@ class DiscordAdapter(Adapter):
             await self._slash(interaction)
         elif kind is discord.InteractionType.autocomplete:
             await self._autocomplete(interaction)
-        elif kind is discord.InteractionType.component:
+        elif kind in (discord.InteractionType.component, discord.InteractionType.modal_submit):
             data: dict[str, Any] = dict(interaction.data or {})
             custom_id = str(data.get("custom_id", ""))
             if custom_id.startswith(BUTTON_PREFIX):
                 await self._button(interaction, custom_id[len(BUTTON_PREFIX) :])
+            elif custom_id.startswith(FORM_PREFIX):
+                answers = form_answers(data.get("components") or [])
+                await self._button(interaction, custom_id[len(FORM_PREFIX) :], answers)
 
     def _interaction_chat(self, interaction: discord.Interaction) -> ChatRef:
         channel = interaction.channel
@@ -414,7 +426,9 @@ class DiscordAdapter(Adapter):
         exchange = _Exchange(interaction, chat, "command", private=call.command.private)
         await self._answer(exchange, event)
 
-    async def _button(self, interaction: discord.Interaction, key: str) -> None:
+    async def _button(
+        self, interaction: discord.Interaction, key: str, form: dict[str, str] | None = None
+    ) -> None:
         chat = self._interaction_chat(interaction)
         message = message_ref(chat, interaction.message.id) if interaction.message else None
         event = ButtonPressed(
@@ -423,8 +437,11 @@ class DiscordAdapter(Adapter):
             at=interaction.created_at,
             key=key,
             message=message,
+            form=form,
         )
-        await self._answer(_Exchange(interaction, chat, "component"), event)
+        # A form opened by a slash command has no message to update: answer it as a command.
+        kind = "component" if interaction.message is not None else "command"
+        await self._answer(_Exchange(interaction, chat, kind), event)
 
     async def _autocomplete(self, interaction: discord.Interaction) -> None:
         app = self._require_app()
@@ -656,6 +673,20 @@ class DiscordAdapter(Adapter):
             return
         except discord.Forbidden as exc:
             raise NotSupported(f"delete in {ref.chat.key}") from exc
+
+    async def show_form(self, form: Form, key: str) -> None:
+        """A modal, as the answer to the interaction being handled (Discord allows a modal
+        only as the first answer to a command or a button press)."""
+        exchange = _EXCHANGE.get()
+        if exchange is None:
+            raise NotSupported("modals outside an interaction")
+        async with exchange.lock:
+            if exchange.interaction.response.is_done():
+                raise NotSupported("modals after the interaction was answered")
+            try:
+                await exchange.interaction.response.send_modal(build_modal(form, key))
+            except discord.HTTPException as exc:
+                raise DeliveryError(f"modal failed: {exc.text}") from exc
 
     def dm_link(self, payload: str = "") -> str | None:
         """The bot's profile, where "Send Message" opens a DM (Discord has no deep-link

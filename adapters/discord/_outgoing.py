@@ -10,12 +10,26 @@ from typing import Any
 import discord
 
 from adapters.discord._render import NO_PINGS, split_text, to_markdown
-from core import DeliveryError, NotSupported, Outgoing, RenderedButton
+from core import DeliveryError, Form, NotSupported, Outgoing, RenderedButton
 
-__all__ = ["BUTTON_PREFIX", "build_files", "build_poll", "build_view", "message_pieces"]
+__all__ = [
+    "BUTTON_PREFIX",
+    "FORM_PREFIX",
+    "build_files",
+    "build_modal",
+    "build_poll",
+    "build_view",
+    "form_answers",
+    "message_pieces",
+]
 
 #: Buttons we send carry ``custom_id = BUTTON_PREFIX + key``; the payload stays server-side.
 BUTTON_PREFIX = "g:"
+#: Forms (modals) carry ``custom_id = FORM_PREFIX + key`` the same way.
+FORM_PREFIX = "f:"
+#: How long discord.py keeps an unanswered modal in memory (its submission is handled
+#: by custom_id either way, also after a restart).
+MODAL_TIMEOUT = 15 * 60.0
 #: Discord's longest poll.
 POLL_DURATION = timedelta(days=32)
 
@@ -97,3 +111,41 @@ def message_pieces(message: Outgoing) -> list[dict[str, Any]]:
         if message.silent:
             piece["silent"] = True
     return pieces
+
+
+def build_modal(form: Form, key: str) -> discord.ui.Modal:
+    """A form as a Discord modal: at most five text fields (Discord's limit)."""
+    if not 1 <= len(form.fields) <= 5:
+        raise NotSupported("forms with more than 5 fields")
+    modal = discord.ui.Modal(
+        title=form.title[:45] or "…", timeout=MODAL_TIMEOUT, custom_id=f"{FORM_PREFIX}{key}"
+    )
+    for field in form.fields:
+        modal.add_item(
+            discord.ui.TextInput(
+                label=field.label[:45] or field.name,
+                custom_id=field.name[:100],
+                style=discord.TextStyle.paragraph if field.long else discord.TextStyle.short,
+                required=field.required,
+                placeholder=field.placeholder[:100] or None,
+                max_length=max(1, min(field.max_length, 4000)),
+            )
+        )
+    return modal
+
+
+def form_answers(components: Sequence[Any]) -> dict[str, str]:
+    """The text answers of a modal submission, by field name, whatever the layout (action
+    rows or labels) wraps them in."""
+    answers: dict[str, str] = {}
+    stack = list(components)
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, dict):
+            continue
+        if "custom_id" in item and isinstance(item.get("value"), str):
+            answers[str(item["custom_id"])] = item["value"]
+        stack.extend(item.get("components") or [])
+        if isinstance(item.get("component"), dict):
+            stack.append(item["component"])
+    return answers

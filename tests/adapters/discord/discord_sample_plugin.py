@@ -14,6 +14,8 @@ from core import (
     Capability,
     Command,
     Context,
+    Form,
+    FormField,
     Member,
     MemberJoined,
     MemberLeft,
@@ -62,6 +64,31 @@ async def wave(ctx: Context) -> None:
 async def waved(ctx: Context, data: dict[str, Any]) -> None:
     assert ctx.member is not None
     await ctx.reply(ctx.t("sample.waved", name=ctx.member.display_name))
+
+
+_STORY = Form(
+    "Cerita alumni",
+    (FormField("name", "Nama"), FormField("story", "Cerita", long=True, required=False)),
+    action="sample:story",
+    data={"from": "sample"},
+)
+
+
+async def story(ctx: Context) -> None:
+    if not await ctx.show_form(_STORY):
+        await ctx.reply(
+            "Tulis ceritamu di sini.", buttons=[Button("Isi formulir", "sample:open_story")]
+        )
+
+
+async def open_story(ctx: Context, data: dict[str, Any]) -> None:
+    if not await ctx.show_form(_STORY):
+        await ctx.reply("Tulis ceritamu di sini.")
+
+
+async def story_told(ctx: Context, data: dict[str, Any]) -> None:
+    answers = data["form"]
+    await ctx.reply(f"Terima kasih {answers['name']}: {answers['story']} ({data['from']})")
 
 
 async def quiet(ctx: Context) -> None:
@@ -136,6 +163,7 @@ def guyub_register_commands() -> list[Command]:
         Command("vote", vote, "sample.vote"),
         Command("counter", counter, "sample.wave"),
         Command("quiet", quiet, "sample.wave"),
+        Command("story", story, "sample.wave"),
         Command(
             "event_new",
             event_new,
@@ -159,7 +187,12 @@ def guyub_register_commands() -> list[Command]:
 
 @hookimpl
 def guyub_register_actions() -> list[Action]:
-    return [Action("sample:wave", waved), Action("sample:count", count)]
+    return [
+        Action("sample:wave", waved),
+        Action("sample:count", count),
+        Action("sample:story", story_told),
+        Action("sample:open_story", open_story),
+    ]
 
 
 @hookimpl

@@ -181,3 +181,31 @@ async def test_moving_to_guild_commands_removes_the_global_ones(make_app) -> Non
         result = await alice.slash(world.channel, "greet", region="Aceh")
         assert result.response is not None
         assert moved.dm_link() == f"https://discord.com/users/{moved.client.user.id}"
+
+
+async def test_a_form_is_a_modal_and_its_answers_reach_the_action(make_app) -> None:
+    async with discord_world(make_app) as world:
+        alice = await world.member("alice")
+        shown = await alice.slash(world.channel, "story")
+        assert shown.modal is not None
+        assert shown.modal["title"] == "Cerita alumni"
+        result = await alice.submit_modal(shown, {"name": "Amir", "story": "Buka warung kopi"})
+        assert result.response is not None
+        assert result.response.content == "Terima kasih Amir: Buka warung kopi (sample)"
+
+
+async def test_a_button_can_open_a_form(make_app) -> None:
+    from core import Button, Message
+    from core import ChatRef as Chat
+
+    async with discord_world(make_app) as world:
+        alice = await world.member("alice")
+        chat = Chat("discord", str(world.channel.id))
+        await world.app.send(
+            chat, Message.of("Ayo cerita", buttons=[Button("Isi", "sample:open_story")])
+        )
+        shown = await alice.click(world.channel.last_message, label="Isi")
+        assert shown.modal is not None
+        result = await alice.submit_modal(shown, {"name": "Ani", "story": "Kursus jahit"})
+        assert result.acknowledged
+        assert world.channel.last_message.content == "Terima kasih Ani: Kursus jahit (sample)"

@@ -35,7 +35,7 @@ def test_built_without_connecting() -> None:
     assert not intents.message_content  # privileged: only when a plugin needs plain text
     assert adapter.supports(Capability.NATIVE_POLLS)
     assert adapter.supports(Capability.SCHEDULED_EVENTS)
-    assert not adapter.supports(Capability.MODALS)
+    assert adapter.supports(Capability.MODALS)
 
 
 def test_message_content_only_when_asked() -> None:
