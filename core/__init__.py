@@ -38,6 +38,7 @@ from core._events import (
     MessageReceived,
     MessageRef,
     PollAnswered,
+    ScheduledEventInterest,
     Sender,
     UserRef,
 )
@@ -115,6 +116,7 @@ __all__ = [
     "Role",
     "RoleGrant",
     "ScheduledEvent",
+    "ScheduledEventInterest",
     "Sender",
     "Settings",
     "SettingsError",

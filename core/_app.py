@@ -34,6 +34,7 @@ from core._events import (
     MessageReceived,
     MessageRef,
     PollAnswered,
+    ScheduledEventInterest,
     UserRef,
 )
 from core._i18n import Translator
@@ -409,6 +410,8 @@ class App:
             await self.plugins.member_left(ctx, event)
         elif isinstance(event, PollAnswered):
             await self.plugins.poll_answered(ctx, event)
+        elif isinstance(event, ScheduledEventInterest):
+            await self.plugins.scheduled_event_interest(ctx, event)
         else:
             log.warning("unknown event type %s", type(event).__name__)
 

@@ -22,6 +22,7 @@ __all__ = [
     "MessageReceived",
     "MessageRef",
     "PollAnswered",
+    "ScheduledEventInterest",
     "Sender",
     "UserRef",
 ]
@@ -156,3 +157,13 @@ class PollAnswered(Event):
 
     poll_id: str
     options: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduledEventInterest(Event):
+    """A member marked an event in the platform's calendar as interesting (Discord's
+    "Interested"), or took it back. ``event_id`` is the id ``create_scheduled_event``
+    returned; ``chat`` is the community's welcome chat."""
+
+    event_id: str
+    interested: bool

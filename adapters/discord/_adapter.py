@@ -59,6 +59,7 @@ from core import (
     PollAnswered,
     RateLimits,
     ScheduledEvent,
+    ScheduledEventInterest,
     Sender,
     Settings,
     Unreachable,
@@ -324,6 +325,21 @@ class DiscordAdapter(Adapter):
         if chat is None:
             return
         await self._dispatch(MemberLeft(user=sender_of(payload.user), chat=chat))
+
+    async def on_event_interest(
+        self, event: discord.ScheduledEvent, user: discord.User, *, interested: bool
+    ) -> None:
+        """Discord's "Interested" on a guild scheduled event."""
+        if user.bot:
+            return
+        chat = self.welcome_chat(event.guild) if event.guild is not None else None
+        if chat is None:
+            return
+        await self._dispatch(
+            ScheduledEventInterest(
+                user=sender_of(user), chat=chat, event_id=str(event.id), interested=interested
+            )
+        )
 
     async def _user(self, user_id: int, guild_id: int | None) -> discord.abc.User:
         guild = self.client.get_guild(guild_id) if guild_id else None

@@ -58,6 +58,16 @@ class _ClientMixin:
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         await self.adapter.on_member_remove(payload)
 
+    async def on_scheduled_event_user_add(
+        self, event: discord.ScheduledEvent, user: discord.User
+    ) -> None:
+        await self.adapter.on_event_interest(event, user, interested=True)
+
+    async def on_scheduled_event_user_remove(
+        self, event: discord.ScheduledEvent, user: discord.User
+    ) -> None:
+        await self.adapter.on_event_interest(event, user, interested=False)
+
     async def on_raw_poll_vote_add(self, payload: discord.RawPollVoteActionEvent) -> None:
         await self.adapter.on_poll_vote(payload, added=True)
 

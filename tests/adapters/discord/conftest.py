@@ -63,3 +63,4 @@ def _clear_sample_state() -> None:
     sample.created.clear()
     sample.messages.clear()
     sample.left.clear()
+    sample.interest.clear()

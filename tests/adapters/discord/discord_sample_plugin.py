@@ -27,6 +27,7 @@ from core import (
     PollSpec,
     Role,
     ScheduledEvent,
+    ScheduledEventInterest,
     hookimpl,
 )
 
@@ -277,3 +278,12 @@ messages: list[tuple[str, str]] = []
 @hookimpl
 async def guyub_on_message(ctx: Context, event: Any) -> None:
     messages.append((event.chat.key, event.text))
+
+
+#: (event id, Discord user id, interested) as the core passed them on.
+interest: list[tuple[str, str, bool]] = []
+
+
+@hookimpl
+async def guyub_on_scheduled_event_interest(ctx: Context, event: ScheduledEventInterest) -> None:
+    interest.append((event.event_id, event.user.ref.id, event.interested))

@@ -89,6 +89,12 @@ async def test_captain_group_command_creates_scheduled_event(make_app) -> None:
         assert event.location == "Banda Aceh"
         assert event.status is discord.EventStatus.scheduled
 
+        # "Interested" in Discord's Events list reaches the core (an RSVP for the events plugin).
+        await budi.subscribe_event(event)
+        await budi.unsubscribe_event(event)
+        event_id = sample.created["Temu alumni Aceh"]
+        assert sample.interest == [(event_id, str(budi.id), True), (event_id, str(budi.id), False)]
+
         await ani.slash(world.channel, "event cancel", title="Temu alumni Aceh")
         assert event.status is discord.EventStatus.cancelled
 
