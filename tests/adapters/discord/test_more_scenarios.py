@@ -7,7 +7,7 @@ from datetime import timedelta
 import discord
 import discord_sample_plugin as sample
 import pytest
-from conftest import discord_world
+from discord_harness import discord_world
 
 from core import Attachment, AttachmentKind, ChatRef, Message, NotSupported, UserRef
 
@@ -103,7 +103,7 @@ async def test_anonymous_native_poll_is_refused(make_app) -> None:
 
 
 async def test_text_commands_and_threads_with_message_content(make_app) -> None:
-    from conftest import discord_settings
+    from discord_harness import discord_settings
 
     settings = discord_settings(discord={"token": "t", "message_content": True})
     async with discord_world(make_app, settings=settings) as world:
@@ -139,7 +139,7 @@ async def test_a_slash_command_no_longer_known_gets_a_localized_answer(make_app)
 
 
 async def test_sharded_client_serves_its_shards(make_app) -> None:
-    from conftest import discord_settings
+    from discord_harness import discord_settings
 
     settings = discord_settings(discord={"token": "t", "shard_count": 2, "shard_ids": [0, 1]})
     async with discord_world(make_app, settings=settings) as world:
@@ -162,7 +162,7 @@ async def test_a_command_that_says_nothing_is_still_acknowledged(make_app) -> No
 
 
 async def test_moving_to_guild_commands_removes_the_global_ones(make_app) -> None:
-    from conftest import discord_settings
+    from discord_harness import discord_settings
 
     from adapters.discord import DiscordAdapter
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 import discord_sample_plugin as sample
 import simcord
-from conftest import discord_world
+from discord_harness import discord_world
 
 from core import ChatKind, ChatRef, Message, Role, UserRef
 
@@ -131,7 +131,7 @@ async def test_native_poll_votes_reach_the_core(make_app) -> None:
 
 
 async def test_button_on_an_old_message_works_after_the_app_is_rebuilt(make_app, tmp_path) -> None:
-    from conftest import discord_settings
+    from discord_harness import discord_settings
 
     from adapters.discord import DiscordAdapter
 
