@@ -258,7 +258,8 @@ class DiscordAdapter(Adapter):
             if isinstance(resolved, discord.Message):
                 reply_to_user = sender_of(resolved.author)
         event: Event
-        parsed = parse_command_line(message.content) if message.content.startswith("/") else None
+        text = message.content
+        parsed = parse_command_line(text) if text.lstrip().startswith("/") else None
         app = self._require_app()
         if parsed is not None and (chat.is_dm or app.commands.get(parsed[0]) is not None):
             event = CommandInvoked(
