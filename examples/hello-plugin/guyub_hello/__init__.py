@@ -1,8 +1,9 @@
 """An example third-party Guyub plugin.
 
 ``/hello`` (``/halo``) greets with a wave button, naming the member's region (so it
-requires the built-in regions plugin); ``/hello_later 10m`` schedules a durable greeting. It uses only ``core``'s public API and installs under the ``guyub.plugins`` entry
-point, exactly like the built-in plugins.
+requires the built-in regions plugin); ``/hello_later 10m`` schedules a durable greeting.
+It uses only ``core``'s public API and installs under the ``guyub.plugins`` entry point,
+exactly like the built-in plugins.
 """
 
 from __future__ import annotations
