@@ -577,7 +577,7 @@ class DiscordAdapter(Adapter):
         except discord.HTTPException as exc:
             raise DeliveryError(f"Discord error {exc.status}: {exc.text}") from exc
         assert last is not None
-        return message_ref(chat, last.id)
+        return message_ref(chat, last.id, poll=message.poll is not None)
 
     async def _respond(
         self, exchange: _Exchange, message: Outgoing, *, ephemeral: bool
@@ -615,7 +615,7 @@ class DiscordAdapter(Adapter):
                         message_id = sent.id
             except discord.HTTPException as exc:
                 raise DeliveryError(f"interaction answer failed: {exc.text}") from exc
-        return message_ref(exchange.chat, message_id)
+        return message_ref(exchange.chat, message_id, poll=message.poll is not None)
 
     async def send_dm(self, user: UserRef, message: Outgoing) -> MessageRef:
         exchange = _EXCHANGE.get()

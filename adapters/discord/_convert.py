@@ -68,5 +68,7 @@ def chat_of(channel: object, *, guild_id: int | None = None) -> ChatRef:
     )
 
 
-def message_ref(chat: ChatRef, message_id: int) -> MessageRef:
-    return MessageRef(chat, str(message_id))
+def message_ref(chat: ChatRef, message_id: int, *, poll: bool = False) -> MessageRef:
+    """A sent message's ref; a Discord poll is known by its message's id, which votes carry
+    (``PollAnswered.poll_id``)."""
+    return MessageRef(chat, str(message_id), poll_id=str(message_id) if poll else None)

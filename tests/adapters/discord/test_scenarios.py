@@ -114,6 +114,7 @@ async def test_native_poll_votes_reach_the_core(make_app) -> None:
         assert poll_message is not None
         assert poll_message.poll is not None
         assert str(poll_message.id) == ref.id
+        assert ref.poll_id == ref.id  # what PollAnswered.poll_id will carry
         assert [a.text for a in poll_message.poll.answers] == ["Makan", "Modal", "Listrik"]
 
         await alice.vote(poll_message, answer=1)

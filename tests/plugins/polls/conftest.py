@@ -19,6 +19,7 @@ from core import (
     hookimpl,
 )
 from core.testing import TEST_START, FakeChat, FakeUser, MemoryAdapter, make_app
+from plugins import polls
 
 REGIONS = {
     "11": RegionInfo("11", "Aceh", "provinsi", None),
@@ -88,7 +89,10 @@ async def regions() -> RegionsStub:
 
 @pytest_asyncio.fixture
 async def polls_app(regions: RegionsStub) -> AsyncIterator[App]:
-    async with make_app(plugins=[regions], clock=FakeClock(TEST_START)) as app:
+    # Pinned plugins: polls and a stand-in for the regions plugin, with a few known regions.
+    async with make_app(
+        plugins=[polls, regions], discover_plugins=False, clock=FakeClock(TEST_START)
+    ) as app:
         yield app
 
 
