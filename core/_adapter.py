@@ -132,7 +132,8 @@ class Adapter(ABC):
     async def send(
         self, chat: ChatRef, message: Outgoing, *, reply_to: MessageRef | None = None
     ) -> MessageRef:
-        """Send a message to a chat."""
+        """Send a message to a chat. For a message with a native poll, the returned ref's
+        ``poll_id`` is the id the platform's votes will carry (``PollAnswered.poll_id``)."""
 
     @abstractmethod
     async def send_dm(self, user: UserRef, message: Outgoing) -> MessageRef:

@@ -149,7 +149,10 @@ async def guyub_on_member_left(ctx: Context, event: MemberLeft) -> None:
 
 @hookspec
 async def guyub_on_poll_answered(ctx: Context, event: PollAnswered) -> None:
-    """Called when a member votes on (or retracts a vote on) a native platform poll."""
+    """Called when a member votes on (or retracts a vote on) a native platform poll.
+
+    ``event.poll_id`` matches the ``poll_id`` of the :class:`MessageRef` that sending the poll
+    returned; a plugin keeps that id to know the votes are for its poll."""
 
 
 # --- community events raised by plugins (async notifications) -----------------------------
