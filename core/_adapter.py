@@ -146,6 +146,11 @@ class Adapter(ABC):
     async def delete(self, ref: MessageRef) -> None:
         raise NotSupported("delete_messages")
 
+    async def end_poll(self, ref: MessageRef) -> None:
+        """Close the native poll ``ref`` carries, so the platform takes no more votes
+        (Telegram ``stopPoll``, Discord "end poll")."""
+        raise NotSupported("native_polls")
+
     async def register_commands(self, commands: Sequence[Command]) -> None:  # noqa: B027
         """Make the commands known to the platform (menus, slash commands). Optional."""
 

@@ -334,6 +334,10 @@ class App:
         out = message if isinstance(message, Outgoing) else await self.render(message)
         await adapter.edit(ref, out)
 
+    async def end_poll(self, ref: MessageRef) -> None:
+        """Close a native poll the bot sent (``ref`` as ``send`` returned it)."""
+        await self.adapter_for(ref.chat.platform).end_poll(ref)
+
     async def send_dm(
         self,
         to: Member | Account | UserRef | int,

@@ -637,6 +637,19 @@ class DiscordAdapter(Adapter):
             raise Unreachable(f"cannot open a DM with {user.id}") from exc
         return await self._post(channel, chat_of(channel), message)
 
+    async def end_poll(self, ref: MessageRef) -> None:
+        channel = self.client.get_partial_messageable(
+            int(ref.chat.thread or ref.chat.id), type=_channel_type(ref.chat)
+        )
+        try:
+            await channel.get_partial_message(int(ref.id)).end_poll()
+        except discord.NotFound as exc:
+            raise DeliveryError(f"message {ref.id} is gone", permanent=True) from exc
+        except discord.Forbidden as exc:
+            raise NotSupported(f"end_poll in {ref.chat.key}") from exc
+        except discord.HTTPException as exc:
+            raise DeliveryError(f"Discord error {exc.status}: {exc.text}") from exc
+
     def _current_edit(self, ref: MessageRef) -> _Exchange | None:
         exchange = _EXCHANGE.get()
         if (

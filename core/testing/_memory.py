@@ -38,6 +38,7 @@ class Sent:
     poll_question: str = ""
     poll_options: tuple[str, ...] = ()
     poll_multiple: bool = False
+    poll_closed: bool = False
     attachments: tuple[tuple[str, str, str, bytes], ...] = ()  # kind, filename, caption, data
     to_user: UserRef | None = None
     edits: int = 0
@@ -139,6 +140,15 @@ class MemoryAdapter(Adapter):
             raise NotSupported("edit of an unknown message")
         record.markup = message.text
         record.buttons = message.buttons
+        record.edits += 1
+        for listener in self.on_send:
+            listener(record, True)
+
+    async def end_poll(self, ref: MessageRef) -> None:
+        record = self._by_ref.get(ref)
+        if record is None or record.poll_id is None:
+            raise NotSupported("end_poll of a message without a poll")
+        record.poll_closed = True
         record.edits += 1
         for listener in self.on_send:
             listener(record, True)

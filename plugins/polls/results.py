@@ -225,7 +225,13 @@ async def close_poll(ctx: Context, poll: Poll) -> bool:
         chat = chat_of(post)
         post_ctx = Context(ctx.app, member=ctx.member)
         post_ctx.lang = post.language
-        if post.native_poll_id is None and adapter.supports(Capability.EDIT_MESSAGES):
+        if post.native_poll_id is not None:
+            try:
+                await ctx.app.end_poll(MessageRef(chat, post.message_id, post.native_poll_id))
+            except DeliveryError as exc:
+                # Votes that still arrive are refused politely; the count is already final.
+                log.info("poll %s: cannot end native poll %s: %s", poll.id, post.id, exc)
+        elif adapter.supports(Capability.EDIT_MESSAGES):
             try:
                 closed_message = await poll_message(post_ctx, poll, native=False)
                 await ctx.app.edit(MessageRef(chat, post.message_id), closed_message)

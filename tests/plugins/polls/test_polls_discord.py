@@ -93,3 +93,9 @@ async def test_discord_slash_poll_native_votes_and_buttons(make_app, regions) ->
         assert "Ya" in (clicked.response.content or "")
         assert (await tally(2, 2, By.OVERALL, 1)).overall.counts == (1, 0)
         assert await Poll.filter(anonymous=True).count() == 1
+
+        # Closing ends the native poll on Discord too: no more votes there.
+        await ani.slash(world.channel, "poll close", poll=1)
+        expired = [r.path for r in world.env.http_requests if r.path.endswith("/expire")]
+        assert expired == [f"/channels/{world.channel.id}/polls/{native.id}/expire"]
+        assert (await Poll.get(id=1)).closed_at is not None

@@ -78,6 +78,13 @@ async def test_native_and_button_votes_merge_into_one_result(polls_app: App, tow
     platforms = await Ballot.filter(poll_id=1).values_list("platform", flat=True)
     assert sorted(platforms) == ["discord", "discord", "telegram", "telegram", "web", "web"]
 
+    await pmo.says(tg_group, "/poll_close 1")
+    assert tg_post.poll_closed  # the platforms stop taking votes
+    assert chat.latest_poll(dc_group).poll_closed  # type: ignore[union-attr]
+    assert chat.latest_with_button(web_group, "Video") is None  # buttons removed
+    for group in (tg_group, dc_group, web_group):
+        chat.expect_sent(group, contains="Responden: 6")
+
 
 async def test_linked_member_counts_once_and_a_retracted_native_vote_withdraws(
     polls_app: App, town
