@@ -13,9 +13,9 @@ import os
 # with a deprecation (PTB itself reads ``retry_after`` as an int). Our code reads either.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from adapters.telegram._adapter import ALLOWED_UPDATES, CAPABILITIES, TelegramAdapter  # noqa: E402
-from adapters.telegram._calls import Caller  # noqa: E402
-from core import Settings  # noqa: E402
+from adapters.telegram._adapter import ALLOWED_UPDATES, CAPABILITIES, TelegramAdapter
+from adapters.telegram._calls import Caller
+from core import Settings
 
 __all__ = ["ALLOWED_UPDATES", "CAPABILITIES", "Caller", "TelegramAdapter", "create"]
 

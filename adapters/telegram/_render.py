@@ -52,7 +52,26 @@ def _safe_href(href: str) -> bool:
 
 def render_html(spans: list[Span]) -> str:
     """Telegram HTML for already-parsed spans."""
-    return "".join(_span_html(s) for s in spans)
+    return "".join(_span_html(s) for s in _flatten_code(spans))
+
+
+def _flatten_code(spans: list[Span]) -> list[Span]:
+    """Telegram allows no formatting inside code and pre: drop it and join the pieces, so
+    ``<pre>a <b>b</b></pre>`` stays one block."""
+    out: list[Span] = []
+    for span in spans:
+        if span.pre or span.code:
+            span = Span(span.text, pre=span.pre, code=span.code and not span.pre, href=span.href)
+            last = out[-1] if out else None
+            if last is not None and (last.pre, last.code, last.href) == (
+                span.pre,
+                span.code,
+                span.href,
+            ):
+                out[-1] = replace(last, text=last.text + span.text)
+                continue
+        out.append(span)
+    return out
 
 
 def split_spans(text: str, limit: int = MAX_TEXT) -> list[list[Span]]:

@@ -4,9 +4,9 @@ an App running the adapter against the fake Bot API server, and Bot API JSON bui
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters.telegram import Caller, TelegramAdapter
 from adapters.telegram.testing import TOKEN, FakeBotApi
@@ -29,6 +29,8 @@ from core import (
     hookimpl,
 )
 from core.testing import make_app, test_settings
+
+T = TypeVar("T")
 
 GROUP = -1001234567890
 AMIR = 5550001
@@ -174,5 +176,20 @@ def text_message(
     return message
 
 
-Json = dict[str, Any]
-Matcher = Callable[[Json], bool]
+async def eventually(found: Callable[[], T | None], within: float = 10.0) -> T:
+    """Wait until ``found()`` returns something truthy (a bound, not a timing assertion)."""
+    async with asyncio.timeout(within):
+        while True:
+            result = found()
+            if result:
+                return result
+            await asyncio.sleep(0.01)
+
+
+async def eventually_async(found: Callable[[], Awaitable[T | None]], within: float = 10.0) -> T:
+    async with asyncio.timeout(within):
+        while True:
+            result = await found()
+            if result:
+                return result
+            await asyncio.sleep(0.01)

@@ -7,7 +7,17 @@ import asyncio
 import logging
 
 import pytest
-from telegram_kit import AMIR, GROUP, Probe, group_chat, running, text_message, user
+from telegram_kit import (
+    AMIR,
+    GROUP,
+    Probe,
+    eventually,
+    eventually_async,
+    group_chat,
+    running,
+    text_message,
+    user,
+)
 
 import core
 from adapters.telegram import ALLOWED_UPDATES
@@ -86,7 +96,7 @@ async def test_command_for_another_bot_is_ignored(api: FakeBotApi, probe: Probe)
     async with running(api, probe):
         api.push_update({"message": text_message("/ping@OtherBot")})
         api.push_update({"message": text_message("halo semua", message_id=11)})
-        await _until(lambda: probe.seen(MessageReceived))
+        await eventually(lambda: probe.seen(MessageReceived))
     assert not api.called("sendMessage")
 
 
@@ -149,7 +159,7 @@ async def test_join_from_chat_member_and_service_message_counts_once(
             member_update["old_chat_member"],
         )
         api.push_update({"chat_member": left})
-        await _until(lambda: probe.seen(MemberLeft))
+        await eventually(lambda: probe.seen(MemberLeft))
     joined = probe.seen(MemberJoined)
     assert len(joined) == 1
     assert joined[0].chat == ChatRef("telegram", str(GROUP), ChatKind.GROUP)
@@ -195,7 +205,7 @@ async def test_poll_is_sent_natively_and_votes_come_back(api: FakeBotApi, probe:
         assert sent.params["allows_multiple_answers"] is True
         assert [o["text"] for o in sent.params["options"]] == ["Makan", "Modal"]
         # The adapter notes where the poll was shown once Telegram answered sendPoll.
-        await _until_async(lambda: get_value(f"telegram:poll:5{1:018d}"))
+        await eventually_async(lambda: get_value(f"telegram:poll:5{1:018d}"))
         # The fake server numbers polls from 1.
         api.push_update(
             {
@@ -207,7 +217,7 @@ async def test_poll_is_sent_natively_and_votes_come_back(api: FakeBotApi, probe:
                 }
             }
         )
-        await _until(lambda: probe.seen(PollAnswered))
+        await eventually(lambda: probe.seen(PollAnswered))
     vote = probe.seen(PollAnswered)[0]
     assert vote.options == (0, 1)
     assert vote.chat == ChatRef("telegram", str(GROUP), ChatKind.GROUP)
@@ -226,7 +236,7 @@ async def test_retry_after_holds_back_only_that_chat(api: FakeBotApi, probe: Pro
     )
     async with running(api, probe) as (app, _):
         first = asyncio.create_task(app.send(slow, Message.of("satu")))
-        limited = await _until(lambda: [c for c in api.calls if c.status == 429])
+        limited = await eventually(lambda: [c for c in api.calls if c.status == 429])
         await app.send(other, Message.of("dua"))
         await first
     ok = api.called("sendMessage")
@@ -276,23 +286,8 @@ async def test_private_chat_messages_are_dms(api: FakeBotApi, probe: Probe) -> N
     async with running(api, probe):
         api.push_update({"message": text_message("/start onboard", chat=private)})
         api.push_update({"message": text_message("halo", chat=private, message_id=11)})
-        await _until(lambda: probe.seen(MessageReceived))
+        await eventually(lambda: probe.seen(MessageReceived))
         account = await Account.get(platform="telegram", platform_user_id=str(AMIR))
     said = probe.seen(MessageReceived)[0]
     assert said.chat.kind is ChatKind.DM
     assert account.dm_open
-
-
-async def _until_async(found, within: float = 10.0):  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(within):
-        while not (result := await found()):
-            await asyncio.sleep(0.01)
-    return result
-
-
-async def _until(found, within: float = 10.0):  # type: ignore[no-untyped-def]
-    """Wait until ``found()`` returns something truthy (a bound, not a timing assertion)."""
-    async with asyncio.timeout(within):
-        while not (result := found()):
-            await asyncio.sleep(0.01)
-    return result
