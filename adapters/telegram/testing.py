@@ -39,6 +39,7 @@ class ApiCall:
     params: dict[str, Any]
     at: float
     status: int = 200
+    result: Any = None
 
 
 @dataclass
@@ -161,6 +162,7 @@ class FakeBotApi:
             result: Any = await self._get_updates(params)
         else:
             result = self._result(method, params)
+        call.result = result
         self._notify()
         return web.json_response({"ok": True, "result": result})
 
@@ -218,6 +220,7 @@ class FakeBotApi:
                     "limited_gifts": False,
                     "unique_gifts": False,
                     "premium_subscription": False,
+                    "gifts_from_channels": False,
                 },
             }
         if method == "getMyCommands":
