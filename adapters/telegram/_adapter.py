@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from telegram import (
+    ChatMember,
+    ChatMemberUpdated,
     ChatPermissions,
     InputFile,
     MenuButtonCommands,
@@ -28,12 +30,13 @@ from telegram.error import (
     Forbidden,
     InvalidToken,
     NetworkError,
+    RetryAfter,
     TelegramError,
 )
 from telegram.ext import Application, ApplicationBuilder, TypeHandler
 from telegram.request import HTTPXRequest
 
-from adapters.telegram._calls import Caller
+from adapters.telegram._calls import Caller, retry_seconds
 from adapters.telegram._convert import (
     PLATFORM,
     BotIdentity,
@@ -248,7 +251,8 @@ class TelegramAdapter(Adapter):
         await self.application.shutdown()
 
     async def _initialize(self) -> None:
-        delay = 1.0
+        """getMe until it answers: the bot can't tell its own commands apart without it."""
+        delay = self.caller.backoff
         while True:
             try:
                 await self.application.initialize()
@@ -256,9 +260,10 @@ class TelegramAdapter(Adapter):
             except InvalidToken:
                 log.error("Telegram rejected the bot token (check GUYUB_TELEGRAM__TOKEN)")
                 raise
-            except NetworkError as exc:
-                log.warning("cannot reach Telegram (%s); retrying in %.0fs", exc, delay)
-                await asyncio.sleep(delay)
+            except (NetworkError, RetryAfter) as exc:
+                wait = retry_seconds(exc) if isinstance(exc, RetryAfter) else delay
+                log.warning("cannot reach Telegram (%s); retrying in %.1fs", exc, wait)
+                await asyncio.sleep(wait)
                 delay = min(delay * 2, 60.0)
         bot = self.application.bot
         self.me = BotIdentity(bot.id, bot.username)
@@ -286,8 +291,16 @@ class TelegramAdapter(Adapter):
         log.info("Telegram: webhook set for @%s", self.me.username)
 
     async def deliver_json(self, data: dict[str, Any]) -> None:
-        """Queue one update received as JSON (the webhook calls this)."""
-        update = Update.de_json(data, self.application.bot)
+        """Queue one update received as JSON (the webhook calls this). An update PTB can't
+        read is logged and dropped: answering with an error would make Telegram send it
+        again and again."""
+        try:
+            update = Update.de_json(data, self.application.bot)
+        except Exception:
+            log.exception(
+                "dropping Telegram update %s that could not be read", data.get("update_id")
+            )
+            return
         await self.application.update_queue.put(update)
 
     def _spawn(self, name: str, call: Callable[[], Awaitable[None]]) -> None:
@@ -336,6 +349,9 @@ class TelegramAdapter(Adapter):
     async def handle_update(self, update: Update) -> None:
         """Turn one update into core events and dispatch them, once across all workers."""
         app = self._bound()
+        if update.my_chat_member is not None:
+            _note_own_status(update.my_chat_member)
+            return
         events = update_events(update, self.me)
         query = update.callback_query
         if not events and query is None:
@@ -658,6 +674,25 @@ class TelegramAdapter(Adapter):
             per_chat_per_second=1.0,
             per_group_per_minute=20.0,
             dm_per_second=30.0,
+        )
+
+
+def _note_own_status(change: ChatMemberUpdated) -> None:
+    """Tell the operator when the bot is added, removed or given or denied admin rights:
+    without admin rights Telegram sends no chat_member updates and moderation fails."""
+    if change.chat.type == change.chat.PRIVATE:
+        return  # a member blocking or unblocking the bot; send_dm finds out when it matters
+    status = change.new_chat_member.status
+    title = change.chat.title or change.chat.id
+    if status == ChatMember.ADMINISTRATOR:
+        log.info("Telegram: the bot is an admin in %s", title)
+    elif status in (ChatMember.LEFT, ChatMember.BANNED):
+        log.info("Telegram: the bot was removed from %s", title)
+    else:
+        log.warning(
+            "Telegram: the bot is in %s without admin rights; joins are seen only from "
+            "service messages and moderation is unavailable there",
+            title,
         )
 
 

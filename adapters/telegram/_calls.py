@@ -70,8 +70,11 @@ class Caller:
         return left
 
     def block(self, key: str, seconds: float) -> None:
-        until = asyncio.get_running_loop().time() + seconds
-        self._blocked[key] = max(until, self._blocked.get(key, 0.0))
+        now = asyncio.get_running_loop().time()
+        if len(self._blocked) > 1000:
+            # Forget chats whose wait is over, so a bot in many chats keeps a small table.
+            self._blocked = {k: t for k, t in self._blocked.items() if t > now}
+        self._blocked[key] = max(now + seconds, self._blocked.get(key, 0.0))
 
     async def __call__(self, key: str, call: Callable[[], Awaitable[T]]) -> T:
         delay = self.backoff

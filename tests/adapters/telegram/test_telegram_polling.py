@@ -64,6 +64,37 @@ async def test_failing_set_my_commands_does_not_stop_start_up_and_is_retried(
     )
 
 
+async def test_unreachable_telegram_at_start_is_retried(api: FakeBotApi, probe: Probe) -> None:
+    api.fail("getMe", status=502, description="Bad Gateway", times=2)
+    async with running(api, probe):
+        api.push_update({"message": text_message("/ping")})
+        await api.wait_for("sendMessage")
+    assert len([c for c in api.calls if c.method == "getMe"]) == 3
+
+
+async def test_bot_added_without_admin_rights_is_reported(
+    api: FakeBotApi, probe: Probe, caplog: pytest.LogCaptureFixture
+) -> None:
+    me = {"id": BOT_ID, "is_bot": True, "first_name": "Guyub", "username": BOT_USERNAME}
+    caplog.set_level(logging.INFO, logger="adapters.telegram")
+    async with running(api, probe):
+        api.push_update(
+            {
+                "my_chat_member": {
+                    "chat": group_chat(),
+                    "from": user(),
+                    "date": 1795000000,
+                    "old_chat_member": {"status": "left", "user": me},
+                    "new_chat_member": {"status": "member", "user": me},
+                }
+            }
+        )
+        await eventually(
+            lambda: [r for r in caplog.records if "without admin rights" in r.getMessage()]
+        )
+    assert not probe.events
+
+
 async def test_native_menus_per_scope_and_language(api: FakeBotApi, probe: Probe) -> None:
     async with running(api, probe):
         await api.wait_for("setMyCommands", count=6)

@@ -71,6 +71,21 @@ async def test_same_update_delivered_twice_is_processed_once(api: FakeBotApi, pr
     assert api.called("sendMessage")[0].params["chat_id"] == GROUP
 
 
+async def test_update_that_cannot_be_read_is_dropped_not_retried(
+    api: FakeBotApi, probe: Probe
+) -> None:
+    right = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    unreadable = {"update_id": 904, "poll_answer": {"poll_id": "1", "option_ids": [0]}}
+    async with running(api, probe, **WEBHOOK) as (_, adapter), aiohttp.ClientSession() as http:
+        response = await http.post(_url(adapter), json=unreadable, headers=right)
+        assert response.status == 200
+        response.release()
+        later = {"update_id": 905, "message": text_message("halo", message_id=12)}
+        response = await http.post(_url(adapter), json=later, headers=right)
+        response.release()
+        await eventually(lambda: probe.seen(MessageReceived))
+
+
 async def test_malformed_body_is_a_bad_request(api: FakeBotApi, probe: Probe) -> None:
     right = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     async with running(api, probe, **WEBHOOK) as (_, adapter), aiohttp.ClientSession() as http:
