@@ -389,6 +389,8 @@ class TelegramAdapter(Adapter):
         return True
 
     async def _locate_poll(self, event: PollAnswered) -> PollAnswered:
+        """poll_answer names only the poll: put the vote in the chat the poll was shown in
+        (``poll_id`` stays Telegram's, as the MessageRef ``send`` returned carries it)."""
         stored = await get_value(_poll_key(event.poll_id))
         if stored is None:
             return event
@@ -400,7 +402,7 @@ class TelegramAdapter(Adapter):
             title=where.get("title"),
             thread=where.get("thread"),
         )
-        return replace(event, chat=chat, poll_id=where["message"])
+        return replace(event, chat=chat)
 
     def _bound(self) -> App:
         if self._app is None:
@@ -488,7 +490,8 @@ class TelegramAdapter(Adapter):
         if message.poll is not None:
             carrier = await self._send_poll(chat, message, markup, common)
         assert carrier is not None
-        return MessageRef(chat, str(carrier.message_id))
+        poll_id = carrier.poll.id if carrier.poll is not None else None
+        return MessageRef(chat, str(carrier.message_id), poll_id=poll_id)
 
     async def _send_attachment(
         self, chat: ChatRef, attachment: Attachment, markup: Any, common: dict[str, Any]
@@ -542,7 +545,6 @@ class TelegramAdapter(Adapter):
                 "kind": chat.kind.value,
                 "thread": chat.thread,
                 "title": chat.title,
-                "message": str(shown.message_id),
             }
             await set_value(_poll_key(shown.poll.id), json.dumps(where))
         return shown

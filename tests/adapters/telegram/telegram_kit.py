@@ -21,6 +21,7 @@ from core import (
     MemberLeft,
     Message,
     MessageReceived,
+    MessageRef,
     PluginInfo,
     PollAnswered,
     PollSpec,
@@ -43,6 +44,7 @@ class Probe:
 
     def __init__(self) -> None:
         self.events: list[Event] = []
+        self.poll_refs: list[MessageRef] = []
 
     @hookimpl
     def guyub_register_commands(self) -> list[Command]:
@@ -84,7 +86,8 @@ class Probe:
 
     async def vote(self, ctx: Context) -> None:
         assert ctx.chat is not None
-        await ctx.send(ctx.chat, Message(poll=PollSpec("Dipakai untuk?", ("Makan", "Modal"), True)))
+        poll = PollSpec("Dipakai untuk?", ("Makan", "Modal"), True)
+        self.poll_refs.append(await ctx.send(ctx.chat, Message(poll=poll)))
 
     @hookimpl
     async def guyub_on_member_joined(self, ctx: Context, event: MemberJoined) -> None:

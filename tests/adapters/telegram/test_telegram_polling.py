@@ -252,7 +252,8 @@ async def test_poll_is_sent_natively_and_votes_come_back(api: FakeBotApi, probe:
     vote = probe.seen(PollAnswered)[0]
     assert vote.options == (0, 1)
     assert vote.chat == ChatRef("telegram", str(GROUP), ChatKind.GROUP)
-    assert vote.poll_id == "1000"  # the id of the message that carried the poll
+    assert vote.poll_id == f"5{1:018d}"
+    assert probe.poll_refs[0].poll_id == vote.poll_id
 
 
 async def test_retry_after_holds_back_only_that_chat(api: FakeBotApi, probe: Probe) -> None:
