@@ -9,6 +9,8 @@ from telegram import (
     BotCommand,
     BotCommandScope,
     BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
     BotCommandScopeDefault,
 )
 
@@ -32,17 +34,23 @@ class MenuEntry:
 def menus(
     commands: Sequence[Command], translator: Translator, default_language: str
 ) -> list[MenuEntry]:
-    """Member commands in the default scope; every command usable in a group (members',
-    captains' and admins') in the group-administrators scope, whose list replaces the
-    default one for them. Indonesian speakers see the Indonesian alias, English speakers the
-    English name; users whose language is neither get ``default_language``."""
+    """The menus Telegram shows: member commands by default (private chats without the
+    group-only ones, groups without the DM-only ones), and for group administrators every
+    command usable in a group, captains' and admins' too (a scope's list replaces the ones
+    below it, so it repeats the member commands). Indonesian speakers see the Indonesian
+    alias, English speakers the English name; other languages get ``default_language``."""
     members = [c for c in commands if c.role <= Role.MEMBER]
-    admins = [c for c in commands if c.where is not Where.DM]
-    entries: list[MenuEntry] = []
-    for scope, chosen in (
+    scopes: list[tuple[BotCommandScope, list[Command]]] = [
         (BotCommandScopeDefault(), members),
-        (BotCommandScopeAllChatAdministrators(), admins),
-    ):
+        (BotCommandScopeAllPrivateChats(), [c for c in members if c.where is not Where.GROUP]),
+        (BotCommandScopeAllGroupChats(), [c for c in members if c.where is not Where.DM]),
+        (
+            BotCommandScopeAllChatAdministrators(),
+            [c for c in commands if c.where is not Where.DM],
+        ),
+    ]
+    entries: list[MenuEntry] = []
+    for scope, chosen in scopes:
         entries.append(MenuEntry(scope, None, _list(chosen, translator, default_language)))
         for language in LANGUAGES:
             entries.append(MenuEntry(scope, language, _list(chosen, translator, language)))

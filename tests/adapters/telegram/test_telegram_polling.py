@@ -55,8 +55,8 @@ async def test_failing_set_my_commands_does_not_stop_start_up_and_is_retried(
     async with running(api, probe):
         api.push_update({"message": text_message("/ping")})
         await api.wait_for("sendMessage")
-        # Six lists (2 scopes x default/id/en) once the retry went through.
-        await api.wait_for("setMyCommands", count=6)
+        # Twelve lists (4 scopes x default/id/en) once the retry went through.
+        await api.wait_for("setMyCommands", count=12)
     failed = [c for c in api.calls if c.method == "setMyCommands" and c.status == 500]
     assert len(failed) == 1
     assert any(
@@ -97,7 +97,7 @@ async def test_bot_added_without_admin_rights_is_reported(
 
 async def test_native_menus_per_scope_and_language(api: FakeBotApi, probe: Probe) -> None:
     async with running(api, probe):
-        await api.wait_for("setMyCommands", count=6)
+        await api.wait_for("setMyCommands", count=12)
     menus = {
         (c.params["scope"]["type"], c.params.get("language_code")): {
             entry["command"]: entry["description"] for entry in c.params["commands"]
@@ -110,6 +110,8 @@ async def test_native_menus_per_scope_and_language(api: FakeBotApi, probe: Probe
     assert "announce" in menus[("all_chat_administrators", "en")]
     assert "ping" in menus[("all_chat_administrators", "en")]
     assert ("default", None) in menus
+    assert "tes" in menus[("all_group_chats", "id")]
+    assert "ping" in menus[("all_private_chats", "en")]
 
 
 async def test_command_in_a_group_is_answered(api: FakeBotApi, probe: Probe) -> None:
