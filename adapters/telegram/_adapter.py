@@ -9,7 +9,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -76,6 +76,7 @@ from core import (
 )
 from core._logging import secret_filter
 from core.state import first_time, get_value, set_value
+from core.state.models import SeenUpdate
 
 __all__ = ["ALLOWED_UPDATES", "CAPABILITIES", "TelegramAdapter"]
 
@@ -120,6 +121,10 @@ _TOKEN_LOGGERS = (
     "telegram.request.HTTPXRequest",
     "adapters.telegram",
 )
+
+#: Once-only marks: update ids, and membership changes reported twice.
+MEMBER_SOURCE = "telegram-member"
+SEEN_KEEP = timedelta(days=2)
 
 _START_PAYLOAD = re.compile(r"[^A-Za-z0-9_-]")
 _MAX_POLL_OPTIONS = 12
@@ -169,6 +174,8 @@ class TelegramAdapter(Adapter):
         #: First pause before retrying a failed non-essential call (doubles up to an hour).
         self.retry_delay = retry_delay
         self.poll_timeout = poll_timeout
+        #: Seconds between two clean-ups of old once-only marks.
+        self.forget_every = 3600.0
         self.me = BotIdentity(0, config.bot_username)
         self.application = self._build(token, config.api_base_url)
         self._app: App | None = None
@@ -232,6 +239,9 @@ class TelegramAdapter(Adapter):
         await self._initialize()
         await self.application.start()
         self._spawn("commands", self._push_commands)
+        self._tasks["forget"] = asyncio.get_running_loop().create_task(
+            self._forget_now_and_then(), name="telegram:forget"
+        )
 
     async def stop(self) -> None:
         """Stop receiving, finish the updates in hand and close the HTTP clients."""
@@ -311,6 +321,23 @@ class TelegramAdapter(Adapter):
         self._tasks[name] = asyncio.get_running_loop().create_task(
             self._keep_trying(name, call), name=f"telegram:{name}"
         )
+
+    async def _forget_now_and_then(self) -> None:
+        while True:
+            await asyncio.sleep(self.forget_every)
+            try:
+                await self.forget_seen()
+            except Exception:
+                log.warning("could not forget old Telegram update ids", exc_info=True)
+
+    async def forget_seen(self) -> int:
+        """Drop once-only marks older than two days (Telegram keeps an undelivered update for
+        24 hours, so an older id never comes again); returns how many."""
+        cutoff = self._bound().clock.now() - SEEN_KEEP
+        deleted: int = await SeenUpdate.filter(
+            source__in=(PLATFORM, MEMBER_SOURCE), seen_at__lt=cutoff
+        ).delete()
+        return deleted
 
     async def _keep_trying(self, name: str, call: Callable[[], Awaitable[None]]) -> None:
         delay = self.retry_delay

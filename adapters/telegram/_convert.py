@@ -10,6 +10,7 @@ from telegram import (
     ChatMember,
     ChatMemberUpdated,
     Message,
+    MessageEntity,
     PollAnswer,
     Update,
     User,
@@ -140,41 +141,43 @@ def _message_events(message: Message, me: BotIdentity) -> list[Event]:
         return []
     reply_to, reply_user = _reply(message)
     ref = MessageRef(chat, str(message.message_id))
-    if text.startswith("/"):
+    who = sender(author)
+    if _starts_with_command(message):
         parsed = parse_command_line(text, me.username)
-        if parsed is None:
-            # /cmd@OtherBot is another bot's business.
-            return [] if "@" in text.split(maxsplit=1)[0] else _said(message, text, chat)
-        name, args = parsed
-        return [
-            CommandInvoked(
-                user=sender(author),
-                chat=chat,
-                at=at,
-                name=name,
-                args=args,
-                message=ref,
-                reply_to=reply_to,
-                reply_to_user=reply_user,
-            )
-        ]
-    return _said(message, text, chat)
-
-
-def _said(message: Message, text: str, chat: ChatRef) -> list[Event]:
-    assert message.from_user is not None
-    reply_to, reply_user = _reply(message)
+        if parsed is not None:
+            name, args = parsed
+            return [
+                CommandInvoked(
+                    user=who,
+                    chat=chat,
+                    at=at,
+                    name=name,
+                    args=args,
+                    message=ref,
+                    reply_to=reply_to,
+                    reply_to_user=reply_user,
+                )
+            ]
+        if "@" in text.split(maxsplit=1)[0]:
+            return []  # /cmd@OtherBot is another bot's business
     return [
         MessageReceived(
-            user=sender(message.from_user),
+            user=who,
             chat=chat,
-            at=message.date,
+            at=at,
             text=text,
-            message=MessageRef(chat, str(message.message_id)),
+            message=ref,
             reply_to=reply_to,
             reply_to_user=reply_user,
         )
     ]
+
+
+def _starts_with_command(message: Message) -> bool:
+    """Telegram marks commands with a bot_command entity; "/home/amir" typed as text is not
+    one (clients mark only valid command names)."""
+    entities = message.entities if message.text is not None else message.caption_entities
+    return any(e.type == MessageEntity.BOT_COMMAND and e.offset == 0 for e in entities)
 
 
 def _reply(message: Message) -> tuple[MessageRef | None, Sender | None]:

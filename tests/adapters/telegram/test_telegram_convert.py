@@ -91,6 +91,21 @@ def test_command_for_another_bot_is_not_ours() -> None:
     )
 
 
+def test_slash_text_without_a_command_entity_is_a_message() -> None:
+    event = only(
+        {
+            "message": {
+                "message_id": 45,
+                "from": AMIR,
+                "chat": GROUP,
+                "date": DATE,
+                "text": "/home/amir/cv.pdf sudah saya kirim",
+            }
+        }
+    )
+    assert isinstance(event, MessageReceived)
+
+
 def test_plain_message_with_formatting_entities_keeps_its_text() -> None:
     event = only(
         {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 import pytest
 from telegram_kit import (
@@ -34,6 +35,7 @@ from core import (
 )
 from core.models import Account
 from core.state import get_value
+from core.state.models import SeenUpdate
 
 NEEDED = {"chat_member", "my_chat_member", "callback_query", "poll_answer", "message"}
 
@@ -199,6 +201,17 @@ async def test_join_from_chat_member_and_service_message_counts_once(
     assert joined[0].user.ref == UserRef("telegram", str(AMIR))
     assert len(api.called("sendMessage")) == 1
     assert "Selamat datang, Amir" in api.called("sendMessage")[0].params["text"]
+
+
+async def test_old_once_only_marks_are_forgotten(api: FakeBotApi, probe: Probe) -> None:
+    async with running(api, probe) as (app, adapter):
+        api.push_update({"message": text_message("/ping")})
+        await api.wait_for("sendMessage")
+        assert await SeenUpdate.filter(source="telegram").count() == 1
+        assert await adapter.forget_seen() == 0  # seen just now
+        app.clock.advance(timedelta(days=3))  # type: ignore[attr-defined]
+        assert await adapter.forget_seen() == 1
+        assert await SeenUpdate.filter(source="telegram").count() == 0
 
 
 async def test_button_press_runs_the_action_with_a_short_key(api: FakeBotApi, probe: Probe) -> None:
