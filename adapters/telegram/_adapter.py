@@ -74,6 +74,7 @@ from core import (
     Unreachable,
     UserRef,
 )
+from core import RetryAfter as CoreRetryAfter
 from core._logging import secret_filter
 from core.state import first_time, get_value, set_value
 from core.state.models import SeenUpdate
@@ -347,6 +348,12 @@ class TelegramAdapter(Adapter):
                 return
             except asyncio.CancelledError:
                 raise
+            except CoreRetryAfter as exc:
+                # Telegram said how long: wait that long for this call, not for anything else.
+                wait = max(delay, exc.seconds)
+                log.warning("Telegram %s rate limited; retrying in %.0fs", name, wait)
+                await asyncio.sleep(wait)
+                continue
             except Exception as exc:
                 log.warning("Telegram %s failed (%s); retrying in %.0fs", name, exc, delay)
             await asyncio.sleep(delay)

@@ -27,6 +27,7 @@ from core import (
     PollSpec,
     Role,
     Settings,
+    Where,
     hookimpl,
 )
 from core.testing import make_app, test_settings
@@ -53,6 +54,7 @@ class Probe:
             Command("press", self.press, "probe.cmd.press"),
             Command("vote", self.vote, "probe.cmd.vote"),
             Command("announce", self.ping, "probe.cmd.announce", role=Role.CAPTAIN),
+            Command("secret", self.ping, "probe.cmd.secret", where=Where.DM),
         ]
 
     @hookimpl
@@ -66,6 +68,7 @@ class Probe:
             "probe.cmd.press": "Tombol",
             "probe.cmd.vote": "Jajak",
             "probe.cmd.announce": "Umumkan",
+            "probe.cmd.secret": "Rahasia",
             "probe.pong": "Pong, <b>{name}</b>!",
             "probe.welcome": "Selamat datang, {name}",
             "probe.pressed": "Ditekan oleh {name}: {n}",

@@ -14,11 +14,13 @@ from core import (
     Button,
     ChatKind,
     ChatRef,
+    DeliveryError,
     Markup,
     Message,
     MessageRef,
     NotSupported,
     PollSpec,
+    Unreachable,
     UserRef,
     escape,
 )
@@ -119,6 +121,17 @@ async def test_moderation_without_rights_is_not_supported(api: FakeBotApi, probe
     async with running(api, probe) as (_, adapter):
         with pytest.raises(NotSupported):
             await adapter.ban(CHAT, AMIR)
+
+
+async def test_group_that_removed_the_bot_is_a_permanent_failure(
+    api: FakeBotApi, probe: Probe
+) -> None:
+    api.fail("sendMessage", status=403, description="Forbidden: bot was kicked from the group")
+    async with running(api, probe) as (app, _):
+        with pytest.raises(DeliveryError) as raised:
+            await app.send(CHAT, Message.of("halo"))
+    assert raised.value.permanent
+    assert not isinstance(raised.value, Unreachable)
 
 
 async def test_poll_with_too_many_options_is_not_supported(api: FakeBotApi, probe: Probe) -> None:

@@ -97,6 +97,22 @@ async def test_bot_added_without_admin_rights_is_reported(
     assert not probe.events
 
 
+async def test_rate_limited_menu_does_not_hold_back_replies(api: FakeBotApi, probe: Probe) -> None:
+    api.fail("setMyCommands", status=429, description="Too Many Requests", retry_after=60)
+    async with running(api, probe):
+        api.push_update({"message": text_message("/ping")})
+        await api.wait_for("sendMessage")
+    assert not api.called("setMyCommands")  # still waiting its 60 seconds
+
+
+async def test_dm_only_command_in_a_group_offers_a_deep_link(api: FakeBotApi, probe: Probe) -> None:
+    async with running(api, probe):
+        api.push_update({"message": text_message("/secret")})
+        sent = await api.wait_for("sendMessage")
+    button = sent.params["reply_markup"]["inline_keyboard"][0][0]
+    assert button["url"] == f"https://t.me/{BOT_USERNAME}?start=secret"
+
+
 async def test_native_menus_per_scope_and_language(api: FakeBotApi, probe: Probe) -> None:
     async with running(api, probe):
         await api.wait_for("setMyCommands", count=12)
