@@ -472,7 +472,16 @@ class TelegramAdapter(Adapter):
     async def send(
         self, chat: ChatRef, message: Outgoing, *, reply_to: MessageRef | None = None
     ) -> MessageRef:
-        return await self._deliver(chat, message, reply_to=reply_to)
+        try:
+            return await self._deliver(chat, message, reply_to=reply_to)
+        except _ChatMoved as moved:
+            # A group upgraded to a supergroup gets a new id; its members are all there.
+            log.warning(
+                "Telegram group %s is now supergroup %s; sending there (update stored chats)",
+                chat.id,
+                moved.new_id,
+            )
+            return await self._deliver(replace(chat, id=moved.new_id), message)
 
     async def send_dm(self, user: UserRef, message: Outgoing) -> MessageRef:
         """A private message; :class:`core.Unreachable` when the user never started the bot
@@ -636,9 +645,7 @@ class TelegramAdapter(Adapter):
                 raise Unreachable(f"telegram:{chat.id}: {exc}") from exc
             raise DeliveryError(f"telegram:{chat.id}: {exc}", permanent=True) from exc
         except ChatMigrated as exc:
-            raise DeliveryError(
-                f"telegram:{chat.id} became supergroup {exc.new_chat_id}", permanent=True
-            ) from exc
+            raise _ChatMoved(chat.id, str(exc.new_chat_id)) from exc
         except BadRequest as exc:
             if chat.is_dm and "chat not found" in str(exc).lower():
                 raise Unreachable(f"telegram:{chat.id}: {exc}") from exc
@@ -711,6 +718,14 @@ class TelegramAdapter(Adapter):
             per_group_per_minute=20.0,
             dm_per_second=30.0,
         )
+
+
+class _ChatMoved(DeliveryError):
+    """The group became a supergroup with another id (permanent for the old id)."""
+
+    def __init__(self, old_id: str, new_id: str) -> None:
+        super().__init__(f"telegram:{old_id} became supergroup {new_id}", permanent=True)
+        self.new_id = new_id
 
 
 def _note_own_status(change: ChatMemberUpdated) -> None:

@@ -49,6 +49,7 @@ class _Failure:
     description: str
     retry_after: int | None
     times: int
+    parameters: dict[str, Any] | None
     match: Callable[[dict[str, Any]], bool] | None
 
 
@@ -108,9 +109,13 @@ class FakeBotApi:
         retry_after: int | None = None,
         times: int = 1,
         match: Callable[[dict[str, Any]], bool] | None = None,
+        parameters: dict[str, Any] | None = None,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` (matching ``match``) fail."""
-        self._failures.append(_Failure(method, status, description, retry_after, times, match))
+        """Make the next ``times`` calls of ``method`` (matching ``match``) fail, with
+        ``retry_after`` or other response ``parameters`` (``migrate_to_chat_id``)."""
+        self._failures.append(
+            _Failure(method, status, description, retry_after, times, parameters, match)
+        )
 
     def called(self, method: str) -> list[ApiCall]:
         return [c for c in self.calls if c.method == method and c.status == 200]
@@ -156,8 +161,10 @@ class FakeBotApi:
         if failure is not None:
             call.status = failure.status
             self._notify()
-            extra = {"retry_after": failure.retry_after} if failure.retry_after else None
-            return _error(failure.status, failure.description, extra)
+            extra = dict(failure.parameters or {})
+            if failure.retry_after:
+                extra["retry_after"] = failure.retry_after
+            return _error(failure.status, failure.description, extra or None)
         if method == "getUpdates":
             result: Any = await self._get_updates(params)
         else:

@@ -134,6 +134,21 @@ async def test_group_that_removed_the_bot_is_a_permanent_failure(
     assert not isinstance(raised.value, Unreachable)
 
 
+async def test_group_upgraded_to_supergroup_is_followed(api: FakeBotApi, probe: Probe) -> None:
+    old = ChatRef("telegram", "-4001", ChatKind.GROUP)
+    api.fail(
+        "sendMessage",
+        status=400,
+        description="Bad Request: group chat was upgraded to a supergroup chat",
+        parameters={"migrate_to_chat_id": -1004001},
+        match=lambda p: p["chat_id"] == -4001,
+    )
+    async with running(api, probe) as (app, _):
+        ref = await app.send(old, Message.of("halo"))
+    assert ref.chat.id == "-1004001"
+    assert api.called("sendMessage")[0].params["chat_id"] == -1004001
+
+
 async def test_poll_with_too_many_options_is_not_supported(api: FakeBotApi, probe: Probe) -> None:
     poll = PollSpec("Pilih", tuple(str(i) for i in range(13)))
     async with running(api, probe) as (app, _):
