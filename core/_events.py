@@ -77,10 +77,16 @@ class ChatRef:
 
 @dataclass(frozen=True, slots=True)
 class MessageRef:
-    """A message the bot or a user sent, so it can be edited or replied to."""
+    """A message the bot or a user sent, so it can be edited or replied to.
+
+    ``poll_id`` is the platform's id of the native poll the message carries (Telegram's
+    ``poll.id``, Discord's message id), so votes arriving as :class:`PollAnswered` can be
+    matched to it; None for messages without a native poll.
+    """
 
     chat: ChatRef
     id: str
+    poll_id: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
