@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from core._regions import RegionInfo, RegionMatch
     from core._specs import Action, CliCommand, Flow, JobKind, ModelModule
     from core.models import Member
+    from core.privacy import RetentionPolicy
 
 __all__ = ["hookimpl", "hookspec"]
 
@@ -225,3 +226,14 @@ async def guyub_collect_stats(
     region_codes: Sequence[str] | None, app: App
 ) -> dict[str, Any] | None:
     """Return the plugin's figures for ``/stats`` over those regions (None: the whole country)."""
+
+
+# --- privacy: retention (async, every plugin answers) --------------------------------------
+
+
+@hookspec
+async def guyub_apply_retention(app: App, policy: RetentionPolicy) -> dict[str, int] | None:
+    """Called by the daily retention job (``[privacy]`` settings). Delete the rows the
+    policy's cut-off times say are too old (``policy.delivered_outbox_before`` for the
+    outbox's delivered rows, ``policy.inactive_members_before``...) and return how many
+    went, by kind, for the audit log. ``None`` cut-offs mean keep."""

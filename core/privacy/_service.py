@@ -1,0 +1,190 @@
+"""The App's privacy service (``app.privacy``): the consent gate every event passes, the
+per-member command rate limit, and the member data operations."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from core._events import ButtonPressed, CommandInvoked, Event, MessageReceived
+from core._markup import Markup
+from core._messages import Button
+from core.models import Member
+from core.privacy import _consent, _members, _ratelimit
+from core.privacy._consent import ConsentStatus
+from core.privacy._settings import PrivacySettings
+from core.privacy.models import ConsentRecord
+
+if TYPE_CHECKING:
+    from core._app import App
+    from core._context import Context
+
+__all__ = ["Privacy"]
+
+log = logging.getLogger(__name__)
+
+#: The plugin name the privacy commands are registered under.
+PLUGIN_NAME = "privacy"
+#: Commands a member who declined or withdrew consent may still use.
+_ALWAYS_ALLOWED = frozenset({"help", "language", "cancel"})
+
+
+class Privacy:
+    """Consent, rate limiting and the member data operations of one App."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    @property
+    def settings(self) -> PrivacySettings:
+        try:
+            found = self.app.plugin_settings(PLUGIN_NAME)
+        except (KeyError, AttributeError):
+            return PrivacySettings()
+        return found if isinstance(found, PrivacySettings) else PrivacySettings()
+
+    # --- consent ---------------------------------------------------------------------
+
+    async def consent_of(self, member_id: int) -> ConsentRecord | None:
+        """The member's latest consent record (None: never asked)."""
+        return await _consent.latest(member_id)
+
+    async def may_process(self, member_id: int) -> bool:
+        """Whether Guyub may process this member's data beyond deleting it (broadcasts,
+        reminders and plugins should skip members for whom this is False)."""
+        row = await _consent.latest(member_id)
+        if row is not None and row.status == ConsentStatus.WITHDRAWN:
+            return False
+        if self.settings.consent_required:
+            return (
+                row is not None
+                and row.status == ConsentStatus.GIVEN
+                and row.version == self.settings.consent_version
+            )
+        return True
+
+    async def admit(self, ctx: Context, event: Event) -> bool:
+        """Called for every event once the member is known: False stops it here.
+
+        Members who declined or withdrew are told how to change that (commands, DMs) and
+        nothing else runs for them. Members who have not agreed to the current version are
+        asked, once per version, at their next command or private message; with
+        ``consent_required`` nothing but the privacy commands runs until they agree.
+        """
+        member = ctx.member
+        if member is None:
+            return True
+        if await self._is_privacy_event(event):
+            return True
+        settings = self.settings
+        row = await _consent.latest(member.id)
+        interactive = isinstance(event, CommandInvoked | ButtonPressed) or (
+            isinstance(event, MessageReceived) and event.chat.is_dm
+        )
+        if row is not None and row.status == ConsentStatus.WITHDRAWN:
+            if isinstance(event, CommandInvoked) and event.name in self._allowed_names():
+                return True
+            if interactive:
+                await ctx.reply(ctx.t("privacy.consent.stopped"), private=True)
+            return False
+        if (
+            row is not None
+            and row.status == ConsentStatus.GIVEN
+            and row.version == settings.consent_version
+        ):
+            return True
+        if interactive:
+            asked = (
+                row is not None
+                and row.status == ConsentStatus.ASKED
+                and row.version == settings.consent_version
+            )
+            if not asked:
+                await _consent.record(
+                    member.id,
+                    settings.consent_version,
+                    ConsentStatus.ASKED,
+                    self.app.clock.now(),
+                    event.platform,
+                )
+            if not asked or settings.consent_required:
+                await self.ask(ctx, updated=row is not None and row.status == "given")
+        return not settings.consent_required
+
+    def _allowed_names(self) -> set[str]:
+        names = set()
+        for command in self.app.commands.all():
+            if command.name in _ALWAYS_ALLOWED or command.plugin == PLUGIN_NAME:
+                names.update(filter(None, (command.name, command.alias)))
+        return names
+
+    async def _is_privacy_event(self, event: Event) -> bool:
+        if isinstance(event, CommandInvoked):
+            command = self.app.commands.get(event.name)
+            return command is not None and command.plugin == PLUGIN_NAME
+        if isinstance(event, ButtonPressed):
+            stored = await self.app.buttons.load(event.key)
+            return stored is not None and stored.action.startswith("privacy:")
+        return False
+
+    def consent_text(self, ctx: Context) -> Markup:
+        version = self.settings.consent_version
+        key = f"privacy.consent.v{version}"
+        if not self.app.translator.has(key):
+            key = "privacy.consent.text"
+        return ctx.t(key)
+
+    async def ask(self, ctx: Context, *, updated: bool = False) -> None:
+        """Show the consent text with Agree / Decline buttons (privately)."""
+        assert ctx.member is not None
+        version = self.settings.consent_version
+        intro = ctx.t("privacy.consent.updated" if updated else "privacy.consent.intro")
+        text = Markup("{}\n\n{}\n\n{}").format(
+            intro, self.consent_text(ctx), ctx.t("privacy.consent.question", version=version)
+        )
+        buttons = [
+            Button(
+                ctx.t("privacy.button.agree"),
+                "privacy:consent",
+                {"version": version, "answer": "yes"},
+                only_for=ctx.member.id,
+            ),
+            Button(
+                ctx.t("privacy.button.decline"),
+                "privacy:consent",
+                {"version": version, "answer": "no"},
+                only_for=ctx.member.id,
+            ),
+        ]
+        await ctx.reply(text, buttons=[buttons], private=True)
+
+    async def set_consent(self, member_id: int, status: ConsentStatus, channel: str) -> None:
+        await _consent.record(
+            member_id, self.settings.consent_version, status, self.app.clock.now(), channel
+        )
+
+    # --- rate limiting ---------------------------------------------------------------
+
+    async def over_command_limit(self, member_id: int) -> int:
+        """Count a command; returns 0 within the limit, else how far over it (1 the first
+        time, so the polite reply is sent once per window)."""
+        limit = self.app.settings.limits.commands_per_minute
+        if limit <= 0:
+            return 0
+        count = await _ratelimit.hit(f"cmd:{member_id}", self.app.clock.now(), _MINUTE)
+        return max(0, count - limit)
+
+    # --- member data -----------------------------------------------------------------
+
+    async def export(self, member: Member) -> dict[str, object]:
+        return await _members.export_member(self.app, member)
+
+    async def forget(self, member: Member, *, reason: str = "request") -> str:
+        return await _members.forget_member(self.app, member, reason=reason)
+
+    async def merge(self, kept: Member, merged: Member, *, channel: str = "link") -> None:
+        await _members.merge_members(self.app, kept, merged, channel=channel)
+
+
+_MINUTE = timedelta(minutes=1)
