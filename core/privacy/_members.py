@@ -85,19 +85,19 @@ async def merge_members(app: App, kept: Member, merged: Member, *, channel: str)
             await Member.filter(id=kept.id).update(**changes)
             for key, value in changes.items():
                 setattr(kept, key, value)
-        # The stricter consent state of the two wins: linking never widens consent.
-        stricter = min(
-            (kept_consent, merged_consent), key=lambda row: _consent.rank(row, version)
-        )
+        # A decline or withdrawal on either side wins (linking never widens consent);
+        # otherwise the answer the person actually gave counts over an unanswered question.
+        rows = [row for row in (kept_consent, merged_consent) if row is not None]
+        ranks = [_consent.rank(row, version) for row in rows]
+        chosen = None
+        if rows:
+            chosen = rows[ranks.index(0)] if 0 in ranks else rows[ranks.index(max(ranks))]
         latest = await _consent.latest(kept.id)
-        if stricter is not None and (
-            latest is None
-            or _consent.rank(latest, version) != _consent.rank(stricter, version)
-        ):
+        if chosen is not None and (latest is None or latest.id != chosen.id):
             await _consent.record(
                 kept.id,
-                stricter.version,
-                _consent.ConsentStatus(stricter.status),
+                chosen.version,
+                _consent.ConsentStatus(chosen.status),
                 app.clock.now(),
                 channel,
             )

@@ -1,0 +1,127 @@
+"""Consent records: asked once per version, recorded with version, time and channel;
+declining or withdrawing stops all processing except export and deletion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from privacy_helpers import EventsPlugin, Signup, agree
+
+from core import FakeClock, Member
+from core.privacy import ConsentStatus
+from core.privacy.models import ConsentRecord
+from core.testing import TEST_START, FakeChat
+
+
+async def test_first_command_asks_once_and_goes_on(chat: FakeChat) -> None:
+    amir = chat.user("amir")
+    aceh = chat.group("Aceh")
+    await amir.says(aceh, "/help")
+    chat.expect_sent(aceh, contains="Perintah Guyub")
+    prompt = chat.expect_sent(amir, contains="UU PDP No. 27/2022")
+    assert "NIK" in prompt.text
+    assert prompt.button_labels() == ["✅ Setuju", "Tidak setuju"]
+    await amir.says(aceh, "/help")
+    chat.expect_not_sent(amir, contains="UU PDP")
+    await agree(chat, amir)
+    chat.expect_sent(amir, contains="persetujuan Anda tercatat")
+    rows = await ConsentRecord.all().order_by("id")
+    assert [(r.status, r.version, r.channel) for r in rows] == [
+        ("asked", 1, "fake"),
+        ("given", 1, "fake"),
+    ]
+    assert rows[1].at == TEST_START
+
+
+async def test_group_chatter_is_not_asked(chat: FakeChat) -> None:
+    amir = chat.user("amir")
+    await amir.says(chat.group("Aceh"), "halo semua")
+    chat.expect_nothing()
+
+
+async def test_new_version_asks_again(chat: FakeChat) -> None:
+    amir = chat.user("amir")
+    await amir.says("/help")
+    await agree(chat, amir)
+    await amir.says("/help")
+    chat.expect_not_sent(amir, contains="UU PDP")
+    # The operator changes the text and raises the version ([privacy] consent_version).
+    chat.app.privacy.settings.consent_version = 2
+    await amir.says(chat.group("Aceh"), "halo")
+    chat.expect_nothing()  # group chatter is not an interaction with the bot
+    await amir.says("/help")
+    chat.expect_sent(amir, contains="diperbarui")
+    chat.expect_sent(amir, contains="versi 2")
+    await agree(chat, amir)
+    latest = await chat.app.privacy.consent_of((await Member.get()).id)
+    assert latest is not None
+    assert (latest.status, latest.version) == ("given", 2)
+
+
+async def test_stale_consent_button_asks_the_current_version(chat: FakeChat) -> None:
+    amir = chat.user("amir")
+    await amir.says("/help")
+    chat.app.privacy.settings.consent_version = 7
+    await amir.presses("✅ Setuju")
+    chat.expect_sent(amir, contains="versi 7")
+    assert not await ConsentRecord.filter(status="given").exists()
+
+
+async def test_withdrawn_consent_stops_processing(make_app: Any, clock: FakeClock) -> None:
+    signups = EventsPlugin()
+    async with make_app(clock=clock, plugins=[signups]) as app:
+        chat = FakeChat(app)
+        amir = chat.user("amir")
+        aceh = chat.group("Aceh")
+        await amir.says("/signup temu")
+        await agree(chat, amir)
+        await amir.says("/consent")
+        await amir.presses("Tarik persetujuan")
+        chat.expect_sent(amir, contains="Persetujuan ditarik")
+        await amir.says("/signup webinar")
+        chat.expect_sent(amir, contains="tidak memproses data Anda")
+        chat.expect_not_sent(amir, contains="signed up")
+        await amir.says(aceh, "halo")
+        chat.expect_nothing()
+        assert "halo" not in signups.seen_messages
+        assert await Signup.filter(event="webinar").count() == 0
+        # Export and deletion still work, and /help.
+        await amir.says("/help")
+        chat.expect_sent(amir, contains="Perintah Guyub")
+        await amir.says("/dataku")
+        chat.expect_sent(amir, contains="JSON")
+        await amir.says("/consent")
+        chat.expect_sent(amir, contains="menarik persetujuan")
+        await amir.presses("✅ Setuju")
+        await amir.says("/signup webinar")
+        chat.expect_sent(amir, contains="signed up for webinar")
+
+
+async def test_declining_stops_processing(chat: FakeChat) -> None:
+    amir = chat.user("amir")
+    await amir.says("/help")
+    await amir.presses("Tidak setuju")
+    chat.expect_sent(amir, contains="Persetujuan ditarik")
+    await amir.says("/language en")
+    chat.expect_sent(amir, contains="Language changed")
+    await amir.says("/start")
+    chat.expect_sent(amir, contains="does not process your data")
+    member = await Member.get()
+    assert not await chat.app.privacy.may_process(member.id)
+
+
+async def test_consent_required_blocks_until_agreed(make_app: Any, clock: FakeClock) -> None:
+    async with make_app(clock=clock, privacy={"consent_required": True}) as app:
+        chat = FakeChat(app)
+        amir = chat.user("amir")
+        await amir.says("/start")
+        chat.expect_sent(amir, contains="UU PDP")
+        chat.expect_not_sent(amir, contains="Halo")
+        member = await Member.get()
+        assert not await app.privacy.may_process(member.id)
+        await agree(chat, amir)
+        await amir.says("/start")
+        chat.expect_sent(amir, contains="Halo")
+        assert await app.privacy.may_process(member.id)
+        statuses = await ConsentRecord.all().order_by("id").values_list("status", flat=True)
+        assert statuses == [ConsentStatus.ASKED, ConsentStatus.GIVEN]
