@@ -195,9 +195,9 @@ def parse_duration(text: str) -> timedelta:
         seconds = int(text) * 60
     else:
         matches = list(_DURATION.finditer(text))
-        if not matches or "".join(m.group(0) for m in matches).replace(
+        if not matches or "".join(m.group(0) for m in matches).replace(" ", "") != text.replace(
             " ", ""
-        ) != text.replace(" ", ""):
+        ):
             raise ValueError(text)
         seconds = sum(int(m.group(1)) * _UNITS[m.group(2).lower()] for m in matches)
     if seconds > MAX_DURATION.total_seconds():

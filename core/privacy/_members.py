@@ -61,7 +61,10 @@ async def merge_members(app: App, kept: Member, merged: Member, *, channel: str)
     merged_consent = await _consent.latest(merged.id)
     await app.plugins.members_merged(app, kept, merged)
     platforms = sorted(
-        {str(p) for p in await Account.filter(member_id=merged.id).values_list("platform", flat=True)}
+        {
+            str(p)
+            for p in await Account.filter(member_id=merged.id).values_list("platform", flat=True)
+        }
     )
     async with in_transaction():
         await Account.filter(member_id=merged.id).update(member_id=kept.id)

@@ -37,9 +37,7 @@ async def hit(bucket: str, now: datetime, window: timedelta) -> int:
             return 1
         except IntegrityError:
             # Another worker created the row between our update and insert.
-            await RateCounter.filter(bucket=bucket, window_start=start).update(
-                count=F("count") + 1
-            )
+            await RateCounter.filter(bucket=bucket, window_start=start).update(count=F("count") + 1)
     row = await RateCounter.get(bucket=bucket, window_start=start)
     return int(row.count)
 

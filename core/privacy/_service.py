@@ -113,7 +113,7 @@ class Privacy:
         return not settings.consent_required
 
     def _allowed_names(self) -> set[str]:
-        names = set()
+        names: set[str] = set()
         for command in self.app.commands.all():
             if command.name in _ALWAYS_ALLOWED or command.plugin == PLUGIN_NAME:
                 names.update(filter(None, (command.name, command.alias)))

@@ -91,9 +91,7 @@ async def _new_code(ctx: Context) -> None:
         created_at=now,
         expires_at=now + window,
     )
-    await ctx.reply(
-        ctx.t("privacy.link.code", code=code, minutes=settings.link_code_minutes)
-    )
+    await ctx.reply(ctx.t("privacy.link.code", code=code, minutes=settings.link_code_minutes))
 
 
 async def _claim(ctx: Context, raw: str) -> None:
@@ -123,7 +121,9 @@ async def _claim(ctx: Context, raw: str) -> None:
     theirs = set(await Account.filter(member_id=owner.id).values_list("platform", flat=True))
     if mine & theirs:
         await ctx.reply(
-            ctx.t("privacy.link.same_platform", platforms=", ".join(sorted(map(str, mine & theirs))))
+            ctx.t(
+                "privacy.link.same_platform", platforms=", ".join(sorted(map(str, mine & theirs)))
+            )
         )
         return
     claimed = await LinkCode.filter(id=row.id, status="open").update(
@@ -211,7 +211,8 @@ async def unlink(ctx: Context, platform: str) -> None:
     assert ctx.member is not None
     wanted = clean_text(platform).lower()[:16]
     platforms = {
-        str(p) for p in await Account.filter(member_id=ctx.member.id).values_list("platform", flat=True)
+        str(p)
+        for p in await Account.filter(member_id=ctx.member.id).values_list("platform", flat=True)
     }
     if len(platforms) < 2:
         await ctx.reply(ctx.t("privacy.unlink.nothing"))
@@ -251,8 +252,18 @@ async def forgetme(ctx: Context) -> None:
     """Ask for confirmation, then delete everything (see :func:`_forget_confirmed`)."""
     assert ctx.member is not None
     buttons = [
-        Button(ctx.t("privacy.button.forget_yes"), "privacy:forget", {"yes": True}, only_for=ctx.member.id),
-        Button(ctx.t("privacy.button.forget_no"), "privacy:forget", {"yes": False}, only_for=ctx.member.id),
+        Button(
+            ctx.t("privacy.button.forget_yes"),
+            "privacy:forget",
+            {"yes": True},
+            only_for=ctx.member.id,
+        ),
+        Button(
+            ctx.t("privacy.button.forget_no"),
+            "privacy:forget",
+            {"yes": False},
+            only_for=ctx.member.id,
+        ),
     ]
     await ctx.reply(ctx.t("privacy.forget.confirm"), buttons=[buttons])
 
@@ -287,9 +298,19 @@ async def consent(ctx: Context) -> None:
         )
     given = row is not None and row.status == ConsentStatus.GIVEN and row.version == version
     button = (
-        Button(ctx.t("privacy.button.withdraw"), "privacy:consent", {"version": version, "answer": "no"}, only_for=ctx.member.id)
+        Button(
+            ctx.t("privacy.button.withdraw"),
+            "privacy:consent",
+            {"version": version, "answer": "no"},
+            only_for=ctx.member.id,
+        )
         if given
-        else Button(ctx.t("privacy.button.agree"), "privacy:consent", {"version": version, "answer": "yes"}, only_for=ctx.member.id)
+        else Button(
+            ctx.t("privacy.button.agree"),
+            "privacy:consent",
+            {"version": version, "answer": "yes"},
+            only_for=ctx.member.id,
+        )
     )
     text = Markup("{}\n\n{}\n\n{}").format(
         privacy.consent_text(ctx), state, ctx.t("privacy.consent.rights")
@@ -344,12 +365,24 @@ def guyub_register_commands() -> Sequence[Command]:
             where=Where.DM,
             private=True,
         ),
-        Command("mydata", mydata, "privacy.cmd.mydata", alias="dataku", where=Where.DM, private=True),
         Command(
-            "forgetme", forgetme, "privacy.cmd.forgetme", alias="hapusdata", where=Where.DM, private=True
+            "mydata", mydata, "privacy.cmd.mydata", alias="dataku", where=Where.DM, private=True
         ),
         Command(
-            "consent", consent, "privacy.cmd.consent", alias="persetujuan", where=Where.DM, private=True
+            "forgetme",
+            forgetme,
+            "privacy.cmd.forgetme",
+            alias="hapusdata",
+            where=Where.DM,
+            private=True,
+        ),
+        Command(
+            "consent",
+            consent,
+            "privacy.cmd.consent",
+            alias="persetujuan",
+            where=Where.DM,
+            private=True,
         ),
     ]
 
@@ -380,9 +413,7 @@ def guyub_register_texts() -> dict[str, dict[str, str]]:
 
 @hookimpl
 def guyub_register_cli() -> Sequence[CliCommand]:
-    return [
-        CliCommand("privacy", "retention", "Apply the retention rules now.", _retention_cli)
-    ]
+    return [CliCommand("privacy", "retention", "Apply the retention rules now.", _retention_cli)]
 
 
 @hookimpl

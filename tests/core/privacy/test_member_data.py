@@ -48,7 +48,7 @@ async def _busy_member(two: FakeChat) -> tuple[FakeUser, FakeUser]:
 
 
 async def test_mydata_holds_core_and_plugin_data(two: FakeChat) -> None:
-    tg, dc = await _busy_member(two)
+    _tg, dc = await _busy_member(two)
     data = await _export(two, dc)
     assert data["member"]["display_name"] == NAME
     assert data["member"]["region_code"] == "11.08"
@@ -56,7 +56,12 @@ async def test_mydata_holds_core_and_plugin_data(two: FakeChat) -> None:
     assert sorted(a["platform"] for a in data["accounts"]) == ["discord", "telegram"]
     assert {a["username"] for a in data["accounts"]} == {USERNAME}
     assert data["roles"] == [
-        {"role": "captain", "scope": "11.08", "granted_by": None, "created_at": data["roles"][0]["created_at"]}
+        {
+            "role": "captain",
+            "scope": "11.08",
+            "granted_by": None,
+            "created_at": data["roles"][0]["created_at"],
+        }
     ]
     assert [c["status"] for c in data["consents"]][-1] == "given"
     actions = {e["action"] for e in data["audit"]}
@@ -90,7 +95,7 @@ async def _rows_mentioning(app: App, ids: set[int], needles: list[str]) -> list[
                 if needle.casefold() in text.casefold():
                     found.append(f"{model.__name__} mentions {needle!r}: {row}")
             for member_id in ids:
-                for pattern in (f"member:{member_id}\"", f":{member_id}\""):
+                for pattern in (f'member:{member_id}"', f':{member_id}"'):
                     if pattern in text and model is not Member:
                         found.append(f"{model.__name__} refers to {pattern}: {row}")
     return found

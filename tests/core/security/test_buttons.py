@@ -26,12 +26,17 @@ async def test_another_member_cannot_press_my_button(chat: FakeChat) -> None:
     key = prompt.buttons[0][0].key
     assert key is not None
     event = ButtonPressed(
-        user=mallory.sender, chat=mallory.dm, key=key, message=MessageRef(mallory.dm, "1"),
+        user=mallory.sender,
+        chat=mallory.dm,
+        key=key,
+        message=MessageRef(mallory.dm, "1"),
         at=chat.now(),
     )
     await chat.emit(event)
     chat.expect_sent(mallory, contains="bukan untuk Anda")
-    assert not await ConsentRecord.filter(member_id__in=[amir_id, mallory_id], status="given").exists()
+    assert not await ConsentRecord.filter(
+        member_id__in=[amir_id, mallory_id], status="given"
+    ).exists()
 
 
 async def test_guessed_and_malformed_keys_do_nothing(chat: FakeChat) -> None:
@@ -47,7 +52,10 @@ async def test_guessed_and_malformed_keys_do_nothing(chat: FakeChat) -> None:
         '{"answer":"yes"}',
     ):
         event = ButtonPressed(
-            user=amir.sender, chat=amir.dm, key=key, message=MessageRef(amir.dm, "1"),
+            user=amir.sender,
+            chat=amir.dm,
+            key=key,
+            message=MessageRef(amir.dm, "1"),
             at=chat.now(),
         )
         await chat.emit(event)

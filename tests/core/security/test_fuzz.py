@@ -4,12 +4,12 @@ documented error, and never reach a chat as a traceback."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -104,9 +104,11 @@ def test_parse_args(command: Command, args: str) -> None:
     try:
         values = parse_args(command, args)
     except UsageError as exc:
-        assert exc.key.startswith("core.usage.")
-        return
-    assert set(values) == {p.name for p in command.params}
+        key = exc.key
+        values = {}
+    else:
+        key = ""
+    assert key.startswith("core.usage.") or set(values) == {p.name for p in command.params}
 
 
 @EXAMPLES
@@ -153,10 +155,8 @@ def test_parse_markup_takes_anything(text: str) -> None:
     )
 )
 def test_console_parse_clock(arg: str) -> None:
-    try:
+    with contextlib.suppress(ScriptError):
         parse_clock(arg, TEST_START)
-    except ScriptError:
-        pass
 
 
 # --- through a whole App --------------------------------------------------------------
@@ -172,8 +172,23 @@ async def busy_app(make_app: Any) -> AsyncIterator[App]:
 command_lines = st.builds(
     lambda name, args: f"/{name} {args}",
     st.sampled_from(
-        ["help", "bantuan", "start", "language", "bahasa", "cancel", "link", "tautkan",
-         "unlink", "consent", "mydata", "nope", "HELP", "help@GuyubBot", "link@other"]
+        [
+            "help",
+            "bantuan",
+            "start",
+            "language",
+            "bahasa",
+            "cancel",
+            "link",
+            "tautkan",
+            "unlink",
+            "consent",
+            "mydata",
+            "nope",
+            "HELP",
+            "help@GuyubBot",
+            "link@other",
+        ]
     ),
     st.one_of(texts, words),
 )
@@ -200,8 +215,21 @@ script_lines = st.one_of(
     texts,
     st.builds(
         lambda d, a: f"{d} {a}",
-        st.sampled_from([":as", ":in", ":join", ":leave", ":press", ":vote", ":expect",
-                         ":expect-not", ":nope", ":in group", ":in dm"]),
+        st.sampled_from(
+            [
+                ":as",
+                ":in",
+                ":join",
+                ":leave",
+                ":press",
+                ":vote",
+                ":expect",
+                ":expect-not",
+                ":nope",
+                ":in group",
+                ":in dm",
+            ]
+        ),
         texts,
     ),
 )
