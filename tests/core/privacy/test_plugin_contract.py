@@ -16,9 +16,7 @@ from core.testing import test_settings as settings_for_tests
 
 def _installed() -> list[LoadedPlugin]:
     return [
-        p
-        for p in App(settings_for_tests()).loaded_plugins()
-        if p.enabled and p.source != "core"
+        p for p in App(settings_for_tests()).loaded_plugins() if p.enabled and p.source != "core"
     ]
 
 
