@@ -236,6 +236,11 @@ async def forget_member(app: App, member: Member, *, reason: str) -> str:
     await app.plugins.forget_member(member)
     async with in_transaction():
         await AuditEntry.filter(_about(ids), action__startswith="privacy.").delete()
+        # An account split off from someone else keeps its id in their unlink entry.
+        for entry in await AuditEntry.filter(action="privacy.unlink"):
+            if (entry.details or {}).get("new_member") in ids:
+                details = {k: v for k, v in entry.details.items() if k != "new_member"}
+                await AuditEntry.filter(id=entry.id).update(details=details)
         await AuditEntry.filter(_about(ids)).update(
             actor_id=None, target="member:forgotten", details={"redacted": True}
         )

@@ -159,3 +159,17 @@ async def test_export_of_plugin_without_data(make_app: Any) -> None:
         sent = chat.expect_sent(amir, contains="JSON")
         data = json.loads(sent.attachments[0][3])
         assert data["plugins"] == {"signups": {"signups": []}}
+
+
+async def test_forgetting_a_split_off_account_leaves_no_trace(two: FakeChat) -> None:
+    tg = two.user(NAME, platform="telegram", username=USERNAME)
+    dc = two.user("Sari Lain", platform="discord", username="sari_lain")
+    await tg.says("/link")
+    await dc.says(f"/link {link_code(two, tg)}")
+    await tg.says("/unlink discord")
+    data = await _export(two, dc)
+    ids = {data["member"]["id"]}
+    await dc.says("/forgetme")
+    await dc.presses("Ya, hapus semua")
+    assert await _rows_mentioning(two.app, ids, ["sari_lain", "Sari Lain"]) == []
+    assert await Member.filter(display_name=NAME).exists()
