@@ -7,9 +7,17 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from core._events import ButtonPressed, CommandInvoked, Event, MessageReceived
+from core._adapter import Unreachable
+from core._events import (
+    ButtonPressed,
+    CommandInvoked,
+    Event,
+    MemberJoined,
+    MemberLeft,
+    MessageReceived,
+)
 from core._markup import Markup
-from core._messages import Button
+from core._messages import Button, Message
 from core.models import Member
 from core.privacy import _consent, _members, _ratelimit
 from core.privacy._consent import ConsentStatus
@@ -100,17 +108,22 @@ class Privacy:
                 and row.status == ConsentStatus.ASKED
                 and row.version == settings.consent_version
             )
-            if not asked:
-                await _consent.record(
-                    member.id,
-                    settings.consent_version,
-                    ConsentStatus.ASKED,
-                    self.app.clock.now(),
-                    event.platform,
-                )
             if not asked or settings.consent_required:
-                await self.ask(ctx, updated=row is not None and row.status == "given")
-        return not settings.consent_required
+                updated = row is not None and row.status == ConsentStatus.GIVEN
+                delivered = await self.ask(ctx, updated=updated)
+                if delivered and not asked:
+                    await _consent.record(
+                        member.id,
+                        settings.consent_version,
+                        ConsentStatus.ASKED,
+                        self.app.clock.now(),
+                        event.platform,
+                    )
+                if not delivered and settings.consent_required:
+                    await self._open_dm_first(ctx)
+        # Joins and leaves still reach plugins: the welcome is how a newcomer learns to
+        # open the private chat where consent is asked.
+        return not settings.consent_required or isinstance(event, MemberJoined | MemberLeft)
 
     def _allowed_names(self) -> set[str]:
         names: set[str] = set()
@@ -135,8 +148,9 @@ class Privacy:
             key = "privacy.consent.text"
         return ctx.t(key)
 
-    async def ask(self, ctx: Context, *, updated: bool = False) -> None:
-        """Show the consent text with Agree / Decline buttons (privately)."""
+    async def ask(self, ctx: Context, *, updated: bool = False) -> bool:
+        """Show the consent text with Agree / Decline buttons in a private chat; False if
+        it can't be delivered there (the text is never posted to a group)."""
         assert ctx.member is not None
         version = self.settings.consent_version
         intro = ctx.t("privacy.consent.updated" if updated else "privacy.consent.intro")
@@ -157,7 +171,22 @@ class Privacy:
                 only_for=ctx.member.id,
             ),
         ]
-        await ctx.reply(text, buttons=[buttons], private=True)
+        message = Message.of(text, buttons=[buttons])
+        if ctx.chat is not None and ctx.chat.is_dm:
+            await ctx.reply(message)
+            return True
+        try:
+            await self.app.send_dm(
+                ctx.member, message, prefer=ctx.chat.platform if ctx.chat else None
+            )
+        except Unreachable:
+            return False
+        return True
+
+    async def _open_dm_first(self, ctx: Context) -> None:
+        link = ctx.adapter.dm_link("consent") if ctx.adapter is not None else None
+        buttons = [Button(ctx.t("core.button.open_dm"), url=link)] if link else []
+        await ctx.reply(ctx.t("privacy.consent.open_dm"), buttons=buttons)
 
     async def set_consent(self, member_id: int, status: ConsentStatus, channel: str) -> None:
         await _consent.record(

@@ -10,7 +10,7 @@ from privacy_helpers import EventsPlugin, Signup, agree
 from core import FakeClock, Member
 from core.privacy import ConsentStatus
 from core.privacy.models import ConsentRecord
-from core.testing import TEST_START, FakeChat
+from core.testing import TEST_START, FakeChat, MemoryAdapter
 
 
 async def test_first_command_asks_once_and_goes_on(chat: FakeChat) -> None:
@@ -125,3 +125,32 @@ async def test_consent_required_blocks_until_agreed(make_app: Any, clock: FakeCl
         assert await app.privacy.may_process(member.id)
         statuses = await ConsentRecord.all().order_by("id").values_list("status", flat=True)
         assert statuses == [ConsentStatus.ASKED, ConsentStatus.GIVEN]
+
+
+async def test_consent_text_is_never_posted_in_a_group(make_app: Any, clock: FakeClock) -> None:
+    telegram = MemoryAdapter("telegram", dm_requires_start=True)
+    async with make_app(clock=clock) as app:
+        chat = FakeChat(app, [telegram])
+        amir = chat.user("amir", platform="telegram")
+        aceh = chat.group("Aceh", platform="telegram")
+        await amir.says(aceh, "/help")
+        chat.expect_sent(aceh, contains="Perintah Guyub")
+        chat.expect_not_sent(aceh, contains="UU PDP")
+        assert not await ConsentRecord.exists()  # not delivered, so not asked yet
+        await amir.says("/start")  # he opens the private chat: asked there
+        chat.expect_sent(amir, contains="UU PDP")
+        assert await ConsentRecord.filter(status="asked").count() == 1
+
+
+async def test_required_consent_in_a_group_points_to_the_private_chat(
+    make_app: Any, clock: FakeClock
+) -> None:
+    telegram = MemoryAdapter("telegram", dm_requires_start=True)
+    async with make_app(clock=clock, privacy={"consent_required": True}) as app:
+        chat = FakeChat(app, [telegram])
+        amir = chat.user("amir", platform="telegram")
+        aceh = chat.group("Aceh", platform="telegram")
+        await amir.says(aceh, "/help")
+        sent = chat.expect_sent(aceh, contains="chat pribadi dengan bot")
+        assert sent.button_labels() == ["Buka chat pribadi"]
+        chat.expect_not_sent(aceh, contains="Perintah Guyub")
