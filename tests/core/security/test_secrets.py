@@ -137,3 +137,21 @@ def test_filter_masks_arguments_and_exceptions() -> None:
     masker.filter(record)
     assert TOKEN not in record.getMessage()
     assert TOKEN not in (record.exc_text or "")
+
+
+def _webhook_packages() -> list[Path]:
+    root = Path(__file__).resolve().parents[3] / "adapters"
+    found = []
+    for package in sorted(p for p in root.iterdir() if p.is_dir()):
+        source = "\n".join(f.read_text(encoding="utf-8") for f in package.rglob("*.py"))
+        if "Secret-Token" in source or "webhook_secret" in source:
+            found.append(package)
+    return found
+
+
+@pytest.mark.parametrize("package", _webhook_packages(), ids=lambda p: p.name)
+def test_webhook_secret_is_compared_in_constant_time(package: Path) -> None:
+    source = "\n".join(f.read_text(encoding="utf-8") for f in package.rglob("*.py"))
+    assert "compare_digest" in source, (
+        f"{package.name}: compare the webhook secret with hmac.compare_digest"
+    )
