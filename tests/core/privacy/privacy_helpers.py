@@ -54,13 +54,13 @@ class EventsPlugin:
     def guyub_register_commands(self) -> Sequence[Command]:
         return [
             Command(
-                "register",
+                "testregister",
                 self.register,
                 "core.cmd.help",
                 params=(Param("region"), Param("name", ParamType.TEXT)),
             ),
-            Command("signup", self.signup, "core.cmd.help", params=(Param("event"),)),
-            Command("count", self.count, "core.cmd.help", params=(Param("event"),)),
+            Command("testsignup", self.signup, "core.cmd.help", params=(Param("event"),)),
+            Command("testcount", self.count, "core.cmd.help", params=(Param("event"),)),
         ]
 
     async def register(self, ctx: Context, region: str, name: str) -> None:

@@ -73,12 +73,12 @@ async def test_withdrawn_consent_stops_processing(make_app: Any, clock: FakeCloc
         chat = FakeChat(app)
         amir = chat.user("amir")
         aceh = chat.group("Aceh")
-        await amir.says("/signup temu")
+        await amir.says("/testsignup temu")
         await agree(chat, amir)
         await amir.says("/consent")
         await amir.presses("Tarik persetujuan")
         chat.expect_sent(amir, contains="Persetujuan ditarik")
-        await amir.says("/signup webinar")
+        await amir.says("/testsignup webinar")
         chat.expect_sent(amir, contains="tidak memproses data Anda")
         chat.expect_not_sent(amir, contains="signed up")
         await amir.says(aceh, "halo")
@@ -93,7 +93,7 @@ async def test_withdrawn_consent_stops_processing(make_app: Any, clock: FakeCloc
         await amir.says("/consent")
         chat.expect_sent(amir, contains="menarik persetujuan")
         await amir.presses("✅ Setuju")
-        await amir.says("/signup webinar")
+        await amir.says("/testsignup webinar")
         chat.expect_sent(amir, contains="signed up for webinar")
 
 

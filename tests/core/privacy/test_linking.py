@@ -83,12 +83,12 @@ async def test_both_profiles_member_chooses_and_signups_not_double_counted(
 ) -> None:
     tg = two.user("sari", platform="telegram")
     dc = two.user("sari", platform="discord")
-    await tg.says("/register 11.08 Sari Telegram")
-    await dc.says("/register 12.01 Sari Discord")
-    await tg.says("/signup temu")
-    await dc.says("/signup temu")
-    await dc.says("/signup webinar")
-    await tg.says("/count temu")
+    await tg.says("/testregister 11.08 Sari Telegram")
+    await dc.says("/testregister 12.01 Sari Discord")
+    await tg.says("/testsignup temu")
+    await dc.says("/testsignup temu")
+    await dc.says("/testsignup webinar")
+    await tg.says("/testcount temu")
     two.expect_sent(tg, contains="temu: 2 signed up")
     await tg.says("/link")
     await dc.says(f"/link {link_code(two, tg)}")
@@ -103,7 +103,7 @@ async def test_both_profiles_member_chooses_and_signups_not_double_counted(
     assert kept.region_code == "12.01"
     assert await Member.filter(display_name="Sari Telegram").count() == 0
     assert signups.merged == [(kept.id, signups.merged[0][1])]
-    await tg.says("/count temu")
+    await tg.says("/testcount temu")
     two.expect_sent(tg, contains="temu: 1 signed up")
     assert sorted(await Signup.filter(member_id=kept.id).values_list("event", flat=True)) == [
         "temu",
@@ -114,7 +114,7 @@ async def test_both_profiles_member_chooses_and_signups_not_double_counted(
 async def test_profile_of_the_registered_side_is_kept(two: FakeChat) -> None:
     tg = two.user("sari", platform="telegram")
     dc = two.user("sari", platform="discord")
-    await dc.says("/register 11.08 Sari Lengkap")
+    await dc.says("/testregister 11.08 Sari Lengkap")
     await tg.says("/link")
     await dc.says(f"/link {link_code(two, tg)}")
     (member,) = await Member.all()
@@ -145,7 +145,7 @@ async def test_roles_merge_without_duplicates(two: FakeChat) -> None:
 async def test_unlink_splits_and_keeps_the_profile(two: FakeChat) -> None:
     tg = two.user("sari", platform="telegram")
     dc = two.user("sari", platform="discord")
-    await tg.says("/register 11.08 Sari")
+    await tg.says("/testregister 11.08 Sari")
     await tg.says("/link")
     await dc.says(f"/link {link_code(two, tg)}")
     await dc.says("/unlink whatsapp")

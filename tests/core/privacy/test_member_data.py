@@ -30,16 +30,16 @@ async def _busy_member(two: FakeChat) -> tuple[FakeUser, FakeUser]:
     tg = two.user(NAME, platform="telegram", username=USERNAME)
     dc = two.user(NAME, platform="discord", username=USERNAME)
     other = two.user("Budi Santoso", platform="telegram")
-    await tg.says(f"/register 11.08 {NAME}")
+    await tg.says(f"/testregister 11.08 {NAME}")
     await agree(two, tg)
-    await tg.says("/signup temu")
-    await dc.says("/signup temu")
+    await tg.says("/testsignup temu")
+    await dc.says("/testsignup temu")
     await tg.says("/link")
     await dc.says(f"/link {link_code(two, tg)}")
     member = await Member.get(display_name=NAME)
     await two.app.roles.grant(member.id, Role.CAPTAIN, "11.08")
-    await other.says("/signup temu")
-    await other.says("/register 11.08 Budi Santoso")
+    await other.says("/testsignup temu")
+    await other.says("/testregister 11.08 Budi Santoso")
     budi = await Member.get(display_name="Budi Santoso")
     await two.app.roles.grant(budi.id, Role.CAPTAIN, "11.09", by=member.id)
     await tg.says("/language en")
@@ -66,7 +66,7 @@ async def test_mydata_holds_core_and_plugin_data(two: FakeChat) -> None:
     assert [c["status"] for c in data["consents"]][-1] == "given"
     actions = {e["action"] for e in data["audit"]}
     assert {"privacy.link", "role.grant"} <= actions
-    assert data["plugins"] == {"signups": {"signups": [{"event": "temu", "name": NAME}]}}
+    assert data["plugins"]["signups"] == {"signups": [{"event": "temu", "name": NAME}]}
     assert "Budi" not in json.dumps(data)
 
 
@@ -101,7 +101,8 @@ async def _rows_mentioning(app: App, ids: set[int], needles: list[str]) -> list[
     return found
 
 
-async def test_forgetme_leaves_nothing_in_any_table(two: FakeChat) -> None:
+async def test_forgetme_leaves_nothing_in_any_table(everything: FakeChat) -> None:
+    two = everything
     tg, dc = await _busy_member(two)
     data = await _export(two, dc)
     ids = {data["member"]["id"], *data["member"]["earlier_ids"]}

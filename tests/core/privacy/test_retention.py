@@ -62,13 +62,13 @@ async def test_retention_deletes_old_data_and_keeps_captains(
         chat = FakeChat(app)
         idle, captain, active = chat.user("idle"), chat.user("kapten"), chat.user("aktif")
         for user in (idle, captain, active):
-            await user.says("/signup temu")
+            await user.says("/testsignup temu")
         kapten = await Member.get(display_name="kapten")
         await app.roles.grant(kapten.id, Role.CAPTAIN, "11")
         await idle.says("/link")
         for day in range(1, 5):
             await chat.advance("1d")
-            await active.says(f"/signup day{day}")
+            await active.says(f"/testsignup day{day}")
         assert await Member.filter(display_name="idle").count() == 0
         assert await Signup.filter(name="idle").count() == 0
         assert await Member.filter(display_name="kapten").count() == 1

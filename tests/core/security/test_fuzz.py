@@ -14,6 +14,7 @@ import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import core.testing
 from adapters.console import ConsoleSession
 from adapters.console._session import ScriptError, parse_clock
 from core import (
@@ -163,9 +164,12 @@ def test_console_parse_clock(arg: str) -> None:
 
 
 @pytest_asyncio.fixture
-async def busy_app(make_app: Any) -> AsyncIterator[App]:
+async def busy_app() -> AsyncIterator[App]:
+    # Every installed plugin, so their commands and conversation steps are fuzzed too.
     # No rate limit: hypothesis sends hundreds of commands a "minute".
-    async with make_app(clock=FakeClock(TEST_START), limits={"commands_per_minute": 0}) as app:
+    async with core.testing.make_app(
+        clock=FakeClock(TEST_START), limits={"commands_per_minute": 0}
+    ) as app:
         yield app
 
 
