@@ -37,7 +37,7 @@ from core._events import (
     UserRef,
 )
 from core._i18n import Translator
-from core._identity import Buttons, Conversations, Identity
+from core._identity import Activity, Buttons, Conversations, Identity
 from core._messages import Button, Message, RenderedButton
 from core._plugins import LoadedPlugin, Plugins, discover, select
 from core._regions import Regions
@@ -73,7 +73,7 @@ class App:
         clock: Clock | None = None,
         plugins: Sequence[object] = (),
         discover_plugins: bool = True,
-        schema: str = "migrate",
+        schema: str = "migrate",  # "migrate", "create" (tests: tables from models) or "none"
         create_database: bool = False,
         drop_database: bool = False,
         worker_id: str | None = None,
@@ -100,6 +100,8 @@ class App:
         self.roles = Roles(self.audit)
         self.privacy = Privacy(self)
         self.workers: list[Worker] = []
+        self.activity = Activity()
+        self._quiet_groups = False
         self.services: dict[str, Any] = {}
         self._plugin_settings: dict[str, BaseModel] = {}
         self.plugins: Plugins
@@ -153,7 +155,7 @@ class App:
                 applied = await self.database.migrate()
                 if applied:
                     log.info("applied migrations: %s", ", ".join(applied))
-            else:
+            elif self._schema == "create":
                 await self.database.create_schema()
             self.scheduler = Scheduler(
                 self.clock,
@@ -165,7 +167,7 @@ class App:
             for _, kinds in self.plugins.jobs():
                 for kind in kinds:
                     self.scheduler.register(kind)
-            self.workers.insert(0, self.scheduler)
+            self.workers[:0] = [self.scheduler, self.activity]
             self.regions = Regions(self.plugins)
             await self._bootstrap_admins()
             self._started = True
@@ -194,6 +196,11 @@ class App:
                 if flow.name in self.flows:
                     raise ValueError(f"flow {flow.name!r} of {plugin} is taken")
                 self.flows[flow.name] = flow
+        # Plain group chatter needs the database only if a flow runs in groups or a plugin
+        # listens to messages; otherwise it just marks the sender active (batched).
+        self._quiet_groups = not any(f.groups for f in self.flows.values()) and not (
+            self.plugins.implements("guyub_on_message")
+        )
 
     async def _bootstrap_admins(self) -> None:
         for entry in self.settings.admins:
@@ -209,6 +216,7 @@ class App:
             return
         try:
             if self._started:
+                await self.activity.run_due()
                 await self.plugins.shutdown(self)
         finally:
             self._started = False
@@ -370,6 +378,9 @@ class App:
     async def dispatch(self, event: Event, adapter: Adapter | None = None) -> None:
         """Handle one platform event. Never raises: errors are logged, the member is told."""
         adapter = adapter or self.adapters.get(event.platform)
+        if self._quiet_groups and isinstance(event, MessageReceived) and not event.chat.is_dm:
+            self.activity.seen(event.user.ref, self.clock.now())
+            return
         ctx = Context(self, event=event, adapter=adapter)
         try:
             account = await self.identity.resolve(event.user)

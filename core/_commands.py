@@ -37,7 +37,9 @@ __all__ = [
 
 CommandHandler = Callable[..., Awaitable[None]]
 
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Zero-width and bidi-control characters (spoofing, invisible commands); U+200D, the
+# zero-width joiner, stays: emoji sequences and some scripts need it.
+_INVISIBLE = re.compile("[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 

@@ -188,6 +188,14 @@ class Context:
         """Put the member into ``flow`` at ``step`` in this chat (replacing any other)."""
         if self.member is None or self.chat is None:
             raise RuntimeError("a flow needs a member and a chat")
+        spec = self.app.flows.get(flow)
+        if spec is None:
+            raise ValueError(f"unknown flow {flow!r}")
+        if not self.chat.is_dm and not spec.groups:
+            raise ValueError(
+                f"flow {flow!r} runs in private chats only; declare "
+                "Flow(..., groups=True) to run it in groups"
+            )
         self.conversation = await self.app.conversations.start(
             self.member.id, self.chat.key, flow, step, data
         )

@@ -108,7 +108,7 @@ class Database:
         apps = {k: v for k, v in self.config["apps"].items() if v.get("migrations")}
 
         def progress(event: str, app_label: str, name: str) -> None:
-            if event.startswith("apply") and event.endswith("end"):
+            if event == "apply_done":
                 applied.append(f"{app_label}.{name}")
 
         executor = MigrationExecutor(ctx.db("default"), apps)

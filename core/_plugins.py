@@ -143,11 +143,19 @@ class Plugins:
     def names(self) -> list[str]:
         return [p.info.name for p in self.enabled]
 
+    def implements(self, hook: str) -> bool:
+        """Whether any enabled plugin implements ``hook``."""
+        return bool(self._impls(hook))
+
     def _impls(self, hook: str) -> list[pluggy.HookImpl]:
         caller: pluggy.HookCaller = getattr(self.pm.hook, hook)
-        # pluggy calls the last registered first; we run in load order, honouring
-        # tryfirst/trylast, which pluggy has already sorted into its list (reversed).
-        return list(reversed(caller.get_hookimpls()))
+        # pluggy would call the last registered first; Guyub runs plugins in load order
+        # (core, built-ins, third parties), with tryfirst ones before and trylast ones after.
+        impls = caller.get_hookimpls()
+        first = [i for i in impls if i.tryfirst]
+        last = [i for i in impls if i.trylast]
+        middle = [i for i in impls if not i.tryfirst and not i.trylast]
+        return first + middle + last
 
     # --- generic callers ---------------------------------------------------------------
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from privacy_helpers import EventsPlugin
 
 import core.testing
 from core import App, FakeClock
 from core.testing import FakeChat, MemoryAdapter
+from tests.core.privacy.privacy_helpers import EventsPlugin
 
 
 @pytest_asyncio.fixture

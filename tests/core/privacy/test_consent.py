@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from privacy_helpers import EventsPlugin, Signup, agree
-
 from core import FakeClock, Member
 from core.privacy import ConsentStatus
 from core.privacy.models import ConsentRecord
 from core.testing import TEST_START, FakeChat, MemoryAdapter
+from tests.core.privacy.privacy_helpers import EventsPlugin, Signup, agree
 
 
 async def test_first_command_asks_once_and_goes_on(chat: FakeChat) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from privacy_helpers import EventsPlugin, Signup, link_code
-
 from core import Account, AuditEntry, Member, Role, RoleGrant
 from core.privacy.models import LinkCode
 from core.testing import FakeChat
+from tests.core.privacy.privacy_helpers import EventsPlugin, Signup, link_code
 
 
 async def test_link_joins_two_accounts_into_one_member(two: FakeChat) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from privacy_helpers import EventsPlugin, agree, link_code
 from tortoise.fields.relational import ForeignKeyFieldInstance
 
 from core import App, AuditEntry, Member, Role
 from core.privacy import PrivacySettings
 from core.testing import FakeChat, FakeUser
+from tests.core.privacy.privacy_helpers import EventsPlugin, agree, link_code
 
 NAME = "Zulaikha Wibisono"
 USERNAME = "zulaikha_wibisono"

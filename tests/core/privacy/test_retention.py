@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from privacy_helpers import EventsPlugin, Signup
-
 from core import App, AuditEntry, FakeClock, Job, Member, PluginInfo, Role, hookimpl
 from core.privacy import RetentionPolicy
 from core.privacy._retention import JOB_KIND, next_run, schedule_next
 from core.privacy.models import LinkCode, RateCounter
 from core.testing import TEST_START, FakeChat
+from tests.core.privacy.privacy_helpers import EventsPlugin, Signup
 
 
 class OutboxLike:
