@@ -34,6 +34,7 @@ from core._events import (
     MessageReceived,
     MessageRef,
     PollAnswered,
+    ScheduledEventInterest,
     UserRef,
 )
 from core._i18n import Translator
@@ -285,7 +286,9 @@ class App:
         setter: Callable[[datetime], None] | None = getattr(self.clock, "set", None)
         if setter is None:
             raise TypeError("this clock cannot be moved")
-        await self.run_pending()
+        if target < self.clock.now():
+            setter(target)  # a script may start by setting the date; nothing runs backwards
+            return
         while True:
             next_due = await self.scheduler.next_due()
             if next_due is None or next_due > target:
@@ -425,6 +428,8 @@ class App:
             await self.plugins.member_left(ctx, event)
         elif isinstance(event, PollAnswered):
             await self.plugins.poll_answered(ctx, event)
+        elif isinstance(event, ScheduledEventInterest):
+            await self.plugins.scheduled_event_interest(ctx, event)
         else:
             log.warning("unknown event type %s", type(event).__name__)
 
@@ -524,7 +529,10 @@ class App:
             return
         if ctx.chat is not None:
             ctx.conversation = await self.conversations.get(ctx.member.id, ctx.chat.key)
-        await self.actions[stored.action].handler(ctx, dict(stored.data or {}))
+        data = dict(stored.data or {})
+        if event.form is not None:
+            data["form"] = dict(event.form)
+        await self.actions[stored.action].handler(ctx, data)
 
     # --- helpers for plugins ----------------------------------------------------------
 

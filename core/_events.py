@@ -22,6 +22,7 @@ __all__ = [
     "MessageReceived",
     "MessageRef",
     "PollAnswered",
+    "ScheduledEventInterest",
     "Sender",
     "UserRef",
 ]
@@ -141,10 +142,12 @@ class MemberLeft(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ButtonPressed(Event):
-    """A button was pressed. ``key`` is the short server-side key the adapter received."""
+    """A button was pressed. ``key`` is the short server-side key the adapter received.
+    A submitted form (a Discord modal) is a press too, with its answers in ``form``."""
 
     key: str
     message: MessageRef | None = None
+    form: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,3 +157,13 @@ class PollAnswered(Event):
 
     poll_id: str
     options: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduledEventInterest(Event):
+    """A member marked an event in the platform's calendar as interesting (Discord's
+    "Interested"), or took it back. ``event_id`` is the id ``create_scheduled_event``
+    returned; ``chat`` is the community's welcome chat."""
+
+    event_id: str
+    interested: bool

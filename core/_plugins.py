@@ -27,7 +27,14 @@ if TYPE_CHECKING:
     from core._app import App
     from core._commands import Command
     from core._context import Context
-    from core._events import ChatRef, MemberJoined, MemberLeft, MessageReceived, PollAnswered
+    from core._events import (
+        ChatRef,
+        MemberJoined,
+        MemberLeft,
+        MessageReceived,
+        PollAnswered,
+        ScheduledEventInterest,
+    )
     from core._regions import RegionInfo, RegionMatch
     from core._settings import PluginSettings
     from core.models import Member
@@ -267,6 +274,9 @@ class Plugins:
 
     async def member_left(self, ctx: Context, event: MemberLeft) -> None:
         await self.notify("guyub_on_member_left", ctx=ctx, event=event)
+
+    async def scheduled_event_interest(self, ctx: Context, event: ScheduledEventInterest) -> None:
+        await self.notify("guyub_on_scheduled_event_interest", ctx=ctx, event=event)
 
     async def poll_answered(self, ctx: Context, event: PollAnswered) -> None:
         await self.notify("guyub_on_poll_answered", ctx=ctx, event=event)

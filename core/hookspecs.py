@@ -38,7 +38,14 @@ if TYPE_CHECKING:
     from core._app import App
     from core._commands import Command
     from core._context import Context
-    from core._events import ChatRef, MemberJoined, MemberLeft, MessageReceived, PollAnswered
+    from core._events import (
+        ChatRef,
+        MemberJoined,
+        MemberLeft,
+        MessageReceived,
+        PollAnswered,
+        ScheduledEventInterest,
+    )
     from core._regions import RegionInfo, RegionMatch
     from core._specs import Action, CliCommand, Flow, JobKind, ModelModule
     from core.models import Member
@@ -226,6 +233,16 @@ async def guyub_collect_stats(
     region_codes: Sequence[str] | None, app: App
 ) -> dict[str, Any] | None:
     """Return the plugin's figures for ``/stats`` over those regions (None: the whole country)."""
+
+
+# --- platform calendar (Discord guild scheduled events) -------------------------------------
+
+
+@hookspec
+async def guyub_on_scheduled_event_interest(ctx: Context, event: ScheduledEventInterest) -> None:
+    """Called when a member marks (``event.interested``) or unmarks an event in the
+    platform's calendar as interesting; ``event.event_id`` is the id that
+    ``Adapter.create_scheduled_event`` returned. An events plugin may count it as an RSVP."""
 
 
 # --- privacy: retention (async, every plugin answers) --------------------------------------

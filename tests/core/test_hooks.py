@@ -159,7 +159,7 @@ async def test_a_flow_resumes_at_its_step_after_a_restart(tmp_path: Path) -> Non
 
 
 async def test_cancel_leaves_a_flow() -> None:
-    async with make_app(plugins=[Survey()]) as app:
+    async with make_app(plugins=[Survey()], discover_plugins=False) as app:
         chat = FakeChat(app)
         amir = chat.user("amir")
         await amir.says("/survey")
@@ -170,7 +170,7 @@ async def test_cancel_leaves_a_flow() -> None:
 
 
 async def test_deep_link_start_and_polls_and_leaves() -> None:
-    async with make_app(plugins=[Survey()]) as app:
+    async with make_app(plugins=[Survey()], discover_plugins=False) as app:
         chat = FakeChat(app)
         amir = chat.user("amir")
         await amir.says("/start survey")
@@ -187,7 +187,7 @@ async def test_deep_link_start_and_polls_and_leaves() -> None:
 
 async def test_completions_stats_export_and_forget_are_gathered() -> None:
     survey = Survey()
-    async with make_app(plugins=[survey]) as app:
+    async with make_app(plugins=[survey], discover_plugins=False) as app:
         chat = FakeChat(app)
         await chat.user("amir").says("/start")
         member = await Member.get(display_name="amir")
@@ -202,7 +202,7 @@ async def test_completions_stats_export_and_forget_are_gathered() -> None:
 
 
 async def test_plugin_cli_commands_are_collected() -> None:
-    async with make_app(plugins=[Survey()]) as app:
+    async with make_app(plugins=[Survey()], discover_plugins=False) as app:
         commands = {(c.group, c.name) for _, cs in app.plugins.cli_commands() for c in cs}
         assert ("survey", "count") in commands
 
@@ -285,7 +285,7 @@ async def test_models_buttons_and_community_hooks() -> None:
     from tests.core.hook_models import Note
 
     notes = Notes()
-    async with make_app(plugins=[notes]) as app:
+    async with make_app(plugins=[notes], discover_plugins=False) as app:
         chat = FakeChat(app)
         amir, siti = chat.user("amir"), chat.user("siti")
         aceh = chat.group("Aceh")
@@ -336,7 +336,7 @@ async def test_group_chatter_marks_members_active_without_listeners(clock: Any) 
 async def test_a_flow_must_declare_that_it_runs_in_groups() -> None:
     import pytest
 
-    async with make_app(plugins=[Survey()]) as app:
+    async with make_app(plugins=[Survey()], discover_plugins=False) as app:
         chat = FakeChat(app)
         amir = chat.user("amir")
         aceh = chat.group("Aceh")

@@ -29,7 +29,7 @@ TOUR = """\
 :as siti
 :in dm
 /start
-:expect Halo siti
+:expect Selamat datang|Halo siti
 """
 
 
@@ -47,7 +47,8 @@ def test_a_tour_with_a_plugin_command_a_button_and_a_scheduled_job(
     assert "  [👋 Balas lambaian]" in out
     assert "[Aceh] bot: Halo lagi, amir! Ini sapaan terjadwal Anda." in out
     assert "[dm siti] siti: /start" in out
-    assert "[dm siti] bot: Halo siti!" in out
+    assert "* clock → 2026-11-23 12:00 WIB" in out
+    assert "[dm siti] bot:" in out
 
 
 @pytest.mark.slow
