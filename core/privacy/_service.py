@@ -90,6 +90,10 @@ class Privacy:
         interactive = isinstance(event, CommandInvoked | ButtonPressed) or (
             isinstance(event, MessageReceived) and event.chat.is_dm
         )
+        # The question comes with a command, never in the middle of something: not on
+        # /start (a plugin's registration may ask for consent itself and record it with
+        # record_consent), not on a button or a flow answer.
+        ask_now = isinstance(event, CommandInvoked) and event.name not in ("start", "mulai")
         if row is not None and row.status == ConsentStatus.WITHDRAWN:
             if isinstance(event, CommandInvoked) and event.name in self._allowed_names():
                 return True
@@ -102,7 +106,7 @@ class Privacy:
             and row.version == settings.consent_version
         ):
             return True
-        if interactive:
+        if ask_now or (interactive and settings.consent_required):
             asked = (
                 row is not None
                 and row.status == ConsentStatus.ASKED
@@ -188,9 +192,16 @@ class Privacy:
         buttons = [Button(ctx.t("core.button.open_dm"), url=link)] if link else []
         await ctx.reply(ctx.t("privacy.consent.open_dm"), buttons=buttons)
 
-    async def set_consent(self, member_id: int, status: ConsentStatus, channel: str) -> None:
+    async def record_consent(self, member_id: int, status: str, channel: str) -> None:
+        """Record a consent answer for the current version: ``"given"``, ``"withdrawn"``
+        or ``"asked"`` (shown, not answered). Plugins that ask for consent themselves (a
+        registration flow) call this, so the member is not asked twice."""
         await _consent.record(
-            member_id, self.settings.consent_version, status, self.app.clock.now(), channel
+            member_id,
+            self.settings.consent_version,
+            ConsentStatus(status),
+            self.app.clock.now(),
+            channel,
         )
 
     # --- rate limiting ---------------------------------------------------------------

@@ -326,10 +326,10 @@ async def _consent_answer(ctx: Context, data: dict[str, Any]) -> None:
         return
     channel = _platform(ctx) or "button"
     if data.get("answer") == "yes":
-        await privacy.set_consent(ctx.member.id, ConsentStatus.GIVEN, channel)
+        await privacy.record_consent(ctx.member.id, ConsentStatus.GIVEN, channel)
         await ctx.reply(ctx.t("privacy.consent.thanks"))
     else:
-        await privacy.set_consent(ctx.member.id, ConsentStatus.WITHDRAWN, channel)
+        await privacy.record_consent(ctx.member.id, ConsentStatus.WITHDRAWN, channel)
         # Stop any flow in progress: nothing but deletion is processed from now on.
         await Conversation.filter(member_id=ctx.member.id).delete()
         await ctx.reply(ctx.t("privacy.consent.withdrawn"))

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+import core.testing
 from core import FakeClock, Member
 from core.privacy import ConsentStatus
 from core.privacy.models import ConsentRecord
@@ -136,7 +139,9 @@ async def test_consent_text_is_never_posted_in_a_group(make_app: Any, clock: Fak
         chat.expect_sent(aceh, contains="Perintah Guyub")
         chat.expect_not_sent(aceh, contains="UU PDP")
         assert not await ConsentRecord.exists()  # not delivered, so not asked yet
-        await amir.says("/start")  # he opens the private chat: asked there
+        await amir.says("/start")  # he opens the private chat: /start itself asks nothing
+        chat.expect_not_sent(amir, contains="UU PDP")
+        await amir.says("/help")  # the next command does
         chat.expect_sent(amir, contains="UU PDP")
         assert await ConsentRecord.filter(status="asked").count() == 1
 
@@ -153,3 +158,23 @@ async def test_required_consent_in_a_group_points_to_the_private_chat(
         sent = chat.expect_sent(aceh, contains="chat pribadi dengan bot")
         assert sent.button_labels() == ["Buka chat pribadi"]
         chat.expect_not_sent(aceh, contains="Perintah Guyub")
+
+
+async def test_registration_consent_is_recorded_once_in_the_core(clock: FakeClock) -> None:
+    """With every installed plugin: a registration flow that asks for consent itself
+    records it through ``app.privacy.record_consent``; nobody is asked twice."""
+    async with core.testing.make_app(clock=clock) as app:
+        if "onboarding" not in app.plugins.names():
+            pytest.skip("the onboarding plugin is not installed")
+        chat = FakeChat(app)
+        amir = chat.user("amir")
+        await amir.says("/start")
+        chat.expect_not_sent(amir, contains="UU PDP")
+        await amir.presses("✅ Setuju")
+        await amir.says("/help")
+        chat.expect_not_sent(amir, contains="UU PDP")
+        member = await Member.get(display_name="amir")
+        latest = await app.privacy.consent_of(member.id)
+        assert latest is not None
+        assert latest.status == "given"
+        assert await app.privacy.may_process(member.id)
