@@ -21,7 +21,7 @@ async def commands_per_second(limit: int) -> float:
     async with make_app(limits={"commands_per_minute": limit}) as app:
         chat = FakeChat(app)
         amir = chat.user("amir")
-        await amir.says("/help")
+        await amir.says("/consent")
         await amir.presses("✅ Setuju")
         started = time.perf_counter()
         for _ in range(COMMANDS):

@@ -75,10 +75,13 @@ class Privacy:
     async def admit(self, ctx: Context, event: Event) -> bool:
         """Called for every event once the member is known: False stops it here.
 
-        Members who declined or withdrew are told how to change that (commands, DMs) and
-        nothing else runs for them. Members who have not agreed to the current version are
-        asked, once per version, at their next command or private message; with
-        ``consent_required`` nothing but the privacy commands runs until they agree.
+        * Members who declined or withdrew are told how to change that (commands, private
+          messages) and nothing else runs for them.
+        * Members who agreed to an older version of the text are asked again, once, at
+          their next command.
+        * Members never asked give consent when they register (a plugin's flow records it
+          with :meth:`record_consent`) or with /consent; with ``consent_required`` nothing
+          but the privacy commands runs until they agree, and every command asks.
         """
         member = ctx.member
         if member is None:
@@ -90,44 +93,30 @@ class Privacy:
         interactive = isinstance(event, CommandInvoked | ButtonPressed) or (
             isinstance(event, MessageReceived) and event.chat.is_dm
         )
-        # The question comes with a command, never in the middle of something: not on
-        # /start (a plugin's registration may ask for consent itself and record it with
-        # record_consent), not on a button or a flow answer.
-        ask_now = isinstance(event, CommandInvoked) and event.name not in ("start", "mulai")
         if row is not None and row.status == ConsentStatus.WITHDRAWN:
             if isinstance(event, CommandInvoked) and event.name in self._allowed_names():
                 return True
             if interactive:
                 await ctx.reply(ctx.t("privacy.consent.stopped"), private=True)
             return False
-        if (
-            row is not None
-            and row.status == ConsentStatus.GIVEN
-            and row.version == settings.consent_version
-        ):
+        current = settings.consent_version
+        if row is not None and row.status == ConsentStatus.GIVEN and row.version == current:
             return True
-        if ask_now or (interactive and settings.consent_required):
-            asked = (
-                row is not None
-                and row.status == ConsentStatus.ASKED
-                and row.version == settings.consent_version
-            )
-            if not asked or settings.consent_required:
-                updated = row is not None and row.status == ConsentStatus.GIVEN
-                delivered = await self.ask(ctx, updated=updated)
-                if delivered and not asked:
-                    await _consent.record(
-                        member.id,
-                        settings.consent_version,
-                        ConsentStatus.ASKED,
-                        self.app.clock.now(),
-                        event.platform,
-                    )
-                if not delivered and settings.consent_required:
-                    await self._open_dm_first(ctx)
-        # Joins and leaves still reach plugins: the welcome is how a newcomer learns to
-        # open the private chat where consent is asked.
-        return not settings.consent_required or isinstance(event, MemberJoined | MemberLeft)
+        outdated = row is not None and row.status == ConsentStatus.GIVEN
+        if settings.consent_required:
+            # A command, a button or a private message: each gets the question again.
+            if interactive and not await self.ask(ctx, updated=outdated):
+                await self._open_dm_first(ctx)
+            if interactive and (row is None or row.version != current):
+                await self.record_consent(member.id, ConsentStatus.ASKED, event.platform)
+            # Joins and leaves still reach plugins: the welcome is how a newcomer learns
+            # to open the private chat where consent is asked.
+            return isinstance(event, MemberJoined | MemberLeft)
+        # The new version is asked with a command, never in the middle of something (a
+        # button, a flow answer), and once: the ASKED record remembers it.
+        if outdated and isinstance(event, CommandInvoked) and await self.ask(ctx, updated=True):
+            await self.record_consent(member.id, ConsentStatus.ASKED, event.platform)
+        return True
 
     def _allowed_names(self) -> set[str]:
         names: set[str] = set()

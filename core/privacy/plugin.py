@@ -297,25 +297,22 @@ async def consent(ctx: Context) -> None:
             "privacy.consent.state_given", version=row.version, when=row.at.date().isoformat()
         )
     given = row is not None and row.status == ConsentStatus.GIVEN and row.version == version
-    button = (
-        Button(
-            ctx.t("privacy.button.withdraw"),
-            "privacy:consent",
-            {"version": version, "answer": "no"},
-            only_for=ctx.member.id,
-        )
-        if given
-        else Button(
-            ctx.t("privacy.button.agree"),
-            "privacy:consent",
-            {"version": version, "answer": "yes"},
-            only_for=ctx.member.id,
-        )
-    )
+
+    def answer(label: str, value: str) -> Button:
+        assert ctx.member is not None
+        data = {"version": version, "answer": value}
+        return Button(ctx.t(label), "privacy:consent", data, only_for=ctx.member.id)
+
+    if given:
+        buttons = [answer("privacy.button.withdraw", "no")]
+    elif row is not None and row.status == ConsentStatus.WITHDRAWN:
+        buttons = [answer("privacy.button.agree", "yes")]
+    else:
+        buttons = [answer("privacy.button.agree", "yes"), answer("privacy.button.decline", "no")]
     text = Markup("{}\n\n{}\n\n{}").format(
         privacy.consent_text(ctx), state, ctx.t("privacy.consent.rights")
     )
-    await ctx.reply(text, buttons=[[button]])
+    await ctx.reply(text, buttons=[buttons])
 
 
 async def _consent_answer(ctx: Context, data: dict[str, Any]) -> None:

@@ -116,5 +116,6 @@ def link_code(chat: FakeChat, user: FakeUser) -> str:
 
 
 async def agree(chat: FakeChat, user: FakeUser) -> None:
-    """Answer the consent question with yes (the prompt is in the user's DM)."""
+    """Give consent with /persetujuan (in the user's DM)."""
+    await user.says("/persetujuan")
     await user.presses("✅ Setuju")

@@ -15,35 +15,41 @@ from core.testing import TEST_START, FakeChat, MemoryAdapter
 from tests.core.privacy.privacy_helpers import EventsPlugin, Signup, agree
 
 
-async def test_first_command_asks_once_and_goes_on(chat: FakeChat) -> None:
+async def test_consent_is_given_and_recorded_with_version_time_channel(chat: FakeChat) -> None:
     amir = chat.user("amir")
     aceh = chat.group("Aceh")
     await amir.says(aceh, "/help")
     chat.expect_sent(aceh, contains="Perintah Guyub")
-    prompt = chat.expect_sent(amir, contains="UU PDP No. 27/2022")
-    assert "NIK" in prompt.text
-    assert prompt.button_labels() == ["✅ Setuju", "Tidak setuju"]
-    await amir.says(aceh, "/help")
-    chat.expect_not_sent(amir, contains="UU PDP")
-    await agree(chat, amir)
+    chat.expect_not_sent(amir, contains="UU PDP")  # never asked: no question out of the blue
+    await amir.says("/persetujuan")
+    shown = chat.expect_sent(amir, contains="NIK")
+    assert "Anda belum menjawab" in shown.text
+    assert shown.button_labels() == ["✅ Setuju", "Tidak setuju"]
+    await amir.presses("✅ Setuju")
     chat.expect_sent(amir, contains="persetujuan Anda tercatat")
+    await clock_forward(chat)
+    await amir.says("/consent")
+    shown = chat.expect_sent(amir, contains="Anda setuju (versi 1, 2026-11-23)")
+    assert shown.button_labels() == ["Tarik persetujuan"]
     rows = await ConsentRecord.all().order_by("id")
-    assert [(r.status, r.version, r.channel) for r in rows] == [
-        ("asked", 1, "fake"),
-        ("given", 1, "fake"),
-    ]
-    assert rows[1].at == TEST_START
+    assert [(r.status, r.version, r.channel) for r in rows] == [("given", 1, "fake")]
+    assert rows[0].at == TEST_START
+
+
+async def clock_forward(chat: FakeChat) -> None:
+    await chat.advance("1h")
 
 
 async def test_group_chatter_is_not_asked(chat: FakeChat) -> None:
     amir = chat.user("amir")
+    await agree(chat, amir)
+    chat.app.privacy.settings.consent_version = 2
     await amir.says(chat.group("Aceh"), "halo semua")
     chat.expect_nothing()
 
 
 async def test_new_version_asks_again(chat: FakeChat) -> None:
     amir = chat.user("amir")
-    await amir.says("/help")
     await agree(chat, amir)
     await amir.says("/help")
     chat.expect_not_sent(amir, contains="UU PDP")
@@ -54,15 +60,20 @@ async def test_new_version_asks_again(chat: FakeChat) -> None:
     await amir.says("/help")
     chat.expect_sent(amir, contains="diperbarui")
     chat.expect_sent(amir, contains="versi 2")
-    await agree(chat, amir)
+    chat.expect_sent(amir, contains="Perintah Guyub")  # and the command still runs
+    await amir.says("/help")
+    chat.expect_not_sent(amir, contains="diperbarui")  # asked once
+    await amir.presses("✅ Setuju")
     latest = await chat.app.privacy.consent_of((await Member.get()).id)
     assert latest is not None
     assert (latest.status, latest.version) == ("given", 2)
+    statuses = await ConsentRecord.all().order_by("id").values_list("status", "version")
+    assert statuses == [("given", 1), ("asked", 2), ("given", 2)]
 
 
 async def test_stale_consent_button_asks_the_current_version(chat: FakeChat) -> None:
     amir = chat.user("amir")
-    await amir.says("/help")
+    await amir.says("/consent")
     chat.app.privacy.settings.consent_version = 7
     await amir.presses("✅ Setuju")
     chat.expect_sent(amir, contains="versi 7")
@@ -101,7 +112,7 @@ async def test_withdrawn_consent_stops_processing(make_app: Any, clock: FakeCloc
 
 async def test_declining_stops_processing(chat: FakeChat) -> None:
     amir = chat.user("amir")
-    await amir.says("/help")
+    await amir.says("/persetujuan")
     await amir.presses("Tidak setuju")
     chat.expect_sent(amir, contains="Persetujuan ditarik")
     await amir.says("/language en")
@@ -135,14 +146,15 @@ async def test_consent_text_is_never_posted_in_a_group(make_app: Any, clock: Fak
         chat = FakeChat(app, [telegram])
         amir = chat.user("amir", platform="telegram")
         aceh = chat.group("Aceh", platform="telegram")
+        member = (await app.identity.ensure(amir.ref, "amir")).member_id
+        await app.privacy.record_consent(member, "given", "telegram")
+        app.privacy.settings.consent_version = 2
         await amir.says(aceh, "/help")
         chat.expect_sent(aceh, contains="Perintah Guyub")
         chat.expect_not_sent(aceh, contains="UU PDP")
-        assert not await ConsentRecord.exists()  # not delivered, so not asked yet
-        await amir.says("/start")  # he opens the private chat: /start itself asks nothing
-        chat.expect_not_sent(amir, contains="UU PDP")
-        await amir.says("/help")  # the next command does
-        chat.expect_sent(amir, contains="UU PDP")
+        assert await ConsentRecord.filter(status="asked").count() == 0  # not delivered
+        await amir.says("/start")  # he opens the private chat: asked there
+        chat.expect_sent(amir, contains="diperbarui")
         assert await ConsentRecord.filter(status="asked").count() == 1
 
 

@@ -13,7 +13,7 @@ from core.testing import FakeChat
 
 async def test_another_member_cannot_press_my_button(chat: FakeChat) -> None:
     amir, mallory = chat.user("amir"), chat.user("mallory")
-    await amir.says("/help")  # amir is asked for consent, with buttons only for him
+    await amir.says("/consent")  # the consent buttons are for amir only
     await mallory.says("/help")
     await mallory.presses("✅ Setuju", amir.dm)
     chat.expect_sent(amir.dm, contains="bukan untuk Anda")
@@ -41,7 +41,7 @@ async def test_another_member_cannot_press_my_button(chat: FakeChat) -> None:
 
 async def test_guessed_and_malformed_keys_do_nothing(chat: FakeChat) -> None:
     amir = chat.user("amir")
-    await amir.says("/help")
+    await amir.says("/consent")
     before = await ConsentRecord.all().count()
     for key in (
         secrets.token_urlsafe(9)[:12],
