@@ -47,6 +47,7 @@ PLUGIN = PluginInfo(
     name="onboarding",
     version="0.1.0",
     description="Welcome, anti-spam gate, registration flow, nudges and /profile",
+    requires=("regions",),  # a member can't finish registering without region matching
 )
 
 log = logging.getLogger(__name__)

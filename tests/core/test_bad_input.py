@@ -48,7 +48,7 @@ class Echo:
 
 @pytest.fixture
 async def chat() -> AsyncIterator[FakeChat]:
-    async with make_app(plugins=[Echo()]) as app:
+    async with make_app(plugins=[Echo()], discover_plugins=False) as app:
         yield FakeChat(app)
 
 

@@ -37,6 +37,15 @@ def test_config_disables_it(tmp_path: Path, hello_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_it_is_not_loaded_without_the_plugin_it_requires(tmp_path: Path, hello_path: Path) -> None:
+    (tmp_path / "guyub.toml").write_text('[plugins]\ndisabled = ["regions"]\n')
+    result = guyub(["plugins"], path=hello_path, cwd=tmp_path)
+    assert "no (requires regions)" in _row(result.stdout, "hello")
+    assert "no (disabled in config)" in _row(result.stdout, "regions")
+    assert "no (requires regions)" in _row(result.stdout, "onboarding")
+
+
+@pytest.mark.slow
 def test_enabled_list_selects_plugins(tmp_path: Path, hello_path: Path) -> None:
     config = tmp_path / "only-core.toml"
     config.write_text('[plugins]\nenabled = ["core"]\n')

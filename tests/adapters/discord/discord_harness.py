@@ -46,7 +46,9 @@ async def discord_world(
 ) -> AsyncIterator[World]:
     settings = settings or discord_settings()
     adapter = DiscordAdapter(settings, defer_after=defer_after)
-    async with make_app(settings=settings, plugins=[sample], adapters=[adapter]) as app:
+    async with make_app(
+        settings=settings, plugins=[sample], adapters=[adapter], discover_plugins=False
+    ) as app:
         adapter.bind(app)
         await adapter.register_commands(app.visible_commands())
         async with simcord.run(adapter.client) as env:
