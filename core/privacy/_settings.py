@@ -12,11 +12,11 @@ class PrivacySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    #: Bump when the consent text changes: every member is asked again at their next
-    #: interaction. The text is ``privacy.consent.v<N>`` (or ``privacy.consent.text``).
+    #: Bump when the consent text changes: members who agreed earlier are asked again at
+    #: their next command. The text is ``privacy.consent.v<N>`` (or ``privacy.consent.text``).
     consent_version: int = Field(default=1, ge=1)
-    #: True: nothing but the privacy commands works until a member agrees. False: members
-    #: are asked once per version and may go on; declining or withdrawing always stops.
+    #: True: nothing but the privacy commands works until a member agrees. False: consent
+    #: is collected at registration and with /consent; declining or withdrawing stops.
     consent_required: bool = False
     #: How long a /link code stays valid, and wrong codes allowed per member in that time.
     link_code_minutes: int = Field(default=10, ge=1, le=60)
