@@ -47,6 +47,8 @@ from core._scheduler import Scheduler
 from core._settings import Settings, SettingsError
 from core._specs import Action, Flow
 from core.models import Account, Member
+from core.privacy import Privacy
+from core.privacy import plugin as _privacy_plugin
 
 __all__ = ["App", "Worker"]
 
@@ -97,6 +99,7 @@ class App:
         self.buttons = Buttons()
         self.audit = Audit(self.clock)
         self.roles = Roles(self.audit)
+        self.privacy = Privacy(self)
         self.workers: list[Worker] = []
         self.activity = Activity()
         self._quiet_groups = False
@@ -124,7 +127,7 @@ class App:
         return self._plugin_settings[plugin]
 
     def candidates(self) -> list[tuple[object, str]]:
-        found: list[tuple[object, str]] = [(_builtin, "core")]
+        found: list[tuple[object, str]] = [(_builtin, "core"), (_privacy_plugin, "core")]
         if self._discover:
             found.extend(discover())
         found.extend((p, "app") for p in self._extra_plugins)
@@ -392,6 +395,8 @@ class App:
             if event.chat.is_dm and not account.dm_open:
                 account.dm_open = True
                 await Account.filter(id=account.id).update(dm_open=True)
+            if not await self.privacy.admit(ctx, event):
+                return
             await self._route(ctx, event)
         except UsageError as exc:
             await self._safe_reply(ctx, ctx.t(exc.key, **exc.kwargs))
@@ -434,6 +439,14 @@ class App:
 
     async def _command(self, ctx: Context, event: CommandInvoked) -> None:
         assert ctx.member is not None
+        # Counted in the database, so the limit holds across worker processes; the polite
+        # answer goes out once per window, later commands in it are dropped silently.
+        over = await self.privacy.over_command_limit(ctx.member.id)
+        if over:
+            if over == 1:
+                limit = self.settings.limits.commands_per_minute
+                await ctx.reply(ctx.t("core.error.rate_limited", limit=limit), private=True)
+            return
         command = self.commands.get(event.name)
         if command is None:
             role = await self.roles.highest(ctx.member.id)

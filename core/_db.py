@@ -37,6 +37,9 @@ CORE_MODELS = ModelModule(app="core", models=("core.models",), migrations="core.
 CORE_APPS: list[ModelModule] = [
     CORE_MODELS,
     ModelModule(app="state", models=("core.state.models",), migrations="core.state.migrations"),
+    ModelModule(
+        app="privacy", models=("core.privacy.models",), migrations="core.privacy.migrations"
+    ),
 ]
 
 

@@ -96,8 +96,10 @@ class Identity:
     async def find(self, text: str, platform: str | None = None) -> Member | None:
         """A member by ``@username``, ``platform:id`` or member number ``#12``."""
         text = text.strip()
-        if text.startswith("#") and text[1:].isdigit():
-            return await Member.get_or_none(id=int(text[1:]))
+        if text.startswith("#") and text[1:].isascii() and text[1:].isdigit():
+            number = int(text[1:])
+            # Out-of-range numbers would overflow the database's integer, not match.
+            return await Member.get_or_none(id=number) if number < 2**31 else None
         if ":" in text and not text.startswith("@"):
             try:
                 ref = UserRef.parse(text)

@@ -38,8 +38,16 @@ if TYPE_CHECKING:
     from core._regions import RegionInfo, RegionMatch
     from core._settings import PluginSettings
     from core.models import Member
+    from core.privacy import RetentionPolicy
 
-__all__ = ["ENTRY_POINT_GROUP", "LoadedPlugin", "Plugins", "discover"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PRIVACY_HOOKS",
+    "LoadedPlugin",
+    "Plugins",
+    "discover",
+    "missing_privacy_hooks",
+]
 
 log = logging.getLogger(__name__)
 
@@ -322,6 +330,20 @@ class Plugins:
 
     async def collect_stats(self, region_codes: Sequence[str] | None, app: App) -> dict[str, Any]:
         return await self.gather("guyub_collect_stats", region_codes=region_codes, app=app)
+
+    # --- typed facade: privacy -------------------------------------------------------
+
+    async def apply_retention(self, app: App, policy: RetentionPolicy) -> dict[str, Any]:
+        return await self.gather("guyub_apply_retention", app=app, policy=policy)
+
+
+#: Hooks every plugin that stores anything about members must implement.
+PRIVACY_HOOKS = ("guyub_export_member", "guyub_forget_member")
+
+
+def missing_privacy_hooks(obj: object) -> list[str]:
+    """Which of :data:`PRIVACY_HOOKS` ``obj`` (a plugin module or object) lacks."""
+    return [name for name in PRIVACY_HOOKS if not callable(getattr(obj, name, None))]
 
 
 def _close(awaitable: Any) -> None:

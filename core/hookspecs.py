@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from core._regions import RegionInfo, RegionMatch
     from core._specs import Action, CliCommand, Flow, JobKind, ModelModule
     from core.models import Member
+    from core.privacy import RetentionPolicy
 
 __all__ = ["hookimpl", "hookspec"]
 
@@ -245,3 +246,14 @@ async def guyub_on_scheduled_event_interest(ctx: Context, event: ScheduledEventI
     """Called when a member marks (``event.interested``) or unmarks an event in the
     platform's calendar as interesting; ``event.event_id`` is the id that
     ``Adapter.create_scheduled_event`` returned. An events plugin may count it as an RSVP."""
+
+
+# --- privacy: retention (async, every plugin answers) --------------------------------------
+
+
+@hookspec
+async def guyub_apply_retention(app: App, policy: RetentionPolicy) -> dict[str, int] | None:
+    """Called by the daily retention job (``[privacy]`` settings). Delete the rows the
+    policy's cut-off times say are too old (``policy.delivered_outbox_before`` for the
+    outbox's delivered rows, ``policy.inactive_members_before``...) and return how many
+    went, by kind, for the audit log. ``None`` cut-offs mean keep."""

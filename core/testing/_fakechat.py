@@ -199,14 +199,14 @@ class FakeChat:
         await self.emit(event)
 
     async def emit(self, event: Event) -> None:
-        self._marks = {p: len(a.sent) for p, a in self.adapters.items()}
+        self._marks = {name: len(a.sent) for name, a in self.adapters.items()}
         self._edits_before = {id(s): s.edits for a in self.adapters.values() for s in a.sent}
         await self.app.dispatch(event, self.adapters[event.platform])
         await self.app.run_pending()
 
     async def advance(self, by: timedelta | str | datetime) -> None:
         """Move the clock (``"2h"``, a timedelta, or a datetime); due jobs run in order."""
-        self._marks = {p: len(a.sent) for p, a in self.adapters.items()}
+        self._marks = {name: len(a.sent) for name, a in self.adapters.items()}
         self._edits_before = {id(s): s.edits for a in self.adapters.values() for s in a.sent}
         if isinstance(by, datetime):
             target = by
@@ -228,11 +228,11 @@ class FakeChat:
         """Messages sent, and messages edited, by the bot since the last action."""
         new: list[Sent] = []
         before = getattr(self, "_edits_before", {})
-        # A mark per platform: messages of several platforms interleave in time.
-        for platform, adapter in self.adapters.items():
-            mark = self._marks.get(platform, 0)
-            for number, record in enumerate(adapter.sent):
-                if number >= mark or record.edits > before.get(id(record), 0):
+        # Marks per platform: messages on several platforms interleave in time.
+        for name, adapter in self.adapters.items():
+            mark = self._marks.get(name, 0)
+            for index, record in enumerate(adapter.sent):
+                if index >= mark or record.edits > before.get(id(record), 0):
                     new.append(record)
         return new
 

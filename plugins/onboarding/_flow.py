@@ -354,6 +354,12 @@ async def consent_given(ctx: Context) -> None:
         member_id=ctx.member.id,
         defaults={"version": settings(ctx).consent_version, "accepted_at": ctx.now()},
     )
+    # The core keeps every member's consent record; it then won't ask a second time.
+    await ctx.app.privacy.record_consent(ctx.member.id, "given", _channel(ctx))
+
+
+def _channel(ctx: Context) -> str:
+    return ctx.chat.platform if ctx.chat is not None else "onboarding"
 
 
 async def consent_renewed(ctx: Context) -> None:
@@ -372,6 +378,8 @@ async def consent_refused(ctx: Context) -> None:
         return
     await ctx.end_flow()
     await ctx.scheduler.cancel_prefix(f"onboarding:nudge:{ctx.member.id}:")
+    # Shown and not accepted: the core won't ask again for this version on its own.
+    await ctx.app.privacy.record_consent(ctx.member.id, "asked", _channel(ctx))
     await ctx.reply(ctx.t("onboarding.consent.refused"))
 
 
