@@ -632,6 +632,11 @@ class TelegramAdapter(Adapter):
                 ),
             )
 
+    async def end_poll(self, ref: MessageRef) -> None:
+        """Stop the native poll (``stopPoll``): Telegram takes no more votes on it."""
+        bot = self.application.bot
+        await self._call(ref.chat, lambda: bot.stop_poll(int(ref.chat.id), int(ref.id)))
+
     async def delete(self, ref: MessageRef) -> None:
         bot = self.application.bot
         try:

@@ -232,6 +232,19 @@ class FakeBotApi:
             }
         if method == "getMyCommands":
             return []
+        if method == "stopPoll":
+            return {
+                "id": "stopped",
+                "question": "",
+                "options": [],
+                "total_voter_count": 0,
+                "is_closed": True,
+                "is_anonymous": False,
+                "type": "regular",
+                "allows_multiple_answers": False,
+                "allows_revoting": True,
+                "members_only": False,
+            }
         return True
 
     def _message(self, method: str, params: dict[str, Any]) -> dict[str, Any]:

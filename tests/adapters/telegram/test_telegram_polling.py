@@ -263,7 +263,7 @@ async def test_button_press_runs_the_action_with_a_short_key(api: FakeBotApi, pr
 
 
 async def test_poll_is_sent_natively_and_votes_come_back(api: FakeBotApi, probe: Probe) -> None:
-    async with running(api, probe):
+    async with running(api, probe) as (app, _):
         api.push_update({"message": text_message("/vote")})
         sent = await api.wait_for("sendPoll")
         assert sent.params["is_anonymous"] is False
@@ -283,6 +283,11 @@ async def test_poll_is_sent_natively_and_votes_come_back(api: FakeBotApi, probe:
             }
         )
         await eventually(lambda: probe.seen(PollAnswered))
+        # Ending the poll stops it on Telegram (the polls plugin does this when it closes).
+        await app.end_poll(probe.poll_refs[0])
+        stopped = await api.wait_for("stopPoll")
+        assert stopped.params["chat_id"] == GROUP
+        assert int(stopped.params["message_id"]) == int(probe.poll_refs[0].id)
     vote = probe.seen(PollAnswered)[0]
     assert vote.options == (0, 1)
     assert vote.chat == ChatRef("telegram", str(GROUP), ChatKind.GROUP)
