@@ -198,6 +198,7 @@ class FakeChat:
 
     async def emit(self, event: Event) -> None:
         self._mark = sum(len(a.sent) for a in self.adapters.values())
+        self._marks = {p: len(a.sent) for p, a in self.adapters.items()}
         self._edits_before = {id(s): s.edits for a in self.adapters.values() for s in a.sent}
         await self.app.dispatch(event, self.adapters[event.platform])
         await self.app.run_pending()
@@ -205,6 +206,7 @@ class FakeChat:
     async def advance(self, by: timedelta | str | datetime) -> None:
         """Move the clock (``"2h"``, a timedelta, or a datetime); due jobs run in order."""
         self._mark = sum(len(a.sent) for a in self.adapters.values())
+        self._marks = {p: len(a.sent) for p, a in self.adapters.items()}
         self._edits_before = {id(s): s.edits for a in self.adapters.values() for s in a.sent}
         if isinstance(by, datetime):
             target = by
@@ -225,12 +227,14 @@ class FakeChat:
     def since_last_action(self) -> list[Sent]:
         """Messages sent, and messages edited, by the bot since the last action."""
         new: list[Sent] = []
-        count = 0
         before = getattr(self, "_edits_before", {})
-        for adapter in self.adapters.values():
-            for record in adapter.sent:
-                count += 1
-                if count > self._mark or record.edits > before.get(id(record), 0):
+        marks = getattr(self, "_marks", {})
+        # Counted per platform: with several platforms, a total count would hide new
+        # messages on the first platform behind older ones on the next.
+        for platform, adapter in self.adapters.items():
+            mark = marks.get(platform, 0)
+            for index, record in enumerate(adapter.sent):
+                if index >= mark or record.edits > before.get(id(record), 0):
                     new.append(record)
         return new
 
