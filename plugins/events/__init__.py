@@ -282,13 +282,19 @@ async def guyub_collect_stats(region_codes: Sequence[str] | None, app: App) -> d
     now = app.clock.now()
     ids = [e.id for e in events if e.status == SCHEDULED]
     past = [e.id for e in events if e.status == SCHEDULED and e.starts_at <= now]
-    going_past = await Rsvp.filter(event_id__in=past, status=GOING, waitlisted=False).count()
-    showed = await Checkin.filter(event_id__in=past).count()
+    going_past = set(
+        await Rsvp.filter(event_id__in=past, status=GOING, waitlisted=False).values_list(
+            "event_id", "member_id"
+        )
+    )
+    checked = set(await Checkin.filter(event_id__in=past).values_list("event_id", "member_id"))
+    # Turnout: of the members who said they would come, how many checked in.
+    showed = len(going_past & checked)
     return {
         "events": len(ids),
         "upcoming": sum(1 for e in events if e.status == SCHEDULED and e.starts_at > now),
         "cancelled": sum(1 for e in events if e.status != SCHEDULED),
         "rsvps_going": await Rsvp.filter(event_id__in=ids, status=GOING, waitlisted=False).count(),
-        "checkins": showed,
-        "turnout_percent": round(100 * showed / going_past) if going_past else None,
+        "checkins": len(checked),
+        "turnout_percent": round(100 * showed / len(going_past)) if going_past else None,
     }
