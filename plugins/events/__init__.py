@@ -32,7 +32,16 @@ from core import (
 
 from . import _commands as c
 from ._render import format_when
-from ._service import ANNOUNCE_KIND, GOING, REMIND_KIND, SCHEDULED, promote, rank, run_announce, run_reminder
+from ._service import (
+    ANNOUNCE_KIND,
+    GOING,
+    REMIND_KIND,
+    SCHEDULED,
+    promote,
+    rank,
+    run_announce,
+    run_reminder,
+)
 from .models import Checkin, Event, ReminderSent, Rsvp, Series
 
 PLUGIN = PluginInfo(
@@ -46,7 +55,6 @@ _EVENT = Param("event", ParamType.STRING, description="events.param.event", auto
 
 @hookimpl
 def guyub_register_commands() -> list[Command]:
-    opt = {"required": False}
     return [
         Command(
             "event_new",
@@ -57,16 +65,30 @@ def guyub_register_commands() -> list[Command]:
             group="event",
             subname="new",
             params=(
-                Param("title", description="events.param.title", **opt),
-                Param("start", description="events.param.start", **opt),
-                Param("region", description="events.param.region", autocomplete="regions", **opt),
-                Param("place", description="events.param.place", **opt),
-                Param("capacity", ParamType.INT, description="events.param.capacity", **opt),
-                Param("reminders", description="events.param.reminders", **opt),
-                Param("description", ParamType.TEXT, description="events.param.description", **opt),
+                Param("title", required=False, description="events.param.title"),
+                Param("start", required=False, description="events.param.start"),
+                Param(
+                    "region",
+                    required=False,
+                    description="events.param.region",
+                    autocomplete="regions",
+                ),
+                Param("place", required=False, description="events.param.place"),
+                Param(
+                    "capacity", ParamType.INT, required=False, description="events.param.capacity"
+                ),
+                Param("reminders", required=False, description="events.param.reminders"),
+                Param(
+                    "description",
+                    ParamType.TEXT,
+                    required=False,
+                    description="events.param.description",
+                ),
             ),
         ),
-        Command("events", c.events_list, "events.cmd.list", alias="acara", group="event", subname="list"),
+        Command(
+            "events", c.events_list, "events.cmd.list", alias="acara", group="event", subname="list"
+        ),
         Command(
             "event_edit",
             c.event_edit,
@@ -123,7 +145,10 @@ def guyub_register_commands() -> list[Command]:
             role=Role.CAPTAIN,
             group="event",
             subname="checkin_open",
-            params=(_EVENT, Param("minutes", ParamType.INT, required=False, description="events.param.minutes")),
+            params=(
+                _EVENT,
+                Param("minutes", ParamType.INT, required=False, description="events.param.minutes"),
+            ),
         ),
         Command(
             "checkin",
@@ -219,7 +244,8 @@ async def guyub_export_member(member: Member) -> dict[str, Any] | None:
             for r in rsvps
         ],
         "checkins": [
-            {"event": ch.event_id, "title": ch.event.title, "at": ch.at.isoformat()} for ch in checkins
+            {"event": ch.event_id, "title": ch.event.title, "at": ch.at.isoformat()}
+            for ch in checkins
         ],
         "events_created": list(created),
     }
@@ -271,7 +297,9 @@ async def guyub_on_members_merged(app: App, kept: Member, merged: Member) -> Non
 
 
 @hookimpl
-async def guyub_collect_stats(region_codes: Sequence[str] | None, app: App) -> dict[str, Any] | None:
+async def guyub_collect_stats(
+    region_codes: Sequence[str] | None, app: App
+) -> dict[str, Any] | None:
     query = Event.all()
     if region_codes is not None:
         condition = Q(id=-1)

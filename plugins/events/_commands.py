@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import secrets
@@ -33,9 +34,9 @@ from ._service import (
     SCHEDULED,
     STATUSES,
     announce,
+    cancel_reminders,
     card_chats,
     card_message,
-    cancel_reminders,
     chat_data,
     counts,
     notify_rsvps,
@@ -331,9 +332,12 @@ async def _ask(ctx: Context, step: str) -> None:
         member = _member(ctx)
         scopes = await ctx.roles.captain_scopes(member.id)
         codes = [s for s in scopes if s][:5]
-        if member.region_code and member.region_code not in codes:
-            if await ctx.roles.can_manage(member.id, member.region_code):
-                codes.insert(0, member.region_code)
+        if (
+            member.region_code
+            and member.region_code not in codes
+            and await ctx.roles.can_manage(member.id, member.region_code)
+        ):
+            codes.insert(0, member.region_code)
         for code in codes:
             buttons.append(_flow_button(ctx, await ctx.regions.name(code), "region", code))
         if await ctx.roles.can_manage(member.id, ""):
@@ -343,7 +347,9 @@ async def _ask(ctx: Context, step: str) -> None:
     elif step == "capacity":
         buttons.append(_flow_button(ctx, str(ctx.t("events.button.unlimited")), step, "none"))
     elif step == "reminders":
-        buttons.append(_flow_button(ctx, str(ctx.t("events.button.default_reminders")), step, "default"))
+        buttons.append(
+            _flow_button(ctx, str(ctx.t("events.button.default_reminders")), step, "default")
+        )
     elif step == "repeat":
         for value in ("none", "weekly", "monthly"):
             buttons.append(_flow_button(ctx, str(ctx.t(f"events.repeat.{value}")), step, value))
@@ -453,7 +459,7 @@ async def _save(ctx: Context) -> None:
         await schedule_reminders(ctx.app, event)
         events.append(event)
     # Each later occurrence is announced when the one before it starts.
-    for previous, following in zip(events, events[1:], strict=False):
+    for previous, following in itertools.pairwise(events):
         await ctx.scheduler.schedule(
             ANNOUNCE_KIND,
             previous.starts_at,
@@ -561,11 +567,12 @@ async def events_list(ctx: Context) -> None:
             "event_id", "status"
         )
     )
-    waiting = set(
-        await Rsvp.filter(
+    waiting = {
+        r.event_id
+        for r in await Rsvp.filter(
             member_id=member.id, event_id__in=[e.id for e in events], waitlisted=True
-        ).values_list("event_id", flat=True)
-    )
+        )
+    }
     lines = [ctx.t("events.list.title")]
     for event in events:
         status = mine.get(event.id)
@@ -620,7 +627,9 @@ async def event_edit(ctx: Context, event: str, field: str, value: str) -> None:
             ctx.t("events.edit.start_check", title=found.title, when=when),
             buttons=[
                 [
-                    Button(str(ctx.t("events.button.yes")), "events:move", payload, only_for=member.id),
+                    Button(
+                        str(ctx.t("events.button.yes")), "events:move", payload, only_for=member.id
+                    ),
                     Button(
                         str(ctx.t("events.button.discard")),
                         "events:move",
@@ -659,7 +668,9 @@ async def event_edit(ctx: Context, event: str, field: str, value: str) -> None:
     if field == "reminders":
         await schedule_reminders(ctx.app, found)
     await refresh_cards(ctx.app, found)
-    await ctx.audit("events.edit", target=f"event:{found.id}", region=found.region_code or None, field=field)
+    await ctx.audit(
+        "events.edit", target=f"event:{found.id}", region=found.region_code or None, field=field
+    )
     if field in ("title", "place"):
         await notify_rsvps(ctx.app, found, "events.notify.changed", what=value)
     await _tell_promoted(ctx, found, promoted)
@@ -682,9 +693,16 @@ async def move_button(ctx: Context, data: dict[str, Any]) -> None:
     await schedule_reminders(ctx.app, event)
     await ctx.scheduler.cancel(f"events:{event.id}:announce")
     await refresh_cards(ctx.app, event)
-    await ctx.audit("events.move", target=f"event:{event.id}", region=event.region_code or None, start=data["start"])
+    await ctx.audit(
+        "events.move",
+        target=f"event:{event.id}",
+        region=event.region_code or None,
+        start=data["start"],
+    )
     await notify_rsvps(ctx.app, event, "events.notify.moved", old=old)
-    await ctx.reply(ctx.t("events.edit.moved", id=event.id, when=format_when(start, event.tz, ctx.lang)))
+    await ctx.reply(
+        ctx.t("events.edit.moved", id=event.id, when=format_when(start, event.tz, ctx.lang))
+    )
 
 
 async def event_cancel(ctx: Context, event: str) -> None:
@@ -706,7 +724,10 @@ async def event_cancel(ctx: Context, event: str) -> None:
 async def attendees(ctx: Context, event: str) -> None:
     found = await _managed(ctx, event)
     rsvps = await Rsvp.filter(event_id=found.id).order_by("created_at", "id")
-    checked = dict(await Checkin.filter(event_id=found.id).values_list("member_id", "at"))
+    checked: dict[int, datetime] = {
+        int(m): at
+        for m, at in await Checkin.filter(event_id=found.id).values_list("member_id", "at")
+    }
     names = dict(
         await Member.filter(id__in=[r.member_id for r in rsvps] + list(checked)).values_list(
             "id", "display_name"
@@ -726,9 +747,13 @@ async def attendees(ctx: Context, event: str) -> None:
         for r in rsvps
     ]
     rows.extend(
-        (m, names.get(m, ""), "", "", "yes", "") for m in checked if m not in {r.member_id for r in rsvps}
+        (m, names.get(m, ""), "", "", "yes", "")
+        for m in checked
+        if m not in {r.member_id for r in rsvps}
     )
-    data = attendees_csv(("member_id", "name", "rsvp", "waitlist", "checked_in", "answered_at"), rows)
+    data = attendees_csv(
+        ("member_id", "name", "rsvp", "waitlist", "checked_in", "answered_at"), rows
+    )
     text = ctx.t(
         "events.attendees.summary",
         title=found.title,
@@ -740,7 +765,11 @@ async def attendees(ctx: Context, event: str) -> None:
         showed=len(going_ids & set(checked)),
     )
     attachment = Attachment(
-        AttachmentKind.FILE, f"attendees-{found.id}.csv", data, caption=found.title, mime_type="text/csv"
+        AttachmentKind.FILE,
+        f"attendees-{found.id}.csv",
+        data,
+        caption=found.title,
+        mime_type="text/csv",
     )
     await ctx.reply(Message(text=text, attachments=(attachment,)), private=True)
 
@@ -754,15 +783,21 @@ async def checkin_open(ctx: Context, event: str, minutes: int | None = None) -> 
     found.checkin_code = code
     found.checkin_until = ctx.now() + timedelta(minutes=window)
     await found.save(update_fields=["checkin_code", "checkin_until"])
-    await ctx.audit("events.checkin_open", target=f"event:{found.id}", region=found.region_code or None)
+    await ctx.audit(
+        "events.checkin_open", target=f"event:{found.id}", region=found.region_code or None
+    )
     lang = ctx.app.settings.language
     for chat in await card_chats(found):
         text = ctx.app.translator("events.checkin.opened", lang, title=found.title, minutes=window)
         button = Button(
-            str(ctx.app.translator("events.button.checkin", lang)), "events:checkin", {"event": found.id}
+            str(ctx.app.translator("events.button.checkin", lang)),
+            "events:checkin",
+            {"event": found.id},
         )
         await ctx.app.send(chat, Message.of(text, buttons=[button]))
-    await ctx.reply(ctx.t("events.checkin.code", title=found.title, code=code, minutes=window), private=True)
+    await ctx.reply(
+        ctx.t("events.checkin.code", title=found.title, code=code, minutes=window), private=True
+    )
 
 
 async def _check_in(ctx: Context, event: Event) -> None:
@@ -794,4 +829,3 @@ async def checkin(ctx: Context, code: str) -> None:
     if event is None:
         raise UsageError("events.checkin.bad_code")
     await _check_in(ctx, event)
-

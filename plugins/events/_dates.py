@@ -62,9 +62,12 @@ class Parsed:
 
 def _part_of_day(match: re.Match[str]) -> str:
     hour, minute, part = int(match.group(1)), match.group(2) or "00", match.group(3).lower()
-    if part == "malam" and 6 <= hour < 12 or part == "sore" and hour < 12:
-        hour += 12
-    elif part == "siang" and hour < 6:
+    afternoon = (
+        (part == "malam" and 6 <= hour < 12)
+        or (part == "sore" and hour < 12)
+        or (part == "siang" and hour < 6)
+    )
+    if afternoon:
         hour += 12
     elif part == "malam" and hour == 12:
         hour = 0
@@ -92,7 +95,7 @@ def _parse_one(text: str, zone: str, now: datetime) -> datetime:
     if not _HAS_TIME.search(cleaned):
         raise DateError("no_time")
     settings = {**_SETTINGS_BASE, "RELATIVE_BASE": local_now}
-    found = dateparser.parse(cleaned, languages=["id", "en"], settings=settings)  # type: ignore[arg-type]
+    found: datetime | None = dateparser.parse(cleaned, languages=["id", "en"], settings=settings)
     if found is None:
         raise DateError("unreadable")
     if found.tzinfo is not None:
@@ -141,7 +144,7 @@ def parse_day(text: str, zone: str, now: datetime) -> datetime:
     local_now = now.astimezone(tz).replace(tzinfo=None)
     cleaned = _normalize(_ZONE.sub(" ", text), local_now)
     settings = {**_SETTINGS_BASE, "RELATIVE_BASE": local_now}
-    found = dateparser.parse(cleaned, languages=["id", "en"], settings=settings)  # type: ignore[arg-type]
+    found: datetime | None = dateparser.parse(cleaned, languages=["id", "en"], settings=settings)
     if found is None:
         raise DateError("unreadable")
     day = found.replace(hour=23, minute=59, second=0, microsecond=0, tzinfo=tz)

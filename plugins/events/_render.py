@@ -33,15 +33,14 @@ def format_when(start: datetime, zone: str, lang: str, end: datetime | None = No
     local = start.astimezone(ZoneInfo(zone))
     days, months = _DAYS.get(lang, _DAYS["en"]), _MONTHS.get(lang, _MONTHS["en"])
     text = (
-        f"{days[local.weekday()]}, {local.day} {months[local.month - 1]} {local.year} "
-        f"{local:%H:%M}"
+        f"{days[local.weekday()]}, {local.day} {months[local.month - 1]} {local.year} {local:%H:%M}"
     )
     if end is not None:
         local_end = end.astimezone(ZoneInfo(zone))
         if local_end.date() == local.date():
             text += f"–{local_end:%H:%M}"
         else:
-            text += f" – {format_when(end, zone, lang)[:-len(zone_abbreviation(zone)) - 1]}"
+            text += f" – {format_when(end, zone, lang)[: -len(zone_abbreviation(zone)) - 1]}"
     return f"{text} {zone_abbreviation(zone)}"
 
 
@@ -76,12 +75,10 @@ def event_ics(event: Event, now: datetime, *, organizer: str = "Guyub") -> bytes
     item.add("organizer", organizer)
     calendar.add_component(item)
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
-def attendees_csv(
-    header: Sequence[str], rows: Iterable[Sequence[object]]
-) -> bytes:
+def attendees_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     """A UTF-8 CSV (with a BOM so spreadsheet programs pick the encoding)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)

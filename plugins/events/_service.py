@@ -158,7 +158,9 @@ async def card_message(app: App, event: Event, lang: str | None = None) -> Messa
         lines.insert(0, t(app, lang, "events.card.cancelled"))
     lines.append(t(app, lang, "events.card.when", when=when))
     if not event.region_code:
-        lines.append(t(app, lang, "events.card.other_zones", times=other_zones(event.starts_at, event.tz)))
+        lines.append(
+            t(app, lang, "events.card.other_zones", times=other_zones(event.starts_at, event.tz))
+        )
     if event.place:
         lines.append(t(app, lang, "events.card.place", place=event.place))
     lines.append(
@@ -186,11 +188,17 @@ async def card_message(app: App, event: Event, lang: str | None = None) -> Messa
     if event.status == SCHEDULED:
         buttons.append(
             [
-                Button(str(t(app, lang, f"events.button.{s}")), "events:rsvp", {"event": event.id, "status": s})
+                Button(
+                    str(t(app, lang, f"events.button.{s}")),
+                    "events:rsvp",
+                    {"event": event.id, "status": s},
+                )
                 for s in STATUSES
             ]
         )
-        buttons.append([Button(str(t(app, lang, "events.button.ics")), "events:ics", {"event": event.id})])
+        buttons.append(
+            [Button(str(t(app, lang, "events.button.ics")), "events:ics", {"event": event.id})]
+        )
     return Message.of(Markup("\n").join(lines), buttons=buttons)
 
 
@@ -203,7 +211,12 @@ def chat_from(data: dict[str, Any]) -> ChatRef:
 
 
 def chat_data(chat: ChatRef) -> dict[str, Any]:
-    return {"platform": chat.platform, "id": chat.id, "kind": chat.kind.value, "thread": chat.thread}
+    return {
+        "platform": chat.platform,
+        "id": chat.id,
+        "kind": chat.kind.value,
+        "thread": chat.thread,
+    }
 
 
 async def event_chats(app: App, event: Event) -> list[ChatRef]:
@@ -232,7 +245,9 @@ async def announce(app: App, event: Event) -> int:
         try:
             ref = await app.send(chat, await card_message(app, event))
         except (Unreachable, DeliveryError, NotSupported):
-            log.warning("could not post the card of event %s to %s", event.id, chat.key, exc_info=True)
+            log.warning(
+                "could not post the card of event %s to %s", event.id, chat.key, exc_info=True
+            )
             continue
         await remember_card(event, ref)
         posted += 1
@@ -262,7 +277,9 @@ async def refresh_cards(app: App, event: Event) -> None:
         try:
             await app.edit(ref, await card_message(app, event))
         except (Unreachable, DeliveryError, NotSupported):
-            log.warning("could not edit the card of event %s in %s", event.id, ref.chat.key, exc_info=True)
+            log.warning(
+                "could not edit the card of event %s in %s", event.id, ref.chat.key, exc_info=True
+            )
 
 
 # --- reminders --------------------------------------------------------------------------
@@ -286,9 +303,8 @@ async def schedule_reminders(app: App, event: Event) -> int:
     pending = await Job.filter(
         idempotency_key__startswith=f"events:{event.id}:remind:", status="pending"
     ).values_list("idempotency_key", flat=True)
-    for key in pending:
-        if key not in wanted:
-            await app.scheduler.cancel(str(key))
+    for stale in [str(k) for k in pending if str(k) not in wanted]:
+        await app.scheduler.cancel(stale)
     for key, (minutes, due) in wanted.items():
         await app.scheduler.schedule(
             REMIND_KIND,

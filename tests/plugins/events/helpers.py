@@ -40,8 +40,13 @@ async def link(chat: FakeChat, keep: FakeUser, other: FakeUser) -> Member:
 
 
 async def create(
-    chat: FakeChat, user: FakeUser, region: str, when: str, title: str = "Temu alumni",
-    capacity: str | None = None, reminders: str | None = None,
+    chat: FakeChat,
+    user: FakeUser,
+    region: str,
+    when: str,
+    title: str = "Temu alumni",
+    capacity: str | None = None,
+    reminders: str | None = None,
 ) -> Event:
     """Create an event through the flow, answering every step."""
     await user.says("/acara_baru")

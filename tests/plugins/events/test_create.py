@@ -47,14 +47,38 @@ async def create(chat: FakeChat, user, region: str, when: str, title: str = "Tem
 @pytest.mark.parametrize(
     ("region", "code", "typed", "local", "label"),
     [
-        ("Aceh Utara", "11.08", "besok jam 19.00", datetime(2026, 11, 24, 12, 0, tzinfo=UTC), "WIB"),
+        (
+            "Aceh Utara",
+            "11.08",
+            "besok jam 19.00",
+            datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
+            "WIB",
+        ),
         ("Kota Makassar", "73.71", "Rabu 14.00", datetime(2026, 11, 25, 6, 0, tzinfo=UTC), "WITA"),
-        ("Kota Jayapura", "91.71", "23/11/2026 20:00", datetime(2026, 11, 23, 11, 0, tzinfo=UTC), "WIT"),
-        ("Kota Jayapura", "91.71", "2026-11-23 19:00 WIB", datetime(2026, 11, 23, 12, 0, tzinfo=UTC), "WIB"),
+        (
+            "Kota Jayapura",
+            "91.71",
+            "23/11/2026 20:00",
+            datetime(2026, 11, 23, 11, 0, tzinfo=UTC),
+            "WIT",
+        ),
+        (
+            "Kota Jayapura",
+            "91.71",
+            "2026-11-23 19:00 WIB",
+            datetime(2026, 11, 23, 12, 0, tzinfo=UTC),
+            "WIB",
+        ),
     ],
 )
 async def test_create_in_each_zone(
-    chat: FakeChat, regions: RegionsForTests, region: str, code: str, typed: str, local: datetime, label: str
+    chat: FakeChat,
+    regions: RegionsForTests,
+    region: str,
+    code: str,
+    typed: str,
+    local: datetime,
+    label: str,
 ) -> None:
     group = chat.group(region, platform="telegram")
     dc = chat.group(region, platform="discord")
@@ -70,10 +94,14 @@ async def test_create_in_each_zone(
     chat.expect_sent(dc, contains="Temu alumni", since_last_action=False)
     # Two groups, and the captain's DM (made there), all edited in place later.
     assert await Card.filter(event_id=event.id).count() == 3
-    jobs = await Job.filter(idempotency_key__startswith=f"events:{event.id}:remind:", status="pending")
+    jobs = await Job.filter(
+        idempotency_key__startswith=f"events:{event.id}:remind:", status="pending"
+    )
     due = sorted(j.due_at for j in jobs)
     # Reminders already past at creation (an event tonight has no 1-day reminder) are skipped.
-    expected = [d for d in (local - timedelta(days=1), local - timedelta(hours=1)) if d > chat.now()]
+    expected = [
+        d for d in (local - timedelta(days=1), local - timedelta(hours=1)) if d > chat.now()
+    ]
     assert due == expected
 
 

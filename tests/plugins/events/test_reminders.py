@@ -23,7 +23,10 @@ async def pending(event: Event) -> list[Job]:
 async def test_reminders_go_to_dms_and_groups_at_each_offset(
     chat: FakeChat, regions: RegionsForTests
 ) -> None:
-    tg, dc = chat.group("Aceh Utara", platform="telegram"), chat.group("Aceh Utara", platform="discord")
+    tg, dc = (
+        chat.group("Aceh Utara", platform="telegram"),
+        chat.group("Aceh Utara", platform="discord"),
+    )
     regions.bind("11.08", tg, dc)
     kapten = await captain(chat, "kapten", "11.08")
     await create(chat, kapten, "Aceh Utara", "besok jam 19.00", reminders="1h 15m")
@@ -86,7 +89,8 @@ async def test_member_cannot_edit_and_bad_field_value_changes_nothing(
     await kapten.says("/event_edit 999 title Apa saja")
     chat.expect_sent(kapten, contains="tidak ditemukan")
     await event.refresh_from_db()
-    assert event.title == "Temu alumni" and event.capacity is None
+    assert event.title == "Temu alumni"
+    assert event.capacity is None
 
 
 async def test_cancel_removes_reminders_and_tells_attendees(
@@ -130,12 +134,14 @@ async def test_recurring_weekly_occurrences(chat: FakeChat, regions: RegionsForT
     await kapten.presses("Simpan")
     events = await Event.filter(title="Webinar mingguan").order_by("starts_at")
     assert [e.starts_at.day for e in events] == [25, 2, 9, 16]
-    assert {e.series_id for e in events} == {events[0].series_id} and events[0].series_id
+    assert {e.series_id for e in events} == {events[0].series_id}
+    assert events[0].series_id
     for event in events:  # each occurrence has its own reminder
         assert [j.due_at for j in await pending(event)] == [event.starts_at - timedelta(hours=1)]
     # Only the first card is posted now; the next one when the first starts.
     cards = [s for s in chat.sent_to(tg) if "Webinar mingguan" in s.text]
-    assert len(cards) == 1 and f"#{events[0].id}" in cards[0].text
+    assert len(cards) == 1
+    assert f"#{events[0].id}" in cards[0].text
     amir = chat.user("amir", platform="telegram")
     await amir.says("/start")
     await amir.presses("Hadir", tg)

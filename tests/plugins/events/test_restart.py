@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+import core.testing as kit
 import plugins.events
 from core import App, FakeClock
-import core.testing as kit
 from core.testing import TEST_START, FakeChat, MemoryAdapter
 from plugins.events.models import ReminderSent
 

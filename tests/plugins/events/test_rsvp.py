@@ -13,7 +13,10 @@ from .helpers import captain, create, link, member_of
 async def test_linked_member_counts_once_across_platforms(
     chat: FakeChat, regions: RegionsForTests
 ) -> None:
-    tg, dc = chat.group("Aceh Utara", platform="telegram"), chat.group("Aceh Utara", platform="discord")
+    tg, dc = (
+        chat.group("Aceh Utara", platform="telegram"),
+        chat.group("Aceh Utara", platform="discord"),
+    )
     regions.bind("11.08", tg, dc)
     kapten = await captain(chat, "kapten", "11.08")
     event = await create(chat, kapten, "Aceh Utara", "besok jam 19.00")
@@ -30,12 +33,16 @@ async def test_linked_member_counts_once_across_platforms(
     assert (tally.going, tally.maybe) == (0, 1)
     assert await Rsvp.filter(event_id=event.id).count() == 1
     card = chat.last(tg)
-    assert "Hadir: 0" in card.text and "Mungkin: 1" in card.text
+    assert "Hadir: 0" in card.text
+    assert "Mungkin: 1" in card.text
     assert card.edits >= 3
 
 
 async def test_merge_keeps_one_rsvp(chat: FakeChat, regions: RegionsForTests) -> None:
-    tg, dc = chat.group("Aceh Utara", platform="telegram"), chat.group("Aceh Utara", platform="discord")
+    tg, dc = (
+        chat.group("Aceh Utara", platform="telegram"),
+        chat.group("Aceh Utara", platform="discord"),
+    )
     regions.bind("11.08", tg, dc)
     kapten = await captain(chat, "kapten", "11.08")
     event = await create(chat, kapten, "Aceh Utara", "besok jam 19.00")
@@ -61,7 +68,8 @@ async def test_capacity_waitlist_and_promotion(chat: FakeChat, regions: RegionsF
     await c.presses("Hadir", tg)
     chat.expect_sent(c, contains="daftar tunggu")
     card = chat.last(tg)
-    assert "Hadir: 2/2" in card.text and "Daftar tunggu: 1" in card.text
+    assert "Hadir: 2/2" in card.text
+    assert "Daftar tunggu: 1" in card.text
     await b.presses("Tidak", tg)
     chat.expect_sent(c, contains="Ada kursi kosong")
     tally = await counts(event.id)
@@ -84,7 +92,8 @@ async def test_events_list_shows_own_answer(chat: FakeChat, regions: RegionsForT
     await amir.presses("Mungkin", tg)
     await amir.says("/acara")
     reply = chat.expect_sent(amir, contains="Temu alumni Aceh Utara")
-    assert "Anda: mungkin" in reply.text and "Selasa, 24 Nov 2026 19:00 WIB" in reply.text
+    assert "Anda: mungkin" in reply.text
+    assert "Selasa, 24 Nov 2026 19:00 WIB" in reply.text
     papua = chat.user("yosef", platform="telegram")
     member = await member_of(chat, papua)
     member.region_code = "91.71"
