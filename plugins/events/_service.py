@@ -356,7 +356,9 @@ async def run_reminder(job: JobContext) -> None:
         return
     minutes = int(job.payload["minutes"])
     stamp = int(event.starts_at.timestamp())
-    rsvps = await Rsvp.filter(event_id=event.id, status__in=[GOING, MAYBE], waitlisted=False)
+    rsvps = await Rsvp.filter(
+        event_id=event.id, status__in=[GOING, MAYBE], waitlisted=False
+    ).order_by("id")
     unreachable = 0
     for rsvp in rsvps:
         member = await Member.get_or_none(id=rsvp.member_id)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ import pytest
 
 import core.testing as kit
 import plugins.events
-from core import App, FakeClock
+from core import App, FakeClock, UserRef
 from core.testing import TEST_START, FakeChat, MemoryAdapter
 from plugins.events.models import ReminderSent
 
@@ -100,3 +101,50 @@ async def test_restart_after_the_event_started_sends_no_late_reminder(
         assert reminders_to(chat, "amir") == []
         assert chat.sent_to(chat.group("Aceh Utara", platform="telegram")) == []
     assert "dropped" in caplog.text
+
+
+class DyingAdapter(MemoryAdapter):
+    """A platform whose process dies (the task is cancelled) at the second DM."""
+
+    async def send_dm(self, user, message):  # type: ignore[no-untyped-def]
+        if getattr(self, "dms", 0) >= 1:
+            raise asyncio.CancelledError  # the bot is killed in the middle of the fan-out
+        self.dms = getattr(self, "dms", 0) + 1
+        return await super().send_dm(user, message)
+
+
+async def test_killed_mid_fan_out_resumes_without_sending_twice(database_url: str) -> None:
+    async with running(database_url, TEST_START, first=True) as (_, chat):
+        kapten = await captain(chat, "kapten", "11.08")
+        await create(chat, kapten, "Aceh Utara", "besok jam 19.00", reminders="1h")
+        for name in ("amir", "budi"):
+            user = chat.user(name, platform="telegram")
+            await user.says("/start")
+            await user.presses("Hadir", chat.group("Aceh Utara", platform="telegram"))
+    regions = RegionsForTests()
+    app = App(
+        kit.test_settings(database={"url": database_url}),
+        clock=FakeClock(ONE_HOUR_BEFORE - timedelta(minutes=1)),
+        plugins=[plugins.events, regions],
+        discover_plugins=False,
+    )
+    dying = FakeChat(app, [DyingAdapter("telegram")])
+    async with app:
+        with pytest.raises(asyncio.CancelledError):
+            await dying.advance("1m")
+        first = [s.to_user for s in dying.sent if "Pengingat" in s.text]
+    assert len(first) == 1  # one DM went out before the process died
+    # The next process starts after the dead worker's lease ran out and finishes the job.
+    async with running(database_url, ONE_HOUR_BEFORE + timedelta(minutes=6), last=True) as (
+        app,
+        chat,
+    ):
+        await app.run_pending()
+        second = [s.to_user for s in chat.sent if "Pengingat" in s.text and s.to_user]
+        group = [s for s in chat.sent if "Pengingat" in s.text and s.to_user is None]
+    assert len(second) == 1
+    assert set(first) | set(second) == {
+        UserRef("telegram", "amir"),
+        UserRef("telegram", "budi"),
+    }
+    assert len(group) == 1
