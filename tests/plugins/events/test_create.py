@@ -6,23 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core import Job, Role
-from core.testing import FakeChat
+from core import Job
+from core.testing import FakeChat, FakeUser
 from plugins.events.models import Card, Event
 
 from .conftest import RegionsForTests
+from .helpers import captain
 
 
-async def captain(chat: FakeChat, name: str, scope: str):  # type: ignore[no-untyped-def]
-    user = chat.user(name, platform="telegram")
-    await user.says("/start")
-    account = await chat.app.identity.account_for(user.ref)
-    assert account is not None
-    await chat.app.roles.grant(account.member_id, Role.CAPTAIN, scope)
-    return user
-
-
-async def create(chat: FakeChat, user, region: str, when: str, title: str = "Temu alumni") -> Event:  # type: ignore[no-untyped-def]
+async def create_checked(
+    chat: FakeChat, user: FakeUser, region: str, when: str, title: str = "Temu alumni"
+) -> Event:
     await user.says("/acara_baru")
     chat.expect_sent(user, contains="judul")
     await user.says(title)
@@ -84,7 +78,7 @@ async def test_create_in_each_zone(
     dc = chat.group(region, platform="discord")
     regions.bind(code, group, dc)
     kapten = await captain(chat, "kapten", code)
-    event = await create(chat, kapten, region, typed)
+    event = await create_checked(chat, kapten, region, typed)
     assert event.starts_at == local
     assert event.region_code == code
     assert event.reminder_minutes == [1440, 60]
