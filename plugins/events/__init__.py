@@ -116,7 +116,16 @@ def guyub_register_commands() -> list[Command]:
             role=Role.CAPTAIN,
             group="event",
             subname="cancel",
-            params=(_EVENT,),
+            params=(
+                _EVENT,
+                Param(
+                    "scope",
+                    ParamType.CHOICE,
+                    required=False,
+                    description="events.param.scope",
+                    choices=("one", "all"),
+                ),
+            ),
         ),
         Command(
             "event_ics",

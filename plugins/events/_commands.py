@@ -705,17 +705,30 @@ async def move_button(ctx: Context, data: dict[str, Any]) -> None:
     )
 
 
-async def event_cancel(ctx: Context, event: str) -> None:
+async def event_cancel(ctx: Context, event: str, scope: str | None = None) -> None:
+    """Cancel one event, or with ``all`` this occurrence and every later one of its series."""
     found = await _managed(ctx, event)
     if found.status == CANCELLED:
         raise UsageError("events.error.cancelled", id=found.id)
-    found.status = CANCELLED
-    await found.save(update_fields=["status"])
-    dropped = await cancel_reminders(ctx.app, found)
-    await refresh_cards(ctx.app, found)
-    await ctx.audit("events.cancel", target=f"event:{found.id}", region=found.region_code or None)
-    await notify_rsvps(ctx.app, found, "events.notify.cancelled")
-    await ctx.reply(ctx.t("events.cancel.done", id=found.id, title=found.title, jobs=dropped))
+    targets = [found]
+    if scope == "all" and found.series_id is not None:
+        targets = list(
+            await Event.filter(
+                series_id=found.series_id, status=SCHEDULED, starts_at__gte=found.starts_at
+            ).order_by("starts_at")
+        )
+    dropped = 0
+    for target in targets:
+        target.status = CANCELLED
+        await target.save(update_fields=["status"])
+        dropped += await cancel_reminders(ctx.app, target)
+        await refresh_cards(ctx.app, target)
+        await ctx.audit(
+            "events.cancel", target=f"event:{target.id}", region=target.region_code or None
+        )
+        await notify_rsvps(ctx.app, target, "events.notify.cancelled")
+    key = "events.cancel.done" if len(targets) == 1 else "events.cancel.series"
+    await ctx.reply(ctx.t(key, id=found.id, title=found.title, jobs=dropped, count=len(targets)))
 
 
 # --- after the event: attendees and check-in --------------------------------------------

@@ -151,3 +151,30 @@ async def test_recurring_weekly_occurrences(chat: FakeChat, regions: RegionsForT
     await chat.advance(events[1].starts_at - timedelta(hours=1) - chat.now())
     chat.expect_not_sent(amir, contains="Pengingat")
     assert await ReminderSent.filter(event_id=events[1].id).count() == 1  # the group post
+
+
+async def test_cancel_the_rest_of_a_series(chat: FakeChat, regions: RegionsForTests) -> None:
+    tg = chat.group("Aceh Utara", platform="telegram")
+    regions.bind("11.08", tg)
+    kapten = await captain(chat, "kapten", "11.08")
+    await kapten.says('/event_new "Webinar bulanan" "Rabu 20.00" 11.08 "-" 100 "1h" "Zoom"')
+    await kapten.presses("Ya, benar")
+    await kapten.presses("Bulanan")
+    await kapten.says("31/03/2027")
+    chat.expect_sent(kapten, contains="(5 kali)")
+    await kapten.presses("Simpan")
+    events = await Event.filter(title="Webinar bulanan").order_by("starts_at")
+    assert [(e.starts_at.month, e.starts_at.day) for e in events] == [
+        (11, 25),
+        (12, 25),
+        (1, 25),
+        (2, 25),
+        (3, 25),
+    ]
+    await kapten.says(f"/event_cancel {events[2].id} all")
+    chat.expect_sent(kapten, contains="3 jadwal")
+    statuses = [e.status for e in await Event.filter(title="Webinar bulanan").order_by("starts_at")]
+    assert statuses == ["scheduled", "scheduled", "cancelled", "cancelled", "cancelled"]
+    for event in events[2:]:
+        assert await pending(event) == []
+    assert len(await pending(events[1])) == 1

@@ -100,3 +100,20 @@ async def test_events_list_shows_own_answer(chat: FakeChat, regions: RegionsForT
     await member.save()
     await papua.says("/acara")
     chat.expect_sent(papua, contains="Belum ada acara")
+
+
+async def test_each_member_hears_their_language_and_zone(
+    chat: FakeChat, regions: RegionsForTests
+) -> None:
+    tg = chat.group("Aceh Utara", platform="telegram")
+    regions.bind("11.08", tg)
+    kapten = await captain(chat, "kapten", "11.08")
+    await create(chat, kapten, "Aceh Utara", "besok jam 19.00")
+    john = chat.user("john", platform="telegram", language="en")
+    member = await member_of(chat, john)
+    member.language, member.region_code = "en", "91.71"  # lives in Jayapura (WIT)
+    await member.save()
+    await john.presses("Hadir", tg)  # the group card is in the group language
+    chat.expect_sent(john, contains="You're going")
+    await john.says("/events")
+    chat.expect_sent(john, contains="Tue, 24 Nov 2026 21:00 WIT")
