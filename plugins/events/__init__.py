@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from tortoise.expressions import Q
 
 from core import (
@@ -35,11 +36,13 @@ from ._render import format_when
 from ._service import (
     ANNOUNCE_KIND,
     GOING,
+    REFRESH_KIND,
     REMIND_KIND,
     SCHEDULED,
     promote,
     rank,
     run_announce,
+    run_refresh,
     run_reminder,
 )
 from .models import Checkin, Event, ReminderSent, Rsvp, Series
@@ -191,12 +194,30 @@ def guyub_register_flows() -> list[Flow]:
 def guyub_register_jobs() -> list[JobKind]:
     # No late_after here: a late reminder is still useful until the event starts, and the
     # handler checks exactly that (the start time can move after the job was made).
-    return [JobKind(REMIND_KIND, run_reminder), JobKind(ANNOUNCE_KIND, run_announce)]
+    return [
+        JobKind(REMIND_KIND, run_reminder),
+        JobKind(ANNOUNCE_KIND, run_announce),
+        JobKind(REFRESH_KIND, run_refresh, max_attempts=2),
+    ]
 
 
 @hookimpl
 def guyub_register_models() -> list[ModelModule]:
     return [ModelModule("events", ("plugins.events.models",), "plugins.events.migrations")]
+
+
+class EventsSettings(BaseModel):
+    """``[events]`` settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: Cards are edited at most about once per this many seconds (0: on every RSVP).
+    card_refresh_seconds: float = Field(default=3.0, ge=0, le=300)
+
+
+@hookimpl
+def guyub_register_settings() -> type[EventsSettings]:
+    return EventsSettings
 
 
 @hookimpl

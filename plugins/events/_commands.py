@@ -44,6 +44,7 @@ from ._service import (
     refresh_cards,
     region_label,
     remember_card,
+    request_refresh,
     schedule_reminders,
     set_rsvp,
     upcoming_for,
@@ -498,7 +499,7 @@ async def rsvp_button(ctx: Context, data: dict[str, Any]) -> None:
         await ctx.reply(ctx.t("events.rsvp.closed", title=event.title), private=True)
         return
     result = await set_rsvp(event, member.id, status, ctx.now())
-    await refresh_cards(ctx.app, event)
+    await request_refresh(ctx.app, event)
     key = "events.rsvp.waitlisted" if result.rsvp.waitlisted else f"events.rsvp.{status}"
     await ctx.reply(ctx.t(key, title=event.title), private=True)
     await _tell_promoted(ctx, event, result.promoted)

@@ -4,9 +4,10 @@ announcements of recurring occurrences. Handlers in ``_commands`` call these."""
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.expressions import Q
@@ -25,6 +26,7 @@ from core import (
     Message,
     MessageRef,
     NotSupported,
+    RetryAfter,
     Unreachable,
     scope_chain,
 )
@@ -54,6 +56,7 @@ STATUSES = (GOING, MAYBE, NO)
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
 REMIND_KIND = "events:remind"
 ANNOUNCE_KIND = "events:announce"
+REFRESH_KIND = "events:refresh"
 _RANK = {GOING: 2, MAYBE: 1, NO: 0}
 
 
@@ -270,16 +273,61 @@ async def card_chats(event: Event) -> list[ChatRef]:
     return [_chat_ref(c) for c in await Card.filter(event_id=event.id) if c.chat_kind != "dm"]
 
 
-async def refresh_cards(app: App, event: Event) -> None:
-    """Edit every card of the event in place with the current counts and status."""
+async def refresh_cards(app: App, event: Event) -> float:
+    """Edit every card of the event in place with the current counts and status. Returns
+    the longest wait a platform asked for (0 when every edit went through)."""
+    wait = 0.0
     for card in await Card.filter(event_id=event.id):
         ref = MessageRef(_chat_ref(card), card.message_id)
         try:
             await app.edit(ref, await card_message(app, event))
+        except RetryAfter as exc:
+            wait = max(wait, exc.seconds)
         except (Unreachable, DeliveryError, NotSupported):
             log.warning(
                 "could not edit the card of event %s in %s", event.id, ref.chat.key, exc_info=True
             )
+    return wait
+
+
+async def request_refresh(app: App, event: Event) -> None:
+    """Refresh the cards soon, at most about once per ``card_refresh_seconds``.
+
+    A busy card would otherwise be edited on every press, and platforms limit edits per
+    chat (Telegram about 20 a minute in a group). The first press in a quiet window edits
+    at once; later ones in the same window share one edit at its end. Keys per window make
+    it safe with several workers.
+    """
+    seconds = float(app.plugin_settings("events").card_refresh_seconds)
+    if seconds <= 0:
+        await refresh_cards(app, event)
+        return
+    now = app.clock.now()
+    window = math.floor(now.timestamp() / seconds)
+    current = f"events:{event.id}:refresh:{window}"
+    if not await Job.exists(idempotency_key=current):
+        await app.scheduler.schedule(REFRESH_KIND, now, {"event": event.id}, key=current)
+        return
+    following = datetime.fromtimestamp((window + 1) * seconds, UTC)
+    await app.scheduler.schedule(
+        REFRESH_KIND, following, {"event": event.id}, key=f"events:{event.id}:refresh:{window + 1}"
+    )
+
+
+async def run_refresh(job: JobContext) -> None:
+    event = await Event.get_or_none(id=job.payload["event"])
+    if event is None:
+        return
+    wait = await refresh_cards(job.app, event)
+    if wait > 0:
+        # Rate limited: try again when the platform allows (a new key: this one is done).
+        due = job.app.clock.now() + timedelta(seconds=wait)
+        await job.app.scheduler.schedule(
+            REFRESH_KIND,
+            due,
+            {"event": event.id},
+            key=f"events:{event.id}:refresh:retry:{int(due.timestamp())}",
+        )
 
 
 # --- reminders --------------------------------------------------------------------------

@@ -58,8 +58,12 @@ async def regions() -> RegionsForTests:
 
 @pytest_asyncio.fixture
 async def events_app(make_app, clock, regions) -> AsyncIterator[App]:  # type: ignore[no-untyped-def]
+    # Cards are edited on every RSVP here; test_card_edits_are_spaced_out covers the spacing.
     async with make_app(
-        plugins=[plugins.events, regions], discover_plugins=False, clock=clock
+        plugins=[plugins.events, regions],
+        discover_plugins=False,
+        clock=clock,
+        events={"card_refresh_seconds": 0},
     ) as app:
         yield app
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core.testing import FakeChat
+import plugins.events
+from core.testing import FakeChat, MemoryAdapter
 from plugins.events._service import counts
 from plugins.events.models import Rsvp
 
@@ -117,3 +118,28 @@ async def test_each_member_hears_their_language_and_zone(
     chat.expect_sent(john, contains="You're going")
     await john.says("/events")
     chat.expect_sent(john, contains="Tue, 24 Nov 2026 21:00 WIT")
+
+
+async def test_card_edits_are_spaced_out(make_app, clock, regions: RegionsForTests) -> None:  # type: ignore[no-untyped-def]
+    async with make_app(
+        plugins=[plugins.events, regions],
+        discover_plugins=False,
+        clock=clock,
+        events={"card_refresh_seconds": 3},
+    ) as app:
+        chat = FakeChat(app, [MemoryAdapter("telegram")])
+        tg = chat.group("Aceh Utara", platform="telegram")
+        regions.bind("11.08", tg)
+        kapten = await captain(chat, "kapten", "11.08")
+        await create(chat, kapten, "Aceh Utara", "besok jam 19.00")
+        card = chat.last(tg)
+        users = [chat.user(f"anggota{i}", platform="telegram") for i in range(5)]
+        await users[0].presses("Hadir", tg)
+        assert "Hadir: 1" in card.text  # the first press in a quiet window shows at once
+        edits = card.edits
+        for user in users[1:]:
+            await user.presses("Hadir", tg)
+        assert card.edits == edits  # the others wait for the end of the window...
+        await chat.advance("3s")
+        assert card.edits == edits + 1  # ...and share one edit
+        assert "Hadir: 5" in card.text
