@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from core import (
     App,
@@ -95,7 +97,24 @@ class RsvpResult:
 
 async def set_rsvp(event: Event, member_id: int, status: str, now: datetime) -> RsvpResult:
     """One RSVP per member and event; a full event puts new "going" answers on the
-    waitlist, and a freed seat goes to the longest-waiting member."""
+    waitlist, and a freed seat goes to the longest-waiting member.
+
+    Runs in a transaction holding the event row (``SELECT ... FOR UPDATE`` on PostgreSQL),
+    so two workers answering for the same event at once can't both take the last seat.
+    """
+    for _ in range(3):
+        try:
+            async with in_transaction():
+                await Event.filter(id=event.id).select_for_update().first()
+                return await _set_rsvp(event, member_id, status, now)
+        except IntegrityError:
+            # The same member answered twice at the same moment: the other answer made
+            # the row; answer again on it.
+            continue
+    raise RuntimeError(f"could not record the RSVP of member {member_id} to event {event.id}")
+
+
+async def _set_rsvp(event: Event, member_id: int, status: str, now: datetime) -> RsvpResult:
     existing = await Rsvp.get_or_none(event_id=event.id, member_id=member_id)
     had_seat = existing is not None and existing.status == GOING and not existing.waitlisted
     if existing is not None and existing.status == status:

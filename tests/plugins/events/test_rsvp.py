@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import plugins.events
 from core.testing import FakeChat, MemoryAdapter
-from plugins.events._service import counts
+from plugins.events._service import counts, set_rsvp
 from plugins.events.models import Rsvp
 
 from .conftest import RegionsForTests
@@ -143,3 +145,20 @@ async def test_card_edits_are_spaced_out(make_app, clock, regions: RegionsForTes
         await chat.advance("3s")
         assert card.edits == edits + 1  # ...and share one edit
         assert "Hadir: 5" in card.text
+
+
+async def test_simultaneous_answers_keep_one_row_and_the_capacity(
+    chat: FakeChat, regions: RegionsForTests
+) -> None:
+    kapten = await captain(chat, "kapten", "11.08")
+    event = await create(chat, kapten, "Aceh Utara", "besok jam 19.00", capacity="1")
+    members = [await member_of(chat, chat.user(n, platform="telegram")) for n in ("a1", "a2")]
+    now = chat.now()
+    await asyncio.gather(
+        set_rsvp(event, members[0].id, "going", now),
+        set_rsvp(event, members[0].id, "going", now),
+        set_rsvp(event, members[1].id, "going", now),
+    )
+    rows = await Rsvp.filter(event_id=event.id)
+    assert len(rows) == 2
+    assert sorted(r.waitlisted for r in rows) == [False, True]
