@@ -425,7 +425,7 @@ async def _save(ctx: Context) -> None:
     assert ctx.conversation is not None
     data = dict(ctx.conversation.data)
     member = _member(ctx)
-    await ctx.require_region(data["region"])  # roles may have changed since the first step
+    await _require_region(ctx, data["region"])  # roles may have changed since the first step
     start = datetime.fromisoformat(data["start"])
     if start <= ctx.now():
         await ctx.set_step("start", start=None)
@@ -550,9 +550,17 @@ async def _event_arg(ctx: Context, raw: str | int) -> Event:
     return event
 
 
+async def _require_region(ctx: Context, code: str) -> None:
+    """Like ``ctx.require_region``, naming the region (or "national") in the refusal."""
+    if not await ctx.roles.can_manage(_member(ctx).id, code):
+        label = await region_label(ctx.app, code, ctx.lang)
+        raise PermissionDenied("events.error.not_your_region", region=label)
+
+
 async def _managed(ctx: Context, raw: str | int) -> Event:
+    """The event, if this member may manage its region (admins: every event)."""
     event = await _event_arg(ctx, raw)
-    await ctx.require_region(event.region_code)
+    await _require_region(ctx, event.region_code)
     return event
 
 

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core import Job
+from core import Job, Role
 from core.testing import FakeChat, FakeUser
 from plugins.events.models import Card, Event
 
 from .conftest import RegionsForTests
-from .helpers import captain
+from .helpers import captain, member_of
 
 
 async def create_checked(
@@ -146,3 +146,27 @@ async def test_options_skip_steps(chat: FakeChat) -> None:
     chat.expect_sent(kapten, contains="Senin" if False else "Selasa, 24 Nov 2026 10:00 WITA")
     await kapten.presses("Ya, benar")
     chat.expect_sent(kapten, contains="keterangan")
+
+
+async def test_admin_creates_a_national_event_shown_in_every_zone(chat: FakeChat) -> None:
+    pmo = chat.user("pmo", platform="telegram")
+    member = await member_of(chat, pmo)
+    await chat.app.roles.grant(member.id, Role.ADMIN)
+    group = chat.group("Alumni Nasional", platform="telegram")
+    await pmo.says(group, "/event_new")
+    await pmo.says(group, "Webinar nasional")
+    await pmo.presses("Nasional", group)
+    await pmo.says(group, "besok jam 19.00")
+    await pmo.presses("Ya, benar", group)
+    for label in ("Lewati", "Tanpa batas", "Lewati", "Bawaan", "Sekali saja", "Simpan"):
+        await pmo.presses(label, group)
+    card = chat.expect_sent(group, contains="Webinar nasional")
+    assert "19:00 WIB" in card.text
+    assert "20:00 WITA · 21:00 WIT" in card.text
+    assert "Nasional" in card.text
+    event = await Event.get(title="Webinar nasional")
+    assert event.region_code == ""
+    # A captain can't manage a national event.
+    kapten = await captain(chat, "kapten", "11")
+    await kapten.says(f"/event_cancel {event.id}")
+    chat.expect_sent(kapten, contains="bukan kapten untuk wilayah Nasional")

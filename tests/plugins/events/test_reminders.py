@@ -83,7 +83,7 @@ async def test_member_cannot_edit_and_bad_field_value_changes_nothing(
     other = await captain(chat, "lain", "73")
     event = await create(chat, kapten, "Aceh Utara", "besok jam 19.00")
     await other.says(f"/event_edit {event.id} title Judul lain")
-    chat.expect_sent(other, contains="tidak mengurus")
+    chat.expect_sent(other, contains="bukan kapten")
     await kapten.says(f"/event_edit {event.id} capacity banyak")
     chat.expect_sent(kapten, contains="Kapasitas harus")
     await kapten.says("/event_edit 999 title Apa saja")
