@@ -129,7 +129,9 @@ async def run_core(n: int, window: float, url: str, name: str, *, trace: bool = 
         clock.set(base - timedelta(seconds=0.2))
         started = time.perf_counter()
         worker = asyncio.create_task(app.scheduler.run_forever())
-        await bench.all_fired.wait()
+        while not bench.all_fired.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(bench.all_fired.wait(), timeout=0.1)
         fired = time.perf_counter() - started
         worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
