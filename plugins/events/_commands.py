@@ -26,7 +26,7 @@ from core import (
 )
 
 from ._dates import DateError, parse_day, parse_when
-from ._render import attendees_csv, event_ics, format_when
+from ._render import attendees_csv, event_ics, format_day, format_when
 from ._service import (
     ANNOUNCE_KIND,
     CANCELLED,
@@ -381,7 +381,7 @@ async def _summary(ctx: Context, data: dict[str, Any]) -> Markup:
             ctx.t(
                 "events.new.summary_repeat",
                 repeat=ctx.t(f"events.repeat.{data['repeat']}"),
-                until=format_when(until, data["zone"], ctx.lang)[:-6].rsplit(" ", 1)[0],
+                until=format_day(until, data["zone"], ctx.lang),
                 count=len(_occurrences(start, data)),
             )
         )

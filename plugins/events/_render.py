@@ -14,7 +14,14 @@ from core import zone_abbreviation
 
 from .models import Event
 
-__all__ = ["INDONESIAN_ZONES", "attendees_csv", "event_ics", "format_when"]
+__all__ = [
+    "INDONESIAN_ZONES",
+    "attendees_csv",
+    "event_ics",
+    "format_day",
+    "format_when",
+    "other_zones",
+]
 
 INDONESIAN_ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 
@@ -28,19 +35,23 @@ _MONTHS = {
 }
 
 
+def format_day(when: datetime, zone: str, lang: str) -> str:
+    """``Selasa, 24 Nov 2026``: the day in ``zone``."""
+    local = when.astimezone(ZoneInfo(zone))
+    days, months = _DAYS.get(lang, _DAYS["en"]), _MONTHS.get(lang, _MONTHS["en"])
+    return f"{days[local.weekday()]}, {local.day} {months[local.month - 1]} {local.year}"
+
+
 def format_when(start: datetime, zone: str, lang: str, end: datetime | None = None) -> str:
     """``Selasa, 24 Nov 2026 19:00 WIB`` (with ``–21:00`` when there is an end)."""
-    local = start.astimezone(ZoneInfo(zone))
-    days, months = _DAYS.get(lang, _DAYS["en"]), _MONTHS.get(lang, _MONTHS["en"])
-    text = (
-        f"{days[local.weekday()]}, {local.day} {months[local.month - 1]} {local.year} {local:%H:%M}"
-    )
+    tz = ZoneInfo(zone)
+    text = f"{format_day(start, zone, lang)} {start.astimezone(tz):%H:%M}"
     if end is not None:
-        local_end = end.astimezone(ZoneInfo(zone))
-        if local_end.date() == local.date():
+        local_end = end.astimezone(tz)
+        if local_end.date() == start.astimezone(tz).date():
             text += f"–{local_end:%H:%M}"
         else:
-            text += f" – {format_when(end, zone, lang)[: -len(zone_abbreviation(zone)) - 1]}"
+            text += f" – {format_day(end, zone, lang)} {local_end:%H:%M}"
     return f"{text} {zone_abbreviation(zone)}"
 
 
