@@ -15,8 +15,21 @@ SCRIPTS = sorted(HERE.glob("*.txt"))
 GUYUB = [sys.executable, "-m", "core"]
 
 
+def script_env(path: Path) -> dict[str, str]:
+    """``# env: NAME=VALUE`` lines at the top of a script set the bot's environment (scripts
+    can't set config otherwise, e.g. ``GUYUB_ADMINS`` to bootstrap an admin)."""
+    env: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        if line.startswith("# env:"):
+            name, _, value = line[len("# env:") :].strip().partition("=")
+            env[name.strip()] = value.strip()
+    return env
+
+
 def run_script(path: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, **(env or {})}
+    environment = {**os.environ, **script_env(path), **(env or {})}
     base = environment.get("GUYUB_TEST_POSTGRES_URL")
     args = [*GUYUB, "chat", "--script", str(path)]
     if base:
