@@ -103,6 +103,7 @@ class App:
         self.workers: list[Worker] = []
         self.activity = Activity()
         self._quiet_groups = False
+        self._group_flows = False
         self.services: dict[str, Any] = {}
         self._plugin_settings: dict[str, BaseModel] = {}
         self.plugins: Plugins
@@ -197,11 +198,11 @@ class App:
                 if flow.name in self.flows:
                     raise ValueError(f"flow {flow.name!r} of {plugin} is taken")
                 self.flows[flow.name] = flow
-        # Plain group chatter needs the database only if a flow runs in groups or a plugin
-        # listens to messages; otherwise it just marks the sender active (batched).
-        self._quiet_groups = not any(f.groups for f in self.flows.values()) and not (
-            self.plugins.implements("guyub_on_message")
-        )
+        # Plain group chatter is the hot path. Unless a plugin listens to every message, it
+        # only marks the sender active (batched), after one indexed look for a flow running
+        # in that group, and none at all when no flow runs in groups.
+        self._quiet_groups = not self.plugins.implements("guyub_on_message")
+        self._group_flows = any(f.groups for f in self.flows.values())
 
     async def _bootstrap_admins(self) -> None:
         for entry in self.settings.admins:
@@ -381,7 +382,12 @@ class App:
     async def dispatch(self, event: Event, adapter: Adapter | None = None) -> None:
         """Handle one platform event. Never raises: errors are logged, the member is told."""
         adapter = adapter or self.adapters.get(event.platform)
-        if self._quiet_groups and isinstance(event, MessageReceived) and not event.chat.is_dm:
+        if (
+            self._quiet_groups
+            and isinstance(event, MessageReceived)
+            and not event.chat.is_dm
+            and not (self._group_flows and await self.conversations.in_chat(event.chat.key))
+        ):
             self.activity.seen(event.user.ref, self.clock.now())
             return
         ctx = Context(self, event=event, adapter=adapter)
