@@ -49,6 +49,8 @@ from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
 from core.hookspecs import hookimpl, hookspec
 from core.models import Account, AuditEntry, Job, Member, RoleGrant
+from core.outbox import BatchReport, DeliveryStatus, Outbox, Recipient
+from core.outbox.models import Delivery, OutboxBatch
 
 __all__ = [
     "DEFAULT_ZONE",
@@ -60,6 +62,7 @@ __all__ = [
     "Attachment",
     "AttachmentKind",
     "AuditEntry",
+    "BatchReport",
     "Button",
     "ButtonPressed",
     "Capability",
@@ -71,7 +74,9 @@ __all__ = [
     "Command",
     "CommandInvoked",
     "Context",
+    "Delivery",
     "DeliveryError",
+    "DeliveryStatus",
     "Event",
     "FakeClock",
     "Flow",
@@ -87,6 +92,8 @@ __all__ = [
     "MessageRef",
     "ModelModule",
     "NotSupported",
+    "Outbox",
+    "OutboxBatch",
     "Outgoing",
     "Param",
     "ParamType",
@@ -95,6 +102,7 @@ __all__ = [
     "PollAnswered",
     "PollSpec",
     "RateLimits",
+    "Recipient",
     "RegionInfo",
     "RegionMatch",
     "Regions",

@@ -46,6 +46,7 @@ from core._scheduler import Scheduler
 from core._settings import Settings, SettingsError
 from core._specs import Action, Flow
 from core.models import Account, Member
+from core.outbox import Outbox
 
 __all__ = ["App", "Worker"]
 
@@ -102,6 +103,7 @@ class App:
         self.plugins: Plugins
         self.database: Database
         self.scheduler: Scheduler
+        self.outbox: Outbox
         self.regions: Regions
         self._started = False
         self._stop = asyncio.Event()
@@ -163,6 +165,15 @@ class App:
                 for kind in kinds:
                     self.scheduler.register(kind)
             self.workers.insert(0, self.scheduler)
+            self.outbox = Outbox(
+                self.clock,
+                self.settings.outbox,
+                self.adapters,
+                self.render,
+                dialect=self.database.dialect,
+                worker_id=self._worker_id,
+            )
+            self.workers.insert(1, self.outbox)
             self.regions = Regions(self.plugins)
             await self._bootstrap_admins()
             self._started = True

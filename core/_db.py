@@ -37,6 +37,7 @@ CORE_MODELS = ModelModule(app="core", models=("core.models",), migrations="core.
 CORE_APPS: list[ModelModule] = [
     CORE_MODELS,
     ModelModule(app="state", models=("core.state.models",), migrations="core.state.migrations"),
+    ModelModule(app="outbox", models=("core.outbox.models",), migrations="core.outbox.migrations"),
 ]
 
 
