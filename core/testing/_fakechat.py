@@ -132,7 +132,8 @@ class FakeChat:
         self.default_platform = next(iter(self.adapters))
         self.users: dict[tuple[str, str], FakeUser] = {}
         self.groups: dict[tuple[str, str], ChatRef] = {}
-        self._mark = 0
+        self._marks: dict[str, int] = {}
+        self._edits_before: dict[int, int] = {}
 
     # --- setting the scene -----------------------------------------------------------
 
@@ -197,15 +198,13 @@ class FakeChat:
         await self.emit(event)
 
     async def emit(self, event: Event) -> None:
-        self._mark = sum(len(a.sent) for a in self.adapters.values())
-        self._edits_before = {id(s): s.edits for a in self.adapters.values() for s in a.sent}
+        self._mark_now()
         await self.app.dispatch(event, self.adapters[event.platform])
         await self.app.run_pending()
 
     async def advance(self, by: timedelta | str | datetime) -> None:
         """Move the clock (``"2h"``, a timedelta, or a datetime); due jobs run in order."""
-        self._mark = sum(len(a.sent) for a in self.adapters.values())
-        self._edits_before = {id(s): s.edits for a in self.adapters.values() for s in a.sent}
+        self._mark_now()
         if isinstance(by, datetime):
             target = by
         else:
@@ -222,15 +221,20 @@ class FakeChat:
             out.extend(adapter.sent)
         return out
 
+    def _mark_now(self) -> None:
+        # One mark per platform: with several platforms, a count over all of them would
+        # take a new message on the first platform for an old one on the second.
+        self._marks = {name: len(a.sent) for name, a in self.adapters.items()}
+        self._edits_before = {id(s): s.edits for a in self.adapters.values() for s in a.sent}
+
     def since_last_action(self) -> list[Sent]:
         """Messages sent, and messages edited, by the bot since the last action."""
         new: list[Sent] = []
-        count = 0
         before = getattr(self, "_edits_before", {})
-        for adapter in self.adapters.values():
-            for record in adapter.sent:
-                count += 1
-                if count > self._mark or record.edits > before.get(id(record), 0):
+        marks = getattr(self, "_marks", {})
+        for name, adapter in self.adapters.items():
+            for i, record in enumerate(adapter.sent):
+                if i >= marks.get(name, 0) or record.edits > before.get(id(record), 0):
                     new.append(record)
         return new
 
