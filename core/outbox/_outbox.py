@@ -55,6 +55,22 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+_INSERT_COLUMNS = (
+    "batch_id",
+    "platform",
+    "chat_kind",
+    "target",
+    "account_id",
+    "region_code",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+)
+
+#: The smallest wait the drain loop schedules (seconds).
+_TICK = 0.001
+
 INTERRUPTED = "interrupted mid-send; not sent again so nobody gets it twice"
 
 
@@ -276,38 +292,51 @@ class Outbox:
             batch = await OutboxBatch.create(
                 kind=kind, key=key, message=dump_message(out), meta=dict(meta or {}), created_at=now
             )
-            chunk: list[Delivery] = []
+            chunk: list[tuple[Any, ...]] = []
             for r in recipients:
                 ident = (r.platform, r.chat_kind.value, r.target)
                 if ident in seen:
                     continue
                 seen.add(ident)
                 chunk.append(
-                    Delivery(
-                        batch_id=batch.id,
-                        platform=r.platform,
-                        chat_kind=r.chat_kind.value,
-                        target=r.target,
-                        account_id=r.account_id,
-                        region_code=r.region_code,
-                        status=DeliveryStatus.PENDING
-                        if r.reachable
-                        else DeliveryStatus.UNREACHABLE,
-                        last_error=None if r.reachable else "cannot be messaged privately",
-                        next_attempt_at=now,
+                    (
+                        batch.id,
+                        r.platform,
+                        r.chat_kind.value,
+                        r.target,
+                        r.account_id,
+                        r.region_code,
+                        DeliveryStatus.PENDING if r.reachable else DeliveryStatus.UNREACHABLE,
+                        0,
+                        now,
+                        None if r.reachable else "cannot be messaged privately",
                     )
                 )
-                if len(chunk) >= 2000:
-                    await Delivery.bulk_create(chunk)
-                    total += len(chunk)
-                    chunk = []
-            if chunk:
-                await Delivery.bulk_create(chunk)
-                total += len(chunk)
+                if len(chunk) >= 5000:
+                    total += await self._insert(chunk)
+            total += await self._insert(chunk)
             await OutboxBatch.filter(id=batch.id).update(total=total)
             batch.total = total
         self._wakeup.set()
         return batch
+
+    async def _insert(self, rows: list[tuple[Any, ...]]) -> int:
+        """Insert delivery rows with one prepared statement (a province is 440,000 rows:
+        building a model object per row would cost more than the insert itself)."""
+        if not rows:
+            return 0
+        columns = _INSERT_COLUMNS
+        if self.dialect == "postgres":
+            marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+        else:
+            marks = ", ".join("?" for _ in columns)
+        sql = (
+            f'INSERT INTO "{Delivery._meta.db_table}" ({", ".join(columns)}) VALUES ({marks})'
+        )
+        count = len(rows)
+        await Delivery._meta.db.execute_many(sql, [list(row) for row in rows])
+        rows.clear()
+        return count
 
     async def cancel(self, batch_id: int) -> int:
         """Stop a batch: deliveries not yet being sent are cancelled. Returns how many."""
@@ -423,7 +452,10 @@ class Outbox:
                 await Delivery.filter(claimable, id__in=ids).update(**claim)
         if not ids:
             return []
-        return await Delivery.filter(locked_by=token, status=DeliveryStatus.PENDING).order_by("id")
+        # By id (the primary key): a filter on status alone would walk every pending row.
+        return await Delivery.filter(
+            id__in=ids, locked_by=token, status=DeliveryStatus.PENDING
+        ).order_by("id")
 
     async def _soon(self) -> float | None:
         """Seconds until the next unclaimed row falls due, if that is soon (a short 429)."""
@@ -466,10 +498,15 @@ class Outbox:
         return out
 
     async def _drain(self, rows: list[Delivery]) -> int:
+        """Send claimed rows in waves: each wave is marked ``sending`` in one statement just
+        before its sends go out at the platform's pace, and successes are recorded together,
+        so a delivery costs a fraction of a database round trip."""
         queue = [_Queued(0.0, i, row) for i, row in enumerate(rows)]
         seq = len(queue)
         tasks: set[asyncio.Task[int]] = set()
+        sent: list[int] = []
         done = 0
+        wave_size = max(1, self.settings.concurrency)
 
         def requeue(row: Delivery, ready: float) -> None:
             nonlocal seq
@@ -491,39 +528,88 @@ class Outbox:
                     if tasks:
                         await settle_one()
                     else:
+                        await self._record_sent(sent)
                         await self.timer.sleep(queue[0].ready - now)
                     continue
-                row = heapq.heappop(queue).row
-                pace = self.pace(row.platform)
-                out = await self._message(row.batch_id)
-                if pace is None or out is None:
-                    done += await self._retry_later(
-                        row, f"no adapter for platform {row.platform!r}" if out else "batch gone"
-                    )
-                    continue
-                chat = f"{row.chat_kind}:{row.target}"
-                is_group = row.chat_kind == ChatKind.GROUP.value
-                wait = pace.chat_wait(chat, is_group, now)
-                if wait > 0:
-                    if wait > self.settings.inline_wait_seconds:
+                wave: list[tuple[Delivery, Pace, Outgoing, str, bool]] = []
+                chats: set[str] = set()
+                while queue and queue[0].ready <= now and len(wave) < wave_size:
+                    row = heapq.heappop(queue).row
+                    pace = self.pace(row.platform)
+                    out = await self._message(row.batch_id)
+                    if pace is None or out is None:
+                        why = f"no adapter for platform {row.platform!r}" if out else "no batch"
+                        done += await self._retry_later(row, why)
+                        continue
+                    chat = f"{row.chat_kind}:{row.target}"
+                    is_group = row.chat_kind == ChatKind.GROUP.value
+                    wait = pace.chat_wait(chat, is_group, now)
+                    if chat in chats:
+                        requeue(row, now + max(wait, pace.chat.interval, _TICK))
+                    elif wait > self.settings.inline_wait_seconds:
                         await self._release(row, wait)
+                    elif wait > 0:
+                        # At least a tick: a wait below float precision would spin.
+                        requeue(row, now + max(wait, _TICK))
                     else:
-                        requeue(row, now + wait)
-                    continue
-                shared = pace.shared_wait(is_group, now)
-                if shared > 0:
-                    await self.timer.sleep(shared)
+                        chats.add(chat)
+                        wave.append((row, pace, out, chat, is_group))
+                for row, pace, out, chat, is_group in await self._mark_sending(wave):
                     now = self.timer.monotonic()
-                while len(tasks) >= max(1, self.settings.concurrency):
-                    await settle_one()
-                pace.take(chat, is_group, now)
-                tasks.add(asyncio.create_task(self._deliver(row, out, pace, chat, requeue)))
+                    shared = pace.shared_wait(is_group, now)
+                    if shared > 0:
+                        await self.timer.sleep(shared)
+                        now = self.timer.monotonic()
+                    while len(tasks) >= wave_size:
+                        await settle_one()
+                    pace.take(chat, is_group, now)
+                    tasks.add(
+                        asyncio.create_task(self._deliver(row, out, pace, chat, requeue, sent))
+                    )
+                if len(sent) >= wave_size:
+                    await self._record_sent(sent)
         finally:
             if tasks:
                 # Cancelled mid-drain (shutdown): let in-flight sends record their outcome.
                 results = await asyncio.gather(*tasks, return_exceptions=True)
                 done += sum(r for r in results if isinstance(r, int))
+            await self._record_sent(sent)
         return done
+
+    async def _mark_sending(
+        self, wave: list[tuple[Delivery, Pace, Outgoing, str, bool]]
+    ) -> list[tuple[Delivery, Pace, Outgoing, str, bool]]:
+        """Mark a wave ``sending`` (durably, before any send); rows cancelled or taken
+        over since the claim are left out."""
+        if not wave:
+            return []
+        token = wave[0][0].locked_by
+        ids = [item[0].id for item in wave]
+        marked = await Delivery.filter(
+            id__in=ids, locked_by=token, status=DeliveryStatus.PENDING
+        ).update(
+            status=DeliveryStatus.SENDING,
+            attempts=F("attempts") + 1,
+            locked_until=self.clock.now() + timedelta(seconds=self.settings.send_timeout),
+        )
+        if marked != len(ids):
+            mine = set(
+                await Delivery.filter(
+                    id__in=ids, locked_by=token, status=DeliveryStatus.SENDING
+                ).values_list("id", flat=True)
+            )
+            wave = [item for item in wave if item[0].id in mine]
+        for item in wave:
+            item[0].attempts += 1
+        return wave
+
+    async def _record_sent(self, sent: list[int]) -> None:
+        if sent:
+            ids = list(sent)
+            sent.clear()
+            await Delivery.filter(id__in=ids, status=DeliveryStatus.SENDING).update(
+                status=DeliveryStatus.SENT, sent_at=self.clock.now(), locked_until=None
+            )
 
     async def _deliver(
         self,
@@ -532,18 +618,8 @@ class Outbox:
         pace: Pace,
         chat: str,
         requeue: Callable[[Delivery, float], None],
+        sent: list[int],
     ) -> int:
-        now = self.clock.now()
-        marked = await Delivery.filter(
-            id=row.id, locked_by=row.locked_by, status=DeliveryStatus.PENDING
-        ).update(
-            status=DeliveryStatus.SENDING,
-            attempts=F("attempts") + 1,
-            locked_until=now + timedelta(seconds=self.settings.send_timeout),
-        )
-        if not marked:
-            return 0  # cancelled, or taken over after our lease expired
-        row.attempts += 1
         adapter = self.adapters[row.platform]
         try:
             if row.chat_kind == ChatKind.GROUP.value:
@@ -583,9 +659,7 @@ class Outbox:
         except Exception as exc:
             log.exception("outbox: sending delivery %s failed", row.id)
             return await self._transient(row, exc)
-        await Delivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
-            status=DeliveryStatus.SENT, sent_at=self.clock.now(), locked_until=None
-        )
+        sent.append(row.id)
         return 1
 
     async def _close(self, row: Delivery, status: str, error: str) -> None:

@@ -51,4 +51,5 @@ class Delivery(Model):
     class Meta:
         table = "core_outbox_delivery"
         unique_together = (("batch_id", "platform", "chat_kind", "target"),)
-        indexes = (("status", "next_attempt_at"),)
+        # (status, id) lets a claim walk pending rows in order without sorting them all.
+        indexes = (("status", "id"),)

@@ -84,36 +84,47 @@ async def audience_of(app: App, codes: Sequence[str]) -> Audience:
     rows = (
         await Account.filter(in_areas(codes, prefix="member__"))
         .order_by("member_id", "id")
-        .values("id", "member_id", "platform", "platform_user_id", "dm_open", "member__region_code")
+        .values_list(
+            "id", "member_id", "platform", "platform_user_id", "dm_open", "member__region_code"
+        )
     )
-    by_member: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_member[int(row["member_id"])].append(row)
+    dm_without_start = {
+        name for name, adapter in app.adapters.items() if adapter.supports(Capability.DM_WITHOUT_START)
+    }
 
-    def can_dm(row: dict[str, Any]) -> bool:
-        adapter = app.adapters.get(str(row["platform"]))
-        if adapter is None:
-            return False
-        return bool(row["dm_open"]) or adapter.supports(Capability.DM_WITHOUT_START)
+    def rank(row: tuple[Any, ...]) -> tuple[bool, bool]:
+        # An account we can DM first, then one on a platform this process runs.
+        platform = str(row[2])
+        reachable = platform in app.adapters and (bool(row[4]) or platform in dm_without_start)
+        return (not reachable, platform not in app.adapters)
 
-    for accounts in by_member.values():
-        accounts.sort(key=lambda r: (not can_dm(r), str(r["platform"]) not in app.adapters))
-        best = accounts[0]
-        platform = str(best["platform"])
-        reachable = can_dm(best)
+    def add(accounts: list[tuple[Any, ...]]) -> None:
+        best = min(accounts, key=rank)
+        platform = str(best[2])
+        reachable = not rank(best)[0]
         audience.members[platform] += 1
         if not reachable:
             audience.unreachable[platform] += 1
         audience.dms.append(
             Recipient(
                 platform,
-                str(best["platform_user_id"]),
+                str(best[3]),
                 ChatKind.DM,
-                region_code=best["member__region_code"],
-                account_id=int(best["id"]),
+                region_code=best[5],
+                account_id=int(best[0]),
                 reachable=reachable,
             )
         )
+
+    # Rows come ordered by member: group them as they pass (a province is 440,000 rows).
+    current: list[tuple[Any, ...]] = []
+    for row in rows:
+        if current and current[0][1] != row[1]:
+            add(current)
+            current = []
+        current.append(tuple(row))
+    if current:
+        add(current)
     seen: set[ChatRef] = set()
     for code in await area_codes_below(codes):
         for chat in await app.regions.chats(code):

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('last_error', fields.TextField(null=True, unique=False)),
                 ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'core_outbox_delivery', 'app': 'outbox', 'unique_together': (('batch_id', 'platform', 'chat_kind', 'target'),), 'indexes': [Index(fields=['status', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': 'One recipient of a batch, a private chat or a group, sent at most once.'},
+            options={'table': 'core_outbox_delivery', 'app': 'outbox', 'unique_together': (('batch_id', 'platform', 'chat_kind', 'target'),), 'indexes': [Index(fields=['status', 'id'])], 'pk_attr': 'id', 'table_description': 'One recipient of a batch, a private chat or a group, sent at most once.'},
             bases=['Model'],
         ),
         ops.CreateModel(
