@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core import (  # noqa: E402
+from core import (
     Capability,
     ChatRef,
     FakeClock,
@@ -35,8 +35,8 @@ from core import (  # noqa: E402
     RetryAfter,
     UserRef,
 )
-from core.testing import ALL_CAPABILITIES, TEST_START, MemoryAdapter, make_app  # noqa: E402
-from plugins.captains._broadcast import audience_of  # noqa: E402
+from core.testing import ALL_CAPABILITIES, TEST_START, MemoryAdapter, make_app
+from plugins.captains._broadcast import audience_of
 
 ACEH = 440_287
 DRAIN_SAMPLE = int(os.environ.get("BENCH_DRAIN", "20000"))

@@ -330,9 +330,7 @@ class Outbox:
             marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
         else:
             marks = ", ".join("?" for _ in columns)
-        sql = (
-            f'INSERT INTO "{Delivery._meta.db_table}" ({", ".join(columns)}) VALUES ({marks})'
-        )
+        sql = f'INSERT INTO "{Delivery._meta.db_table}" ({", ".join(columns)}) VALUES ({marks})'
         count = len(rows)
         await Delivery._meta.db.execute_many(sql, [list(row) for row in rows])
         rows.clear()

@@ -65,37 +65,125 @@ def _who(required: bool = False, name: str = "member") -> Param:
 def guyub_register_commands() -> Sequence[Command]:
     captain, admin = Role.CAPTAIN, Role.ADMIN
     return [
-        Command("captain_add", _captains.captain_add, "captains.cmd.captain_add",
-                alias="kapten_tambah", params=(_who(True), _region(True)), role=admin),
-        Command("captain_remove", _captains.captain_remove, "captains.cmd.captain_remove",
-                alias="kapten_hapus", params=(_who(True), _region()), role=admin),
-        Command("captain_list", _captains.captain_list, "captains.cmd.captain_list",
-                alias="kapten_daftar", params=(_region(),), role=captain),
-        Command("captain_handover", _captains.captain_handover, "captains.cmd.captain_handover",
-                alias="kapten_serah", params=(_who(True, "old"), _who(True, "new"), _region()),
-                role=captain),
-        Command("broadcast", _broadcast.broadcast_command, "captains.cmd.broadcast",
-                alias="siaran", params=(_region(),), role=captain, where=Where.DM),
-        Command("members", _members.members_command, "captains.cmd.members",
-                alias="anggota", params=(_region(),), role=captain, private=True),
-        Command("stats", _stats.stats_command, "captains.cmd.stats",
-                alias="statistik", params=(_region(),), role=captain),
-        Command("warn", _moderation.warn, "captains.cmd.warn", alias="peringatkan",
-                params=(_who(), Param("reason", ParamType.TEXT, required=False,
-                                      description="captains.param.reason")),
-                role=captain, where=Where.GROUP),
-        Command("mute", _moderation.mute, "captains.cmd.mute", alias="bisukan",
-                params=(Param("duration", ParamType.DURATION, description="captains.param.duration"),
-                        _who()),
-                role=captain, where=Where.GROUP),
-        Command("unmute", _moderation.unmute, "captains.cmd.unmute", alias="suarakan",
-                params=(_who(),), role=captain, where=Where.GROUP),
-        Command("kick", _moderation.kick, "captains.cmd.kick", alias="keluarkan",
-                params=(_who(),), role=captain, where=Where.GROUP),
-        Command("ban", _moderation.ban, "captains.cmd.ban", alias="blokir",
-                params=(_who(),), role=captain, where=Where.GROUP),
-        Command("audit", _moderation.audit_command, "captains.cmd.audit", alias="jejak",
-                params=(_region(),), role=admin),
+        Command(
+            "captain_add",
+            _captains.captain_add,
+            "captains.cmd.captain_add",
+            alias="kapten_tambah",
+            params=(_who(True), _region(True)),
+            role=admin,
+        ),
+        Command(
+            "captain_remove",
+            _captains.captain_remove,
+            "captains.cmd.captain_remove",
+            alias="kapten_hapus",
+            params=(_who(True), _region()),
+            role=admin,
+        ),
+        Command(
+            "captain_list",
+            _captains.captain_list,
+            "captains.cmd.captain_list",
+            alias="kapten_daftar",
+            params=(_region(),),
+            role=captain,
+        ),
+        Command(
+            "captain_handover",
+            _captains.captain_handover,
+            "captains.cmd.captain_handover",
+            alias="kapten_serah",
+            params=(_who(True, "old"), _who(True, "new"), _region()),
+            role=captain,
+        ),
+        Command(
+            "broadcast",
+            _broadcast.broadcast_command,
+            "captains.cmd.broadcast",
+            alias="siaran",
+            params=(_region(),),
+            role=captain,
+            where=Where.DM,
+        ),
+        Command(
+            "members",
+            _members.members_command,
+            "captains.cmd.members",
+            alias="anggota",
+            params=(_region(),),
+            role=captain,
+            private=True,
+        ),
+        Command(
+            "stats",
+            _stats.stats_command,
+            "captains.cmd.stats",
+            alias="statistik",
+            params=(_region(),),
+            role=captain,
+        ),
+        Command(
+            "warn",
+            _moderation.warn,
+            "captains.cmd.warn",
+            alias="peringatkan",
+            params=(
+                _who(),
+                Param(
+                    "reason", ParamType.TEXT, required=False, description="captains.param.reason"
+                ),
+            ),
+            role=captain,
+            where=Where.GROUP,
+        ),
+        Command(
+            "mute",
+            _moderation.mute,
+            "captains.cmd.mute",
+            alias="bisukan",
+            params=(
+                Param("duration", ParamType.DURATION, description="captains.param.duration"),
+                _who(),
+            ),
+            role=captain,
+            where=Where.GROUP,
+        ),
+        Command(
+            "unmute",
+            _moderation.unmute,
+            "captains.cmd.unmute",
+            alias="suarakan",
+            params=(_who(),),
+            role=captain,
+            where=Where.GROUP,
+        ),
+        Command(
+            "kick",
+            _moderation.kick,
+            "captains.cmd.kick",
+            alias="keluarkan",
+            params=(_who(),),
+            role=captain,
+            where=Where.GROUP,
+        ),
+        Command(
+            "ban",
+            _moderation.ban,
+            "captains.cmd.ban",
+            alias="blokir",
+            params=(_who(),),
+            role=captain,
+            where=Where.GROUP,
+        ),
+        Command(
+            "audit",
+            _moderation.audit_command,
+            "captains.cmd.audit",
+            alias="jejak",
+            params=(_region(),),
+            role=admin,
+        ),
     ]
 
 
@@ -156,11 +244,21 @@ async def guyub_export_member(member: Member) -> dict[str, Any] | None:
         return None
     return {
         "warnings": [
-            {"at": w.at.isoformat(), "chat": w.chat_key, "region": w.region_code, "reason": w.reason}
+            {
+                "at": w.at.isoformat(),
+                "chat": w.chat_key,
+                "region": w.region_code,
+                "reason": w.reason,
+            }
             for w in warnings
         ],
         "broadcasts_sent": [
-            {"at": b.created_at.isoformat(), "regions": b.regions, "text": b.text, "status": b.status}
+            {
+                "at": b.created_at.isoformat(),
+                "regions": b.regions,
+                "text": b.text,
+                "status": b.status,
+            }
             for b in broadcasts
         ],
     }

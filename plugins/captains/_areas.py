@@ -93,7 +93,10 @@ def in_areas(codes: Iterable[str], prefix: str = "") -> Q:
             return Q()
         part = Q(**{field: code}) | Q(**{f"{field}__startswith": code + "."})
         query = part if query is None else query | part
-    return query if query is not None else Q(**{f"{field}__in": []})
+    if query is None:
+        nothing: dict[str, list[str]] = {f"{field}__in": []}
+        return Q(**nothing)  # type: ignore[arg-type]
+    return query
 
 
 async def area_codes_below(codes: Sequence[str]) -> list[str]:
@@ -107,7 +110,8 @@ async def area_codes_below(codes: Sequence[str]) -> list[str]:
 async def group_area(ctx: Context) -> str | None:
     """The region of the group this event came from, looked up among the regions the member
     manages (admins: among all regions with members); None if it is no regional group."""
-    assert ctx.member is not None and ctx.chat is not None
+    assert ctx.member is not None
+    assert ctx.chat is not None
     if await ctx.roles.is_admin(ctx.member.id):
         scopes = [""]
     else:

@@ -89,7 +89,9 @@ async def audience_of(app: App, codes: Sequence[str]) -> Audience:
         )
     )
     dm_without_start = {
-        name for name, adapter in app.adapters.items() if adapter.supports(Capability.DM_WITHOUT_START)
+        name
+        for name, adapter in app.adapters.items()
+        if adapter.supports(Capability.DM_WITHOUT_START)
     }
 
     def rank(row: tuple[Any, ...]) -> tuple[bool, bool]:
@@ -196,7 +198,9 @@ async def _preview(ctx: Context, broadcast: Broadcast) -> tuple[Markup, list[lis
         return Button(label, ACTION, {"b": broadcast.id, "do": do, **extra}, only_for=me)
 
     modes = [
-        button(("• " if m == broadcast.mode else "") + str(ctx.t(f"captains.mode.{m}")), "mode", mode=m)
+        button(
+            ("• " if m == broadcast.mode else "") + str(ctx.t(f"captains.mode.{m}")), "mode", mode=m
+        )
         for m in MODES
     ]
     actions = [
@@ -508,4 +512,3 @@ async def final_report(app: App, broadcast: Broadcast, report: BatchReport) -> M
                 )
             )
     return Markup("\n").join(lines)
-

@@ -3,6 +3,8 @@ a captain may hand their own regions to someone else. Role changes are audited b
 
 from __future__ import annotations
 
+import contextlib
+
 from tortoise.transactions import in_transaction
 
 from core import (
@@ -33,10 +35,9 @@ async def captain_add(ctx: Context, member: Member | None, region: str) -> None:
     key = "captains.captain.added" if created else "captains.captain.already"
     await ctx.reply(ctx.t(key, name=member.display_name, region=area.name, code=area.code))
     if created:
-        try:
+        # Unreachable: they have not opened a private chat yet; the reply above is enough.
+        with contextlib.suppress(Unreachable):
             await ctx.send_dm(member, ctx.t("captains.captain.welcome", region=area.name))
-        except Unreachable:
-            pass  # they have not opened a private chat yet; the group reply is enough
 
 
 async def captain_remove(ctx: Context, member: Member | None, region: str | None = None) -> None:
@@ -47,7 +48,9 @@ async def captain_remove(ctx: Context, member: Member | None, region: str | None
         codes = [(await resolve_area(ctx, region)).code]
     else:
         codes = await ctx.roles.captain_scopes(member.id)
-    removed = [c for c in codes if await ctx.roles.revoke(member.id, Role.CAPTAIN, c, by=ctx.member.id)]
+    removed = [
+        c for c in codes if await ctx.roles.revoke(member.id, Role.CAPTAIN, c, by=ctx.member.id)
+    ]
     if not removed:
         await ctx.reply(ctx.t("captains.captain.not_captain", name=member.display_name))
         return
@@ -116,5 +119,10 @@ async def captain_handover(
         )
     names = ", ".join([await names_of(ctx.app, c) for c in scopes])
     await ctx.reply(
-        ctx.t("captains.captain.handed_over", old=old.display_name, new=new.display_name, regions=names)
+        ctx.t(
+            "captains.captain.handed_over",
+            old=old.display_name,
+            new=new.display_name,
+            regions=names,
+        )
     )

@@ -42,7 +42,11 @@ async def add(app: App, out: TextIO, member: str, region: str) -> int:
         return 2
     created = await app.roles.grant(who.id, Role.CAPTAIN, code)
     name = await app.regions.name(code)
-    out.write(f"#{who.id} {who.display_name}: captain of {name} ({code})" + ("" if created else " already") + "\n")
+    out.write(
+        f"#{who.id} {who.display_name}: captain of {name} ({code})"
+        + ("" if created else " already")
+        + "\n"
+    )
     return 0
 
 
@@ -92,13 +96,37 @@ async def members(app: App, out: TextIO, format: str = "csv", region: str | None
 def cli_commands() -> list[CliCommand]:
     member = CliParam("member", "PLATFORM:USER_ID or #MEMBER_NUMBER")
     return [
-        CliCommand("captains", "add", "Make a member captain of a region.", add,
-                   (member, CliParam("region", "Region code or name"))),
-        CliCommand("captains", "remove", "Take a region (or all) from a captain.", remove,
-                   (member, CliParam("region", "Region code or name", option=True))),
-        CliCommand("captains", "list", "List captains (of a region).", list_,
-                   (CliParam("region", "Region code or name", option=True),)),
-        CliCommand("export", "members", "Export members as CSV or JSON to standard output.", members,
-                   (CliParam("format", "csv or json", option=True, default="csv", choices=("csv", "json")),
-                    CliParam("region", "Region code or name", option=True))),
+        CliCommand(
+            "captains",
+            "add",
+            "Make a member captain of a region.",
+            add,
+            (member, CliParam("region", "Region code or name")),
+        ),
+        CliCommand(
+            "captains",
+            "remove",
+            "Take a region (or all) from a captain.",
+            remove,
+            (member, CliParam("region", "Region code or name", option=True)),
+        ),
+        CliCommand(
+            "captains",
+            "list",
+            "List captains (of a region).",
+            list_,
+            (CliParam("region", "Region code or name", option=True),),
+        ),
+        CliCommand(
+            "export",
+            "members",
+            "Export members as CSV or JSON to standard output.",
+            members,
+            (
+                CliParam(
+                    "format", "csv or json", option=True, default="csv", choices=("csv", "json")
+                ),
+                CliParam("region", "Region code or name", option=True),
+            ),
+        ),
     ]

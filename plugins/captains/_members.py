@@ -56,13 +56,13 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-async def member_rows(app: App, codes: Sequence[str], page: int = 5000) -> AsyncIterator[dict[str, Any]]:
+async def member_rows(
+    app: App, codes: Sequence[str], page: int = 5000
+) -> AsyncIterator[dict[str, Any]]:
     """Export rows, member by member in id order, read a page at a time."""
     last = 0
     while True:
-        members = (
-            await Member.filter(in_areas(codes), id__gt=last).order_by("id").limit(page)
-        )
+        members = await Member.filter(in_areas(codes), id__gt=last).order_by("id").limit(page)
         if not members:
             return
         ids = [m.id for m in members]
@@ -119,7 +119,10 @@ async def _show(ctx: Context, codes: list[str], page: int) -> None:
         Markup(""),
     ]
     members = (
-        await Member.filter(in_areas(codes)).order_by("display_name", "id").offset(page * size).limit(size)
+        await Member.filter(in_areas(codes))
+        .order_by("display_name", "id")
+        .offset(page * size)
+        .limit(size)
     )
     for i, m in enumerate(members, page * size + 1):
         lines.append(
@@ -136,10 +139,20 @@ async def _show(ctx: Context, codes: list[str], page: int) -> None:
     me = ctx.member.id
     buttons = []
     if page > 0:
-        buttons.append(Button(str(ctx.t("captains.button.prev")), ACTION, {"r": codes, "p": page - 1}, only_for=me))
+        buttons.append(
+            Button(
+                str(ctx.t("captains.button.prev")), ACTION, {"r": codes, "p": page - 1}, only_for=me
+            )
+        )
     if page + 1 < pages:
-        buttons.append(Button(str(ctx.t("captains.button.next")), ACTION, {"r": codes, "p": page + 1}, only_for=me))
-    buttons.append(Button(str(ctx.t("captains.button.csv")), ACTION, {"r": codes, "csv": True}, only_for=me))
+        buttons.append(
+            Button(
+                str(ctx.t("captains.button.next")), ACTION, {"r": codes, "p": page + 1}, only_for=me
+            )
+        )
+    buttons.append(
+        Button(str(ctx.t("captains.button.csv")), ACTION, {"r": codes, "csv": True}, only_for=me)
+    )
     await ctx.reply(Markup("\n").join(lines), buttons=[buttons])
 
 

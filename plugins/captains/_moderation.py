@@ -29,7 +29,8 @@ __all__ = ["audit_command", "ban", "kick", "mute", "unmute", "warn"]
 async def _target(ctx: Context, member: Member | None) -> tuple[str | None, UserRef]:
     """Checks the moderator may act here and on ``member``; returns the group's region and
     the member's account on this platform."""
-    assert ctx.member is not None and ctx.chat is not None
+    assert ctx.member is not None
+    assert ctx.chat is not None
     if member is None:
         raise UsageError("captains.mod.who")
     code = await group_area(ctx)
@@ -51,9 +52,12 @@ def _require(ctx: Context, capability: Capability) -> None:
         raise UsageError("captains.mod.unsupported", action=capability.value)
 
 
-async def _act(ctx: Context, action: str, member: Member, region: str | None, **details: object) -> bool:
+async def _act(
+    ctx: Context, action: str, member: Member, region: str | None, **details: object
+) -> bool:
     """Run one moderation action on the platform; False (and a clear reply) if refused."""
-    assert ctx.adapter is not None and ctx.chat is not None
+    assert ctx.adapter is not None
+    assert ctx.chat is not None
     account = await Account.filter(member_id=member.id, platform=ctx.chat.platform).first()
     assert account is not None
     user = UserRef(account.platform, account.platform_user_id)
@@ -81,7 +85,8 @@ async def _act(ctx: Context, action: str, member: Member, region: str | None, **
 
 
 async def warn(ctx: Context, member: Member | None = None, reason: str | None = None) -> None:
-    assert ctx.member is not None and ctx.chat is not None
+    assert ctx.member is not None
+    assert ctx.chat is not None
     region, _ = await _target(ctx, member)
     assert member is not None
     await Warning.create(
@@ -98,12 +103,18 @@ async def warn(ctx: Context, member: Member | None = None, reason: str | None = 
     settings = ctx.settings("captains")
     count = await Warning.filter(member_id=member.id, chat_key=ctx.chat.key).count()
     limit = settings.warnings_before_mute
-    await ctx.reply(ctx.t("captains.mod.warned", name=member.display_name, n=count, limit=limit or "-"))
+    await ctx.reply(
+        ctx.t("captains.mod.warned", name=member.display_name, n=count, limit=limit or "-")
+    )
     if limit and count >= limit and count % limit == 0 and ctx.supports(Capability.MUTE):
         duration = timedelta(minutes=settings.auto_mute_minutes)
         if await _act(ctx, "mute", member, region, until=ctx.now() + duration, auto=True):
             await ctx.reply(
-                ctx.t("captains.mod.auto_muted", name=member.display_name, minutes=settings.auto_mute_minutes)
+                ctx.t(
+                    "captains.mod.auto_muted",
+                    name=member.display_name,
+                    minutes=settings.auto_mute_minutes,
+                )
             )
 
 

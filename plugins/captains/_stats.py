@@ -20,7 +20,11 @@ __all__ = ["chart", "collect", "stats_command"]
 async def collect(app: App, codes: Sequence[str]) -> dict[str, Any]:
     """The captains plugin's own figures for ``guyub_collect_stats``."""
     since = app.clock.now() - timedelta(days=30)
-    broadcasts = [b for b in await Broadcast.filter(status__in=("sending", "done")) if _inside(b.regions, codes)]
+    broadcasts = [
+        b
+        for b in await Broadcast.filter(status__in=("sending", "done"))
+        if _inside(b.regions, codes)
+    ]
     return {
         "broadcasts": len(broadcasts),
         "broadcasts_30d": sum(1 for b in broadcasts if b.created_at >= since),
@@ -55,13 +59,19 @@ async def by_region(app: App, codes: Sequence[str]) -> list[tuple[str, int, int]
     )
     registered = dict(
         (str(r["region_code"]), int(r["n"]))
-        for r in await Member.filter(in_areas(codes), registered_at__isnull=False, region_code__isnull=False)
+        for r in await Member.filter(
+            in_areas(codes), registered_at__isnull=False, region_code__isnull=False
+        )
         .annotate(n=Count("id"))
         .group_by("region_code")
         .values("region_code", "n")
     )
     out = [
-        (await names_of(app, str(r["region_code"])), int(r["n"]), registered.get(str(r["region_code"]), 0))
+        (
+            await names_of(app, str(r["region_code"])),
+            int(r["n"]),
+            registered.get(str(r["region_code"]), 0),
+        )
         for r in rows
     ]
     return sorted(out, key=lambda r: (-r[1], r[0]))[:15]
@@ -120,7 +130,11 @@ async def stats_command(ctx: Context, region: str | None = None) -> None:
         lines.append(Markup("\n<b>{}</b>").format(plugin))
         for key, value in values.items():
             if isinstance(value, int | float | str):
-                label = ctx.t(f"{plugin}.stats.{key}") if ctx.app.translator.has(f"{plugin}.stats.{key}") else key
+                label = (
+                    ctx.t(f"{plugin}.stats.{key}")
+                    if ctx.app.translator.has(f"{plugin}.stats.{key}")
+                    else key
+                )
                 lines.append(Markup("• {}: {}").format(label, value))
     png = chart(
         names,

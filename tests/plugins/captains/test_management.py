@@ -41,7 +41,10 @@ async def test_add_list_handover_remove_all_audited(make_app):
         await amir.says("/kapten_serah @amir @budi")
         chat.expect_sent(amir, contains="Aceh Utara diserahkan dari amir ke budi")
         app = chat.app
-        amir_m, budi_m = await w.member_of(amir), await w.member_of(chat.user("budi", platform="tg"))
+        amir_m, budi_m = (
+            await w.member_of(amir),
+            await w.member_of(chat.user("budi", platform="tg")),
+        )
         assert await app.roles.captain_scopes(amir_m.id) == []
         assert await app.roles.captain_scopes(budi_m.id) == ["11.08"]
         await amir.says("/siaran")
@@ -95,13 +98,21 @@ def test_cli_commands_are_wired(tmp_path: Path) -> None:
     guyub = [sys.executable, "-m", "core"]
     result = subprocess.run(
         [*guyub, "export", "members", "--format", "csv"],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == ",".join(COLUMNS)
     result = subprocess.run(
         [*guyub, "captains", "add", "telegram:42", "11.08"],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "captain of 11.08 (11.08)" in result.stdout
@@ -145,7 +156,6 @@ async def test_stats_text_and_chart(make_app):
 
 async def test_export_and_forget_warnings(make_app):
     async with world(make_app) as w:
-        chat = w.chat
         pmo = await w.person("pmo", None)
         tono = await w.person("tono", "11.08")
         group = w.group("Aceh Utara", "11.08")

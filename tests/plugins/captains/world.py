@@ -8,7 +8,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from core import ChatKind, ChatRef, Capability, Member, PluginInfo, RegionInfo, RegionMatch, hookimpl
+from core import (
+    Capability,
+    ChatKind,
+    ChatRef,
+    Member,
+    PluginInfo,
+    RegionInfo,
+    RegionMatch,
+    hookimpl,
+)
 from core.testing import ALL_CAPABILITIES, FakeChat, FakeUser, MemoryAdapter
 
 REGIONS = {
