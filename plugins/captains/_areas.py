@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tortoise.expressions import Q
 
-from core import App, ChatRef, Context, Member, Role, UsageError, clean_text, covers
+from core import App, ChatRef, Context, Member, UsageError, clean_text, covers
 
 __all__ = [
     "Area",
@@ -121,8 +121,3 @@ async def group_area(ctx: Context) -> str | None:
         if ctx.chat in chats:
             return code
     return None
-
-
-async def is_admin(ctx: Context) -> bool:
-    assert ctx.member is not None
-    return await ctx.roles.highest(ctx.member.id) >= Role.ADMIN
