@@ -424,26 +424,40 @@ class Outbox:
             "locked_until": now + timedelta(seconds=self.settings.lease_seconds),
         }
         claimable = self._claimable(now)
+        # A share of the chunk per active batch, so a reminder to ten people isn't stuck
+        # behind a province-wide broadcast that takes hours at the platform's pace.
+        batches = cast(
+            list[int],
+            list(
+                await OutboxBatch.filter(status=BatchStatus.ACTIVE)
+                .order_by("id")
+                .values_list("id", flat=True)
+            ),
+        )
+        share = max(1, -(-size // max(1, len(batches))))
+        ids: list[int] = []
         if self.dialect == "postgres":
             async with in_transaction():
-                locked = (
-                    await Delivery.filter(claimable)
-                    .order_by("id")
-                    .limit(size)
-                    .select_for_update(skip_locked=True)
-                    .values_list("id", flat=True)
-                )
-                ids = cast(list[int], list(locked))
+                for batch_id in batches:
+                    locked = (
+                        await Delivery.filter(claimable, batch_id=batch_id)
+                        .order_by("id")
+                        .limit(share)
+                        .select_for_update(skip_locked=True)
+                        .values_list("id", flat=True)
+                    )
+                    ids.extend(cast(list[int], list(locked)))
                 if ids:
                     await Delivery.filter(id__in=ids).update(**claim)
         else:
-            candidates = (
-                await Delivery.filter(claimable)
-                .order_by("id")
-                .limit(size)
-                .values_list("id", flat=True)
-            )
-            ids = cast(list[int], list(candidates))
+            for batch_id in batches:
+                candidates = (
+                    await Delivery.filter(claimable, batch_id=batch_id)
+                    .order_by("id")
+                    .limit(share)
+                    .values_list("id", flat=True)
+                )
+                ids.extend(cast(list[int], list(candidates)))
             if ids:
                 # The condition is checked again inside the UPDATE: a row another worker
                 # claimed in between is not taken twice.
@@ -582,6 +596,20 @@ class Outbox:
         if not wave:
             return []
         token = wave[0][0].locked_by
+        active = set(
+            await OutboxBatch.filter(
+                id__in={item[0].batch_id for item in wave}, status=BatchStatus.ACTIVE
+            ).values_list("id", flat=True)
+        )
+        stopped = [item[0].id for item in wave if item[0].batch_id not in active]
+        if stopped:
+            # Cancelled since the claim (a row back from a 429 or a retry, say).
+            await Delivery.filter(id__in=stopped, status=DeliveryStatus.PENDING).update(
+                status=DeliveryStatus.CANCELLED, locked_by=None, locked_until=None
+            )
+            wave = [item for item in wave if item[0].batch_id in active]
+            if not wave:
+                return []
         ids = [item[0].id for item in wave]
         marked = await Delivery.filter(
             id__in=ids, locked_by=token, status=DeliveryStatus.PENDING
@@ -681,7 +709,16 @@ class Outbox:
             locked_by=None,
             locked_until=None,
         )
+        await self._cancel_if_stopped(row)
         return 0
+
+    async def _cancel_if_stopped(self, row: Delivery) -> None:
+        """A row put back for later whose batch was cancelled meanwhile is cancelled too
+        (claims only look at active batches, so it would wait forever)."""
+        if await OutboxBatch.filter(id=row.batch_id, status=BatchStatus.CANCELLED).exists():
+            await Delivery.filter(id=row.id, status=DeliveryStatus.PENDING).update(
+                status=DeliveryStatus.CANCELLED, locked_by=None, locked_until=None
+            )
 
     async def _retry_later(self, row: Delivery, error: str) -> int:
         await Delivery.filter(id=row.id, locked_by=row.locked_by).update(
@@ -701,6 +738,7 @@ class Outbox:
             locked_by=None,
             locked_until=None,
         )
+        await self._cancel_if_stopped(row)
 
     # --- progress --------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ class Delivery(Model):
     """One recipient of a batch, a private chat or a group, sent at most once."""
 
     id = fields.BigIntField(primary_key=True)
-    batch_id = fields.BigIntField(db_index=True)
+    batch_id = fields.BigIntField()
     platform = fields.CharField(max_length=16)
     chat_kind = fields.CharField(max_length=8)
     target = fields.CharField(max_length=64)
@@ -51,5 +51,5 @@ class Delivery(Model):
     class Meta:
         table = "core_outbox_delivery"
         unique_together = (("batch_id", "platform", "chat_kind", "target"),)
-        # (status, id) lets a claim walk pending rows in order without sorting them all.
-        indexes = (("status", "id"),)
+        # Claims walk a batch's pending rows in id order without sorting them all.
+        indexes = (("batch_id", "status", "id"), ("status", "id"))

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
             name='Delivery',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('batch_id', fields.BigIntField(db_index=True)),
+                ('batch_id', fields.BigIntField()),
                 ('platform', fields.CharField(max_length=16)),
                 ('chat_kind', fields.CharField(max_length=8)),
                 ('target', fields.CharField(max_length=64)),
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('last_error', fields.TextField(null=True, unique=False)),
                 ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'core_outbox_delivery', 'app': 'outbox', 'unique_together': (('batch_id', 'platform', 'chat_kind', 'target'),), 'indexes': [Index(fields=['status', 'id'])], 'pk_attr': 'id', 'table_description': 'One recipient of a batch, a private chat or a group, sent at most once.'},
+            options={'table': 'core_outbox_delivery', 'app': 'outbox', 'unique_together': (('batch_id', 'platform', 'chat_kind', 'target'),), 'indexes': [Index(fields=['batch_id', 'status', 'id']), Index(fields=['status', 'id'])], 'pk_attr': 'id', 'table_description': 'One recipient of a batch, a private chat or a group, sent at most once.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from core import (
@@ -147,3 +148,45 @@ async def test_buttons_rendered_once_and_batch_key_is_idempotent(make_app):
     keys = {s.buttons[0][0].key for s in fake.sent}
     assert len(fake.sent) == 5
     assert len(keys) == 1
+
+
+async def test_small_batch_is_not_stuck_behind_a_big_one(make_app):
+    clock = FakeClock(TEST_START)
+    fake = ThrottledPlatform("tg", limits=thirty_per_second(), clock=clock)
+    async with make_app(
+        adapters=[fake], clock=clock, discover_plugins=False, outbox={"chunk_size": 20}
+    ) as app:
+        await app.outbox.enqueue("test", Message.of("besar"), dms("tg", 600))
+        small = await app.outbox.enqueue(
+            "test", Message.of("kecil"), [Recipient("tg", f"r{i}") for i in range(5)]
+        )
+        await app.outbox.run_due(limit=40)
+        assert (await app.outbox.report(small.id)).sent == 5
+        await app.run_pending()
+    assert fake.refusals == 0
+    assert len(fake.sent) == 605
+
+
+async def test_cancel_while_a_row_waits_out_a_429(make_app):
+    clock = FakeClock(TEST_START)
+    state: dict[str, object] = {}
+
+    def cancel_on_first_429(target: str) -> None:
+        # The captain presses Stop while u3 waits out its 429.
+        if target == "u3" and "cancel" not in state:
+            outbox, batch_id = state["outbox"], state["batch"]
+            state["cancel"] = asyncio.get_running_loop().create_task(outbox.cancel(batch_id))
+            raise RetryAfter(2.0)
+
+    fake = ThrottledPlatform(
+        "tg", limits=thirty_per_second(), clock=clock, hook=cancel_on_first_429
+    )
+    async with make_app(adapters=[fake], clock=clock, discover_plugins=False) as app:
+        batch = await app.outbox.enqueue("test", Message.of("hai"), dms("tg", 4))
+        state.update(outbox=app.outbox, batch=batch.id)
+        await app.run_pending()
+        report = await app.outbox.report(batch.id)
+    assert "u3" not in {s.to_user.id for s in fake.sent if s.to_user}
+    assert report.sent == 3
+    assert report.cancelled == 1
+    assert report.remaining == 0
