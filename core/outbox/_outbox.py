@@ -393,6 +393,9 @@ class Outbox:
                     idle = 0
                     done += await self._drain(rows)
                     await self._progress({r.batch_id for r in rows})
+                    # A small batch finished alongside a big one is reported now, not
+                    # when the big one is done hours later.
+                    await self._finish_batches()
                     continue
                 wait = await self._soon()
                 idle += 1

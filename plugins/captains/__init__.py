@@ -113,7 +113,7 @@ def guyub_register_commands() -> Sequence[Command]:
             alias="anggota",
             params=(_region(),),
             role=captain,
-            private=True,
+            where=Where.DM,  # names of members stay out of group chats
         ),
         Command(
             "stats",
@@ -183,6 +183,7 @@ def guyub_register_commands() -> Sequence[Command]:
             alias="jejak",
             params=(_region(),),
             role=admin,
+            where=Where.DM,
         ),
     ]
 

@@ -19,6 +19,7 @@ from core import (
     PermissionDenied,
     UsageError,
     UserRef,
+    zone_abbreviation,
 )
 from plugins.captains._areas import group_area, names_of, resolve_area
 from plugins.captains.models import Warning
@@ -179,6 +180,4 @@ async def audit_command(ctx: Context, region: str | None = None) -> None:
 
 
 def _abbr(zone: str) -> str:
-    from core import zone_abbreviation
-
     return zone_abbreviation(zone)

@@ -10,7 +10,7 @@ from typing import Any
 
 from tortoise.functions import Count
 
-from core import App, Attachment, AttachmentKind, Context, Markup, Member, Message
+from core import App, Attachment, AttachmentKind, Context, Markup, Member, Message, covers
 from plugins.captains._areas import in_areas, names_of, parse_areas
 from plugins.captains.models import Broadcast, Warning
 
@@ -33,8 +33,6 @@ async def collect(app: App, codes: Sequence[str]) -> dict[str, Any]:
 
 
 def _inside(regions: Sequence[str], codes: Sequence[str]) -> bool:
-    from core import covers
-
     return any(covers(c, r) for r in regions for c in codes)
 
 

@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from core import (
+    Account,
     ChatKind,
     Delivery,
     DeliveryError,
@@ -15,6 +16,7 @@ from core import (
     RateLimits,
     Recipient,
     RetryAfter,
+    UserRef,
 )
 from core.testing import TEST_START, MemoryAdapter
 from tests.core.outbox.fakes import ThrottledPlatform, thirty_per_second
@@ -190,3 +192,28 @@ async def test_cancel_while_a_row_waits_out_a_429(make_app):
     assert report.sent == 3
     assert report.cancelled == 1
     assert report.remaining == 0
+
+
+async def test_groups_get_at_most_20_per_minute(make_app):
+    clock = FakeClock(TEST_START)
+    fake = ThrottledPlatform("tg", limits=thirty_per_second(), clock=clock)
+    group = [Recipient("tg", "g-aceh", ChatKind.GROUP, "11")]
+    async with make_app(adapters=[fake], clock=clock, discover_plugins=False) as app:
+        for n in range(4):
+            await app.outbox.enqueue("test", Message.of(f"pengumuman {n}"), group)
+        await app.run_pending()
+    assert len(fake.times) == 4
+    gaps = [b - a for a, b in zip(fake.times, fake.times[1:], strict=False)]
+    assert min(gaps) >= 3.0 - 1e-6
+
+
+async def test_unreachable_dm_marks_the_account_closed(make_app):
+    fake = MemoryAdapter("tg", dm_requires_start=True)
+    async with make_app(adapters=[fake], discover_plugins=False) as app:
+        account = await app.identity.ensure(UserRef("tg", "u1"))
+        await Account.filter(id=account.id).update(dm_open=True)
+        await app.outbox.enqueue(
+            "test", Message.of("hai"), [Recipient("tg", "u1", account_id=account.id)]
+        )
+        await app.run_pending()
+        assert not (await Account.get(id=account.id)).dm_open
