@@ -31,7 +31,7 @@ def test_sigkill_mid_broadcast_then_restart_messages_nobody_twice(tmp_path: Path
     log = tmp_path / "sent.log"
     total = 400
     first = subprocess.Popen(
-        [*WORKER, url, str(log), "--enqueue", str(total), "--rate", "150", "--lease", "1"],
+        [*WORKER, url, str(log), "--enqueue", str(total), "--rate", "150", "--lease", "2"],
         stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
@@ -45,7 +45,7 @@ def test_sigkill_mid_broadcast_then_restart_messages_nobody_twice(tmp_path: Path
     assert got_before < total
 
     second = subprocess.run(
-        [*WORKER, url, str(log), "--lease", "1"],
+        [*WORKER, url, str(log), "--lease", "2"],
         capture_output=True,
         text=True,
         timeout=120,
