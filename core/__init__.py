@@ -11,6 +11,7 @@ from core._adapter import (
     Outgoing,
     RateLimits,
     RetryAfter,
+    ScheduledEvent,
     Unreachable,
 )
 from core._app import App, Worker
@@ -37,12 +38,22 @@ from core._events import (
     MessageReceived,
     MessageRef,
     PollAnswered,
+    ScheduledEventInterest,
     Sender,
     UserRef,
 )
 from core._i18n import LANGUAGES, Translator, load_texts, normalize_language
 from core._markup import Markup, escape, parse_markup, to_plain
-from core._messages import Attachment, AttachmentKind, Button, Message, PollSpec, RenderedButton
+from core._messages import (
+    Attachment,
+    AttachmentKind,
+    Button,
+    Form,
+    FormField,
+    Message,
+    PollSpec,
+    RenderedButton,
+)
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
 from core._roles import PermissionDenied, Role, covers, scope_chain
 from core._settings import Settings, SettingsError, load_settings
@@ -80,6 +91,8 @@ __all__ = [
     "Event",
     "FakeClock",
     "Flow",
+    "Form",
+    "FormField",
     "Job",
     "JobContext",
     "JobKind",
@@ -110,6 +123,8 @@ __all__ = [
     "RetryAfter",
     "Role",
     "RoleGrant",
+    "ScheduledEvent",
+    "ScheduledEventInterest",
     "Sender",
     "Settings",
     "SettingsError",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from core._events import ChatRef, MessageRef, UserRef
 from core._markup import Markup
-from core._messages import Attachment, PollSpec, RenderedButton
+from core._messages import Attachment, Form, PollSpec, RenderedButton
 
 if TYPE_CHECKING:
     from core._app import App
@@ -25,6 +25,7 @@ __all__ = [
     "Outgoing",
     "RateLimits",
     "RetryAfter",
+    "ScheduledEvent",
     "Unreachable",
 ]
 
@@ -65,6 +66,20 @@ class RateLimits:
     per_chat_per_second: float = 1.0
     per_group_per_minute: float = 20.0
     dm_per_second: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledEvent:
+    """An event to show in a platform's own calendar (Discord guild scheduled events).
+
+    Plain text only (no markup). ``end`` defaults to two hours after ``start`` where the
+    platform needs one; ``location`` is where it happens (a place or a link)."""
+
+    title: str
+    start: datetime
+    end: datetime | None = None
+    description: str = ""
+    location: str = ""
 
 
 class DeliveryError(Exception):
@@ -144,6 +159,26 @@ class Adapter(ABC):
 
     async def unmute(self, chat: ChatRef, user: UserRef) -> None:
         raise NotSupported("mute")
+
+    async def show_form(self, form: Form, key: str) -> None:
+        """Show ``form`` to the member whose interaction is being answered; its submission
+        comes back as :class:`ButtonPressed` with ``key`` and the answers in ``form``."""
+        raise NotSupported("modals")
+
+    # --- platform calendar (capability ``scheduled_events``) --------------------------
+
+    async def create_scheduled_event(self, chat: ChatRef, event: ScheduledEvent) -> str:
+        """Create ``event`` in the calendar of the community ``chat`` belongs to; returns
+        the platform's id for later updates."""
+        raise NotSupported("scheduled_events")
+
+    async def update_scheduled_event(
+        self, chat: ChatRef, event_id: str, event: ScheduledEvent
+    ) -> None:
+        raise NotSupported("scheduled_events")
+
+    async def cancel_scheduled_event(self, chat: ChatRef, event_id: str) -> None:
+        raise NotSupported("scheduled_events")
 
     def dm_link(self, payload: str = "") -> str | None:
         """A link that opens a private chat with the bot (Telegram deep link), if any."""

@@ -34,10 +34,11 @@ from core._events import (
     MessageReceived,
     MessageRef,
     PollAnswered,
+    ScheduledEventInterest,
     UserRef,
 )
 from core._i18n import Translator
-from core._identity import Buttons, Conversations, Identity
+from core._identity import Activity, Buttons, Conversations, Identity
 from core._messages import Button, Message, RenderedButton
 from core._plugins import LoadedPlugin, Plugins, discover, select
 from core._regions import Regions
@@ -47,6 +48,8 @@ from core._settings import Settings, SettingsError
 from core._specs import Action, Flow
 from core.models import Account, Member
 from core.outbox import Outbox
+from core.privacy import Privacy
+from core.privacy import plugin as _privacy_plugin
 
 __all__ = ["App", "Worker"]
 
@@ -72,7 +75,7 @@ class App:
         clock: Clock | None = None,
         plugins: Sequence[object] = (),
         discover_plugins: bool = True,
-        schema: str = "migrate",
+        schema: str = "migrate",  # "migrate", "create" (tests: tables from models) or "none"
         create_database: bool = False,
         drop_database: bool = False,
         worker_id: str | None = None,
@@ -97,7 +100,10 @@ class App:
         self.buttons = Buttons()
         self.audit = Audit(self.clock)
         self.roles = Roles(self.audit)
+        self.privacy = Privacy(self)
         self.workers: list[Worker] = []
+        self.activity = Activity()
+        self._quiet_groups = False
         self.services: dict[str, Any] = {}
         self._plugin_settings: dict[str, BaseModel] = {}
         self.plugins: Plugins
@@ -123,7 +129,7 @@ class App:
         return self._plugin_settings[plugin]
 
     def candidates(self) -> list[tuple[object, str]]:
-        found: list[tuple[object, str]] = [(_builtin, "core")]
+        found: list[tuple[object, str]] = [(_builtin, "core"), (_privacy_plugin, "core")]
         if self._discover:
             found.extend(discover())
         found.extend((p, "app") for p in self._extra_plugins)
@@ -152,7 +158,7 @@ class App:
                 applied = await self.database.migrate()
                 if applied:
                     log.info("applied migrations: %s", ", ".join(applied))
-            else:
+            elif self._schema == "create":
                 await self.database.create_schema()
             self.scheduler = Scheduler(
                 self.clock,
@@ -164,7 +170,7 @@ class App:
             for _, kinds in self.plugins.jobs():
                 for kind in kinds:
                     self.scheduler.register(kind)
-            self.workers.insert(0, self.scheduler)
+            self.workers[:0] = [self.scheduler, self.activity]
             self.outbox = Outbox(
                 self.clock,
                 self.settings.outbox,
@@ -202,6 +208,11 @@ class App:
                 if flow.name in self.flows:
                     raise ValueError(f"flow {flow.name!r} of {plugin} is taken")
                 self.flows[flow.name] = flow
+        # Plain group chatter needs the database only if a flow runs in groups or a plugin
+        # listens to messages; otherwise it just marks the sender active (batched).
+        self._quiet_groups = not any(f.groups for f in self.flows.values()) and not (
+            self.plugins.implements("guyub_on_message")
+        )
 
     async def _bootstrap_admins(self) -> None:
         for entry in self.settings.admins:
@@ -217,6 +228,7 @@ class App:
             return
         try:
             if self._started:
+                await self.activity.run_due()
                 await self.plugins.shutdown(self)
         finally:
             self._started = False
@@ -285,7 +297,9 @@ class App:
         setter: Callable[[datetime], None] | None = getattr(self.clock, "set", None)
         if setter is None:
             raise TypeError("this clock cannot be moved")
-        await self.run_pending()
+        if target < self.clock.now():
+            setter(target)  # a script may start by setting the date; nothing runs backwards
+            return
         while True:
             next_due = await self.scheduler.next_due()
             if next_due is None or next_due > target:
@@ -378,6 +392,9 @@ class App:
     async def dispatch(self, event: Event, adapter: Adapter | None = None) -> None:
         """Handle one platform event. Never raises: errors are logged, the member is told."""
         adapter = adapter or self.adapters.get(event.platform)
+        if self._quiet_groups and isinstance(event, MessageReceived) and not event.chat.is_dm:
+            self.activity.seen(event.user.ref, self.clock.now())
+            return
         ctx = Context(self, event=event, adapter=adapter)
         try:
             account = await self.identity.resolve(event.user)
@@ -385,6 +402,8 @@ class App:
             if event.chat.is_dm and not account.dm_open:
                 account.dm_open = True
                 await Account.filter(id=account.id).update(dm_open=True)
+            if not await self.privacy.admit(ctx, event):
+                return
             await self._route(ctx, event)
         except UsageError as exc:
             await self._safe_reply(ctx, ctx.t(exc.key, **exc.kwargs))
@@ -420,11 +439,21 @@ class App:
             await self.plugins.member_left(ctx, event)
         elif isinstance(event, PollAnswered):
             await self.plugins.poll_answered(ctx, event)
+        elif isinstance(event, ScheduledEventInterest):
+            await self.plugins.scheduled_event_interest(ctx, event)
         else:
             log.warning("unknown event type %s", type(event).__name__)
 
     async def _command(self, ctx: Context, event: CommandInvoked) -> None:
         assert ctx.member is not None
+        # Counted in the database, so the limit holds across worker processes; the polite
+        # answer goes out once per window, later commands in it are dropped silently.
+        over = await self.privacy.over_command_limit(ctx.member.id)
+        if over:
+            if over == 1:
+                limit = self.settings.limits.commands_per_minute
+                await ctx.reply(ctx.t("core.error.rate_limited", limit=limit), private=True)
+            return
         command = self.commands.get(event.name)
         if command is None:
             role = await self.roles.highest(ctx.member.id)
@@ -511,7 +540,10 @@ class App:
             return
         if ctx.chat is not None:
             ctx.conversation = await self.conversations.get(ctx.member.id, ctx.chat.key)
-        await self.actions[stored.action].handler(ctx, dict(stored.data or {}))
+        data = dict(stored.data or {})
+        if event.form is not None:
+            data["form"] = dict(event.form)
+        await self.actions[stored.action].handler(ctx, data)
 
     # --- helpers for plugins ----------------------------------------------------------
 

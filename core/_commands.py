@@ -37,7 +37,9 @@ __all__ = [
 
 CommandHandler = Callable[..., Awaitable[None]]
 
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Zero-width and bidi-control characters (spoofing, invisible commands); U+200D, the
+# zero-width joiner, stays: emoji sequences and some scripts need it.
+_INVISIBLE = re.compile("[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
@@ -169,7 +171,7 @@ def split_args(text: str, count: int) -> list[str]:
     return words
 
 
-_DURATION = re.compile(r"(\d+)\s*(d|h|m|s|hari|jam|menit|mnt|detik)", re.IGNORECASE)
+_DURATION = re.compile(r"(\d+)\s*(d|h|m|s|hari|jam|menit|mnt|detik)", re.IGNORECASE | re.ASCII)
 _UNITS = {
     "d": 86400,
     "hari": 86400,
@@ -183,17 +185,26 @@ _UNITS = {
 }
 
 
+#: The longest duration accepted: typed numbers beyond it would overflow dates.
+MAX_DURATION = timedelta(days=3660)
+
+
 def parse_duration(text: str) -> timedelta:
-    """``10m``, ``2h``, ``1d``, ``1h30m``, ``2 jam``; a bare number is minutes."""
+    """``10m``, ``2h``, ``1d``, ``1h30m``, ``2 jam``; a bare number is minutes. Raises
+    ValueError for anything else, and for durations over :data:`MAX_DURATION`."""
     text = text.strip().lower()
-    if text.isdigit():
-        return timedelta(minutes=int(text))
-    matches = list(_DURATION.finditer(text))
-    if not matches or "".join(m.group(0) for m in matches).replace(" ", "") != text.replace(
-        " ", ""
-    ):
+    if text.isascii() and text.isdigit():
+        seconds = int(text) * 60
+    else:
+        matches = list(_DURATION.finditer(text))
+        if not matches or "".join(m.group(0) for m in matches).replace(" ", "") != text.replace(
+            " ", ""
+        ):
+            raise ValueError(text)
+        seconds = sum(int(m.group(1)) * _UNITS[m.group(2).lower()] for m in matches)
+    if seconds > MAX_DURATION.total_seconds():
         raise ValueError(text)
-    return timedelta(seconds=sum(int(m.group(1)) * _UNITS[m.group(2)] for m in matches))
+    return timedelta(seconds=seconds)
 
 
 _TRUE = {"yes", "y", "ya", "true", "on", "1"}

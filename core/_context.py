@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from core._adapter import Adapter, Capability, Unreachable
+from core._adapter import Adapter, Capability, NotSupported, Unreachable
 from core._events import ChatRef, Event, MessageRef, UserRef
 from core._i18n import normalize_language
 from core._markup import Markup
-from core._messages import Button, Message, as_message
+from core._messages import Button, Form, Message, as_message
 from core._roles import PermissionDenied
 from core.models import Account, Conversation, Job, Member
 
@@ -188,12 +188,32 @@ class Context:
             return Message.of(content, buttons=buttons)
         return as_message(content)
 
+    async def show_form(self, form: Form) -> bool:
+        """Ask several answers at once where the platform has forms (Discord modals);
+        False when it hasn't (or can't right now), so the plugin asks step by step."""
+        if self.adapter is None or self.member is None or not self.supports(Capability.MODALS):
+            return False
+        key = await self.app.buttons.store(form.action, dict(form.data), self.member.id)
+        try:
+            await self.adapter.show_form(form, key)
+        except NotSupported:
+            return False
+        return True
+
     # --- conversations ---------------------------------------------------------------
 
     async def start_flow(self, flow: str, step: str, **data: Any) -> Conversation:
         """Put the member into ``flow`` at ``step`` in this chat (replacing any other)."""
         if self.member is None or self.chat is None:
             raise RuntimeError("a flow needs a member and a chat")
+        spec = self.app.flows.get(flow)
+        if spec is None:
+            raise ValueError(f"unknown flow {flow!r}")
+        if not self.chat.is_dm and not spec.groups:
+            raise ValueError(
+                f"flow {flow!r} runs in private chats only; declare "
+                "Flow(..., groups=True) to run it in groups"
+            )
         self.conversation = await self.app.conversations.start(
             self.member.id, self.chat.key, flow, step, data
         )

@@ -37,6 +37,9 @@ CORE_MODELS = ModelModule(app="core", models=("core.models",), migrations="core.
 CORE_APPS: list[ModelModule] = [
     CORE_MODELS,
     ModelModule(app="state", models=("core.state.models",), migrations="core.state.migrations"),
+    ModelModule(
+        app="privacy", models=("core.privacy.models",), migrations="core.privacy.migrations"
+    ),
     ModelModule(app="outbox", models=("core.outbox.models",), migrations="core.outbox.migrations"),
 ]
 
@@ -106,7 +109,7 @@ class Database:
         apps = {k: v for k, v in self.config["apps"].items() if v.get("migrations")}
 
         def progress(event: str, app_label: str, name: str) -> None:
-            if event.startswith("apply") and event.endswith("end"):
+            if event == "apply_done":
                 applied.append(f"{app_label}.{name}")
 
         executor = MigrationExecutor(ctx.db("default"), apps)

@@ -22,6 +22,7 @@ __all__ = [
     "MessageReceived",
     "MessageRef",
     "PollAnswered",
+    "ScheduledEventInterest",
     "Sender",
     "UserRef",
 ]
@@ -76,10 +77,16 @@ class ChatRef:
 
 @dataclass(frozen=True, slots=True)
 class MessageRef:
-    """A message the bot or a user sent, so it can be edited or replied to."""
+    """A message the bot or a user sent, so it can be edited or replied to.
+
+    ``poll_id`` is the platform's id of the native poll the message carries (Telegram's
+    ``poll.id``, Discord's message id), so votes arriving as :class:`PollAnswered` can be
+    matched to it; None for messages without a native poll.
+    """
 
     chat: ChatRef
     id: str
+    poll_id: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +148,12 @@ class MemberLeft(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ButtonPressed(Event):
-    """A button was pressed. ``key`` is the short server-side key the adapter received."""
+    """A button was pressed. ``key`` is the short server-side key the adapter received.
+    A submitted form (a Discord modal) is a press too, with its answers in ``form``."""
 
     key: str
     message: MessageRef | None = None
+    form: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,3 +163,13 @@ class PollAnswered(Event):
 
     poll_id: str
     options: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduledEventInterest(Event):
+    """A member marked an event in the platform's calendar as interesting (Discord's
+    "Interested"), or took it back. ``event_id`` is the id ``create_scheduled_event``
+    returned; ``chat`` is the community's welcome chat."""
+
+    event_id: str
+    interested: bool

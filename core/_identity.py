@@ -3,8 +3,9 @@ button payloads are kept per member in the database."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -14,7 +15,7 @@ from core._events import Sender, UserRef
 from core._i18n import normalize_language
 from core.models import Account, ButtonKey, Conversation, Member
 
-__all__ = ["Buttons", "Conversations", "Identity"]
+__all__ = ["Activity", "Buttons", "Conversations", "Identity"]
 
 #: How often ``last_seen_at`` is written for a chatty user (writes on every message would
 #: make group chatter cost a database write each).
@@ -33,9 +34,11 @@ class Identity:
         ref = sender.ref
         name = sender.display_name[:128]
         now = self.clock.now()
-        account = await Account.get_or_none(
-            platform=ref.platform, platform_user_id=ref.id
-        ).prefetch_related("member")
+        account = (
+            await Account.filter(platform=ref.platform, platform_user_id=ref.id)
+            .select_related("member")
+            .first()
+        )
         if account is None:
             account = await self._create(sender, now)
         else:
@@ -93,8 +96,10 @@ class Identity:
     async def find(self, text: str, platform: str | None = None) -> Member | None:
         """A member by ``@username``, ``platform:id`` or member number ``#12``."""
         text = text.strip()
-        if text.startswith("#") and text[1:].isdigit():
-            return await Member.get_or_none(id=int(text[1:]))
+        if text.startswith("#") and text[1:].isascii() and text[1:].isdigit():
+            number = int(text[1:])
+            # Out-of-range numbers would overflow the database's integer, not match.
+            return await Member.get_or_none(id=number) if number < 2**31 else None
         if ":" in text and not text.startswith("@"):
             try:
                 ref = UserRef.parse(text)
@@ -168,3 +173,33 @@ class Buttons:
         if not key or len(key) > 16:
             return None
         return await ButtonKey.get_or_none(key=key)
+
+
+class Activity:
+    """Who was active, written in batches: group chatter marks senders active without a
+    database round trip per message. At most ``interval`` seconds of activity timestamps can
+    be lost in a crash (they are approximate by nature: "active in the last 30 days")."""
+
+    def __init__(self, interval: float = 30.0) -> None:
+        self.interval = interval
+        self._pending: dict[UserRef, datetime] = {}
+
+    def seen(self, user: UserRef, at: datetime) -> None:
+        self._pending[user] = at
+
+    async def run_due(self, limit: int | None = None) -> int:
+        """Write what was seen; returns how many users were written."""
+        pending, self._pending = self._pending, {}
+        for user, at in pending.items():
+            account = await Account.get_or_none(platform=user.platform, platform_user_id=user.id)
+            if account is None:
+                continue  # unknown users become accounts when they join or talk to the bot
+            if account.last_seen_at is None or account.last_seen_at < at:
+                await Account.filter(id=account.id).update(last_seen_at=at)
+                await Member.filter(id=account.member_id).update(last_active_at=at)
+        return len(pending)
+
+    async def run_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            await self.run_due()

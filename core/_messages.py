@@ -13,6 +13,8 @@ __all__ = [
     "Attachment",
     "AttachmentKind",
     "Button",
+    "Form",
+    "FormField",
     "Message",
     "PollSpec",
     "RenderedButton",
@@ -53,6 +55,32 @@ class PollSpec:
     options: tuple[str, ...]
     multiple: bool = False
     anonymous: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    """One text field of a :class:`Form`. ``label`` and ``placeholder`` are shown as given
+    (translate them with ``ctx.t`` first)."""
+
+    name: str
+    label: str
+    long: bool = False
+    required: bool = True
+    placeholder: str = ""
+    max_length: int = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """Several answers asked at once, where the platform has forms (capability
+    ``modals``: Discord modals). Submitting runs the registered action ``action`` with
+    ``data`` plus ``{"form": {field name: text}}``. Shown only in answer to a button press
+    or a command, as the platform requires; ``ctx.show_form`` says whether it was shown."""
+
+    title: str
+    fields: tuple[FormField, ...]
+    action: str
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 class AttachmentKind(StrEnum):

@@ -27,12 +27,27 @@ if TYPE_CHECKING:
     from core._app import App
     from core._commands import Command
     from core._context import Context
-    from core._events import ChatRef, MemberJoined, MemberLeft, MessageReceived, PollAnswered
+    from core._events import (
+        ChatRef,
+        MemberJoined,
+        MemberLeft,
+        MessageReceived,
+        PollAnswered,
+        ScheduledEventInterest,
+    )
     from core._regions import RegionInfo, RegionMatch
     from core._settings import PluginSettings
     from core.models import Member
+    from core.privacy import RetentionPolicy
 
-__all__ = ["ENTRY_POINT_GROUP", "LoadedPlugin", "Plugins", "discover"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PRIVACY_HOOKS",
+    "LoadedPlugin",
+    "Plugins",
+    "discover",
+    "missing_privacy_hooks",
+]
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +150,19 @@ class Plugins:
     def names(self) -> list[str]:
         return [p.info.name for p in self.enabled]
 
+    def implements(self, hook: str) -> bool:
+        """Whether any enabled plugin implements ``hook``."""
+        return bool(self._impls(hook))
+
     def _impls(self, hook: str) -> list[pluggy.HookImpl]:
         caller: pluggy.HookCaller = getattr(self.pm.hook, hook)
-        # pluggy calls the last registered first; we run in load order, honouring
-        # tryfirst/trylast, which pluggy has already sorted into its list (reversed).
-        return list(reversed(caller.get_hookimpls()))
+        # pluggy would call the last registered first; Guyub runs plugins in load order
+        # (core, built-ins, third parties), with tryfirst ones before and trylast ones after.
+        impls = caller.get_hookimpls()
+        first = [i for i in impls if i.tryfirst]
+        last = [i for i in impls if i.trylast]
+        middle = [i for i in impls if not i.tryfirst and not i.trylast]
+        return first + middle + last
 
     # --- generic callers ---------------------------------------------------------------
 
@@ -252,6 +275,9 @@ class Plugins:
     async def member_left(self, ctx: Context, event: MemberLeft) -> None:
         await self.notify("guyub_on_member_left", ctx=ctx, event=event)
 
+    async def scheduled_event_interest(self, ctx: Context, event: ScheduledEventInterest) -> None:
+        await self.notify("guyub_on_scheduled_event_interest", ctx=ctx, event=event)
+
     async def poll_answered(self, ctx: Context, event: PollAnswered) -> None:
         await self.notify("guyub_on_poll_answered", ctx=ctx, event=event)
 
@@ -304,6 +330,20 @@ class Plugins:
 
     async def collect_stats(self, region_codes: Sequence[str] | None, app: App) -> dict[str, Any]:
         return await self.gather("guyub_collect_stats", region_codes=region_codes, app=app)
+
+    # --- typed facade: privacy -------------------------------------------------------
+
+    async def apply_retention(self, app: App, policy: RetentionPolicy) -> dict[str, Any]:
+        return await self.gather("guyub_apply_retention", app=app, policy=policy)
+
+
+#: Hooks every plugin that stores anything about members must implement.
+PRIVACY_HOOKS = ("guyub_export_member", "guyub_forget_member")
+
+
+def missing_privacy_hooks(obj: object) -> list[str]:
+    """Which of :data:`PRIVACY_HOOKS` ``obj`` (a plugin module or object) lacks."""
+    return [name for name in PRIVACY_HOOKS if not callable(getattr(obj, name, None))]
 
 
 def _close(awaitable: Any) -> None:

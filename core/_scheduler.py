@@ -189,9 +189,11 @@ class Scheduler:
         claim = {"status": JobStatus.RUNNING, "locked_by": self.worker_id, "locked_until": lease}
         ids: list[int]
         if self.dialect == "postgres":
-            async with in_transaction():
+            # Lock a batch nobody else holds, then claim it in the same transaction.
+            async with in_transaction() as conn:
                 locked = (
                     await Job.filter(claimable)
+                    .using_db(conn)
                     .order_by("due_at", "id")
                     .limit(limit)
                     .select_for_update(skip_locked=True)
@@ -199,8 +201,13 @@ class Scheduler:
                 )
                 ids = cast(list[int], list(locked))
                 if ids:
-                    await Job.filter(id__in=ids).update(attempts=F("attempts") + 1, **claim)
+                    await (
+                        Job.filter(claimable, id__in=ids)
+                        .using_db(conn)
+                        .update(attempts=F("attempts") + 1, **claim)
+                    )
         else:
+            # SQLite has one writer at a time: a conditional UPDATE per row is the claim.
             candidates = await (
                 Job.filter(claimable)
                 .order_by("due_at", "id")
@@ -216,7 +223,9 @@ class Scheduler:
                     ids.append(cast(int, job_id))
         if not ids:
             return []
-        jobs = await Job.filter(id__in=ids, locked_by=self.worker_id).order_by("due_at", "id")
+        jobs = await Job.filter(
+            id__in=ids, status=JobStatus.RUNNING, locked_by=self.worker_id, locked_until=lease
+        ).order_by("due_at", "id")
         return [_Claimed(job, self.kinds.get(job.kind)) for job in jobs]
 
     async def _run(self, claimed: _Claimed) -> None:

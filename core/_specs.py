@@ -42,10 +42,16 @@ class Action:
 @dataclass(frozen=True, slots=True)
 class Flow:
     """A multi-step conversation: while a member is in flow ``name`` in a chat, their plain
-    messages there go to ``handler(ctx, text)``; ``ctx.conversation`` holds the step."""
+    messages there go to ``handler(ctx, text)``; ``ctx.conversation`` holds the step.
+
+    Flows run in private chats unless ``groups`` is True. Group chatter is the bot's hot path:
+    when no flow runs in groups and no plugin listens to ``guyub_on_message``, a plain group
+    message costs no database round trip at all.
+    """
 
     name: str
     handler: FlowHandler
+    groups: bool = False
 
 
 @dataclass(frozen=True, slots=True)

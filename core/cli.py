@@ -24,7 +24,7 @@ from core._clock import FakeClock
 from core._db import Database, redact_url, throwaway_url
 from core._events import UserRef
 from core._logging import setup_logging
-from core._plugins import Plugins
+from core._plugins import LoadedPlugin, Plugins, missing_privacy_hooks
 from core._roles import Role
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import CliCommand, CliParam
@@ -203,16 +203,29 @@ def demo(config: ConfigOption = None) -> None:
 
 @cli.command("plugins")
 def plugins_command(config: ConfigOption = None) -> None:
-    """List plugins: name, version, source and whether they are enabled."""
+    """List plugins: name, version, source, whether they are enabled, and the member-data
+    hooks (export, forget) each one is missing: every plugin must implement both."""
     settings = _settings(config)
     app = App(settings)
-    rows = [("NAME", "VERSION", "SOURCE", "ENABLED")]
+    rows = [("NAME", "VERSION", "SOURCE", "PRIVACY", "ENABLED")]
     for plugin in app.loaded_plugins():
         state = "yes" if plugin.enabled else f"no ({plugin.reason})"
-        rows.append((plugin.info.name, plugin.info.version, plugin.source, state))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        rows.append(
+            (plugin.info.name, plugin.info.version, plugin.source, privacy_state(plugin), state)
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
-        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + row[3])
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[4])
+
+
+def privacy_state(plugin: LoadedPlugin) -> str:
+    """``ok``, ``core`` (the core exports and deletes its own tables) or what is missing."""
+    if plugin.source == "core":
+        return "core"
+    missing = missing_privacy_hooks(plugin.obj)
+    if not missing:
+        return "ok"
+    return "MISSING " + ",".join(m.removeprefix("guyub_").removesuffix("_member") for m in missing)
 
 
 @db_cli.command("migrate")

@@ -38,10 +38,18 @@ if TYPE_CHECKING:
     from core._app import App
     from core._commands import Command
     from core._context import Context
-    from core._events import ChatRef, MemberJoined, MemberLeft, MessageReceived, PollAnswered
+    from core._events import (
+        ChatRef,
+        MemberJoined,
+        MemberLeft,
+        MessageReceived,
+        PollAnswered,
+        ScheduledEventInterest,
+    )
     from core._regions import RegionInfo, RegionMatch
     from core._specs import Action, CliCommand, Flow, JobKind, ModelModule
     from core.models import Member
+    from core.privacy import RetentionPolicy
 
 __all__ = ["hookimpl", "hookspec"]
 
@@ -225,3 +233,24 @@ async def guyub_collect_stats(
     region_codes: Sequence[str] | None, app: App
 ) -> dict[str, Any] | None:
     """Return the plugin's figures for ``/stats`` over those regions (None: the whole country)."""
+
+
+# --- platform calendar (Discord guild scheduled events) -------------------------------------
+
+
+@hookspec
+async def guyub_on_scheduled_event_interest(ctx: Context, event: ScheduledEventInterest) -> None:
+    """Called when a member marks (``event.interested``) or unmarks an event in the
+    platform's calendar as interesting; ``event.event_id`` is the id that
+    ``Adapter.create_scheduled_event`` returned. An events plugin may count it as an RSVP."""
+
+
+# --- privacy: retention (async, every plugin answers) --------------------------------------
+
+
+@hookspec
+async def guyub_apply_retention(app: App, policy: RetentionPolicy) -> dict[str, int] | None:
+    """Called by the daily retention job (``[privacy]`` settings). Delete the rows the
+    policy's cut-off times say are too old (``policy.delivered_outbox_before`` for the
+    outbox's delivered rows, ``policy.inactive_members_before``...) and return how many
+    went, by kind, for the audit log. ``None`` cut-offs mean keep."""

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from core import App, ChatRef, Role, clean_text, parse_duration
 from core.testing import ExpectationFailed, FakeChat, FakeUser, MemoryAdapter, Sent
@@ -34,6 +35,7 @@ from core.testing import ExpectationFailed, FakeChat, FakeUser, MemoryAdapter, S
 __all__ = ["ConsoleSession", "ScriptError", "ScriptResult"]
 
 PLATFORM = "console"
+_WIB = ZoneInfo("Asia/Jakarta")
 
 
 class ScriptError(Exception):
@@ -178,7 +180,8 @@ class ConsoleSession:
 
     async def _clock(self, arg: str) -> None:
         target = parse_clock(arg, self.app.clock.now())
-        self.out.write(f"* clock → {target.isoformat()}\n")
+        shown = target.astimezone(_WIB).strftime("%Y-%m-%d %H:%M")
+        self.out.write(f"* clock → {shown} WIB\n")
         await self.chat.advance(target)
 
     async def _expect(self, arg: str) -> None:

@@ -44,6 +44,10 @@ def test_settings(**overrides: Any) -> Settings:
     return Settings.model_validate(data)
 
 
+test_settings.__test__ = False  # type: ignore[attr-defined]
+test_database_url.__test__ = False  # type: ignore[attr-defined]
+
+
 @asynccontextmanager
 async def make_app(
     *,
@@ -52,11 +56,18 @@ async def make_app(
     adapters: Sequence[Adapter] = (),
     clock: Clock | None = None,
     settings: Settings | None = None,
+    create_database: bool | None = None,
+    drop_database: bool | None = None,
     **overrides: Any,
 ) -> AsyncIterator[App]:
-    """An App on a throw-away database with a fake clock, closed (and dropped) after."""
+    """An App on a throw-away database with a fake clock, closed (and dropped) after.
+
+    Several Apps in one test can share a PostgreSQL database (a restart): create it with the
+    first (``create_database=True, drop_database=False``) and drop it with the last.
+    """
     settings = settings or test_settings(**overrides)
     url = settings.database.url
+    server = not url.startswith("sqlite")
     app = App(
         settings,
         adapters=adapters,
@@ -64,8 +75,8 @@ async def make_app(
         plugins=plugins,
         discover_plugins=discover_plugins,
         schema="create",
-        create_database=not url.startswith("sqlite"),
-        drop_database=not url.startswith("sqlite"),
+        create_database=server if create_database is None else create_database and server,
+        drop_database=server if drop_database is None else drop_database and server,
     )
     async with app:
         yield app

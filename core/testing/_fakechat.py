@@ -133,7 +133,6 @@ class FakeChat:
         self.users: dict[tuple[str, str], FakeUser] = {}
         self.groups: dict[tuple[str, str], ChatRef] = {}
         self._marks: dict[str, int] = {}
-        self._edits_before: dict[int, int] = {}
 
     # --- setting the scene -----------------------------------------------------------
 
@@ -198,13 +197,15 @@ class FakeChat:
         await self.emit(event)
 
     async def emit(self, event: Event) -> None:
-        self._mark_now()
+        self._marks = {name: len(a.sent) for name, a in self.adapters.items()}
+        self._edits_before = {id(s): s.edits for a in self.adapters.values() for s in a.sent}
         await self.app.dispatch(event, self.adapters[event.platform])
         await self.app.run_pending()
 
     async def advance(self, by: timedelta | str | datetime) -> None:
         """Move the clock (``"2h"``, a timedelta, or a datetime); due jobs run in order."""
-        self._mark_now()
+        self._marks = {name: len(a.sent) for name, a in self.adapters.items()}
+        self._edits_before = {id(s): s.edits for a in self.adapters.values() for s in a.sent}
         if isinstance(by, datetime):
             target = by
         else:
@@ -221,20 +222,15 @@ class FakeChat:
             out.extend(adapter.sent)
         return out
 
-    def _mark_now(self) -> None:
-        # One mark per platform: with several platforms, a count over all of them would
-        # take a new message on the first platform for an old one on the second.
-        self._marks = {name: len(a.sent) for name, a in self.adapters.items()}
-        self._edits_before = {id(s): s.edits for a in self.adapters.values() for s in a.sent}
-
     def since_last_action(self) -> list[Sent]:
         """Messages sent, and messages edited, by the bot since the last action."""
         new: list[Sent] = []
         before = getattr(self, "_edits_before", {})
-        marks = getattr(self, "_marks", {})
+        # Marks per platform: messages on several platforms interleave in time.
         for name, adapter in self.adapters.items():
-            for i, record in enumerate(adapter.sent):
-                if i >= marks.get(name, 0) or record.edits > before.get(id(record), 0):
+            mark = self._marks.get(name, 0)
+            for index, record in enumerate(adapter.sent):
+                if index >= mark or record.edits > before.get(id(record), 0):
                     new.append(record)
         return new
 

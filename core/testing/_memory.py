@@ -14,6 +14,7 @@ from core._adapter import (
     NotSupported,
     Outgoing,
     RateLimits,
+    ScheduledEvent,
     Unreachable,
 )
 from core._app import App
@@ -106,6 +107,8 @@ class MemoryAdapter(Adapter):
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _polls: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _by_ref: dict[MessageRef, Sent] = field(default_factory=dict)
+    #: Calendar events by id, with their chat and whether they were cancelled.
+    scheduled: dict[str, tuple[ChatRef, ScheduledEvent, bool]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.platform = self.name
@@ -163,6 +166,25 @@ class MemoryAdapter(Adapter):
         if capability not in self.capabilities:
             raise NotSupported(capability.value)
         self.moderation.append(Moderation(action, chat, user, until))
+
+    async def create_scheduled_event(self, chat: ChatRef, event: ScheduledEvent) -> str:
+        if Capability.SCHEDULED_EVENTS not in self.capabilities:
+            raise NotSupported("scheduled_events")
+        event_id = f"event-{len(self.scheduled) + 1}"
+        self.scheduled[event_id] = (chat, event, False)
+        return event_id
+
+    async def update_scheduled_event(
+        self, chat: ChatRef, event_id: str, event: ScheduledEvent
+    ) -> None:
+        if event_id not in self.scheduled:
+            raise NotSupported("update of an unknown scheduled event")
+        self.scheduled[event_id] = (chat, event, self.scheduled[event_id][2])
+
+    async def cancel_scheduled_event(self, chat: ChatRef, event_id: str) -> None:
+        if event_id in self.scheduled:
+            known_chat, event, _ = self.scheduled[event_id]
+            self.scheduled[event_id] = (known_chat, event, True)
 
     def dm_link(self, payload: str = "") -> str | None:
         return f"https://{self.platform}.invalid/bot?start={payload}"

@@ -1,8 +1,9 @@
 """An example third-party Guyub plugin.
 
-``/hello`` (``/halo``) greets with a wave button; ``/hello_later 10m`` schedules a durable
-greeting. It uses only ``core``'s public API and installs under the ``guyub.plugins`` entry
-point, exactly like the built-in plugins.
+``/hello`` (``/halo``) greets with a wave button, naming the member's region (so it
+requires the built-in regions plugin); ``/hello_later 10m`` schedules a durable greeting.
+It uses only ``core``'s public API and installs under the ``guyub.plugins`` entry point,
+exactly like the built-in plugins.
 """
 
 from __future__ import annotations
@@ -30,14 +31,16 @@ PLUGIN = PluginInfo(
     name="hello",
     version="1.0.0",
     description="Says hello, waves back, and greets later on a schedule",
-    requires=("core",),
+    requires=("regions",),
 )
 
 
 async def hello(ctx: Context) -> None:
     assert ctx.member is not None
+    region = await ctx.regions.get(ctx.member.region_code)
+    where = ctx.t("hello.from", region=region.name) if region else ""
     await ctx.reply(
-        ctx.t("hello.greeting", name=ctx.member.display_name),
+        ctx.t("hello.greeting", name=ctx.member.display_name, where=where),
         buttons=[Button(ctx.t("hello.wave_button"), "hello:wave", {"n": 1})],
     )
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import guyub_hello
+from core import Member
 
 
 async def test_hello_wave_and_later(make_app):
+    """The installed plugin is discovered with the built-ins (it requires regions)."""
     from core.testing import FakeChat
 
-    async with make_app(plugins=[guyub_hello], discover_plugins=False) as app:
+    async with make_app() as app:
+        assert "hello" in app.plugins.names()
         chat = FakeChat(app)
         amir = chat.user("amir")
         aceh = chat.group("Aceh")
         await amir.says(aceh, "/halo")
         chat.expect_sent(aceh, contains="Halo, amir")
+        await Member.filter(display_name="amir").update(region_code="11.08")
+        await amir.says(aceh, "/halo")
+        chat.expect_sent(aceh, contains="Halo, amir dari Kabupaten Aceh Utara")
         await amir.presses("Balas", aceh)
         chat.expect_sent(aceh, contains="amir melambai balik")
         await amir.says(aceh, "/hello_later 10m")

@@ -1,0 +1,756 @@
+"""The Discord adapter: discord.py 2.7 events in, core messages out.
+
+Nothing of ``discord`` leaves this package: the core sees ``ChatRef``/``UserRef``/events only.
+The client is built in ``__init__`` without connecting; ``run(app)`` logs in with
+``async with client: await client.start(token)`` inside the App's TaskGroup.
+
+Interactions (slash commands, button presses) must be answered within three seconds. While
+the core handles one, the adapter keeps it in a context variable: a reply to the same channel
+becomes the interaction's response (ephemeral for ``private`` commands), a private reply to
+the same user becomes an ephemeral message instead of a DM, and a handler slower than
+``defer_after`` seconds gets a "thinking..." deferral first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from adapters.discord import _guild
+from adapters.discord._client import GuyubClient, GuyubShardedClient, build_intents
+from adapters.discord._commands import CommandSet, build_command_set, read_invocation
+from adapters.discord._convert import PLATFORM, chat_of, message_ref, sender_of, user_ref
+from adapters.discord._outgoing import (
+    BUTTON_PREFIX,
+    FORM_PREFIX,
+    build_modal,
+    build_view,
+    form_answers,
+    message_pieces,
+)
+from adapters.discord._render import NO_PINGS, split_text, to_markdown
+from core import (
+    Adapter,
+    ButtonPressed,
+    Capability,
+    ChatKind,
+    ChatRef,
+    Command,
+    CommandInvoked,
+    Context,
+    DeliveryError,
+    Event,
+    Form,
+    MemberJoined,
+    MemberLeft,
+    MessageReceived,
+    MessageRef,
+    NotSupported,
+    Outgoing,
+    PollAnswered,
+    RateLimits,
+    ScheduledEvent,
+    ScheduledEventInterest,
+    Sender,
+    Settings,
+    Unreachable,
+    UserRef,
+    parse_command_line,
+)
+from core.state import get_value, set_value
+
+if TYPE_CHECKING:
+    from core import App
+
+__all__ = ["BUTTON_PREFIX", "DiscordAdapter", "build_intents"]
+
+log = logging.getLogger(__name__)
+
+_NO_COMMANDS = "none"
+
+_INTENTS_HELP = (
+    "Discord refused the privileged intents this bot asks for. Open "
+    "https://discord.com/developers/applications, choose the application, then Bot > "
+    "Privileged Gateway Intents, and enable SERVER MEMBERS INTENT (and MESSAGE CONTENT "
+    "INTENT if discord.message_content is true). Member joins and leaves need it. "
+    "The Discord adapter has stopped; other platforms keep running."
+)
+
+
+@dataclass(eq=False)
+class _Exchange:
+    """An interaction the core is answering right now."""
+
+    interaction: discord.Interaction
+    chat: ChatRef
+    kind: str  # "command" or "component"
+    private: bool = False
+    deferred: bool = False
+    original_used: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+_EXCHANGE: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar(
+    "guyub_discord_exchange", default=None
+)
+
+
+class DiscordAdapter(Adapter):
+    """Discord through discord.py. Build it with :func:`adapters.discord.create`."""
+
+    platform = PLATFORM
+    capabilities = frozenset(
+        {
+            Capability.NATIVE_POLLS,
+            Capability.MODALS,
+            Capability.DM_WITHOUT_START,
+            Capability.SCHEDULED_EVENTS,
+            Capability.EDIT_MESSAGES,
+            Capability.DELETE_MESSAGES,
+            Capability.BUTTONS,
+            Capability.FILES,
+            Capability.KICK,
+            Capability.BAN,
+            Capability.MUTE,
+            Capability.ROLES,
+        }
+    )
+
+    def __init__(self, settings: Settings, *, defer_after: float | None = 2.0) -> None:
+        self.settings = settings.discord
+        self.defer_after = defer_after
+        options: dict[str, Any] = {
+            "intents": build_intents(self.settings.message_content),
+            "allowed_mentions": NO_PINGS,
+            # Guyub keeps no history of its own; a small cache serves replies and poll counts.
+            "max_messages": 1000,
+        }
+        self.client: GuyubClient | GuyubShardedClient
+        if self.settings.shard_count is not None or self.settings.shard_ids is not None:
+            self.client = GuyubShardedClient(
+                self,
+                shard_count=self.settings.shard_count,
+                shard_ids=self.settings.shard_ids,
+                **options,
+            )
+        else:
+            self.client = GuyubClient(self, **options)
+        self.app: App | None = None
+        self._registered: list[Command] | None = None
+        self._commands: CommandSet | None = None
+        self._vote_locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def bind(self, app: App) -> None:
+        """Attach the App whose ``dispatch`` receives this adapter's events."""
+        self.app = app
+
+    async def run(self, app: App) -> None:
+        self.bind(app)
+        token = self.settings.token
+        if token is None:
+            raise RuntimeError("discord.token is not set (GUYUB_DISCORD__TOKEN)")
+        async with self.client:
+            try:
+                await self.client.start(token.get_secret_value())
+            except discord.PrivilegedIntentsRequired:
+                log.error(_INTENTS_HELP)
+            except discord.LoginFailure:
+                log.error("Discord rejected the token (GUYUB_DISCORD__TOKEN); adapter stopped")
+
+    async def register_commands(self, commands: Sequence[Command]) -> None:
+        # The application id is only known after login: the sync itself runs in setup_hook.
+        self._registered = list(commands)
+
+    def command_set(self) -> CommandSet:
+        app = self._require_app()
+        if self._commands is None:
+            commands = self._registered
+            if commands is None:
+                commands = app.visible_commands()
+            self._commands = build_command_set(commands, app.translator)
+        return self._commands
+
+    async def sync_commands(self) -> bool:
+        """Overwrite the application commands (per guild in ``guild_ids``, else global)
+        unless the stored hash says Discord already has this set. True if it synced."""
+        commands = self.command_set()
+        application_id = self.client.application_id
+        if application_id is None:
+            log.warning("Discord: no application id yet; commands not synced")
+            return False
+        scopes: list[int | None] = list(self.settings.guild_ids) or [None]
+        synced = False
+        if self.settings.guild_ids:
+            await self._clear_global(application_id)
+        for guild_id in scopes:
+            key = f"discord:commands:{application_id}:{guild_id or 'global'}"
+            if await get_value(key) == commands.digest:
+                continue
+            try:
+                if guild_id is None:
+                    await self.client.http.bulk_upsert_global_commands(
+                        application_id, commands.payload
+                    )
+                else:
+                    await self.client.http.bulk_upsert_guild_commands(
+                        application_id, guild_id, commands.payload
+                    )
+            except discord.HTTPException:
+                log.exception("Discord: syncing commands to %s failed", guild_id or "global")
+                continue
+            await set_value(key, commands.digest)
+            synced = True
+            log.info(
+                "Discord: synced %d commands to %s",
+                len(commands.payload),
+                guild_id or "all guilds (global, may take an hour)",
+            )
+        return synced
+
+    async def _clear_global(self, application_id: int) -> None:
+        """After a move from global to per-guild commands, remove the global copies so
+        members don't see every command twice."""
+        key = f"discord:commands:{application_id}:global"
+        if await get_value(key) in (None, _NO_COMMANDS):
+            return
+        try:
+            await self.client.http.bulk_upsert_global_commands(application_id, [])
+        except discord.HTTPException:
+            log.exception("Discord: removing the global commands failed")
+            return
+        await set_value(key, _NO_COMMANDS)
+
+    def _require_app(self) -> App:
+        if self.app is None:
+            raise RuntimeError("DiscordAdapter.bind(app) was not called")
+        return self.app
+
+    async def _dispatch(self, event: Event) -> None:
+        await self._require_app().dispatch(event, self)
+
+    # --- inbound ---------------------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Messages in channels, threads and DMs; ``/name args`` typed as text is a command."""
+        if message.author.bot or message.webhook_id is not None:
+            return
+        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+            return
+        chat = chat_of(message.channel, guild_id=message.guild.id if message.guild else None)
+        sender = sender_of(message.author)
+        ref = message_ref(chat, message.id)
+        reply_to: MessageRef | None = None
+        reply_to_user: Sender | None = None
+        if message.reference is not None and message.reference.message_id is not None:
+            reply_to = message_ref(chat, message.reference.message_id)
+            resolved = message.reference.resolved
+            if isinstance(resolved, discord.Message):
+                reply_to_user = sender_of(resolved.author)
+        event: Event
+        text = message.content
+        parsed = parse_command_line(text) if text.lstrip().startswith("/") else None
+        app = self._require_app()
+        if parsed is not None and (chat.is_dm or app.commands.get(parsed[0]) is not None):
+            event = CommandInvoked(
+                user=sender,
+                chat=chat,
+                at=message.created_at,
+                name=parsed[0],
+                args=parsed[1],
+                message=ref,
+                reply_to=reply_to,
+                reply_to_user=reply_to_user,
+            )
+        else:
+            event = MessageReceived(
+                user=sender,
+                chat=chat,
+                at=message.created_at,
+                text=message.content,
+                message=ref,
+                reply_to=reply_to,
+                reply_to_user=reply_to_user,
+            )
+        await self._dispatch(event)
+
+    def welcome_chat(self, guild: discord.Guild) -> ChatRef | None:
+        """Where a guild's joins and leaves are told: its system channel, else the first
+        text channel the bot may write in."""
+        channel: discord.TextChannel | None = guild.system_channel
+        if channel is None:
+            me = guild.me
+            channel = next(
+                (c for c in guild.text_channels if me and c.permissions_for(me).send_messages),
+                None,
+            )
+        if channel is None:
+            return None
+        return ChatRef(PLATFORM, str(channel.id), ChatKind.GROUP, title=channel.name)
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        if member.bot or member.pending:
+            return  # welcomed once they pass the server's membership screening
+        await self._joined(member)
+
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        if before.pending and not after.pending and not after.bot:
+            await self._joined(after)
+
+    async def _joined(self, member: discord.Member) -> None:
+        chat = self.welcome_chat(member.guild)
+        if chat is None:
+            log.warning(
+                "Discord: %s joined guild %s, which has no channel the bot can use",
+                member.id,
+                member.guild.id,
+            )
+            return
+        await self._dispatch(MemberJoined(user=sender_of(member), chat=chat, at=member.joined_at))
+
+    async def on_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        if payload.user.bot:
+            return
+        guild = self.client.get_guild(payload.guild_id)
+        chat = self.welcome_chat(guild) if guild is not None else None
+        if chat is None:
+            return
+        await self._dispatch(MemberLeft(user=sender_of(payload.user), chat=chat))
+
+    async def on_event_interest(
+        self, event: discord.ScheduledEvent, user: discord.User, *, interested: bool
+    ) -> None:
+        """Discord's "Interested" on a guild scheduled event."""
+        if user.bot:
+            return
+        chat = self.welcome_chat(event.guild) if event.guild is not None else None
+        if chat is None:
+            return
+        await self._dispatch(
+            ScheduledEventInterest(
+                user=sender_of(user), chat=chat, event_id=str(event.id), interested=interested
+            )
+        )
+
+    async def _user(self, user_id: int, guild_id: int | None) -> discord.abc.User:
+        guild = self.client.get_guild(guild_id) if guild_id else None
+        found = (guild.get_member(user_id) if guild else None) or self.client.get_user(user_id)
+        return found if found is not None else await self.client.fetch_user(user_id)
+
+    async def on_poll_vote(self, payload: discord.RawPollVoteActionEvent, *, added: bool) -> None:
+        """One answer added or removed; the core gets the member's whole current choice.
+
+        Discord reports answers one at a time (1-based); the current choice is kept in the
+        database (core state) so a restart or another worker sees the same selection."""
+        if payload.user_id == (self.client.user.id if self.client.user else None):
+            return
+        key = f"discord:poll:{payload.message_id}:{payload.user_id}"
+        # Two quick clicks arrive as two concurrent events: read-modify-write one at a time.
+        # (A poll's guild lives on one shard, so one process sees all of a member's votes.)
+        lock, waiting = self._vote_locks.get(key, (asyncio.Lock(), 0))
+        self._vote_locks[key] = (lock, waiting + 1)
+        try:
+            async with lock:
+                stored = await get_value(key)
+                chosen = set(json.loads(stored)) if stored else set()
+                index = payload.answer_id - 1
+                if added:
+                    chosen.add(index)
+                else:
+                    chosen.discard(index)
+                await set_value(key, json.dumps(sorted(chosen)))
+        finally:
+            lock, waiting = self._vote_locks[key]
+            if waiting <= 1:
+                del self._vote_locks[key]
+            else:
+                self._vote_locks[key] = (lock, waiting - 1)
+        channel = self.client.get_channel(payload.channel_id)
+        chat = (
+            chat_of(channel)
+            if channel is not None
+            else ChatRef(
+                PLATFORM,
+                str(payload.channel_id),
+                ChatKind.GROUP if payload.guild_id else ChatKind.DM,
+            )
+        )
+        user = await self._user(payload.user_id, payload.guild_id)
+        await self._dispatch(
+            PollAnswered(
+                user=sender_of(user),
+                chat=chat,
+                poll_id=str(payload.message_id),
+                options=tuple(sorted(chosen)),
+            )
+        )
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Slash commands, autocomplete and button presses, on any message ever sent (the
+        button's key is in its custom_id, so old messages work after a restart)."""
+        kind = interaction.type
+        if kind is discord.InteractionType.application_command:
+            await self._slash(interaction)
+        elif kind is discord.InteractionType.autocomplete:
+            await self._autocomplete(interaction)
+        elif kind in (discord.InteractionType.component, discord.InteractionType.modal_submit):
+            data: dict[str, Any] = dict(interaction.data or {})
+            custom_id = str(data.get("custom_id", ""))
+            if custom_id.startswith(BUTTON_PREFIX):
+                await self._button(interaction, custom_id[len(BUTTON_PREFIX) :])
+            elif custom_id.startswith(FORM_PREFIX):
+                answers = form_answers(data.get("components") or [])
+                await self._button(interaction, custom_id[len(FORM_PREFIX) :], answers)
+
+    def _interaction_chat(self, interaction: discord.Interaction) -> ChatRef:
+        channel = interaction.channel
+        if channel is None:
+            kind = ChatKind.DM if interaction.guild_id is None else ChatKind.GROUP
+            return ChatRef(PLATFORM, str(interaction.channel_id), kind)
+        return chat_of(channel, guild_id=interaction.guild_id)
+
+    async def _slash(self, interaction: discord.Interaction) -> None:
+        data: dict[str, Any] = dict(interaction.data or {})
+        call = read_invocation(self.command_set(), data)
+        chat = self._interaction_chat(interaction)
+        sender = sender_of(interaction.user, interaction.locale)
+        if call is None:
+            # Synced before a plugin was removed: the core answers "unknown command" with a
+            # suggestion, in the member's language.
+            event = CommandInvoked(
+                user=sender, chat=chat, at=interaction.created_at, name=str(data.get("name", ""))
+            )
+            await self._answer(_Exchange(interaction, chat, "command", private=True), event)
+            return
+        event = CommandInvoked(
+            user=sender,
+            chat=chat,
+            at=interaction.created_at,
+            name=call.command.name,
+            args=" ".join(str(v) for v in call.options.values()),
+            options=call.options,
+        )
+        exchange = _Exchange(interaction, chat, "command", private=call.command.private)
+        await self._answer(exchange, event)
+
+    async def _button(
+        self, interaction: discord.Interaction, key: str, form: dict[str, str] | None = None
+    ) -> None:
+        chat = self._interaction_chat(interaction)
+        message = message_ref(chat, interaction.message.id) if interaction.message else None
+        event = ButtonPressed(
+            user=sender_of(interaction.user, interaction.locale),
+            chat=chat,
+            at=interaction.created_at,
+            key=key,
+            message=message,
+            form=form,
+        )
+        # A form opened by a slash command has no message to update: answer it as a command.
+        kind = "component" if interaction.message is not None else "command"
+        await self._answer(_Exchange(interaction, chat, kind), event)
+
+    async def _autocomplete(self, interaction: discord.Interaction) -> None:
+        app = self._require_app()
+        call = read_invocation(self.command_set(), dict(interaction.data or {}))
+        choices: list[discord.app_commands.Choice[str]] = []
+        if call is not None and call.focused is not None:
+            name, text = call.focused
+            param = next((p for p in call.command.params if p.name == name), None)
+            if param is not None and param.autocomplete:
+                ctx = Context(app, adapter=self)
+                ctx.account = await app.identity.account_for(user_ref(interaction.user.id))
+                if ctx.account is None:
+                    ctx.lang = str(interaction.locale)
+                try:
+                    found = await app.plugins.resolve_completions(param.autocomplete, text, ctx)
+                except Exception:
+                    log.exception("completions for %r failed", param.autocomplete)
+                    found = []
+                choices = [
+                    discord.app_commands.Choice(name=label[:100] or value[:100], value=value[:100])
+                    for label, value in found[:25]
+                ]
+        await interaction.response.autocomplete(choices)
+
+    async def _answer(self, exchange: _Exchange, event: Event) -> None:
+        token = _EXCHANGE.set(exchange)
+        watchdog: asyncio.Task[None] | None = None
+        if self.defer_after is not None:
+            if self.defer_after <= 0:
+                await self._defer(exchange)
+            else:
+                watchdog = asyncio.create_task(self._defer_later(exchange))
+        try:
+            await self._dispatch(event)
+        finally:
+            _EXCHANGE.reset(token)
+            if watchdog is not None:
+                watchdog.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watchdog
+            await self._finish(exchange)
+
+    async def _defer_later(self, exchange: _Exchange) -> None:
+        assert self.defer_after is not None
+        await asyncio.sleep(self.defer_after)
+        await asyncio.shield(self._defer(exchange))
+
+    async def _defer(self, exchange: _Exchange) -> None:
+        async with exchange.lock:
+            response = exchange.interaction.response
+            if response.is_done():
+                return
+            try:
+                if exchange.kind == "command":
+                    await response.defer(ephemeral=exchange.private, thinking=True)
+                else:
+                    await response.defer()
+            except discord.HTTPException:
+                log.warning("Discord: could not defer an interaction", exc_info=True)
+                return
+            exchange.deferred = True
+
+    async def _finish(self, exchange: _Exchange) -> None:
+        """Acknowledge an interaction the core answered elsewhere (or not at all), so the
+        member never sees "The application did not respond"."""
+        async with exchange.lock:
+            interaction = exchange.interaction
+            try:
+                if not interaction.response.is_done():
+                    if exchange.kind == "component":
+                        await interaction.response.defer()
+                        return
+                    await interaction.response.defer(ephemeral=True, thinking=True)
+                    exchange.deferred = True
+                if exchange.kind == "command" and exchange.deferred and not exchange.original_used:
+                    await interaction.delete_original_response()
+            except discord.HTTPException:
+                log.warning("Discord: could not close an interaction", exc_info=True)
+
+    # --- outbound --------------------------------------------------------------------
+
+    async def send(
+        self, chat: ChatRef, message: Outgoing, *, reply_to: MessageRef | None = None
+    ) -> MessageRef:
+        exchange = _EXCHANGE.get()
+        if exchange is not None and exchange.chat == chat:
+            return await self._respond(exchange, message, ephemeral=exchange.private)
+        channel = self.client.get_partial_messageable(
+            int(chat.thread or chat.id), type=_channel_type(chat)
+        )
+        return await self._post(channel, chat, message, reply_to)
+
+    async def _post(
+        self,
+        channel: discord.abc.Messageable,
+        chat: ChatRef,
+        message: Outgoing,
+        reply_to: MessageRef | None = None,
+    ) -> MessageRef:
+        last: discord.Message | None = None
+        try:
+            for number, piece in enumerate(message_pieces(message)):
+                if number == 0 and reply_to is not None:
+                    piece["reference"] = discord.MessageReference(
+                        message_id=int(reply_to.id),
+                        channel_id=int(reply_to.chat.thread or reply_to.chat.id),
+                        fail_if_not_exists=False,
+                    )
+                last = await channel.send(**piece)
+        except discord.Forbidden as exc:
+            if chat.is_dm:
+                raise Unreachable(f"DMs closed: {exc.text}") from exc
+            raise DeliveryError(f"forbidden in {chat.key}: {exc.text}", permanent=True) from exc
+        except discord.NotFound as exc:
+            raise DeliveryError(f"unknown channel {chat.key}", permanent=True) from exc
+        except discord.HTTPException as exc:
+            raise DeliveryError(f"Discord error {exc.status}: {exc.text}") from exc
+        assert last is not None
+        return message_ref(chat, last.id)
+
+    async def _respond(
+        self, exchange: _Exchange, message: Outgoing, *, ephemeral: bool
+    ) -> MessageRef:
+        """Answer through the interaction: its response first, then follow-ups."""
+        interaction = exchange.interaction
+        message_id = 0
+        async with exchange.lock:
+            try:
+                for piece in message_pieces(message):
+                    if not interaction.response.is_done():
+                        callback = await interaction.response.send_message(
+                            ephemeral=ephemeral, **piece
+                        )
+                        exchange.original_used = True
+                        message_id = callback.message_id or 0
+                    elif (
+                        exchange.kind == "command"
+                        and exchange.deferred
+                        and not exchange.original_used
+                        and ephemeral == exchange.private
+                        and "poll" not in piece
+                    ):
+                        piece.pop("silent", None)
+                        files = piece.pop("files", None)
+                        if files:
+                            piece["attachments"] = files
+                        edited = await interaction.edit_original_response(**piece)
+                        exchange.original_used = True
+                        message_id = edited.id
+                    else:
+                        sent = await interaction.followup.send(
+                            wait=True, ephemeral=ephemeral, **_without_none(piece)
+                        )
+                        message_id = sent.id
+            except discord.HTTPException as exc:
+                raise DeliveryError(f"interaction answer failed: {exc.text}") from exc
+        return message_ref(exchange.chat, message_id)
+
+    async def send_dm(self, user: UserRef, message: Outgoing) -> MessageRef:
+        exchange = _EXCHANGE.get()
+        if (
+            exchange is not None
+            and not exchange.chat.is_dm
+            and str(exchange.interaction.user.id) == user.id
+        ):
+            # "Only you can see this" is Discord's private answer; no DM needed.
+            return await self._respond(exchange, message, ephemeral=True)
+        try:
+            target = self.client.get_user(int(user.id)) or await self.client.fetch_user(
+                int(user.id)
+            )
+            channel = target.dm_channel or await target.create_dm()
+        except discord.NotFound as exc:
+            raise Unreachable(f"unknown Discord user {user.id}") from exc
+        except discord.Forbidden as exc:
+            raise Unreachable(f"cannot open a DM with {user.id}") from exc
+        return await self._post(channel, chat_of(channel), message)
+
+    def _current_edit(self, ref: MessageRef) -> _Exchange | None:
+        exchange = _EXCHANGE.get()
+        if (
+            exchange is not None
+            and exchange.kind == "component"
+            and exchange.interaction.message is not None
+            and str(exchange.interaction.message.id) == ref.id
+        ):
+            return exchange
+        return None
+
+    async def edit(self, ref: MessageRef, message: Outgoing) -> None:
+        text = to_markdown(message.text)
+        chunks = split_text(text)
+        content = chunks[0] if chunks else "\u200b"
+        if len(chunks) > 1:
+            log.warning("Discord: an edit longer than 2,000 characters was cut")
+        view = build_view(message.buttons)
+        kwargs: dict[str, Any] = {
+            "content": content,
+            "view": view,
+            "allowed_mentions": NO_PINGS,
+        }
+        exchange = self._current_edit(ref)
+        try:
+            if exchange is not None:
+                async with exchange.lock:
+                    if not exchange.interaction.response.is_done():
+                        await exchange.interaction.response.edit_message(**kwargs)
+                        return
+                    await exchange.interaction.edit_original_response(**kwargs)
+                    return
+            channel = self.client.get_partial_messageable(
+                int(ref.chat.thread or ref.chat.id), type=_channel_type(ref.chat)
+            )
+            await channel.get_partial_message(int(ref.id)).edit(**kwargs)
+        except discord.NotFound as exc:
+            raise DeliveryError(f"message {ref.id} is gone", permanent=True) from exc
+        except discord.Forbidden as exc:
+            raise NotSupported(f"edit in {ref.chat.key}") from exc
+        except discord.HTTPException as exc:
+            raise DeliveryError(f"Discord error {exc.status}: {exc.text}") from exc
+
+    async def delete(self, ref: MessageRef) -> None:
+        channel = self.client.get_partial_messageable(
+            int(ref.chat.thread or ref.chat.id), type=_channel_type(ref.chat)
+        )
+        try:
+            await channel.get_partial_message(int(ref.id)).delete()
+        except discord.NotFound:
+            return
+        except discord.Forbidden as exc:
+            raise NotSupported(f"delete in {ref.chat.key}") from exc
+
+    async def show_form(self, form: Form, key: str) -> None:
+        """A modal, as the answer to the interaction being handled (Discord allows a modal
+        only as the first answer to a command or a button press)."""
+        exchange = _EXCHANGE.get()
+        if exchange is None:
+            raise NotSupported("modals outside an interaction")
+        async with exchange.lock:
+            if exchange.interaction.response.is_done():
+                raise NotSupported("modals after the interaction was answered")
+            try:
+                await exchange.interaction.response.send_modal(build_modal(form, key))
+            except discord.HTTPException as exc:
+                raise DeliveryError(f"modal failed: {exc.text}") from exc
+
+    def dm_link(self, payload: str = "") -> str | None:
+        """The bot's profile, where "Send Message" opens a DM (Discord has no deep-link
+        payload, so ``payload`` is dropped)."""
+        user = self.client.user
+        return f"https://discord.com/users/{user.id}" if user is not None else None
+
+    def rate_limits(self) -> RateLimits:
+        # REST limits come from Discord's headers and discord.py waits on them; what it
+        # can't know is that bulk DMs get a bot flagged as spam, so DMs go slowly.
+        return RateLimits(
+            overall_per_second=25.0,
+            per_chat_per_second=1.0,
+            per_group_per_minute=30.0,
+            dm_per_second=0.5,
+        )
+
+    # --- guild administration (adapters.discord._guild) -----------------------------
+
+    async def kick(self, chat: ChatRef, user: UserRef) -> None:
+        await _guild.kick(self.client, chat, user)
+
+    async def ban(self, chat: ChatRef, user: UserRef) -> None:
+        await _guild.ban(self.client, chat, user)
+
+    async def mute(self, chat: ChatRef, user: UserRef, until: datetime | None) -> None:
+        """A Discord timeout; "until further notice" is Discord's longest, 28 days."""
+        await _guild.timeout(self.client, chat, user, until, indefinitely=until is None)
+
+    async def unmute(self, chat: ChatRef, user: UserRef) -> None:
+        await _guild.timeout(self.client, chat, user, None)
+
+    async def create_scheduled_event(self, chat: ChatRef, event: ScheduledEvent) -> str:
+        return await _guild.create_event(self.client, chat, event)
+
+    async def update_scheduled_event(
+        self, chat: ChatRef, event_id: str, event: ScheduledEvent
+    ) -> None:
+        await _guild.update_event(self.client, chat, event_id, event)
+
+    async def cancel_scheduled_event(self, chat: ChatRef, event_id: str) -> None:
+        await _guild.cancel_event(self.client, chat, event_id)
+
+
+def _channel_type(chat: ChatRef) -> discord.ChannelType | None:
+    return discord.ChannelType.private if chat.is_dm else None
+
+
+def _without_none(piece: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in piece.items() if v is not None}

@@ -1,0 +1,240 @@
+"""How much the Discord adapter, the core and its plugins cost per gateway event.
+
+N synthetic MESSAGE_CREATE and INTERACTION_CREATE (``/help``) payloads go through discord.py's
+own parsers twice in the same process:
+
+* baseline: a raw ``discord.Client`` whose listeners do nothing;
+* guyub: the Discord adapter's client, dispatching into an App (core + plugins) on an
+  in-memory SQLite database, answering each slash command through an offline interaction
+  webhook (no network).
+
+Prints both rates and their ratio. Run: ``.venv/bin/python bench/discord_dispatch.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import discord
+from discord.webhook.async_ import async_context
+
+from adapters.discord import DiscordAdapter
+from core.testing import make_app, test_settings
+
+MESSAGES = int(os.environ.get("BENCH_MESSAGES", "2000"))
+INTERACTIONS = int(os.environ.get("BENCH_INTERACTIONS", "500"))
+USERS = 50
+BATCH = 100
+
+GUILD_ID = 1300000000000000000
+CHANNEL_ID = 1300000000000000001
+APP_ID = 1200000000000000000
+BOT = {"id": str(APP_ID), "username": "guyub", "discriminator": "0", "avatar": None, "bot": True}
+
+
+def _user(n: int) -> dict[str, Any]:
+    return {
+        "id": str(1400000000000000000 + n),
+        "username": f"alumni{n}",
+        "global_name": f"Alumni {n}",
+        "discriminator": "0",
+        "avatar": None,
+    }
+
+
+def _member(n: int) -> dict[str, Any]:
+    return {
+        "user": _user(n),
+        "roles": [],
+        "joined_at": "2026-11-20T03:00:00+00:00",
+        "flags": 0,
+        "permissions": "2147483647",
+    }
+
+
+def _guild() -> dict[str, Any]:
+    return {
+        "id": str(GUILD_ID),
+        "name": "Alumni Aceh",
+        "owner_id": BOT["id"],
+        "roles": [{"id": str(GUILD_ID), "name": "@everyone", "permissions": "3072", "position": 0}],
+        "emojis": [],
+        "features": [],
+        "member_count": USERS,
+        "members": [_member(n) for n in range(USERS)],
+        "channels": [{"id": str(CHANNEL_ID), "type": 0, "name": "umum", "position": 0}],
+        "threads": [],
+    }
+
+
+def _message(i: int) -> dict[str, Any]:
+    n = i % USERS
+    return {
+        "id": str(1500000000000000000 + i),
+        "channel_id": str(CHANNEL_ID),
+        "guild_id": str(GUILD_ID),
+        "author": _user(n),
+        "member": {k: v for k, v in _member(n).items() if k != "user"},
+        "content": f"halo semua, pesan nomor {i}",
+        "timestamp": "2026-11-23T03:00:00+00:00",
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "pinned": False,
+        "type": 0,
+    }
+
+
+def _interaction(i: int) -> dict[str, Any]:
+    return {
+        "id": str(1600000000000000000 + i),
+        "application_id": str(APP_ID),
+        "type": 2,
+        "token": f"token-{i}",
+        "version": 1,
+        "guild_id": str(GUILD_ID),
+        "channel_id": str(CHANNEL_ID),
+        "channel": {"id": str(CHANNEL_ID), "type": 0, "name": "umum", "guild_id": str(GUILD_ID)},
+        "member": _member(i % USERS),
+        "locale": "id",
+        "guild_locale": "id",
+        "app_permissions": "2147483647",
+        "attachment_size_limit": 10485760,
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": str(GUILD_ID)},
+        "context": 0,
+        "data": {"id": "1700000000000000000", "name": "help", "type": 1},
+    }
+
+
+class _OfflineInteractionWebhook:
+    """Stands in for Discord's interaction endpoint: accepts every response."""
+
+    def __init__(self) -> None:
+        self.responses = 0
+
+    async def create_interaction_response(
+        self, interaction_id: int, token: str, **_: Any
+    ) -> dict[str, Any]:
+        self.responses += 1
+        return {"interaction": {"id": str(interaction_id), "type": 2}}
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        async def accept(*args: Any, **kwargs: Any) -> dict[str, Any]:
+            self.responses += 1
+            return {}
+
+        return accept
+
+
+def _prepare(client: discord.Client) -> None:
+    state = client._connection
+    state.parse_ready({"user": BOT, "guilds": [], "application": {"id": str(APP_ID), "flags": 0}})  # type: ignore[typeddict-item]
+    state.parse_guild_create(_guild())  # type: ignore[arg-type]
+
+
+async def _drain() -> None:
+    """Wait for every event task discord.py scheduled."""
+    me = asyncio.current_task()
+    while True:
+        pending = [
+            t for t in asyncio.all_tasks() if t is not me and t.get_name().startswith("discord.py")
+        ]
+        if not pending:
+            return
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _feed(client: discord.Client, event: str, payloads: list[dict[str, Any]]) -> float:
+    parser = client._connection.parsers[event]
+    start = time.perf_counter()
+    for first in range(0, len(payloads), BATCH):
+        for payload in payloads[first : first + BATCH]:
+            parser(payload)
+        await _drain()
+    return time.perf_counter() - start
+
+
+async def baseline(
+    messages: list[dict[str, Any]], interactions: list[dict[str, Any]]
+) -> tuple[float, float]:
+    client = discord.Client(intents=discord.Intents.all())
+
+    @client.event
+    async def on_message(message: discord.Message) -> None:
+        return None
+
+    @client.event
+    async def on_interaction(interaction: discord.Interaction) -> None:
+        return None
+
+    async with client:  # sets the client's loop; nothing connects
+        _prepare(client)
+        await _drain_ready(client)
+        m = await _feed(client, "MESSAGE_CREATE", messages)
+        i = await _feed(client, "INTERACTION_CREATE", interactions)
+    return m, i
+
+
+async def _drain_ready(client: discord.Client) -> None:
+    task = client._connection._ready_task
+    if task is not None:
+        task.cancel()
+
+
+async def guyub(
+    messages: list[dict[str, Any]],
+    interactions: list[dict[str, Any]],
+    webhook: _OfflineInteractionWebhook,
+) -> tuple[float, float]:
+    settings = test_settings(discord={"token": "bench", "message_content": True})
+    adapter = DiscordAdapter(settings, defer_after=None)
+    async with make_app(settings=settings, adapters=[adapter]) as app:
+        adapter.bind(app)
+        await adapter.register_commands(app.visible_commands())
+        async with adapter.client:
+            _prepare(adapter.client)
+            await _drain_ready(adapter.client)
+            token = async_context.set(webhook)  # type: ignore[arg-type]
+            try:
+                m = await _feed(adapter.client, "MESSAGE_CREATE", messages)
+                i = await _feed(adapter.client, "INTERACTION_CREATE", interactions)
+            finally:
+                async_context.reset(token)
+        return m, i
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("discord.client").setLevel(logging.ERROR)  # no voice: expected
+    messages = [_message(i) for i in range(MESSAGES)]
+    interactions = [_interaction(i) for i in range(INTERACTIONS)]
+    raw_m, raw_i = await baseline(messages, interactions)
+    webhook = _OfflineInteractionWebhook()
+    our_m, our_i = await guyub(messages, interactions, webhook)
+    if webhook.responses < INTERACTIONS:
+        sys.exit(f"only {webhook.responses} of {INTERACTIONS} interactions were answered")
+    python = sys.version.split()[0]
+    print(f"machine: {os.cpu_count()} CPUs (shared with other sessions); Python {python}")
+    print(f"MESSAGE_CREATE x{MESSAGES}")
+    print(f"  raw discord.py, no-op listener : {MESSAGES / raw_m:10.0f} events/s")
+    print(f"  adapter + core + plugins       : {MESSAGES / our_m:10.0f} events/s")
+    print(f"  ratio (raw / guyub)            : {our_m / raw_m:10.1f}x")
+    print(f"INTERACTION_CREATE /help x{INTERACTIONS}")
+    print(f"  raw discord.py, no-op listener : {INTERACTIONS / raw_i:10.0f} events/s")
+    print(f"  adapter + core + plugins       : {INTERACTIONS / our_i:10.0f} events/s")
+    print(f"  ratio (raw / guyub)            : {our_i / raw_i:10.1f}x")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

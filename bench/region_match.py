@@ -1,0 +1,122 @@
+"""Region matching speed: matches per second over 10,000 typed names, and dataset load time.
+
+The mix is built from the shipped data with a fixed seed: exact names, short names and
+aliases, ``Kab.``/``Kota`` prefixes, upper/lower case, names without spaces, and typos (a
+letter dropped, doubled, swapped or replaced). The baseline is an exact dictionary lookup of
+the normalised text in the same process: the ratio says what fuzzy matching costs over it.
+
+Run: ``.venv/bin/python bench/region_match.py``
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import string
+import time
+
+from plugins.regions._gazetteer import _read, build, gazetteer, normalise
+from plugins.regions._match import Matcher
+
+TYPED = 10_000
+SEED = 20261123
+
+
+def _typo(rng: random.Random, text: str) -> str:
+    if len(text) < 4:
+        return text
+    i = rng.randrange(1, len(text) - 1)
+    kind = rng.randrange(4)
+    if kind == 0:
+        return text[:i] + text[i + 1 :]
+    if kind == 1:
+        return text[:i] + text[i] + text[i:]
+    if kind == 2:
+        return text[: i - 1] + text[i] + text[i - 1] + text[i + 1 :]
+    return text[:i] + rng.choice(string.ascii_lowercase) + text[i + 1 :]
+
+
+def typed_names(count: int = TYPED) -> list[tuple[str, frozenset[str]]]:
+    """What members type, drawn from the data with a fixed seed, with the codes it came from."""
+    rng = random.Random(SEED)
+    book = gazetteer()
+    pool = [(r.name, r.code) for r in book.regions.values()]
+    pool += [(a, code) for code, values in book.aliases.items() for a in values]
+    # A name that several regions share ("Bekasi") may be any of them.
+    sources: dict[str, set[str]] = {}
+    for name, code in pool:
+        sources.setdefault(name, set()).add(code)
+    out: list[tuple[str, frozenset[str]]] = []
+    while len(out) < count:
+        base, _ = rng.choice(pool)
+        origin = frozenset(sources[base])
+        text = _shape(rng, base)
+        out.append((text, origin))
+    return out
+
+
+def _shape(rng: random.Random, base: str) -> str:
+    shape = rng.randrange(6)
+    if shape == 0:
+        return base
+    if shape == 1:
+        return base.lower()
+    if shape == 2:
+        return base.upper().replace(" ", "")
+    if shape == 3:
+        return "Kab. " + base if not base.startswith(("Kab", "Kota")) else base
+    return _typo(rng, base.lower())
+
+
+def main() -> None:
+    started = time.perf_counter()
+    book = build(
+        _read("regions.csv"),
+        _read("regions_aliases.csv") + _read("extra_aliases.csv"),
+        _read("province_timezones.csv"),
+    )
+    matcher = Matcher(book)
+    load_seconds = time.perf_counter() - started
+
+    mix = typed_names()
+    names = [text for text, _ in mix]
+    matcher.match("aceh utara")  # warm up rapidfuzz
+
+    started = time.perf_counter()
+    answers = [matcher.match(text) for text in names]
+    fuzzy_seconds = time.perf_counter() - started
+    certain = sum(a.certain for a in answers)
+    # "Kab. <a kota's name>" and random typos can honestly name another region; count them.
+    elsewhere = sum(
+        1
+        for a, (_, origin) in zip(answers, mix, strict=True)
+        if a.certain and a.best is not None and a.best.code not in origin
+    )
+
+    started = time.perf_counter()
+    hits = 0
+    for text in names:
+        hits += normalise(text) in book.index
+    exact_seconds = time.perf_counter() - started
+
+    fuzzy_rate = len(names) / fuzzy_seconds
+    exact_rate = len(names) / exact_seconds
+    print(f"machine: {os.cpu_count()} CPUs (shared with other sessions; figures are noisy)")
+    print(
+        f"dataset load (4 CSVs, {len(book.regions)} regions, {len(book.index)} keys): "
+        f"{load_seconds * 1000:.1f} ms"
+    )
+    print(f"typed names: {len(names)} (seed {SEED})")
+    print(
+        f"fuzzy match:       {fuzzy_rate:>12,.0f} matches/s  ({certain / len(names):.1%} certain)"
+    )
+    print(f"baseline (exact):  {exact_rate:>12,.0f} lookups/s  ({hits / len(names):.1%} found)")
+    print(
+        f"certain answers outside the source region: {elsewhere} (typos and prefixes that "
+        "name another real region; see the docs)"
+    )
+    print(f"ratio baseline/fuzzy: {exact_rate / fuzzy_rate:.1f}x slower than an exact lookup")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Benchmark: Telegram updates through a bare PTB Application vs the Guyub adapter + core.
+
+The same N synthetic updates (half plain group messages, half commands) are processed by
+(a) a raw python-telegram-bot ``Application.process_update`` with a no-op handler, and
+(b) the Telegram adapter + core + every enabled plugin (``Application.process_update`` into
+the adapter's handler: conversion, once-only check, member lookup, plugin hooks, replies).
+Replies go over HTTP to a loopback fake Bot API server. The database is in-memory SQLite.
+Both runs happen in this process, one after the other; the figure that matters is the ratio.
+
+    .venv/bin/python bench/telegram_dispatch.py [N]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ApplicationBuilder, TypeHandler
+
+from adapters.telegram import Caller, TelegramAdapter
+from adapters.telegram._convert import BotIdentity, update_events
+from adapters.telegram.testing import TOKEN, FakeBotApi
+from core.testing import make_app, test_settings
+
+GROUPS = (-1001000000001, -1001000000002, -1001000000003)
+
+
+def synthetic(n: int, *, commands: bool = True) -> list[dict[str, Any]]:
+    """``n`` updates: alternating plain messages and /help commands from 50 members."""
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        user = {"id": 7000 + i % 50, "is_bot": False, "first_name": f"Alumni {i % 50}"}
+        chat = {"id": GROUPS[i % 3], "title": "Alumni", "type": "supergroup"}
+        message: dict[str, Any] = {
+            "message_id": i + 1,
+            "from": {**user, "language_code": "id"},
+            "chat": chat,
+            "date": 1795000000 + i,
+            "text": f"halo semua, pesan ke-{i}",
+        }
+        if commands and i % 2:
+            message["text"] = "/help"
+            message["entities"] = [{"offset": 0, "length": 5, "type": "bot_command"}]
+        out.append({"update_id": 10_000 + i, "message": message})
+    return out
+
+
+async def raw_ptb(api: FakeBotApi, data: list[dict[str, Any]]) -> float:
+    async def noop(update: object, context: object) -> None:
+        return None
+
+    application = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(f"{api.root}/bot")
+        .updater(None)
+        .job_queue(None)
+        .build()
+    )
+    application.add_handler(TypeHandler(Update, noop))
+    async with application:
+        updates = [Update.de_json(d, application.bot) for d in data]
+        start = time.perf_counter()
+        for update in updates:
+            await application.process_update(update)
+        elapsed = time.perf_counter() - start
+    return len(updates) / elapsed
+
+
+async def guyub(api: FakeBotApi, data: list[dict[str, Any]]) -> float:
+    settings = test_settings(telegram={"token": TOKEN, "api_base_url": api.root})
+    adapter = TelegramAdapter(settings, caller=Caller(), retry_delay=3600)
+    async with make_app(adapters=[adapter], settings=settings) as app:
+        await adapter.start(app)
+        try:
+            updates = [Update.de_json(d, adapter.application.bot) for d in data]
+            start = time.perf_counter()
+            for update in updates:
+                await adapter.application.process_update(update)
+            elapsed = time.perf_counter() - start
+        finally:
+            await adapter.stop()
+    return len(updates) / elapsed
+
+
+def conversion_only(data: list[dict[str, Any]]) -> float:
+    """The adapter's own share: Update objects to core events, nothing else."""
+    me = BotIdentity(1, "GuyubBot")
+    updates = [Update.de_json(d, None) for d in data]
+    start = time.perf_counter()
+    for update in updates:
+        update_events(update, me)
+    return len(updates) / (time.perf_counter() - start)
+
+
+async def main(n: int) -> None:
+    logging.basicConfig(level=logging.ERROR)
+    async with FakeBotApi() as api:
+        mixed = synthetic(n)
+        plain = synthetic(n, commands=False)
+        # Warm-up (imports, first connections), not measured.
+        await raw_ptb(api, synthetic(50))
+        await guyub(api, synthetic(50))
+        # The bare runs take milliseconds: best of three, to keep scheduler noise out.
+        a_mixed = max([await raw_ptb(api, mixed) for _ in range(3)])
+        b_mixed = await guyub(api, mixed)
+        a_plain = max([await raw_ptb(api, plain) for _ in range(3)])
+        b_plain = await guyub(api, plain)
+    c_plain = max(conversion_only(plain) for _ in range(3))
+    print(f"telegram_dispatch: N={n} updates, nproc={os.cpu_count()} (machine shared)")
+    print("  mixed (half plain, half /help):")
+    print(f"    (a) raw PTB process_update, no-op handler: {a_mixed:10.0f} updates/s")
+    print(f"    (b) adapter + core + plugins:              {b_mixed:10.0f} updates/s")
+    print(f"    ratio b/a: {b_mixed / a_mixed:.4f}")
+    print("  plain group chatter only:")
+    print(f"    (a) raw PTB process_update, no-op handler: {a_plain:10.0f} updates/s")
+    print(f"    (b) adapter + core + plugins:              {b_plain:10.0f} updates/s")
+    print(f"    ratio b/a: {b_plain / a_plain:.4f} (goal >= 0.5)")
+    print(f"    (c) adapter conversion alone (no core):    {c_plain:10.0f} updates/s")
+    print(f"    ratio c/a: {c_plain / a_plain:.4f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000))

@@ -1,0 +1,171 @@
+"""Matching what people type to regions, without ever placing a member silently wrong.
+
+The order of attempts:
+
+1. a Kemendagri code (``11.08``);
+2. an exact hit on a normalised name or alias, with or without the kind words and spaces
+   (``Kab. Aceh Utara``, ``acehutara``, ``NAD``, ``sumut``): one code is certain, several
+   (``bekasi``: the kabupaten and the kota) are asked, and a kind word narrows them
+   (``kota bekasi``);
+3. a fuzzy match (rapidfuzz) for typos (``Aceh Utra``): certain only when the best name is
+   very close, names one region only, and clearly beats every other region; anything else
+   becomes a short ranked list to pick from.
+
+``Aceh Utara, Aceh`` (a province after a comma) keeps only regions in that province.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz, process
+
+from core import RegionInfo, RegionMatch
+from plugins.regions._gazetteer import (
+    PROVINCE,
+    Gazetteer,
+    compact,
+    normalise,
+    split_kind,
+)
+
+__all__ = ["CERTAIN_SCORE", "MARGIN", "Matcher"]
+
+#: A fuzzy match this close (rapidfuzz ``ratio``, 0-100) may be certain...
+CERTAIN_SCORE = 88.0
+#: ...when no other region scores within this many points of it.
+MARGIN = 10.0
+#: Shorter typed names are never fuzzily certain: too many names are a letter apart.
+MIN_FUZZY_CERTAIN_LENGTH = 6
+#: Candidates below this (rapidfuzz ``WRatio``) are not worth offering.
+LIST_SCORE = 72.0
+MAX_CANDIDATES = 6
+MAX_INPUT = 80
+
+_CODE = re.compile(r"^\d{2}(\.\d{2})?$")
+_PROVINCE_AFTER = re.compile(r"\s*(?:[,/(]|\b(?:prov|provinsi|propinsi)\b\.?)\s*", re.I)
+_KIND_ORDER = {"kabupaten": 0, "kota": 1, PROVINCE: 2}
+
+
+def _split_province(text: str) -> tuple[str, str]:
+    """``Aceh Utara, Aceh`` / ``Kab Aceh Utara Prov Aceh`` → the region and the province."""
+    found = _PROVINCE_AFTER.search(text)
+    if found is None or not text[: found.start()].strip():
+        return text, ""
+    return text[: found.start()], text[found.end() :].strip(" )")
+
+
+class Matcher:
+    """Fuzzy region matching over a :class:`Gazetteer`, entirely in memory."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gazetteer = gazetteer
+        self._keys = list(gazetteer.index)
+        # A probe without spaces is only compared with keys without spaces: half the work.
+        self._compact_keys = [k for k in self._keys if " " not in k]
+
+    def match(self, text: str) -> RegionMatch:
+        """Regions matching ``text``, best first; ``certain`` only when nothing is in doubt."""
+        text = text.strip()[:MAX_INPUT]
+        if _CODE.match(text):
+            found = self.gazetteer.get(text)
+            return RegionMatch((found,), certain=True) if found else RegionMatch(())
+        head, tail = _split_province(text)
+        within = self._province(tail) if tail.strip() else None
+        result = self._match(head)
+        if within is None:
+            return result
+        inside = tuple(r for r in result.candidates if r.code == within or r.parent_code == within)
+        if not inside:
+            return RegionMatch(result.candidates, certain=False)
+        # The province only narrows a list; it never makes a doubtful name certain.
+        return RegionMatch(inside, certain=result.certain and result.best in inside)
+
+    def _province(self, text: str) -> str | None:
+        found = self._match(text)
+        best = found.best
+        if found.certain and best is not None and best.kind == PROVINCE:
+            return best.code
+        return None
+
+    def _match(self, text: str) -> RegionMatch:
+        norm = normalise(text)
+        if not norm:
+            return RegionMatch(())
+        kind, core = split_kind(norm)
+        exact = self._exact(norm, kind, core)
+        if exact is not None:
+            return exact
+        if not core or len(compact(core)) < 4:
+            return RegionMatch(())
+        return self._fuzzy(norm, kind, core)
+
+    # --- exact -----------------------------------------------------------------------
+
+    def _exact(self, norm: str, kind: str | None, core: str) -> RegionMatch | None:
+        index = self.gazetteer.index
+        # The whole text first: "kota baru" is Kabupaten Kotabaru, not a kota called Baru.
+        for probe in (norm, compact(norm)):
+            codes = index.get(probe)
+            if codes:
+                return self._decide(codes, None)
+        if not core:
+            return None
+        for probe in (core, compact(core)):
+            codes = index.get(probe)
+            if codes:
+                return self._decide(codes, kind)
+        return None
+
+    def _decide(self, codes: frozenset[str], kind: str | None) -> RegionMatch:
+        narrowed = [c for c in codes if kind is None or self.gazetteer.regions[c].kind == kind]
+        if len(narrowed) == 1:
+            return RegionMatch((self.gazetteer.regions[narrowed[0]],), certain=True)
+        # Several regions, or the kind word contradicts the name ("kota aceh utara"): ask.
+        return RegionMatch(self._ordered(narrowed or codes), certain=False)
+
+    def _ordered(self, codes: object) -> tuple[RegionInfo, ...]:
+        regions = [self.gazetteer.regions[c] for c in codes]  # type: ignore[attr-defined]
+        regions.sort(key=lambda r: (_KIND_ORDER.get(r.kind, 3), r.code))
+        return tuple(regions)
+
+    # --- fuzzy -----------------------------------------------------------------------
+
+    def _fuzzy(self, norm: str, kind: str | None, core: str) -> RegionMatch:
+        index = self.gazetteer.index
+        query = core or norm
+        close: dict[str, float] = {}  # code -> best rapidfuzz ratio, for certainty and order
+        partial: set[str] = set()  # codes whose name contains the typed text ("tapanuli")
+        probes = {query, compact(query)}
+        if core and core != norm:
+            probes |= {norm, compact(norm)}
+        for probe in probes:
+            # ratio is cheap (a bit-parallel Indel distance); the slower WRatio is not needed
+            # because partial names are found by the substring scan below.
+            keys = self._keys if " " in probe else self._compact_keys
+            for key, score, _ in process.extract(
+                probe, keys, scorer=fuzz.ratio, limit=20, score_cutoff=LIST_SCORE - 12
+            ):
+                for code in index[key]:
+                    close[code] = max(close.get(code, 0.0), float(score))
+            if len(probe) >= 5:
+                for key in keys:
+                    if probe in key:
+                        partial.update(index[key])
+        for code in partial:
+            close.setdefault(code, 0.0)
+        if kind is not None:
+            of_kind = {c for c in close if self.gazetteer.regions[c].kind == kind}
+            if of_kind:
+                close = {c: s for c, s in close.items() if c in of_kind}
+        ranked = sorted(close, key=lambda c: (-close[c], c))
+        certain = False
+        if ranked and len(compact(query)) >= MIN_FUZZY_CERTAIN_LENGTH:
+            best = close[ranked[0]]
+            runner_up = close[ranked[1]] if len(ranked) > 1 else 0.0
+            certain = best >= CERTAIN_SCORE and best - runner_up >= MARGIN
+        order = [c for c in ranked if close[c] >= LIST_SCORE or c in partial]
+        if certain:
+            order = [ranked[0], *(c for c in order if c != ranked[0])]
+        regions = tuple(self.gazetteer.regions[c] for c in order[:MAX_CANDIDATES])
+        return RegionMatch(regions, certain=certain and bool(regions))

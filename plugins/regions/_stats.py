@@ -1,0 +1,87 @@
+"""Counting members per region, for /regions, the CLI and /stats."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tortoise.functions import Count
+
+from core import Member
+from plugins.regions._gazetteer import gazetteer
+from plugins.regions.models import RecipientCount
+
+__all__ = ["RegionCount", "count_members", "region_rows"]
+
+
+@dataclass
+class RegionCount:
+    """Members (and how many finished registration) in one region and everything under it."""
+
+    code: str
+    name: str
+    members: int = 0
+    registered: int = 0
+    recipients: int | None = None
+
+    @property
+    def coverage(self) -> float | None:
+        """Members per official recipient, where recipient counts were imported."""
+        if not self.recipients:
+            return None
+        return self.members / self.recipients
+
+    def as_dict(self) -> dict[str, object]:
+        coverage = self.coverage
+        return {
+            "code": self.code,
+            "name": self.name,
+            "members": self.members,
+            "registered": self.registered,
+            "recipients": self.recipients,
+            "coverage": round(coverage, 6) if coverage is not None else None,
+        }
+
+
+async def count_members() -> dict[str, tuple[int, int]]:
+    """(members, registered members) per exact region code."""
+    out: dict[str, tuple[int, int]] = {}
+    rows = (
+        await Member.filter(region_code__isnull=False)
+        .annotate(n=Count("id"))
+        .group_by("region_code")
+        .values("region_code", "n")
+    )
+    done = (
+        await Member.filter(region_code__isnull=False, registered_at__isnull=False)
+        .annotate(n=Count("id"))
+        .group_by("region_code")
+        .values("region_code", "n")
+    )
+    registered = {str(r["region_code"]): int(r["n"]) for r in done}
+    for row in rows:
+        code = str(row["region_code"])
+        out[code] = (int(row["n"]), registered.get(code, 0))
+    return out
+
+
+async def region_rows(codes: Iterable[str]) -> list[RegionCount]:
+    """One row per region in ``codes``, each counting its own members and those below it."""
+    book = gazetteer()
+    wanted = [c for c in codes if c in book.regions]
+    rows = {c: RegionCount(c, book.regions[c].name) for c in wanted}
+    for code, (members, registered) in (await count_members()).items():
+        for target, row in rows.items():
+            if code == target or code.startswith(target + "."):
+                row.members += members
+                row.registered += registered
+    recipients = {r.region_code: r.recipients for r in await RecipientCount.all()}
+    for code, row in rows.items():
+        if code in recipients:
+            row.recipients = recipients[code]
+        elif book.regions[code].parent_code is None:
+            # A province without its own figure: the sum of its kabupaten/kota, if all known.
+            children = [c.code for c in book.children(code)]
+            if children and all(c in recipients for c in children):
+                row.recipients = sum(recipients[c] for c in children)
+    return [rows[c] for c in wanted]

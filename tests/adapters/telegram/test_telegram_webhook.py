@@ -1,0 +1,102 @@
+"""Webhook mode: an aiohttp endpoint in the App's loop, the secret header checked in constant
+time, each update handled once however often it is delivered."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+from telegram_kit import GROUP, Probe, eventually, running, text_message
+
+from adapters.telegram import ALLOWED_UPDATES, TelegramAdapter
+from adapters.telegram.testing import TOKEN, FakeBotApi
+from core import MessageReceived
+from core.testing import test_settings as settings_for
+
+SECRET = "s3cret-Token_for-tests"
+WEBHOOK = {
+    "mode": "webhook",
+    "webhook_url": "https://bot.example.org/telegram/hook",
+    "webhook_secret": SECRET,
+    "webhook_listen": "127.0.0.1",
+    "webhook_port": 0,
+}
+
+
+def _url(adapter: TelegramAdapter) -> str:
+    assert adapter.webhook is not None
+    return f"http://127.0.0.1:{adapter.webhook.port}/telegram/hook"
+
+
+async def test_webhook_is_set_with_secret_and_update_kinds(api: FakeBotApi, probe: Probe) -> None:
+    async with running(api, probe, **WEBHOOK):
+        call = await api.wait_for("setWebhook")
+    assert call.params["url"] == "https://bot.example.org/telegram/hook"
+    assert call.params["secret_token"] == SECRET
+    assert set(call.params["allowed_updates"]) == set(ALLOWED_UPDATES)
+    assert not api.called("getUpdates")
+
+
+async def test_request_without_the_secret_is_rejected_and_never_processed(
+    api: FakeBotApi, probe: Probe
+) -> None:
+    update = {"update_id": 900, "message": text_message("/ping")}
+    async with running(api, probe, **WEBHOOK) as (_, adapter), aiohttp.ClientSession() as http:
+        async with http.post(_url(adapter), json=update) as missing:
+            assert missing.status == 403
+        wrong = {"X-Telegram-Bot-Api-Secret-Token": SECRET + "x"}
+        async with http.post(_url(adapter), json=update, headers=wrong) as bad:
+            assert bad.status == 403
+        right = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        said = {"update_id": 901, "message": text_message("halo", message_id=11)}
+        async with http.post(_url(adapter), json=said, headers=right) as good:
+            assert good.status == 200
+        await eventually(lambda: probe.seen(MessageReceived))
+    assert not api.called("sendMessage")  # the /ping without the secret never ran
+
+
+async def test_same_update_delivered_twice_is_processed_once(api: FakeBotApi, probe: Probe) -> None:
+    update = {"update_id": 902, "message": text_message("/ping")}
+    right = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with running(api, probe, **WEBHOOK) as (_, adapter), aiohttp.ClientSession() as http:
+        for _ in range(2):
+            async with http.post(_url(adapter), json=update, headers=right) as response:
+                assert response.status == 200
+        await api.wait_for("sendMessage")
+        # A later update proves the duplicate was looked at (updates of one chat run in order).
+        later = {"update_id": 903, "message": text_message("halo", message_id=12)}
+        async with http.post(_url(adapter), json=later, headers=right) as response:
+            assert response.status == 200
+        await eventually(lambda: probe.seen(MessageReceived))
+    assert len(api.called("sendMessage")) == 1
+    assert api.called("sendMessage")[0].params["chat_id"] == GROUP
+
+
+async def test_update_that_cannot_be_read_is_dropped_not_retried(
+    api: FakeBotApi, probe: Probe
+) -> None:
+    right = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    unreadable = {"update_id": 904, "poll_answer": {"poll_id": "1", "option_ids": [0]}}
+    async with running(api, probe, **WEBHOOK) as (_, adapter), aiohttp.ClientSession() as http:
+        response = await http.post(_url(adapter), json=unreadable, headers=right)
+        assert response.status == 200
+        response.release()
+        later = {"update_id": 905, "message": text_message("halo", message_id=12)}
+        response = await http.post(_url(adapter), json=later, headers=right)
+        response.release()
+        await eventually(lambda: probe.seen(MessageReceived))
+
+
+async def test_malformed_body_is_a_bad_request(api: FakeBotApi, probe: Probe) -> None:
+    right = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with running(api, probe, **WEBHOOK) as (_, adapter), aiohttp.ClientSession() as http:
+        response = await http.post(_url(adapter), data=b"{nope", headers=right)
+        assert response.status == 400
+        response.release()
+
+
+def test_webhook_mode_needs_a_secret() -> None:
+    settings = settings_for(
+        telegram={"token": TOKEN, "mode": "webhook", "webhook_url": "https://x.example/hook"}
+    )
+    with pytest.raises(ValueError, match="WEBHOOK_SECRET"):
+        TelegramAdapter(settings)

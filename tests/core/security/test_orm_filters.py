@@ -1,0 +1,85 @@
+"""SQL and ORM filters are never built from raw user text: hostile strings go through the
+lookups as values (and nothing in the code builds SQL from strings)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from core import Account, Member
+from core.testing import FakeChat
+
+ROOT = Path(__file__).resolve().parents[3]
+
+HOSTILE = [
+    "' OR '1'='1",
+    "admin'--",
+    '" OR ""="',
+    "%",
+    "%%",
+    "_",
+    "__",
+    "\\",
+    "\\%",
+    "*",
+    "#1 OR 1=1",
+    "#0",
+    "#-1",
+    "#99999999999999999999999",
+    "#²",
+    "#١٢",
+    "@%",
+    "@_",
+    "fake:%",
+    "fake:' OR 1=1 --",
+    "telegram:1; DROP TABLE core_member",
+    "'; DROP TABLE core_member; --",
+    "username__icontains",
+    "member__id",
+    "ℌ𝔢𝔩𝔩𝔬",
+    "x" * 500,
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+async def test_identity_find_takes_hostile_text_as_a_value(chat: FakeChat, text: str) -> None:
+    for name in ("amir", "budi"):
+        await chat.user(name).says("/help")
+    assert await chat.app.identity.find(text) is None
+    assert await chat.app.identity.find(text, "fake") is None
+    assert await Member.all().count() == 2
+    assert await Account.all().count() == 2
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+async def test_hostile_link_codes_and_platforms_change_nothing(chat: FakeChat, text: str) -> None:
+    amir = chat.user("amir")
+    await amir.says(f"/link {text}")
+    chat.expect_sent(amir, matches="Kode tidak berlaku|Terlalu banyak")
+    await amir.says(f"/unlink {text}")
+    chat.expect_sent(amir, matches="Tidak ada akun tertaut|Isian terlalu banyak")
+    assert await Member.all().count() == 1
+
+
+def _sources() -> list[Path]:
+    files: list[Path] = []
+    for package in ("core", "plugins", "adapters"):
+        base = ROOT / package
+        if base.is_dir():
+            files.extend(p for p in base.rglob("*.py") if "migrations" not in p.parts)
+    return files
+
+
+RAW_SQL = re.compile(r"\.raw\(|execute_query|execute_script|RawSQL\(|execute_insert|\.sql\(")
+
+
+@pytest.mark.parametrize("path", _sources(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_sql_built_from_strings(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    assert not RAW_SQL.search(source), f"{path}: raw SQL; use ORM filters with values"
+    # Filters are keyword arguments in the code, never a dict built from input.
+    assert not re.search(r"\.(filter|exclude|get|get_or_none)\(\*\*", source), (
+        f"{path}: a filter built from a dict; name the fields in the code"
+    )

@@ -1,0 +1,202 @@
+"""The durable scheduler: due jobs run once, in order; retries back off; failures are kept."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from core import App, FakeClock, JobContext, JobKind, PluginInfo, Settings, hookimpl
+from core._db import throwaway_url
+from core.models import Job
+from core.testing import TEST_START, make_app, test_settings
+
+
+class Recorder:
+    """A plugin whose jobs record what ran (and can be told to fail)."""
+
+    PLUGIN = PluginInfo(name="recorder")
+
+    def __init__(self) -> None:
+        self.ran: list[tuple[str, object]] = []
+        self.fail_times = 0
+
+    async def note(self, job: JobContext) -> None:
+        self.ran.append((job.job.kind, job.payload.get("n")))
+
+    async def flaky(self, job: JobContext) -> None:
+        if self.fail_times > 0:
+            self.fail_times -= 1
+            raise RuntimeError("platform down")
+        self.ran.append(("flaky", job.job.attempts))
+
+    @hookimpl
+    def guyub_register_jobs(self) -> list[JobKind]:
+        return [
+            JobKind("rec:note", self.note),
+            JobKind("rec:flaky", self.flaky, max_attempts=3),
+            JobKind("rec:strict", self.note, late_after=60),
+        ]
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+async def app(recorder: Recorder, clock: FakeClock) -> AsyncIterator[App]:
+    async with make_app(plugins=[recorder], discover_plugins=False, clock=clock) as running:
+        yield running
+
+
+async def test_jobs_run_when_due_in_order(app: App, recorder: Recorder, clock: FakeClock) -> None:
+    now = clock.now()
+    await app.scheduler.schedule("rec:note", now + timedelta(hours=2), {"n": 2})
+    await app.scheduler.schedule("rec:note", now + timedelta(hours=1), {"n": 1})
+    assert await app.scheduler.run_due() == 0
+    await app.advance_clock(now + timedelta(hours=3))
+    assert recorder.ran == [("rec:note", 1), ("rec:note", 2)]
+    assert await Job.filter(status="done").count() == 2
+
+
+async def test_advance_clock_runs_each_job_at_its_time(app: App, clock: FakeClock) -> None:
+    seen: list[object] = []
+
+    async def stamp(job: JobContext) -> None:
+        seen.append(job.now())
+
+    app.scheduler.register(JobKind("rec:stamp", stamp))
+    due = clock.now() + timedelta(minutes=30)
+    await app.scheduler.schedule("rec:stamp", due)
+    await app.advance_clock(clock.now() + timedelta(hours=2))
+    assert seen == [due]
+
+
+async def test_key_moves_a_pending_job_and_never_reruns_a_done_one(
+    app: App, recorder: Recorder, clock: FakeClock
+) -> None:
+    now = clock.now()
+    await app.scheduler.schedule("rec:note", now + timedelta(hours=1), {"n": 1}, key="k")
+    await app.scheduler.schedule("rec:note", now + timedelta(hours=5), {"n": 5}, key="k")
+    assert await Job.filter(kind="rec:note").count() == 1
+    await app.advance_clock(now + timedelta(hours=2))
+    assert recorder.ran == []
+    await app.advance_clock(now + timedelta(hours=6))
+    assert recorder.ran == [("rec:note", 5)]
+    await app.scheduler.schedule("rec:note", now + timedelta(hours=7), {"n": 7}, key="k")
+    await app.advance_clock(now + timedelta(hours=8))
+    assert recorder.ran == [("rec:note", 5)]
+
+
+async def test_cancel_and_cancel_prefix(app: App, recorder: Recorder, clock: FakeClock) -> None:
+    now = clock.now()
+    for i in range(3):
+        await app.scheduler.schedule(
+            "rec:note", now + timedelta(minutes=i + 1), {"n": i}, key=f"event:7:{i}"
+        )
+    await app.scheduler.schedule("rec:note", now + timedelta(minutes=5), {"n": 9}, key="other")
+    assert await app.scheduler.cancel("event:7:0")
+    assert await app.scheduler.cancel_prefix("event:7:") == 2
+    await app.advance_clock(now + timedelta(hours=1))
+    assert recorder.ran == [("rec:note", 9)]
+
+
+async def test_retries_back_off_then_succeed(
+    app: App, recorder: Recorder, clock: FakeClock
+) -> None:
+    recorder.fail_times = 2
+    now = clock.now()
+    job = await app.scheduler.schedule("rec:flaky", now)
+    await app.run_pending()
+    await job.refresh_from_db()
+    assert job.status == "pending"
+    assert job.last_error == "RuntimeError: platform down"
+    first_retry = job.due_at - now
+    assert first_retry == timedelta(seconds=app.settings.scheduler.retry_base_seconds)
+    await app.advance_clock(job.due_at)
+    await job.refresh_from_db()
+    assert job.due_at - clock.now() == 2 * first_retry  # exponential backoff
+    await app.advance_clock(job.due_at)
+    await job.refresh_from_db()
+    assert job.status == "done"
+    assert recorder.ran == [("flaky", 3)]
+
+
+async def test_a_job_that_keeps_failing_ends_failed_with_its_error(
+    app: App, recorder: Recorder, clock: FakeClock
+) -> None:
+    recorder.fail_times = 99
+    job = await app.scheduler.schedule("rec:flaky", clock.now())
+    await app.advance_clock(clock.now() + timedelta(days=1))
+    await job.refresh_from_db()
+    assert job.status == "failed"
+    assert job.attempts == 3
+    assert "platform down" in (job.last_error or "")
+
+
+async def test_unknown_kind_is_refused(app: App, clock: FakeClock) -> None:
+    with pytest.raises(ValueError, match="unknown job kind"):
+        await app.scheduler.schedule("nobody:handles", clock.now())
+
+
+async def test_naive_datetimes_are_refused(app: App) -> None:
+    from datetime import datetime
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await app.scheduler.schedule("rec:note", datetime(2026, 11, 23, 10, 0))
+
+
+async def test_missed_jobs_run_once_on_start_and_too_late_ones_are_dropped(
+    tmp_path: Path, recorder: Recorder
+) -> None:
+    """Jobs that fell due while the bot was down run once when it starts again; a kind with
+    ``late_after`` drops jobs found later than that."""
+    settings = _file_settings(tmp_path)
+    clock = FakeClock(TEST_START)
+    async with make_app(
+        plugins=[recorder],
+        discover_plugins=False,
+        clock=clock,
+        settings=settings,
+        create_database=True,
+        drop_database=False,
+    ) as app:
+        await app.scheduler.schedule("rec:note", TEST_START + timedelta(hours=1), {"n": 1})
+        await app.scheduler.schedule("rec:strict", TEST_START + timedelta(hours=1), {"n": 2})
+    clock.advance(timedelta(hours=5))  # the bot was down meanwhile
+    async with make_app(
+        plugins=[recorder],
+        discover_plugins=False,
+        clock=clock,
+        settings=settings,
+        create_database=False,
+        drop_database=False,
+    ) as app:
+        await app.run_pending()
+        await app.run_pending()
+        assert recorder.ran == [("rec:note", 1)]
+        late = await Job.get(kind="rec:strict")
+        assert late.status == "late"
+    async with make_app(
+        plugins=[recorder],
+        discover_plugins=False,
+        clock=clock,
+        settings=settings,
+        create_database=False,
+        drop_database=True,
+    ) as app:
+        await app.run_pending()
+    assert recorder.ran == [("rec:note", 1)]
+
+
+def _file_settings(tmp_path: Path) -> Settings:
+    base = os.environ.get("GUYUB_TEST_POSTGRES_URL")
+    if base:
+        # Same server, one database shared by the successive Apps of the test.
+        url = throwaway_url(base)
+        return test_settings(database={"url": url})
+    return test_settings(database={"url": f"sqlite://{tmp_path}/guyub.sqlite3"})
