@@ -48,6 +48,7 @@ from core._settings import Settings, SettingsError
 from core._specs import Action, Flow
 from core.models import Account, Member
 from core.outbox import Outbox
+from core.outbox import plugin as _outbox_plugin
 from core.privacy import Privacy
 from core.privacy import plugin as _privacy_plugin
 
@@ -129,7 +130,11 @@ class App:
         return self._plugin_settings[plugin]
 
     def candidates(self) -> list[tuple[object, str]]:
-        found: list[tuple[object, str]] = [(_builtin, "core"), (_privacy_plugin, "core")]
+        found: list[tuple[object, str]] = [
+            (_builtin, "core"),
+            (_privacy_plugin, "core"),
+            (_outbox_plugin, "core"),
+        ]
         if self._discover:
             found.extend(discover())
         found.extend((p, "app") for p in self._extra_plugins)

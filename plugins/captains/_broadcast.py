@@ -424,6 +424,8 @@ def on_progress(app: App) -> Any:
         if broadcast is None:
             return
         lang = broadcast.lang
+        if not finished and report.remaining == 0:
+            return  # the final report follows at once
         if finished:
             await Broadcast.filter(id=broadcast.id, status="sending").update(status="done")
             text = app.translator(

@@ -12,6 +12,7 @@ from core import (
     DeliveryError,
     DeliveryStatus,
     FakeClock,
+    Member,
     Message,
     RateLimits,
     Recipient,
@@ -217,3 +218,42 @@ async def test_unreachable_dm_marks_the_account_closed(make_app):
         )
         await app.run_pending()
         assert not (await Account.get(id=account.id)).dm_open
+
+
+async def test_member_data_retention_and_forgetting(make_app):
+    from datetime import timedelta as td
+
+    from core.outbox import plugin
+    from core.privacy._retention import RetentionPolicy
+
+    fake = MemoryAdapter("tg")
+    async with make_app(adapters=[fake], discover_plugins=False) as app:
+        account = await app.identity.ensure(UserRef("tg", "u1"))
+        member = await Member.get(id=account.member_id)
+        recipients = [Recipient("tg", "u1", account_id=account.id), Recipient("tg", "u2")]
+        batch = await app.outbox.enqueue("test", Message.of("hai"), recipients)
+        await app.run_pending()
+        exported = await plugin.guyub_export_member(member)
+        assert exported == {
+            "deliveries": [
+                {
+                    "kind": "test",
+                    "platform": "tg",
+                    "status": "sent",
+                    "sent_at": exported["deliveries"][0]["sent_at"],
+                }
+            ]
+        }
+        await plugin.guyub_forget_member(member)
+        assert await Delivery.filter(batch_id=batch.id).count() == 1
+        now = app.clock.now()
+        keep = RetentionPolicy(now, None, None, now - td(days=30))
+        assert await plugin.guyub_apply_retention(app, keep) == {
+            "outbox_deliveries": 0,
+            "outbox_batches": 0,
+        }
+        purge = RetentionPolicy(now, None, None, now + td(seconds=1))
+        assert await plugin.guyub_apply_retention(app, purge) == {
+            "outbox_deliveries": 1,
+            "outbox_batches": 1,
+        }

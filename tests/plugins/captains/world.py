@@ -18,7 +18,7 @@ from core import (
     RegionMatch,
     hookimpl,
 )
-from core.testing import ALL_CAPABILITIES, FakeChat, FakeUser, MemoryAdapter
+from core.testing import ALL_CAPABILITIES, FakeChat, FakeUser, MemoryAdapter, test_settings
 
 REGIONS = {
     "11": RegionInfo("11", "Aceh", "provinsi", None),
@@ -90,8 +90,7 @@ class World:
         if started:
             await user.says("halo")
         else:
-            lobby = self.chat.group("Lobby", platform=platform)
-            await user.says(lobby, "halo semua")
+            await user.joins(self.chat.group("Lobby", platform=platform))
         account_member = await self._member(user)
         await Member.filter(id=account_member.id).update(region_code=region)
         return user
@@ -109,6 +108,10 @@ class World:
 async def world(make_app: Any, **settings: Any) -> AsyncIterator[World]:
     stub = RegionStub()
     settings.setdefault("admins", ["tg:pmo"])
-    async with make_app(plugins=[stub], **settings) as app:
+    # Only the captains plugin and the stand-in regions: the world stays the same whatever
+    # else is installed.
+    settings.setdefault("limits", {"commands_per_minute": 0})
+    only = test_settings(plugins={"enabled": ["captains", "regionstub"]}, **settings)
+    async with make_app(plugins=[stub], settings=only) as app:
         chat = FakeChat(app, [telegram_like(), discord_like()])
         yield World(chat, stub)
