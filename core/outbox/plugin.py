@@ -81,7 +81,7 @@ async def guyub_apply_retention(app: App, policy: RetentionPolicy) -> dict[str, 
     ).values_list("id", flat=True)
     ids = cast(list[int], list(old))
     if not ids:
-        return {"outbox_deliveries": 0, "outbox_batches": 0}
+        return None  # nothing to report in the audit log
     deliveries = await Delivery.filter(batch_id__in=ids).delete()
     batches = await OutboxBatch.filter(id__in=ids).delete()
     return {"outbox_deliveries": deliveries, "outbox_batches": batches}
