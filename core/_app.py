@@ -47,6 +47,8 @@ from core._scheduler import Scheduler
 from core._settings import Settings, SettingsError
 from core._specs import Action, Flow
 from core.models import Account, Member
+from core.outbox import Outbox
+from core.outbox import plugin as _outbox_plugin
 from core.privacy import Privacy
 from core.privacy import plugin as _privacy_plugin
 
@@ -109,6 +111,7 @@ class App:
         self.plugins: Plugins
         self.database: Database
         self.scheduler: Scheduler
+        self.outbox: Outbox
         self.regions: Regions
         self._started = False
         self._stop = asyncio.Event()
@@ -128,7 +131,11 @@ class App:
         return self._plugin_settings[plugin]
 
     def candidates(self) -> list[tuple[object, str]]:
-        found: list[tuple[object, str]] = [(_builtin, "core"), (_privacy_plugin, "core")]
+        found: list[tuple[object, str]] = [
+            (_builtin, "core"),
+            (_privacy_plugin, "core"),
+            (_outbox_plugin, "core"),
+        ]
         if self._discover:
             found.extend(discover())
         found.extend((p, "app") for p in self._extra_plugins)
@@ -170,6 +177,15 @@ class App:
                 for kind in kinds:
                     self.scheduler.register(kind)
             self.workers[:0] = [self.scheduler, self.activity]
+            self.outbox = Outbox(
+                self.clock,
+                self.settings.outbox,
+                self.adapters,
+                self.render,
+                dialect=self.database.dialect,
+                worker_id=self._worker_id,
+            )
+            self.workers.insert(1, self.outbox)
             self.regions = Regions(self.plugins)
             await self._bootstrap_admins()
             self._started = True
