@@ -69,7 +69,10 @@ class ConsoleSession:
         if chat.is_dm:
             owner = next((u.name for u in self.chat.users.values() if u.dm == chat), chat.id)
             return f"dm {owner}"
-        return chat.title or chat.id
+        if chat.title:
+            return chat.title
+        known = next((g for g in self.chat.groups.values() if g == chat), None)
+        return known.title if known is not None and known.title else chat.id
 
     def _print_sent(self, record: Sent, edited: bool) -> None:
         prefix = f"[{self._label(record.chat)}] bot{' (edited)' if edited else ''}: "
