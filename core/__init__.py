@@ -60,6 +60,8 @@ from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
 from core.hookspecs import hookimpl, hookspec
 from core.models import Account, AuditEntry, Job, Member, RoleGrant
+from core.outbox import BatchReport, DeliveryStatus, Outbox, Recipient
+from core.outbox.models import Delivery, OutboxBatch
 
 __all__ = [
     "DEFAULT_ZONE",
@@ -71,6 +73,7 @@ __all__ = [
     "Attachment",
     "AttachmentKind",
     "AuditEntry",
+    "BatchReport",
     "Button",
     "ButtonPressed",
     "Capability",
@@ -82,7 +85,9 @@ __all__ = [
     "Command",
     "CommandInvoked",
     "Context",
+    "Delivery",
     "DeliveryError",
+    "DeliveryStatus",
     "Event",
     "FakeClock",
     "Flow",
@@ -100,6 +105,8 @@ __all__ = [
     "MessageRef",
     "ModelModule",
     "NotSupported",
+    "Outbox",
+    "OutboxBatch",
     "Outgoing",
     "Param",
     "ParamType",
@@ -108,6 +115,7 @@ __all__ = [
     "PollAnswered",
     "PollSpec",
     "RateLimits",
+    "Recipient",
     "RegionInfo",
     "RegionMatch",
     "Regions",

@@ -47,6 +47,8 @@ from core._scheduler import Scheduler
 from core._settings import Settings, SettingsError
 from core._specs import Action, Flow
 from core.models import Account, Member
+from core.outbox import Outbox
+from core.outbox import plugin as _outbox_plugin
 from core.privacy import Privacy
 from core.privacy import plugin as _privacy_plugin
 
@@ -103,11 +105,13 @@ class App:
         self.workers: list[Worker] = []
         self.activity = Activity()
         self._quiet_groups = False
+        self._group_flows = False
         self.services: dict[str, Any] = {}
         self._plugin_settings: dict[str, BaseModel] = {}
         self.plugins: Plugins
         self.database: Database
         self.scheduler: Scheduler
+        self.outbox: Outbox
         self.regions: Regions
         self._started = False
         self._stop = asyncio.Event()
@@ -127,7 +131,11 @@ class App:
         return self._plugin_settings[plugin]
 
     def candidates(self) -> list[tuple[object, str]]:
-        found: list[tuple[object, str]] = [(_builtin, "core"), (_privacy_plugin, "core")]
+        found: list[tuple[object, str]] = [
+            (_builtin, "core"),
+            (_privacy_plugin, "core"),
+            (_outbox_plugin, "core"),
+        ]
         if self._discover:
             found.extend(discover())
         found.extend((p, "app") for p in self._extra_plugins)
@@ -169,6 +177,15 @@ class App:
                 for kind in kinds:
                     self.scheduler.register(kind)
             self.workers[:0] = [self.scheduler, self.activity]
+            self.outbox = Outbox(
+                self.clock,
+                self.settings.outbox,
+                self.adapters,
+                self.render,
+                dialect=self.database.dialect,
+                worker_id=self._worker_id,
+            )
+            self.workers.insert(1, self.outbox)
             self.regions = Regions(self.plugins)
             await self._bootstrap_admins()
             self._started = True
@@ -197,11 +214,11 @@ class App:
                 if flow.name in self.flows:
                     raise ValueError(f"flow {flow.name!r} of {plugin} is taken")
                 self.flows[flow.name] = flow
-        # Plain group chatter needs the database only if a flow runs in groups or a plugin
-        # listens to messages; otherwise it just marks the sender active (batched).
-        self._quiet_groups = not any(f.groups for f in self.flows.values()) and not (
-            self.plugins.implements("guyub_on_message")
-        )
+        # Plain group chatter is the hot path. Unless a plugin listens to every message, it
+        # only marks the sender active (batched), after one indexed look for a flow running
+        # in that group, and none at all when no flow runs in groups.
+        self._quiet_groups = not self.plugins.implements("guyub_on_message")
+        self._group_flows = any(f.groups for f in self.flows.values())
 
     async def _bootstrap_admins(self) -> None:
         for entry in self.settings.admins:
@@ -385,7 +402,12 @@ class App:
     async def dispatch(self, event: Event, adapter: Adapter | None = None) -> None:
         """Handle one platform event. Never raises: errors are logged, the member is told."""
         adapter = adapter or self.adapters.get(event.platform)
-        if self._quiet_groups and isinstance(event, MessageReceived) and not event.chat.is_dm:
+        if (
+            self._quiet_groups
+            and isinstance(event, MessageReceived)
+            and not event.chat.is_dm
+            and not (self._group_flows and await self.conversations.in_chat(event.chat.key))
+        ):
             self.activity.seen(event.user.ref, self.clock.now())
             return
         ctx = Context(self, event=event, adapter=adapter)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from core._regions import Regions
     from core._roles import Audit, Roles
     from core._scheduler import Scheduler
+    from core.outbox import Outbox
 
 __all__ = ["Context", "JobContext"]
 
@@ -82,6 +83,11 @@ class Context:
     @property
     def scheduler(self) -> Scheduler:
         return self.app.scheduler
+
+    @property
+    def outbox(self) -> Outbox:
+        """Durable, paced fan-out (``ctx.outbox.enqueue(...)``)."""
+        return self.app.outbox
 
     @property
     def roles(self) -> Roles:

@@ -148,6 +148,10 @@ class Conversations:
         await conversation.save()
         return conversation
 
+    async def in_chat(self, chat_key: str) -> bool:
+        """Whether anyone is in a flow in this chat."""
+        return await Conversation.filter(chat_key=chat_key).exists()
+
     async def finish(self, member_id: int, chat_key: str) -> None:
         await Conversation.filter(member_id=member_id, chat_key=chat_key).delete()
 

@@ -20,6 +20,7 @@ from pydantic_settings import (
 __all__ = [
     "DatabaseSettings",
     "DiscordSettings",
+    "OutboxSettings",
     "PluginSettings",
     "SchedulerSettings",
     "Settings",
@@ -79,6 +80,20 @@ class SchedulerSettings(_Section):
     max_attempts: int = 5
 
 
+class OutboxSettings(_Section):
+    poll_interval: float = 2.0
+    chunk_size: int = 100
+    concurrency: int = 8
+    lease_seconds: float = 120.0
+    send_timeout: float = 60.0
+    max_attempts: int = 5
+    retry_base_seconds: float = 30.0
+    retry_max_seconds: float = 3600.0
+    inline_wait_seconds: float = 10.0
+    progress_every_seconds: float = 5.0
+    rate_limits: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+
 class LimitSettings(_Section):
     max_message_chars: int = 4096
     #: Commands one member may send per minute (0: no limit), counted in the database.
@@ -105,6 +120,7 @@ class Settings(BaseSettings):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
 
     @field_validator("language")

@@ -103,7 +103,7 @@ class Conversation(Model):
     member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
         "core.Member", related_name="conversations", on_delete=fields.CASCADE
     )
-    chat_key = fields.CharField(max_length=160)
+    chat_key = fields.CharField(max_length=160, db_index=True)
     flow = fields.CharField(max_length=64)
     step = fields.CharField(max_length=64)
     data: dict[str, Any] = fields.JSONField(default=dict)

@@ -14,7 +14,8 @@ from core.testing import ExpectationFailed, MemoryAdapter
 __all__ = ["ConsoleAdapter"]
 
 BANNER = """Guyub console. Type messages as the current user (commands start with /).
-:as NAME, :in group NAME, :in dm, :join, :leave, :press LABEL, :vote 1,3, :clock +2h.
+:as NAME, :admin NAME, :in group NAME, :in dm, :join, :leave, :press LABEL, :vote 1,3,
+:clock +2h.
 Ctrl-D quits."""
 
 

@@ -4,6 +4,8 @@ Script format (one line at a time; the same lines can be typed at the prompt)::
 
     # a comment
     :as amir              act as user "amir" from now on (created on first use)
+    :admin pmo            make user "pmo" a PMO admin, as ``admins = ["console:pmo"]`` in
+                          the config would (scripts can't rely on a config file)
     :in group Aceh        talk in group chat "Aceh" (created on first use)
     :in dm                talk in the current user's private chat with the bot
     :join                 the current user joins the current group
@@ -27,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from core import App, ChatRef, clean_text, parse_duration
+from core import App, ChatRef, Role, clean_text, parse_duration
 from core.testing import ExpectationFailed, FakeChat, FakeUser, MemoryAdapter, Sent
 
 __all__ = ["ConsoleSession", "ScriptError", "ScriptResult"]
@@ -67,7 +69,10 @@ class ConsoleSession:
         if chat.is_dm:
             owner = next((u.name for u in self.chat.users.values() if u.dm == chat), chat.id)
             return f"dm {owner}"
-        return chat.title or chat.id
+        if chat.title:
+            return chat.title
+        known = next((g for g in self.chat.groups.values() if g == chat), None)
+        return known.title if known is not None and known.title else chat.id
 
     def _print_sent(self, record: Sent, edited: bool) -> None:
         prefix = f"[{self._label(record.chat)}] bot{' (edited)' if edited else ''}: "
@@ -110,6 +115,7 @@ class ConsoleSession:
     def _directives(self) -> dict[str, Callable[[str], Awaitable[None]]]:
         return {
             ":as": self._as,
+            ":admin": self._admin,
             ":in": self._in,
             ":join": self._join,
             ":leave": self._leave,
@@ -125,6 +131,15 @@ class ConsoleSession:
         if not name or " " in name:
             raise ScriptError(":as needs one user name")
         self.user = self.chat.user(name, language="id")
+
+    async def _admin(self, arg: str) -> None:
+        name = clean_text(arg)
+        if not name or " " in name:
+            raise ScriptError(":admin needs one user name")
+        user = self.chat.user(name, language="id")
+        account = await self.app.identity.ensure(user.ref, user.name)
+        await self.app.roles.grant(account.member_id, Role.ADMIN)
+        self.out.write(f"* {name} is an admin\n")
 
     async def _in(self, arg: str) -> None:
         kind, _, title = arg.partition(" ")

@@ -16,14 +16,14 @@ GUYUB = [sys.executable, "-m", "core"]
 
 
 def script_env(path: Path) -> dict[str, str]:
-    """``# env: NAME=VALUE`` lines at the top of a script set its environment (e.g. the
-    admins a scenario needs before the bot can grant roles from a script)."""
+    """``# env: NAME=VALUE`` lines at the top of a script set the bot's environment (scripts
+    can't set config otherwise, e.g. ``GUYUB_ADMINS`` to bootstrap an admin)."""
     env: dict[str, str] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.startswith("#"):
             break
-        name, sep, value = line.removeprefix("#").strip().removeprefix("env:").partition("=")
-        if line.removeprefix("#").strip().startswith("env:") and sep:
+        if line.startswith("# env:"):
+            name, _, value = line[len("# env:") :].strip().partition("=")
             env[name.strip()] = value.strip()
     return env
 

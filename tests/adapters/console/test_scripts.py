@@ -86,4 +86,8 @@ def test_a_malformed_line_exits_2_with_its_number(tmp_path: Path, line: str, pro
 def test_demo_plays_the_built_in_scenario() -> None:
     result = guyub(["demo"])
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "[Aceh] bot:" in result.stdout
+    out = result.stdout
+    assert "[Alumni Aceh] bot: 👋 Selamat datang, siti" in out
+    assert "Kapten: cut" in out
+    assert "Pengingat: Temu alumni Aceh Utara dimulai 1 hari lagi" in out
+    assert "[dm siti] bot: 📣 Pengumuman untuk Kabupaten Aceh Utara" in out

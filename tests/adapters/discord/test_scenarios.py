@@ -138,7 +138,9 @@ async def test_button_on_an_old_message_works_after_the_app_is_rebuilt(make_app,
 
     settings = discord_settings(database={"url": f"sqlite://{tmp_path}/guyub.sqlite3"})
     first = DiscordAdapter(settings, defer_after=None)
-    async with make_app(settings=settings, plugins=[sample], adapters=[first]) as app:
+    async with make_app(
+        settings=settings, plugins=[sample], adapters=[first], discover_plugins=False
+    ) as app:
         first.bind(app)
         async with simcord.run(first.client) as env:
             guild = env.create_guild(name="Alumni")
@@ -151,7 +153,9 @@ async def test_button_on_an_old_message_works_after_the_app_is_rebuilt(make_app,
             await app.stop()  # the whole App goes away: database closed, nothing in memory
 
             second = DiscordAdapter(settings, defer_after=None)
-            async with make_app(settings=settings, plugins=[sample], adapters=[second]) as again:
+            async with make_app(
+                settings=settings, plugins=[sample], adapters=[second], discover_plugins=False
+            ) as again:
                 second.bind(again)
                 await env.restart_bot(second.client)
                 synced = [r for r in env.http_requests if r.method == "PUT"]

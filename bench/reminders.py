@@ -1,0 +1,275 @@
+"""Benchmark: event reminders through Guyub's durable scheduler vs python-telegram-bot's
+in-memory JobQueue (APScheduler), the usual way Telegram bots schedule reminders.
+
+Load: REMINDERS reminders across EVENTS events (one per member of each event), each with an
+idempotency key like the events plugin's. For each scheduler it prints:
+
+* jobs/s scheduled (``schedule(..., key=...)`` on the core; ``run_once`` on PTB);
+* p50/p99 lateness of firing: every job falls due in a WINDOW-second burst on the real clock
+  and the handler records ``now - due`` (so a scheduler that can't keep up shows it);
+* peak traced memory (tracemalloc) while scheduling and firing;
+
+and the ratios core/PTB. The core runs on a SQLite file (WAL), as one Guyub process does in
+production; it writes every job to disk, the JobQueue keeps them in a Python list and loses
+them on restart. If the core's full run would take too long here, it runs ``--core-n`` jobs
+and says how it extrapolates.
+
+    .venv/bin/python bench/reminders.py [--core-n 10000] [--ptb-n 100000] [--window 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from core import App, JobContext, JobKind, PluginInfo, SystemClock, hookimpl
+from core.testing import test_settings as settings_for_tests
+
+REMINDERS = 100_000
+EVENTS = 1_000
+
+
+@dataclass
+class Result:
+    name: str
+    jobs: int
+    schedule_seconds: float
+    fire_seconds: float
+    lateness: list[float]
+    peak_bytes: int
+
+    @property
+    def scheduled_per_second(self) -> float:
+        return self.jobs / self.schedule_seconds
+
+    def p(self, q: float) -> float:
+        ordered = sorted(self.lateness)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+    def show(self) -> None:
+        fired = len(self.lateness)
+        print(
+            f"{self.name:<28} jobs={self.jobs:>7}"
+            f"  scheduled {self.scheduled_per_second:>9,.0f} jobs/s"
+            f"  fired {fired:>7} in {self.fire_seconds:6.1f}s"
+            f"  lateness p50 {self.p(0.5) * 1000:8.1f} ms  p99 {self.p(0.99) * 1000:9.1f} ms"
+        )
+
+
+def due_times(n: int, start: datetime, window: float) -> list[datetime]:
+    return [start + timedelta(seconds=window * i / n) for i in range(n)]
+
+
+# --- the core's durable scheduler ---------------------------------------------------------
+
+
+class BenchPlugin:
+    PLUGIN = PluginInfo(name="bench")
+
+    def __init__(self, lateness: list[float], clock: Callable[[], datetime], n: int) -> None:
+        self.lateness = lateness
+        self.now = clock
+        self.n = n
+        self.all_fired = asyncio.Event()
+
+    @hookimpl
+    def guyub_register_jobs(self) -> list[JobKind]:
+        async def remind(job: JobContext) -> None:
+            self.lateness.append((self.now() - job.due_at).total_seconds())
+            if len(self.lateness) >= self.n:
+                self.all_fired.set()
+
+        return [JobKind("bench:remind", remind)]
+
+
+async def run_core(n: int, window: float, url: str, name: str, *, trace: bool = False) -> Result:
+    clock = SystemClock()
+    lateness: list[float] = []
+    settings = settings_for_tests(
+        database={"url": url},
+        scheduler={"poll_interval": 0.05, "batch_size": 200},
+    )
+    app = App(
+        settings,
+        clock=clock,
+        plugins=[bench := BenchPlugin(lateness, clock.now, n)],
+        discover_plugins=False,
+        schema="create",
+    )
+    per_event = max(1, n // EVENTS)
+    # Due times start in the (simulated) future; after scheduling, the clock is set there
+    # and then runs in real time.
+    base = clock.now() + timedelta(days=1)
+    dues = due_times(n, base, window)
+    async with app:
+        if trace:
+            tracemalloc.start()
+        started = time.perf_counter()
+        for i, due in enumerate(dues):
+            event, member = divmod(i, per_event)
+            await app.scheduler.schedule(
+                "bench:remind",
+                due,
+                {"event": event, "member": member},
+                key=f"events:{event}:remind:{member}",
+            )
+        scheduled = time.perf_counter() - started
+        clock.set(base - timedelta(seconds=0.2))
+        started = time.perf_counter()
+        worker = asyncio.create_task(app.scheduler.run_forever())
+        while not bench.all_fired.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(bench.all_fired.wait(), timeout=0.1)
+        fired = time.perf_counter() - started
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+        _, peak = tracemalloc.get_traced_memory() if trace else (0, 0)
+        tracemalloc.stop()
+    return Result(name, n, scheduled, fired, lateness, peak)
+
+
+# --- python-telegram-bot's JobQueue (APScheduler, in memory) ------------------------------
+
+
+async def run_ptb(n: int, window: float, *, trace: bool = False) -> Result:
+    from telegram.ext import ApplicationBuilder, CallbackContext
+
+    lateness: list[float] = []
+    all_fired = asyncio.Event()
+
+    async def remind(context: CallbackContext[Any, Any, Any, Any]) -> None:
+        job = context.job
+        assert job is not None
+        lateness.append((datetime.now(UTC) - job.data).total_seconds())
+        if len(lateness) >= n:
+            all_fired.set()
+
+    application = ApplicationBuilder().token("123:bench").build()
+    queue = application.job_queue
+    assert queue is not None
+    per_event = max(1, n // EVENTS)
+    # APScheduler uses the real clock and skips jobs more than a second late: schedule far
+    # enough ahead to finish scheduling first (a pilot of 2% estimates how long that takes).
+    pilot = max(1, n // 50)
+    t0 = time.perf_counter()
+    for i in range(pilot):
+        queue.run_once(remind, 3600, data=datetime.now(UTC), name=f"pilot{i}")
+    estimate = (time.perf_counter() - t0) * (n / pilot)
+    application = ApplicationBuilder().token("123:bench").build()
+    queue = application.job_queue
+    assert queue is not None
+    if trace:
+        estimate *= 20  # tracemalloc slows APScheduler's bookkeeping down a lot
+    base = datetime.now(UTC) + timedelta(seconds=max(2.0, 2 * estimate + 1))
+    dues = due_times(n, base, window)
+    if trace:
+        tracemalloc.start()
+    started = time.perf_counter()
+    # Jobs added before start() wait in a list; start() files them in the job store.
+    # misfire_grace_time=None: a job that is late still runs (and its lateness counts).
+    for i, due in enumerate(dues):
+        event, member = divmod(i, per_event)
+        queue.run_once(
+            remind,
+            due,
+            data=due,
+            name=f"events:{event}:remind:{member}",
+            job_kwargs={"misfire_grace_time": None},
+        )
+    await queue.start()
+    scheduled = time.perf_counter() - started
+    wait = (base - datetime.now(UTC)).total_seconds()
+    if wait < 0:
+        print(f"  (PTB scheduling overran its start by {-wait:.1f}s; late jobs may be skipped)")
+    started = time.perf_counter()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(all_fired.wait(), timeout=max(0.0, wait) + window + 60)
+    fired = time.perf_counter() - started - max(0.0, wait)
+    _, peak = tracemalloc.get_traced_memory() if trace else (0, 0)
+    tracemalloc.stop()
+    await asyncio.sleep(0.2)  # let APScheduler's wrappers of the last jobs return
+    await queue.stop(wait=True)
+    return Result("PTB JobQueue (APScheduler)", n, scheduled, max(fired, 0.0), lateness, peak)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--ptb-n", type=int, default=REMINDERS, help="jobs for the PTB run")
+    parser.add_argument("--core-n", type=int, default=2_000, help="jobs, core on in-memory SQLite")
+    parser.add_argument("--file-n", type=int, default=200, help="jobs, core on a SQLite file")
+    parser.add_argument("--memory-n", type=int, default=2_000, help="jobs, core memory run")
+    parser.add_argument("--ptb-memory-n", type=int, default=5_000, help="jobs, PTB memory run")
+    parser.add_argument("--window", type=float, default=5.0, help="seconds the jobs fall due in")
+    args = parser.parse_args()
+    logging.disable(logging.CRITICAL)  # APScheduler logs every job cancelled at stop
+    rate = args.ptb_n / args.window  # the same arrival rate for every run
+    print(f"reminders benchmark: {REMINDERS:,} reminders across {EVENTS:,} events")
+    print(
+        f"machine: {os.cpu_count()} CPUs shared with other sessions, Python "
+        f"{sys.version.split()[0]}; jobs fall due at {rate:,.0f}/s on the real clock"
+    )
+    print("timing runs (no tracemalloc):")
+    ptb = await run_ptb(args.ptb_n, args.window)
+    ptb.show()
+    core = await run_core(
+        args.core_n, args.core_n / rate, "sqlite://:memory:", "core, SQLite in memory"
+    )
+    core.show()
+    matched = await run_ptb(args.core_n, args.core_n / rate)
+    matched.name = "PTB, same jobs as core"
+    matched.show()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite://{Path(folder) / 'bench.sqlite3'}"
+        disk = await run_core(args.file_n, args.file_n / rate, url, "core, SQLite file")
+    disk.show()
+    print("memory runs (tracemalloc; jobs scheduled and fired):")
+    ptb_mem = await run_ptb(args.ptb_memory_n, args.ptb_memory_n / rate, trace=True)
+    core_mem = await run_core(
+        args.memory_n, args.memory_n / rate, "sqlite://:memory:", "core", trace=True
+    )
+    for result in (ptb_mem, core_mem):
+        print(
+            f"  {result.name:<26} {result.jobs:>7,} jobs"
+            f"  peak {result.peak_bytes / 2**20:7.1f} MiB"
+            f" ({result.peak_bytes / result.jobs:,.0f} bytes per job)"
+        )
+    full = REMINDERS / core.scheduled_per_second + REMINDERS / (core.jobs / core.fire_seconds)
+    full_disk = REMINDERS / disk.scheduled_per_second + REMINDERS / (disk.jobs / disk.fire_seconds)
+    print(
+        f"extrapolated to {REMINDERS:,} jobs (linear; measured above at smaller counts): "
+        f"core in memory ~{full:,.0f}s, core on file ~{full_disk:,.0f}s to schedule and fire; "
+        f"PTB peak memory ~{ptb_mem.peak_bytes / ptb_mem.jobs * REMINDERS / 2**20:,.0f} MiB "
+        f"(its jobs live in RAM), the core's stays per batch (its jobs live in the database)"
+    )
+    print(f"ratios core (in memory) / PTB, same {core.jobs:,} jobs at the same arrival rate:")
+    print(f"  scheduling rate  {core.scheduled_per_second / matched.scheduled_per_second:8.3f}x")
+    matched_rate = matched.jobs / max(matched.fire_seconds, 1e-9)
+    print(f"  firing rate      {(core.jobs / core.fire_seconds) / matched_rate:8.3f}x")
+    print(f"  p99 lateness     {core.p(0.99) / max(matched.p(0.99), 1e-9):8.1f}x")
+    per_job = (core_mem.peak_bytes / core_mem.jobs) / (ptb_mem.peak_bytes / ptb_mem.jobs)
+    print(
+        f"  peak memory      {core_mem.peak_bytes / ptb_mem.peak_bytes:8.3f}x"
+        f" (per job {per_job:.3f}x)"
+    )
+    print(
+        f"ratios core (SQLite file) / PTB: scheduling rate "
+        f"{disk.scheduled_per_second / matched.scheduled_per_second:.4f}x, firing rate "
+        f"{(disk.jobs / disk.fire_seconds) / (matched.jobs / max(matched.fire_seconds, 1e-9)):.4f}x"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,784 @@
+"""The outbox: durable, paced delivery of one message to many recipients.
+
+A batch stores the rendered message once (buttons rendered once, so every recipient's
+buttons share the same keys) and one :class:`Delivery` row per recipient, unique per batch
+and chat. Workers claim rows in chunks (``SELECT ... FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, a conditional ``UPDATE`` elsewhere), pace them to the platform's limits and
+record each outcome.
+
+Delivery is **at most once**. Just before a send, its row is marked ``sending`` (durably);
+after the platform answers it becomes ``sent``, ``unreachable``, ``failed`` or goes back to
+``pending`` for a retry. A process that dies mid-send leaves at most ``concurrency`` rows in
+``sending``; nobody can know whether those reached the recipient, so when their short lease
+expires they are recorded as ``failed`` ("interrupted") and never sent again. Claimed rows
+not yet marked ``sending`` were certainly not sent: another worker takes them over when the
+claim's lease expires. So a crash never messages anyone twice, and every row ends in a
+recorded state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import heapq
+import logging
+import os
+import secrets
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from tortoise.expressions import F, Q
+from tortoise.functions import Count
+from tortoise.transactions import in_transaction
+
+from core._adapter import Adapter, DeliveryError, Outgoing, RateLimits, RetryAfter, Unreachable
+from core._clock import Clock
+from core._events import ChatKind, ChatRef, UserRef
+from core._markup import Markup
+from core._messages import Attachment, AttachmentKind, Message, PollSpec, RenderedButton
+from core._settings import OutboxSettings
+from core.models import Account
+from core.outbox._pace import Pace, Timer, timer_for
+from core.outbox.models import Delivery, OutboxBatch
+
+__all__ = [
+    "BatchReport",
+    "BatchStatus",
+    "DeliveryStatus",
+    "Outbox",
+    "ProgressCallback",
+    "Recipient",
+]
+
+log = logging.getLogger(__name__)
+
+_INSERT_COLUMNS = (
+    "batch_id",
+    "platform",
+    "chat_kind",
+    "target",
+    "account_id",
+    "region_code",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+)
+
+#: The smallest wait the drain loop schedules (seconds).
+_TICK = 0.001
+
+INTERRUPTED = "interrupted mid-send; not sent again so nobody gets it twice"
+
+
+class DeliveryStatus:
+    """The states of a delivery row."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+    CANCELLED = "cancelled"
+    OPEN = (PENDING, SENDING)
+
+
+class BatchStatus:
+    ACTIVE = "active"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who gets a batch: a private chat (``target`` is the platform user id) or a group
+    (``target`` is the chat id). ``reachable=False`` records the recipient as unreachable
+    without trying (a Telegram user who never started the bot)."""
+
+    platform: str
+    target: str
+    chat_kind: ChatKind = ChatKind.DM
+    region_code: str | None = None
+    account_id: int | None = None
+    reachable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReport:
+    """Counts of a batch's deliveries by platform, region and status."""
+
+    batch_id: int
+    status: str
+    counts: Mapping[tuple[str, str, str], int] = field(default_factory=dict)
+
+    def count(
+        self,
+        *statuses: str,
+        platform: str | None = None,
+        region: str | None = None,
+    ) -> int:
+        return sum(
+            n
+            for (p, r, s), n in self.counts.items()
+            if (not statuses or s in statuses)
+            and (platform is None or p == platform)
+            and (region is None or r == region)
+        )
+
+    @property
+    def total(self) -> int:
+        return self.count()
+
+    @property
+    def sent(self) -> int:
+        return self.count(DeliveryStatus.SENT)
+
+    @property
+    def failed(self) -> int:
+        return self.count(DeliveryStatus.FAILED)
+
+    @property
+    def unreachable(self) -> int:
+        return self.count(DeliveryStatus.UNREACHABLE)
+
+    @property
+    def cancelled(self) -> int:
+        return self.count(DeliveryStatus.CANCELLED)
+
+    @property
+    def remaining(self) -> int:
+        return self.count(*DeliveryStatus.OPEN)
+
+    def platforms(self) -> list[str]:
+        return sorted({p for p, _, _ in self.counts})
+
+    def regions(self, platform: str | None = None) -> list[str]:
+        return sorted({r for p, r, _ in self.counts if platform is None or p == platform})
+
+
+#: ``callback(batch, report, finished)``: progress of batches of one kind.
+ProgressCallback = Callable[[OutboxBatch, BatchReport, bool], Awaitable[None]]
+Renderer = Callable[[Message], Awaitable[Outgoing]]
+
+
+def dump_message(out: Outgoing) -> dict[str, Any]:
+    """An outgoing message as JSON, stored once per batch."""
+    return {
+        "text": str(out.text),
+        "buttons": [
+            [{"label": b.label, "key": b.key, "url": b.url} for b in row] for row in out.buttons
+        ],
+        "poll": None
+        if out.poll is None
+        else {
+            "question": out.poll.question,
+            "options": list(out.poll.options),
+            "multiple": out.poll.multiple,
+            "anonymous": out.poll.anonymous,
+        },
+        "attachments": [
+            {
+                "kind": a.kind.value,
+                "filename": a.filename,
+                "caption": a.caption,
+                "mime_type": a.mime_type,
+                "data": base64.b64encode(a.data).decode("ascii"),
+            }
+            for a in out.attachments
+        ],
+        "silent": out.silent,
+    }
+
+
+def load_message(data: Mapping[str, Any]) -> Outgoing:
+    poll = data.get("poll")
+    return Outgoing(
+        Markup(data.get("text", "")),
+        tuple(
+            tuple(RenderedButton(b["label"], key=b.get("key"), url=b.get("url")) for b in row)
+            for row in data.get("buttons", [])
+        ),
+        None
+        if not poll
+        else PollSpec(
+            poll["question"], tuple(poll["options"]), poll["multiple"], poll["anonymous"]
+        ),
+        tuple(
+            Attachment(
+                AttachmentKind(a["kind"]),
+                a["filename"],
+                base64.b64decode(a["data"]),
+                a.get("caption", ""),
+                a.get("mime_type", "application/octet-stream"),
+            )
+            for a in data.get("attachments", [])
+        ),
+        bool(data.get("silent", False)),
+    )
+
+
+@dataclass(order=True)
+class _Queued:
+    ready: float
+    seq: int
+    row: Delivery = field(compare=False)
+
+
+class Outbox:
+    """Enqueue batches, drain them at each platform's pace, report progress.
+
+    ``run_due`` drains what is due now (tests, the console and ``app.run_pending`` call
+    it); ``run_forever`` is the worker loop in the App's TaskGroup. Any number of
+    processes may drain one database.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        settings: OutboxSettings,
+        adapters: Mapping[str, Adapter],
+        render: Renderer,
+        *,
+        dialect: str = "sqlite",
+        worker_id: str | None = None,
+        timer: Timer | None = None,
+    ) -> None:
+        self.clock = clock
+        self.settings = settings
+        self.adapters = adapters
+        self.render = render
+        self.dialect = dialect
+        self.worker_id = (worker_id or f"{os.getpid()}-{secrets.token_hex(4)}")[:48]
+        self.timer: Timer = timer or timer_for(clock)
+        self._listeners: dict[str, ProgressCallback] = {}
+        self._paces: dict[str, Pace] = {}
+        self._messages: dict[int, Outgoing] = {}
+        self._last_progress: dict[int, float] = {}
+        self._claims = 0
+        self._lock = asyncio.Lock()
+        self._wakeup = asyncio.Event()
+
+    # --- producing -------------------------------------------------------------------
+
+    def on_progress(self, kind: str, callback: ProgressCallback) -> None:
+        """Call ``callback(batch, report, finished)`` for batches of ``kind``: every
+        ``outbox.progress_every_seconds`` while they drain, and once when they finish
+        (exactly once across workers). Register it at start-up in every process."""
+        self._listeners[kind] = callback
+
+    async def enqueue(
+        self,
+        kind: str,
+        message: Message | Outgoing,
+        recipients: Iterable[Recipient],
+        *,
+        key: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> OutboxBatch:
+        """Store a batch and its deliveries (duplicates dropped). With ``key``, enqueueing
+        again returns the existing batch instead of sending twice."""
+        if key is not None:
+            existing = await OutboxBatch.get_or_none(key=key)
+            if existing is not None:
+                return existing
+        out = message if isinstance(message, Outgoing) else await self.render(message)
+        now = self.clock.now()
+        seen: set[tuple[str, str, str]] = set()
+        total = 0
+        async with in_transaction():
+            batch = await OutboxBatch.create(
+                kind=kind, key=key, message=dump_message(out), meta=dict(meta or {}), created_at=now
+            )
+            chunk: list[tuple[Any, ...]] = []
+            for r in recipients:
+                ident = (r.platform, r.chat_kind.value, r.target)
+                if ident in seen:
+                    continue
+                seen.add(ident)
+                chunk.append(
+                    (
+                        batch.id,
+                        r.platform,
+                        r.chat_kind.value,
+                        r.target,
+                        r.account_id,
+                        r.region_code,
+                        DeliveryStatus.PENDING if r.reachable else DeliveryStatus.UNREACHABLE,
+                        0,
+                        now,
+                        None if r.reachable else "cannot be messaged privately",
+                    )
+                )
+                if len(chunk) >= 5000:
+                    total += await self._insert(chunk)
+            total += await self._insert(chunk)
+            await OutboxBatch.filter(id=batch.id).update(total=total)
+            batch.total = total
+        self._wakeup.set()
+        return batch
+
+    async def _insert(self, rows: list[tuple[Any, ...]]) -> int:
+        """Insert delivery rows with one prepared statement (a province is 440,000 rows:
+        building a model object per row would cost more than the insert itself)."""
+        if not rows:
+            return 0
+        columns = _INSERT_COLUMNS
+        if self.dialect == "postgres":
+            marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+        else:
+            marks = ", ".join("?" for _ in columns)
+        sql = f'INSERT INTO "{Delivery._meta.db_table}" ({", ".join(columns)}) VALUES ({marks})'
+        count = len(rows)
+        await Delivery._meta.db.execute_many(sql, [list(row) for row in rows])
+        rows.clear()
+        return count
+
+    async def cancel(self, batch_id: int) -> int:
+        """Stop a batch: deliveries not yet being sent are cancelled. Returns how many."""
+        await OutboxBatch.filter(id=batch_id, status=BatchStatus.ACTIVE).update(
+            status=BatchStatus.CANCELLED, finished_at=self.clock.now()
+        )
+        return await Delivery.filter(batch_id=batch_id, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.CANCELLED, locked_by=None, locked_until=None
+        )
+
+    async def batch(self, batch_id: int) -> OutboxBatch | None:
+        return await OutboxBatch.get_or_none(id=batch_id)
+
+    async def report(self, batch_id: int) -> BatchReport:
+        batch = await OutboxBatch.get(id=batch_id)
+        rows = (
+            await Delivery.filter(batch_id=batch_id)
+            .annotate(n=Count("id"))
+            .group_by("platform", "region_code", "status")
+            .values("platform", "region_code", "status", "n")
+        )
+        counts = {
+            (str(r["platform"]), str(r["region_code"] or ""), str(r["status"])): int(r["n"])
+            for r in rows
+        }
+        return BatchReport(batch_id, batch.status, counts)
+
+    # --- draining --------------------------------------------------------------------
+
+    async def run_forever(self) -> None:
+        """The worker loop, run in the App's TaskGroup."""
+        while True:
+            self._wakeup.clear()
+            try:
+                await self.run_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox loop failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.poll_interval)
+
+    async def run_due(self, limit: int | None = None) -> int:
+        """Send every delivery due now (waiting out short pauses); returns how many rows
+        reached an outcome."""
+        done = 0
+        async with self._lock:
+            await self._recover()
+            idle = 0
+            while limit is None or done < limit:
+                size = self.settings.chunk_size
+                if limit is not None:
+                    size = min(size, limit - done)
+                rows = await self._claim(size)
+                if rows:
+                    idle = 0
+                    done += await self._drain(rows)
+                    await self._progress({r.batch_id for r in rows})
+                    # A small batch finished alongside a big one is reported now, not
+                    # when the big one is done hours later.
+                    await self._finish_batches()
+                    continue
+                wait = await self._soon()
+                idle += 1
+                if wait is None or idle > 3:
+                    break
+                await self.timer.sleep(wait)
+            await self._finish_batches()
+        return done
+
+    async def _recover(self) -> None:
+        """Rows left ``sending`` by a dead process: maybe sent, so never sent again."""
+        stale = await Delivery.filter(
+            status=DeliveryStatus.SENDING, locked_until__lt=self.clock.now()
+        ).update(status=DeliveryStatus.FAILED, last_error=INTERRUPTED, locked_until=None)
+        if stale:
+            log.warning("outbox: %d deliveries were interrupted mid-send; not retried", stale)
+
+    def _claimable(self, now: datetime) -> Q:
+        return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) & (
+            Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+        )
+
+    async def _claim(self, size: int) -> list[Delivery]:
+        now = self.clock.now()
+        self._claims += 1
+        token = f"{self.worker_id}:{self._claims}"
+        claim = {
+            "locked_by": token,
+            "locked_until": now + timedelta(seconds=self.settings.lease_seconds),
+        }
+        claimable = self._claimable(now)
+        # A share of the chunk per active batch, so a reminder to ten people isn't stuck
+        # behind a province-wide broadcast that takes hours at the platform's pace.
+        batches = cast(
+            list[int],
+            list(
+                await OutboxBatch.filter(status=BatchStatus.ACTIVE)
+                .order_by("id")
+                .values_list("id", flat=True)
+            ),
+        )
+        share = max(1, -(-size // max(1, len(batches))))
+        ids: list[int] = []
+        if self.dialect == "postgres":
+            async with in_transaction():
+                for batch_id in batches:
+                    locked = (
+                        await Delivery.filter(claimable, batch_id=batch_id)
+                        .order_by("id")
+                        .limit(share)
+                        .select_for_update(skip_locked=True)
+                        .values_list("id", flat=True)
+                    )
+                    ids.extend(cast(list[int], list(locked)))
+                if ids:
+                    await Delivery.filter(id__in=ids).update(**claim)
+        else:
+            for batch_id in batches:
+                candidates = (
+                    await Delivery.filter(claimable, batch_id=batch_id)
+                    .order_by("id")
+                    .limit(share)
+                    .values_list("id", flat=True)
+                )
+                ids.extend(cast(list[int], list(candidates)))
+            if ids:
+                # The condition is checked again inside the UPDATE: a row another worker
+                # claimed in between is not taken twice.
+                await Delivery.filter(claimable, id__in=ids).update(**claim)
+        if not ids:
+            return []
+        # By id (the primary key): a filter on status alone would walk every pending row.
+        return await Delivery.filter(
+            id__in=ids, locked_by=token, status=DeliveryStatus.PENDING
+        ).order_by("id")
+
+    async def _soon(self) -> float | None:
+        """Seconds until the next unclaimed row falls due, if that is soon (a short 429)."""
+        now = self.clock.now()
+        horizon = now + timedelta(seconds=self.settings.inline_wait_seconds)
+        row = (
+            await Delivery.filter(
+                Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=horizon)
+                & (Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+            )
+            .order_by("next_attempt_at")
+            .first()
+        )
+        if row is None:
+            return None
+        return max(0.0, (row.next_attempt_at - now).total_seconds())
+
+    def pace(self, platform: str) -> Pace | None:
+        adapter = self.adapters.get(platform)
+        if adapter is None:
+            return None
+        pace = self._paces.get(platform)
+        if pace is None:
+            limits: RateLimits = adapter.rate_limits()
+            override = self.settings.rate_limits.get(platform)
+            if override:
+                limits = replace(limits, **override)
+            pace = self._paces[platform] = Pace(limits)
+        return pace
+
+    async def _message(self, batch_id: int) -> Outgoing | None:
+        out = self._messages.get(batch_id)
+        if out is None:
+            batch = await OutboxBatch.get_or_none(id=batch_id)
+            if batch is None:
+                return None
+            if len(self._messages) > 64:
+                self._messages.clear()
+            out = self._messages[batch_id] = load_message(batch.message)
+        return out
+
+    async def _drain(self, rows: list[Delivery]) -> int:
+        """Send claimed rows in waves: each wave is marked ``sending`` in one statement just
+        before its sends go out at the platform's pace, and successes are recorded together,
+        so a delivery costs a fraction of a database round trip."""
+        queue = [_Queued(0.0, i, row) for i, row in enumerate(rows)]
+        seq = len(queue)
+        tasks: set[asyncio.Task[int]] = set()
+        sent: list[int] = []
+        done = 0
+        wave_size = max(1, self.settings.concurrency)
+
+        def requeue(row: Delivery, ready: float) -> None:
+            nonlocal seq
+            heapq.heappush(queue, _Queued(ready, seq, row))
+            seq += 1
+
+        async def settle_one() -> None:
+            nonlocal done, tasks
+            finished, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            done += sum(t.result() for t in finished)
+
+        try:
+            while queue or tasks:
+                if not queue:
+                    await settle_one()
+                    continue
+                now = self.timer.monotonic()
+                if queue[0].ready > now:
+                    if tasks:
+                        await settle_one()
+                    else:
+                        await self._record_sent(sent)
+                        await self.timer.sleep(queue[0].ready - now)
+                    continue
+                wave: list[tuple[Delivery, Pace, Outgoing, str, bool]] = []
+                chats: set[str] = set()
+                while queue and queue[0].ready <= now and len(wave) < wave_size:
+                    row = heapq.heappop(queue).row
+                    pace = self.pace(row.platform)
+                    out = await self._message(row.batch_id)
+                    if pace is None or out is None:
+                        why = f"no adapter for platform {row.platform!r}" if out else "no batch"
+                        done += await self._retry_later(row, why)
+                        continue
+                    chat = f"{row.chat_kind}:{row.target}"
+                    is_group = row.chat_kind == ChatKind.GROUP.value
+                    wait = pace.chat_wait(chat, is_group, now)
+                    if chat in chats:
+                        requeue(row, now + max(wait, pace.chat.interval, _TICK))
+                    elif wait > self.settings.inline_wait_seconds:
+                        await self._release(row, wait)
+                    elif wait > 0:
+                        # At least a tick: a wait below float precision would spin.
+                        requeue(row, now + max(wait, _TICK))
+                    else:
+                        chats.add(chat)
+                        wave.append((row, pace, out, chat, is_group))
+                for row, pace, out, chat, is_group in await self._mark_sending(wave):
+                    now = self.timer.monotonic()
+                    shared = pace.shared_wait(is_group, now)
+                    if shared > 0:
+                        await self.timer.sleep(shared)
+                        now = self.timer.monotonic()
+                    while len(tasks) >= wave_size:
+                        await settle_one()
+                    pace.take(chat, is_group, now)
+                    tasks.add(
+                        asyncio.create_task(self._deliver(row, out, pace, chat, requeue, sent))
+                    )
+                if len(sent) >= wave_size:
+                    await self._record_sent(sent)
+        finally:
+            if tasks:
+                # Cancelled mid-drain (shutdown): let in-flight sends record their outcome.
+                results = await asyncio.gather(*tasks, return_exceptions=True)
+                done += sum(r for r in results if isinstance(r, int))
+            await self._record_sent(sent)
+        return done
+
+    async def _mark_sending(
+        self, wave: list[tuple[Delivery, Pace, Outgoing, str, bool]]
+    ) -> list[tuple[Delivery, Pace, Outgoing, str, bool]]:
+        """Mark a wave ``sending`` (durably, before any send); rows cancelled or taken
+        over since the claim are left out."""
+        if not wave:
+            return []
+        token = wave[0][0].locked_by
+        active = set(
+            await OutboxBatch.filter(
+                id__in={item[0].batch_id for item in wave}, status=BatchStatus.ACTIVE
+            ).values_list("id", flat=True)
+        )
+        stopped = [item[0].id for item in wave if item[0].batch_id not in active]
+        if stopped:
+            # Cancelled since the claim (a row back from a 429 or a retry, say).
+            await Delivery.filter(id__in=stopped, status=DeliveryStatus.PENDING).update(
+                status=DeliveryStatus.CANCELLED, locked_by=None, locked_until=None
+            )
+            wave = [item for item in wave if item[0].batch_id in active]
+            if not wave:
+                return []
+        ids = [item[0].id for item in wave]
+        marked = await Delivery.filter(
+            id__in=ids, locked_by=token, status=DeliveryStatus.PENDING
+        ).update(
+            status=DeliveryStatus.SENDING,
+            attempts=F("attempts") + 1,
+            locked_until=self.clock.now() + timedelta(seconds=self.settings.send_timeout),
+        )
+        if marked != len(ids):
+            mine = set(
+                await Delivery.filter(
+                    id__in=ids, locked_by=token, status=DeliveryStatus.SENDING
+                ).values_list("id", flat=True)
+            )
+            wave = [item for item in wave if item[0].id in mine]
+        for item in wave:
+            item[0].attempts += 1
+        return wave
+
+    async def _record_sent(self, sent: list[int]) -> None:
+        if sent:
+            ids = list(sent)
+            sent.clear()
+            await Delivery.filter(id__in=ids, status=DeliveryStatus.SENDING).update(
+                status=DeliveryStatus.SENT, sent_at=self.clock.now(), locked_until=None
+            )
+
+    async def _deliver(
+        self,
+        row: Delivery,
+        out: Outgoing,
+        pace: Pace,
+        chat: str,
+        requeue: Callable[[Delivery, float], None],
+        sent: list[int],
+    ) -> int:
+        adapter = self.adapters[row.platform]
+        try:
+            if row.chat_kind == ChatKind.GROUP.value:
+                send = adapter.send(ChatRef(row.platform, row.target, ChatKind.GROUP), out)
+            else:
+                send = adapter.send_dm(UserRef(row.platform, row.target), out)
+            await asyncio.wait_for(send, timeout=self.settings.send_timeout)
+        except RetryAfter as exc:
+            pace.pause(chat, exc.seconds, self.timer.monotonic())
+            # Not sent: the platform refused before delivering. Only this chat waits.
+            await Delivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
+                status=DeliveryStatus.PENDING,
+                attempts=F("attempts") - 1,
+                last_error=str(exc)[:500],
+            )
+            row.attempts -= 1
+            if exc.seconds <= self.settings.inline_wait_seconds:
+                requeue(row, self.timer.monotonic() + exc.seconds)
+                return 0
+            await self._release(row, exc.seconds)
+            return 0
+        except Unreachable as exc:
+            await self._close(row, DeliveryStatus.UNREACHABLE, str(exc))
+            if row.account_id is not None:
+                await Account.filter(id=row.account_id).update(dm_open=False)
+            return 1
+        except DeliveryError as exc:
+            if exc.permanent:
+                await self._close(row, DeliveryStatus.FAILED, str(exc))
+                return 1
+            return await self._transient(row, exc)
+        except TimeoutError:
+            await self._close(row, DeliveryStatus.FAILED, "timed out; " + INTERRUPTED)
+            return 1
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("outbox: sending delivery %s failed", row.id)
+            return await self._transient(row, exc)
+        sent.append(row.id)
+        return 1
+
+    async def _close(self, row: Delivery, status: str, error: str) -> None:
+        await Delivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
+            status=status, last_error=error[:500], locked_until=None
+        )
+
+    async def _transient(self, row: Delivery, exc: BaseException) -> int:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        if row.attempts >= self.settings.max_attempts:
+            await self._close(row, DeliveryStatus.FAILED, error)
+            return 1
+        delay = min(
+            self.settings.retry_base_seconds * 2 ** (row.attempts - 1),
+            self.settings.retry_max_seconds,
+        )
+        await Delivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=self.clock.now() + timedelta(seconds=delay),
+            last_error=error,
+            locked_by=None,
+            locked_until=None,
+        )
+        await self._cancel_if_stopped(row)
+        return 0
+
+    async def _cancel_if_stopped(self, row: Delivery) -> None:
+        """A row put back for later whose batch was cancelled meanwhile is cancelled too
+        (claims only look at active batches, so it would wait forever)."""
+        if await OutboxBatch.filter(id=row.batch_id, status=BatchStatus.CANCELLED).exists():
+            await Delivery.filter(id=row.id, status=DeliveryStatus.PENDING).update(
+                status=DeliveryStatus.CANCELLED, locked_by=None, locked_until=None
+            )
+
+    async def _retry_later(self, row: Delivery, error: str) -> int:
+        await Delivery.filter(id=row.id, locked_by=row.locked_by).update(
+            next_attempt_at=self.clock.now() + timedelta(seconds=self.settings.retry_base_seconds),
+            last_error=error,
+            locked_by=None,
+            locked_until=None,
+        )
+        return 0
+
+    async def _release(self, row: Delivery, seconds: float) -> None:
+        """Give a claimed, unsent row back for later (a long pause on its chat)."""
+        await Delivery.filter(
+            id=row.id, locked_by=row.locked_by, status=DeliveryStatus.PENDING
+        ).update(
+            next_attempt_at=self.clock.now() + timedelta(seconds=seconds),
+            locked_by=None,
+            locked_until=None,
+        )
+        await self._cancel_if_stopped(row)
+
+    # --- progress --------------------------------------------------------------------
+
+    async def _progress(self, batch_ids: set[int]) -> None:
+        now = self.timer.monotonic()
+        for batch_id in batch_ids:
+            last = self._last_progress.get(batch_id)
+            if last is not None and now - last < self.settings.progress_every_seconds:
+                continue
+            self._last_progress[batch_id] = now
+            batch = await OutboxBatch.get_or_none(id=batch_id)
+            if batch is None or batch.status != BatchStatus.ACTIVE:
+                continue
+            callback = self._listeners.get(batch.kind)
+            if callback is not None:
+                await self._notify(callback, batch, await self.report(batch_id), False)
+
+    async def _finish_batches(self) -> None:
+        """Close batches with nothing left to send and tell their owner, once."""
+        for batch in await OutboxBatch.filter(status=BatchStatus.ACTIVE):
+            if await Delivery.filter(batch_id=batch.id, status__in=DeliveryStatus.OPEN).exists():
+                continue
+            closed = await OutboxBatch.filter(id=batch.id, status=BatchStatus.ACTIVE).update(
+                status=BatchStatus.DONE, finished_at=self.clock.now()
+            )
+            self._last_progress.pop(batch.id, None)
+            callback = self._listeners.get(batch.kind)
+            if closed and callback is not None:
+                batch.status = BatchStatus.DONE
+                await self._notify(callback, batch, await self.report(batch.id), True)
+
+    async def _notify(
+        self, callback: ProgressCallback, batch: OutboxBatch, report: BatchReport, done: bool
+    ) -> None:
+        try:
+            await callback(batch, report, done)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("outbox progress callback for batch %s (%s) failed", batch.id, batch.kind)

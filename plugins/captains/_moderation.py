@@ -1,0 +1,183 @@
+"""Moderation in regional groups: /warn, /mute, /unmute, /kick, /ban, and /audit.
+
+Captains moderate the groups of their regions (the group's region is found through
+``ctx.regions.chats``; the core's ``require_region`` decides), admins every group. What the
+platform or the bot's rights don't allow gets a clear answer. Everything is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core import (
+    Account,
+    Capability,
+    Context,
+    DeliveryError,
+    Markup,
+    Member,
+    PermissionDenied,
+    UsageError,
+    UserRef,
+    zone_abbreviation,
+)
+from plugins.captains._areas import group_area, names_of, resolve_area
+from plugins.captains.models import Warning
+
+__all__ = ["audit_command", "ban", "kick", "mute", "unmute", "warn"]
+
+
+async def _target(ctx: Context, member: Member | None) -> tuple[str | None, UserRef]:
+    """Checks the moderator may act here and on ``member``; returns the group's region and
+    the member's account on this platform."""
+    assert ctx.member is not None
+    assert ctx.chat is not None
+    if member is None:
+        raise UsageError("captains.mod.who")
+    code = await group_area(ctx)
+    if code is None:
+        raise PermissionDenied("captains.mod.not_regional_group")
+    await ctx.require_region(code)
+    if member.id == ctx.member.id:
+        raise UsageError("captains.mod.not_yourself")
+    if await ctx.roles.is_admin(member.id) and not await ctx.roles.is_admin(ctx.member.id):
+        raise PermissionDenied("captains.mod.not_admin")
+    account = await Account.filter(member_id=member.id, platform=ctx.chat.platform).first()
+    if account is None:
+        raise UsageError("captains.mod.not_here", name=member.display_name)
+    return code or None, UserRef(account.platform, account.platform_user_id)
+
+
+def _require(ctx: Context, capability: Capability) -> None:
+    if not ctx.supports(capability):
+        raise UsageError("captains.mod.unsupported", action=capability.value)
+
+
+async def _act(
+    ctx: Context, action: str, member: Member, region: str | None, **details: object
+) -> bool:
+    """Run one moderation action on the platform; False (and a clear reply) if refused."""
+    assert ctx.adapter is not None
+    assert ctx.chat is not None
+    account = await Account.filter(member_id=member.id, platform=ctx.chat.platform).first()
+    assert account is not None
+    user = UserRef(account.platform, account.platform_user_id)
+    try:
+        if action == "mute":
+            until = details.get("until")
+            await ctx.adapter.mute(ctx.chat, user, until)  # type: ignore[arg-type]
+        elif action == "unmute":
+            await ctx.adapter.unmute(ctx.chat, user)
+        elif action == "kick":
+            await ctx.adapter.kick(ctx.chat, user)
+        elif action == "ban":
+            await ctx.adapter.ban(ctx.chat, user)
+    except DeliveryError:
+        await ctx.reply(ctx.t("captains.mod.refused", action=action))
+        return False
+    await ctx.audit(
+        f"captains.mod.{action}",
+        target=f"member:{member.id}",
+        region=region,
+        chat=ctx.chat.key,
+        **{k: str(v) for k, v in details.items()},
+    )
+    return True
+
+
+async def warn(ctx: Context, member: Member | None = None, reason: str | None = None) -> None:
+    assert ctx.member is not None
+    assert ctx.chat is not None
+    region, _ = await _target(ctx, member)
+    assert member is not None
+    await Warning.create(
+        member_id=member.id,
+        chat_key=ctx.chat.key,
+        region_code=region,
+        reason=(reason or "")[:300],
+        by_id=ctx.member.id,
+        at=ctx.now(),
+    )
+    await ctx.audit(
+        "captains.mod.warn", target=f"member:{member.id}", region=region, reason=reason or ""
+    )
+    settings = ctx.settings("captains")
+    count = await Warning.filter(member_id=member.id, chat_key=ctx.chat.key).count()
+    limit = settings.warnings_before_mute
+    await ctx.reply(
+        ctx.t("captains.mod.warned", name=member.display_name, n=count, limit=limit or "-")
+    )
+    if limit and count >= limit and count % limit == 0 and ctx.supports(Capability.MUTE):
+        duration = timedelta(minutes=settings.auto_mute_minutes)
+        if await _act(ctx, "mute", member, region, until=ctx.now() + duration, auto=True):
+            await ctx.reply(
+                ctx.t(
+                    "captains.mod.auto_muted",
+                    name=member.display_name,
+                    minutes=settings.auto_mute_minutes,
+                )
+            )
+
+
+async def mute(ctx: Context, duration: timedelta, member: Member | None = None) -> None:
+    region, _ = await _target(ctx, member)
+    assert member is not None
+    _require(ctx, Capability.MUTE)
+    until = ctx.now() + duration
+    if await _act(ctx, "mute", member, region, until=until):
+        minutes = int(duration.total_seconds() // 60)
+        await ctx.reply(ctx.t("captains.mod.muted", name=member.display_name, minutes=minutes))
+
+
+async def unmute(ctx: Context, member: Member | None = None) -> None:
+    region, _ = await _target(ctx, member)
+    assert member is not None
+    _require(ctx, Capability.MUTE)
+    if await _act(ctx, "unmute", member, region):
+        await ctx.reply(ctx.t("captains.mod.unmuted", name=member.display_name))
+
+
+async def kick(ctx: Context, member: Member | None = None) -> None:
+    region, _ = await _target(ctx, member)
+    assert member is not None
+    _require(ctx, Capability.KICK)
+    if await _act(ctx, "kick", member, region):
+        await ctx.reply(ctx.t("captains.mod.kicked", name=member.display_name))
+
+
+async def ban(ctx: Context, member: Member | None = None) -> None:
+    region, _ = await _target(ctx, member)
+    assert member is not None
+    _require(ctx, Capability.BAN)
+    if await _act(ctx, "ban", member, region):
+        await ctx.reply(ctx.t("captains.mod.banned", name=member.display_name))
+
+
+async def audit_command(ctx: Context, region: str | None = None) -> None:
+    code = (await resolve_area(ctx, region)).code if region else ""
+    entries = await ctx.audit_log.recent(region=code or None, limit=20)
+    if not entries:
+        await ctx.reply(ctx.t("captains.audit.empty"))
+        return
+    actor_ids = {e.actor_id for e in entries if e.actor_id}
+    names = {m.id: m.display_name for m in await Member.filter(id__in=actor_ids)}
+    zone = await ctx.regions.timezone(code or None)
+    lines = [ctx.t("captains.audit.title", region=await names_of(ctx.app, code))]
+    for e in entries:
+        local = await ctx.regions.local_time(e.at, code or None)
+        lines.append(
+            ctx.t(
+                "captains.audit.row",
+                at=local.strftime("%Y-%m-%d %H:%M"),
+                zone=_abbr(zone),
+                action=e.action,
+                actor=names.get(e.actor_id or 0, "-"),
+                target=e.target or "-",
+                region=e.region_code or "-",
+            )
+        )
+    await ctx.reply(Markup("\n").join(lines))
+
+
+def _abbr(zone: str) -> str:
+    return zone_abbreviation(zone)

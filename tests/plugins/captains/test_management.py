@@ -1,0 +1,171 @@
+"""Captain management in chat and on the CLI, members, export, stats and privacy hooks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core import AuditEntry, Member, Role
+from plugins.captains import guyub_export_member, guyub_forget_member
+from plugins.captains._cli import add, list_, members, remove
+from plugins.captains._members import COLUMNS
+from plugins.captains.models import Warning
+from tests.plugins.captains.world import world
+
+
+async def test_add_list_handover_remove_all_audited(make_app):
+    async with world(make_app) as w:
+        chat = w.chat
+        pmo = await w.person("pmo", None)
+        amir = await w.person("amir", "11.08")
+        await w.person("budi", "11.08")
+        await pmo.says("/kapten_tambah @amir Aceh Utara")
+        chat.expect_sent(amir, contains="Anda sekarang kapten Aceh Utara")
+        await pmo.says("/kapten_tambah @amir Aceh Utara")
+        chat.expect_sent(pmo, contains="sudah menjadi kapten")
+        await pmo.says("/kapten_tambah @amir Aceh Ut")
+        chat.expect_sent(pmo, contains="sudah menjadi kapten")  # one partial match is certain
+        await pmo.says("/kapten_tambah @amir Sumatera Barat")
+        chat.expect_sent(pmo, contains="tidak ditemukan")
+        await pmo.says("/kapten_tambah @amir semua")
+        chat.expect_sent(pmo, contains="jadikan dia admin")
+        await amir.says("/kapten_daftar")
+        chat.expect_sent(amir, contains="amir (#2) — Aceh Utara (11.08)")
+        # A captain hands their own region over in one step.
+        await amir.says("/kapten_serah @amir @budi")
+        chat.expect_sent(amir, contains="Aceh Utara diserahkan dari amir ke budi")
+        app = chat.app
+        amir_m, budi_m = (
+            await w.member_of(amir),
+            await w.member_of(chat.user("budi", platform="tg")),
+        )
+        assert await app.roles.captain_scopes(amir_m.id) == []
+        assert await app.roles.captain_scopes(budi_m.id) == ["11.08"]
+        await amir.says("/siaran")
+        chat.expect_sent(amir, contains="hanya untuk kapten atau admin")
+        await pmo.says("/kapten_hapus @budi")
+        chat.expect_sent(pmo, contains="budi bukan lagi kapten: Aceh Utara")
+        actions = await AuditEntry.all().order_by("id").values_list("action", flat=True)
+        assert actions.count("role.grant") == 3  # the config admin, amir, then budi
+        assert "captains.handover" in actions
+        assert actions.count("role.revoke") == 2
+        await pmo.says("/jejak 11.08")
+        log = chat.expect_sent(pmo, contains="Catatan tindakan — Aceh Utara")
+        assert "captains.handover" in log.text
+        assert "WIB" in log.text
+
+
+async def test_cli_captains_and_member_export(make_app):
+    async with world(make_app) as w:
+        app = w.chat.app
+        amir = await w.person("amir", "11.08")
+        await w.person("budi", "11.11", platform="dc")
+        await Member.filter(id=2).update(registered_at=app.clock.now())
+        out = io.StringIO()
+        assert await add(app, out, "tg:amir", "Aceh Utara") == 0
+        assert await add(app, out, "tg:amir", "Sumatera Barat") == 2
+        assert await list_(app, out) == 0
+        assert "\tamir\t11.08\tAceh Utara" in out.getvalue()
+        assert await remove(app, out, "#2") == 0
+        assert await app.roles.highest((await w.member_of(amir)).id) == Role.MEMBER
+
+        buffer = io.StringIO()
+        assert await members(app, buffer, "csv", "Aceh") == 0
+        rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
+        assert tuple(rows[0]) == COLUMNS
+        assert [(r["display_name"], r["region_name"], r["platforms"]) for r in rows] == [
+            ("amir", "Aceh Utara", "tg"),
+            ("budi", "Bireuen", "dc"),
+        ]
+        assert rows[0]["registered_at"].startswith("2026-11-23")
+        buffer = io.StringIO()
+        assert await members(app, buffer, "json", "11.11") == 0
+        data = json.loads(buffer.getvalue())
+        assert [d["display_name"] for d in data] == ["budi"]
+        assert set(data[0]) == set(COLUMNS)
+
+
+@pytest.mark.slow
+def test_cli_commands_are_wired(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'cli.sqlite3'}"
+    env = {"GUYUB_DATABASE__URL": url, "PATH": ""}
+    guyub = [sys.executable, "-m", "core"]
+    result = subprocess.run(
+        [*guyub, "export", "members", "--format", "csv"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == ",".join(COLUMNS)
+    result = subprocess.run(
+        [*guyub, "captains", "add", "telegram:42", "11.08"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "captain of" in result.stdout
+    assert "(11.08)" in result.stdout
+
+
+async def test_members_counts_pages_and_csv(make_app):
+    async with world(make_app, captains={"members_page_size": 2}) as w:
+        chat = w.chat
+        pmo = await w.person("pmo", None)
+        for name in ("ani", "asep", "adi"):
+            await w.person(name, "11.08")
+        await w.person("budi", "11.11")
+        await pmo.says("/anggota Aceh Utara")
+        first = chat.expect_sent(pmo, contains="Bergabung: 3")
+        assert "Aktif 30 hari: 3" in first.text
+        assert "Halaman 1 dari 2" in first.text
+        assert "budi" not in first.text
+        await pmo.presses("Berikutnya")
+        chat.expect_sent(pmo, contains="Halaman 2 dari 2")
+        await pmo.presses("CSV")
+        sent = chat.expect_sent(pmo, contains="Daftar anggota (3 baris)")
+        _, filename, _, data = sent.attachments[0]
+        assert filename == "members.csv"
+        assert data.decode().splitlines()[0] == ",".join(COLUMNS)
+
+
+async def test_stats_text_and_chart(make_app):
+    async with world(make_app) as w:
+        chat = w.chat
+        pmo = await w.person("pmo", None)
+        await w.person("ani", "11.08")
+        await w.person("budi", "11.11")
+        await pmo.says("/statistik Aceh")
+        sent = chat.expect_sent(pmo, contains="Statistik — Aceh")
+        assert "Anggota: 2" in sent.text
+        assert "Siaran 30 hari: 0" in sent.text
+        kind, filename, _, png = sent.attachments[0]
+        assert (kind, filename) == ("image", "stats.png")
+        assert png.startswith(b"\x89PNG")
+
+
+async def test_export_and_forget_warnings(make_app):
+    async with world(make_app) as w:
+        pmo = await w.person("pmo", None)
+        tono = await w.person("tono", "11.08")
+        group = w.group("Aceh Utara", "11.08")
+        await tono.says(group, "spam spam")
+        await pmo.says(group, "/warn @tono jualan")
+        member = await w.member_of(tono)
+        exported = await guyub_export_member(member)
+        assert exported is not None
+        assert exported["warnings"][0]["reason"] == "jualan"
+        await guyub_forget_member(member)
+        assert not await Warning.filter(member_id=member.id).exists()
+        assert await guyub_export_member(member) is None
