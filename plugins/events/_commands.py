@@ -47,6 +47,7 @@ from ._service import (
     request_refresh,
     schedule_reminders,
     set_rsvp,
+    sync_calendar,
     upcoming_for,
 )
 from .models import Checkin, Event, Rsvp, Series
@@ -677,6 +678,8 @@ async def event_edit(ctx: Context, event: str, field: str, value: str) -> None:
     if field == "reminders":
         await schedule_reminders(ctx.app, found)
     await refresh_cards(ctx.app, found)
+    if field in ("title", "place", "description"):
+        await sync_calendar(ctx.app, found)
     await ctx.audit(
         "events.edit", target=f"event:{found.id}", region=found.region_code or None, field=field
     )
@@ -702,6 +705,7 @@ async def move_button(ctx: Context, data: dict[str, Any]) -> None:
     await schedule_reminders(ctx.app, event)
     await ctx.scheduler.cancel(f"events:{event.id}:announce")
     await refresh_cards(ctx.app, event)
+    await sync_calendar(ctx.app, event)
     await ctx.audit(
         "events.move",
         target=f"event:{event.id}",
@@ -732,6 +736,7 @@ async def event_cancel(ctx: Context, event: str, scope: str | None = None) -> No
         await target.save(update_fields=["status"])
         dropped += await cancel_reminders(ctx.app, target)
         await refresh_cards(ctx.app, target)
+        await sync_calendar(ctx.app, target)
         await ctx.audit(
             "events.cancel", target=f"event:{target.id}", region=target.region_code or None
         )
