@@ -19,6 +19,7 @@ from core import (
     Message,
     PermissionDenied,
     RegionInfo,
+    ScheduledEventInterest,
     Unreachable,
     UsageError,
     parse_duration,
@@ -31,6 +32,8 @@ from ._service import (
     ANNOUNCE_KIND,
     CANCELLED,
     GOING,
+    MAYBE,
+    NO,
     SCHEDULED,
     STATUSES,
     announce,
@@ -50,7 +53,7 @@ from ._service import (
     sync_calendar,
     upcoming_for,
 )
-from .models import Checkin, Event, Rsvp, Series
+from .models import Card, Checkin, Event, Rsvp, Series
 
 log = logging.getLogger(__name__)
 
@@ -503,6 +506,28 @@ async def rsvp_button(ctx: Context, data: dict[str, Any]) -> None:
     await request_refresh(ctx.app, event)
     key = "events.rsvp.waitlisted" if result.rsvp.waitlisted else f"events.rsvp.{status}"
     await ctx.reply(ctx.t(key, title=event.title), private=True)
+    await _tell_promoted(ctx, event, result.promoted)
+
+
+async def calendar_interest(ctx: Context, interest: ScheduledEventInterest) -> None:
+    """Marking the event "Interested" in the platform's calendar counts as a Maybe for a
+    member who hasn't answered; taking it back turns that Maybe into a No. Answers given on
+    the card are never overridden."""
+    member = _member(ctx)
+    card = await Card.filter(platform=interest.platform, calendar_id=interest.event_id).first()
+    if card is None:
+        return
+    event = await Event.get_or_none(id=card.event_id)
+    if event is None or event.status != SCHEDULED or event.starts_at <= ctx.now():
+        return
+    current = await Rsvp.get_or_none(event_id=event.id, member_id=member.id)
+    if interest.interested and current is None:
+        result = await set_rsvp(event, member.id, MAYBE, ctx.now())
+    elif not interest.interested and current is not None and current.status == MAYBE:
+        result = await set_rsvp(event, member.id, NO, ctx.now())
+    else:
+        return
+    await request_refresh(ctx.app, event)
     await _tell_promoted(ctx, event, result.promoted)
 
 

@@ -41,3 +41,42 @@ async def test_calendar_follows_the_event(chat: FakeChat, regions: RegionsForTes
     await kapten.says(f"/event_cancel {event.id}")
     assert discord.scheduled[calendar_id][2] is True
     assert len(discord.scheduled) == 1
+
+
+async def test_interested_in_the_calendar_counts_as_maybe(
+    chat: FakeChat, regions: RegionsForTests
+) -> None:
+    from core import ScheduledEventInterest
+    from plugins.events.models import Rsvp
+
+    dc = chat.group("Aceh Utara", platform="discord")
+    regions.bind("11.08", dc)
+    kapten = await captain(chat, "kapten", "11.08", platform="discord")
+    event = await create(chat, kapten, "Aceh Utara", "besok jam 19.00")
+    (calendar_id,) = chat.adapter("discord").scheduled
+    budi = chat.user("budi", platform="discord")
+
+    async def interest(interested: bool) -> None:
+        await chat.emit(
+            ScheduledEventInterest(
+                user=budi.sender,
+                chat=dc,
+                event_id=calendar_id,
+                interested=interested,
+                at=chat.now(),
+            )
+        )
+
+    await interest(True)
+    rsvp = await Rsvp.get(event_id=event.id)
+    assert rsvp.status == "maybe"
+    await chat.advance("5s")  # the card is edited at a calm rate
+    (card,) = chat.sent_to(dc)
+    assert "Mungkin: 1" in card.text
+    await interest(False)
+    await rsvp.refresh_from_db()
+    assert rsvp.status == "no"
+    await budi.presses("Hadir", dc)  # an answer on the card is never overridden
+    await interest(True)
+    await rsvp.refresh_from_db()
+    assert rsvp.status == "going"
