@@ -27,6 +27,7 @@ from core import (
     ParamType,
     PluginInfo,
     Role,
+    ScheduledEventInterest,
     hookimpl,
     load_texts,
 )
@@ -356,3 +357,8 @@ async def guyub_collect_stats(
         "checkins": len(checked),
         "turnout_percent": round(100 * showed / len(going_past)) if going_past else None,
     }
+
+
+@hookimpl
+async def guyub_on_scheduled_event_interest(ctx: Context, event: ScheduledEventInterest) -> None:
+    await c.calendar_interest(ctx, event)

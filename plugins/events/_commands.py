@@ -19,6 +19,7 @@ from core import (
     Message,
     PermissionDenied,
     RegionInfo,
+    ScheduledEventInterest,
     Unreachable,
     UsageError,
     parse_duration,
@@ -31,6 +32,8 @@ from ._service import (
     ANNOUNCE_KIND,
     CANCELLED,
     GOING,
+    MAYBE,
+    NO,
     SCHEDULED,
     STATUSES,
     announce,
@@ -47,9 +50,10 @@ from ._service import (
     request_refresh,
     schedule_reminders,
     set_rsvp,
+    sync_calendar,
     upcoming_for,
 )
-from .models import Checkin, Event, Rsvp, Series
+from .models import Card, Checkin, Event, Rsvp, Series
 
 log = logging.getLogger(__name__)
 
@@ -505,6 +509,28 @@ async def rsvp_button(ctx: Context, data: dict[str, Any]) -> None:
     await _tell_promoted(ctx, event, result.promoted)
 
 
+async def calendar_interest(ctx: Context, interest: ScheduledEventInterest) -> None:
+    """Marking the event "Interested" in the platform's calendar counts as a Maybe for a
+    member who hasn't answered; taking it back turns that Maybe into a No. Answers given on
+    the card are never overridden."""
+    member = _member(ctx)
+    card = await Card.filter(platform=interest.platform, calendar_id=interest.event_id).first()
+    if card is None:
+        return
+    event = await Event.get_or_none(id=card.event_id)
+    if event is None or event.status != SCHEDULED or event.starts_at <= ctx.now():
+        return
+    current = await Rsvp.get_or_none(event_id=event.id, member_id=member.id)
+    if interest.interested and current is None:
+        result = await set_rsvp(event, member.id, MAYBE, ctx.now())
+    elif not interest.interested and current is not None and current.status == MAYBE:
+        result = await set_rsvp(event, member.id, NO, ctx.now())
+    else:
+        return
+    await request_refresh(ctx.app, event)
+    await _tell_promoted(ctx, event, result.promoted)
+
+
 async def _tell_promoted(ctx: Context, event: Event, promoted: list[int]) -> None:
     for member_id in promoted:
         member = await Member.get_or_none(id=member_id)
@@ -677,6 +703,8 @@ async def event_edit(ctx: Context, event: str, field: str, value: str) -> None:
     if field == "reminders":
         await schedule_reminders(ctx.app, found)
     await refresh_cards(ctx.app, found)
+    if field in ("title", "place", "description"):
+        await sync_calendar(ctx.app, found)
     await ctx.audit(
         "events.edit", target=f"event:{found.id}", region=found.region_code or None, field=field
     )
@@ -702,6 +730,7 @@ async def move_button(ctx: Context, data: dict[str, Any]) -> None:
     await schedule_reminders(ctx.app, event)
     await ctx.scheduler.cancel(f"events:{event.id}:announce")
     await refresh_cards(ctx.app, event)
+    await sync_calendar(ctx.app, event)
     await ctx.audit(
         "events.move",
         target=f"event:{event.id}",
@@ -732,6 +761,7 @@ async def event_cancel(ctx: Context, event: str, scope: str | None = None) -> No
         await target.save(update_fields=["status"])
         dropped += await cancel_reminders(ctx.app, target)
         await refresh_cards(ctx.app, target)
+        await sync_calendar(ctx.app, target)
         await ctx.audit(
             "events.cancel", target=f"event:{target.id}", region=target.region_code or None
         )

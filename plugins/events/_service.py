@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 from core import (
     App,
     Button,
+    Capability,
     ChatKind,
     ChatRef,
     Context,
@@ -29,6 +30,7 @@ from core import (
     MessageRef,
     NotSupported,
     RetryAfter,
+    ScheduledEvent,
     Unreachable,
     scope_chain,
 )
@@ -49,6 +51,7 @@ __all__ = [
     "refresh_cards",
     "schedule_reminders",
     "set_rsvp",
+    "sync_calendar",
 ]
 
 log = logging.getLogger(__name__)
@@ -273,7 +276,41 @@ async def announce(app: App, event: Event) -> int:
             continue
         await remember_card(event, ref)
         posted += 1
+    await sync_calendar(app, event)
     return posted
+
+
+async def sync_calendar(app: App, event: Event) -> None:
+    """Mirror the event in the platform calendar of each group whose platform has one
+    (Discord guild scheduled events): created with the card, updated after an edit or a
+    move, cancelled with the event. A failure is logged; the cards stay the reference."""
+    spec = ScheduledEvent(
+        title=event.title,
+        start=event.starts_at,
+        end=event.ends_at,
+        description=event.description,
+        location=event.place,
+    )
+    for card in await Card.filter(event_id=event.id):
+        adapter = app.adapters.get(card.platform)
+        if (
+            card.chat_kind == "dm"
+            or adapter is None
+            or not adapter.supports(Capability.SCHEDULED_EVENTS)
+        ):
+            continue
+        chat = _chat_ref(card)
+        try:
+            if event.status != SCHEDULED:
+                if card.calendar_id:
+                    await adapter.cancel_scheduled_event(chat, card.calendar_id)
+            elif card.calendar_id:
+                await adapter.update_scheduled_event(chat, card.calendar_id, spec)
+            else:
+                card.calendar_id = await adapter.create_scheduled_event(chat, spec)
+                await card.save(update_fields=["calendar_id"])
+        except (DeliveryError, NotSupported):
+            log.warning("calendar of event %s not synced in %s", event.id, chat.key, exc_info=True)
 
 
 async def remember_card(event: Event, ref: MessageRef) -> None:

@@ -88,6 +88,7 @@ class Card(Model):
     chat_kind = fields.CharField(max_length=8, default="group")
     thread = fields.CharField(max_length=64, null=True)
     message_id = fields.CharField(max_length=64)
+    calendar_id = fields.CharField(max_length=64, null=True)
 
     event_id: int
 
