@@ -91,3 +91,5 @@ def test_demo_plays_the_built_in_scenario() -> None:
     assert "Kapten: cut" in out
     assert "Pengingat: Temu alumni Aceh Utara dimulai 1 hari lagi" in out
     assert "[dm siti] bot: 📣 Pengumuman untuk Kabupaten Aceh Utara" in out
+    assert "• Bahan pangan: 100% (2)" in out
+    assert "<image: Grafik polling #1>" in out
