@@ -60,7 +60,24 @@ def redact_url(url: str) -> str:
     return url
 
 
+def sqlite_tuned(url: str) -> str:
+    """A SQLite file URL with ``synchronous=NORMAL`` unless the URL sets it: with WAL (the
+    default journal) a crash of the process loses nothing committed, and each commit no
+    longer waits for the disk twice. ``busy_timeout`` lets several processes share a file."""
+    if not url.startswith("sqlite://") or ":memory:" in url:
+        return url
+    extra = [
+        p
+        for p in ("synchronous=NORMAL", "busy_timeout=5000")
+        if p.split("=", 1)[0] + "=" not in url
+    ]
+    if not extra:
+        return url
+    return url + ("&" if "?" in url else "?") + "&".join(extra)
+
+
 def tortoise_config(url: str, modules: Sequence[ModelModule]) -> dict[str, Any]:
+    url = sqlite_tuned(url)
     apps: dict[str, dict[str, Any]] = {}
     for module in modules:
         app: dict[str, Any] = {"models": list(module.models), "default_connection": "default"}
