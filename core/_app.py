@@ -13,7 +13,7 @@ import logging
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
@@ -561,9 +561,6 @@ class App:
         await self.actions[stored.action].handler(ctx, data)
 
     # --- helpers for plugins ----------------------------------------------------------
-
-    def job_context(self, job: Any, late_by: timedelta = timedelta(0)) -> JobContext:
-        return JobContext(self, job, late_by)
 
 
 class _Stop(Exception):

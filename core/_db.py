@@ -7,7 +7,6 @@ that runs the App (tasks it starts inherit the context) and always closed on the
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -183,7 +182,3 @@ def throwaway_url(base_url: str) -> str:
     parts = urlsplit(base_url)
     name = f"guyub_test_{uuid.uuid4().hex[:12]}"
     return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def database_name(url: str) -> str:
-    return re.sub(r"^/", "", urlsplit(url).path)

@@ -11,7 +11,6 @@ format with :func:`parse_markup`.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from string import Formatter
@@ -164,8 +163,3 @@ def to_plain(text: str) -> str:
         if span.href and span.href != span.text:
             out.append(f" ({span.href})")
     return "".join(out)
-
-
-def iter_text(spans: list[Span]) -> Iterator[str]:
-    """The plain text of each span."""
-    return (s.text for s in spans)

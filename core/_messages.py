@@ -132,9 +132,6 @@ class Message:
                 rows.append(tuple(row))
         return cls(escape(text), tuple(rows), poll, tuple(attachments), silent)
 
-    def all_buttons(self) -> list[Button]:
-        return [b for row in self.buttons for b in row]
-
 
 def as_message(value: Message | str) -> Message:
     """Accept a message or a text."""

@@ -103,6 +103,3 @@ class Regions:
 
     async def local_time(self, when: datetime, code: str | None) -> datetime:
         return when.astimezone(ZoneInfo(await self.timezone(code)))
-
-    def forget_cache(self) -> None:
-        self._cache.clear()

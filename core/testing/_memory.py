@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -223,9 +223,3 @@ class MemoryAdapter(Adapter):
         for listener in self.on_send:
             listener(record, False)
         return ref
-
-    def messages_in(self, chat: ChatRef) -> list[Sent]:
-        return [s for s in self.sent if s.chat == chat]
-
-    def find(self, refs: Iterable[MessageRef]) -> list[Sent]:
-        return [self._by_ref[r] for r in refs if r in self._by_ref]
