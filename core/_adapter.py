@@ -21,6 +21,7 @@ __all__ = [
     "Adapter",
     "Capability",
     "DeliveryError",
+    "DeliveryUnknown",
     "NotSupported",
     "Outgoing",
     "RateLimits",
@@ -97,8 +98,19 @@ class Unreachable(DeliveryError):
         super().__init__(message, permanent=True)
 
 
+class DeliveryUnknown(DeliveryError):
+    """The request may have reached the platform: a timeout or a dropped connection after it
+    was written, a 5xx answer to a send. Nobody can know whether the recipient got it, so it
+    is never sent again (``permanent``); the outbox records the delivery as ``unknown``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, permanent=True)
+
+
 class RetryAfter(DeliveryError):
-    """The platform asked us to wait ``seconds`` before sending to this target again."""
+    """The platform asked us to wait ``seconds`` before sending to this target again. The
+    request had no effect (a 429 is refused before anything is done), so it may be sent
+    again after the wait."""
 
     def __init__(self, seconds: float) -> None:
         super().__init__(f"rate limited, retry after {seconds}s")

@@ -147,6 +147,7 @@ class TelegramAdapter(Adapter):
         caller: Caller | None = None,
         retry_delay: float = 60.0,
         poll_timeout: int = 30,
+        read_timeout: float = 15.0,
     ) -> None:
         config = settings.telegram
         if config.token is None:
@@ -178,6 +179,8 @@ class TelegramAdapter(Adapter):
         #: Seconds between two clean-ups of old once-only marks.
         self.forget_every = 3600.0
         self.me = BotIdentity(0, config.bot_username)
+        #: Seconds to wait for Telegram's answer; a send unanswered by then is ``unknown``.
+        self.read_timeout = read_timeout
         self.application = self._build(token, config.api_base_url)
         self._app: App | None = None
         self._commands: list[Command] = []
@@ -194,7 +197,7 @@ class TelegramAdapter(Adapter):
             .request(
                 HTTPXRequest(
                     connection_pool_size=64,
-                    read_timeout=15.0,
+                    read_timeout=self.read_timeout,
                     write_timeout=15.0,
                     connect_timeout=10.0,
                     pool_timeout=5.0,
@@ -465,9 +468,12 @@ class TelegramAdapter(Adapter):
                 lambda e=entry: bot.set_my_commands(  # type: ignore[misc]
                     list(e.commands), scope=e.scope, language_code=e.language
                 ),
+                idempotent=True,
             )
         await self.caller(
-            "setChatMenuButton", lambda: bot.set_chat_menu_button(menu_button=MenuButtonCommands())
+            "setChatMenuButton",
+            lambda: bot.set_chat_menu_button(menu_button=MenuButtonCommands()),
+            idempotent=True,
         )
         log.info("Telegram: command menus registered")
 
@@ -612,10 +618,13 @@ class TelegramAdapter(Adapter):
                     lambda: bot.edit_message_text(
                         text, parse_mode=ParseMode.HTML, reply_markup=markup, **ids
                     ),
+                    idempotent=True,
                 )
             else:
                 await self._call(
-                    ref.chat, lambda: bot.edit_message_reply_markup(reply_markup=markup, **ids)
+                    ref.chat,
+                    lambda: bot.edit_message_reply_markup(reply_markup=markup, **ids),
+                    idempotent=True,
                 )
         except DeliveryError as exc:
             reason = str(exc).lower()
@@ -630,25 +639,35 @@ class TelegramAdapter(Adapter):
                 lambda: bot.edit_message_caption(
                     caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup, **ids
                 ),
+                idempotent=True,
             )
 
     async def end_poll(self, ref: MessageRef) -> None:
         """Stop the native poll (``stopPoll``): Telegram takes no more votes on it."""
         bot = self.application.bot
-        await self._call(ref.chat, lambda: bot.stop_poll(int(ref.chat.id), int(ref.id)))
+        await self._call(
+            ref.chat, lambda: bot.stop_poll(int(ref.chat.id), int(ref.id)), idempotent=True
+        )
 
     async def delete(self, ref: MessageRef) -> None:
         bot = self.application.bot
         try:
-            await self._call(ref.chat, lambda: bot.delete_message(int(ref.chat.id), int(ref.id)))
+            await self._call(
+                ref.chat,
+                lambda: bot.delete_message(int(ref.chat.id), int(ref.id)),
+                idempotent=True,
+            )
         except DeliveryError as exc:
             if "not found" not in str(exc).lower():
                 raise NotSupported(f"delete_messages ({exc})") from exc
 
-    async def _call(self, chat: ChatRef, call: Callable[[], Awaitable[T]]) -> T:
-        """Run a call for ``chat`` and translate Telegram's errors into the core's."""
+    async def _call(
+        self, chat: ChatRef, call: Callable[[], Awaitable[T]], *, idempotent: bool = False
+    ) -> T:
+        """Run a call for ``chat`` and translate Telegram's errors into the core's. A
+        non-idempotent call with an unknown outcome raises :class:`core.DeliveryUnknown`."""
         try:
-            return await self.caller(f"chat:{chat.id}", call)
+            return await self.caller(f"chat:{chat.id}", call, idempotent=idempotent)
         except Forbidden as exc:
             if chat.is_dm:
                 raise Unreachable(f"telegram:{chat.id}: {exc}") from exc
@@ -701,7 +720,8 @@ class TelegramAdapter(Adapter):
 
     async def _moderate(self, what: str, chat: ChatRef, call: Callable[[], Awaitable[T]]) -> T:
         try:
-            return await self._call(chat, call)
+            # Banning, lifting a ban and setting permissions twice change nothing more.
+            return await self._call(chat, call, idempotent=True)
         except DeliveryError as exc:
             if exc.permanent:
                 # Telegram says "not enough rights" when the bot is no admin there.
