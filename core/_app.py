@@ -46,6 +46,7 @@ from core._roles import Audit, PermissionDenied, Role, Roles
 from core._scheduler import Scheduler
 from core._settings import Settings, SettingsError
 from core._specs import Action, Flow
+from core._supervise import supervise
 from core.models import Account, Member
 from core.outbox import Outbox
 from core.outbox import plugin as _outbox_plugin
@@ -234,7 +235,10 @@ class App:
             return
         try:
             if self._started:
-                await self.activity.run_due()
+                try:
+                    await self.activity.run_due()
+                except Exception:
+                    log.exception("could not write the last activity marks at shutdown")
                 await self.plugins.shutdown(self)
         finally:
             self._started = False
@@ -254,7 +258,8 @@ class App:
                     await self._register_commands(adapter)
                     group.create_task(adapter.run(self), name=f"adapter:{adapter.platform}")
                 for worker in self.workers:
-                    group.create_task(worker.run_forever(), name=type(worker).__name__)
+                    name = type(worker).__name__
+                    group.create_task(supervise(name, worker.run_forever), name=name)
                 group.create_task(self._stop_when(stop))
         except* _Stop:
             pass
@@ -402,14 +407,18 @@ class App:
     async def dispatch(self, event: Event, adapter: Adapter | None = None) -> None:
         """Handle one platform event. Never raises: errors are logged, the member is told."""
         adapter = adapter or self.adapters.get(event.platform)
-        if (
-            self._quiet_groups
-            and isinstance(event, MessageReceived)
-            and not event.chat.is_dm
-            and not (self._group_flows and await self.conversations.in_chat(event.chat.key))
-        ):
-            self.activity.seen(event.user.ref, self.clock.now())
-            return
+        if self._quiet_groups and isinstance(event, MessageReceived) and not event.chat.is_dm:
+            try:
+                in_flow = self._group_flows and await self.conversations.in_chat(event.chat.key)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Plain chatter while the database is away: note the sender, answer nothing.
+                log.exception("could not look up a flow in %s", event.chat.key)
+                in_flow = False
+            if not in_flow:
+                self.activity.seen(event.user.ref, self.clock.now())
+                return
         ctx = Context(self, event=event, adapter=adapter)
         try:
             account = await self.identity.resolve(event.user)

@@ -4,6 +4,7 @@ button payloads are kept per member in the database."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,9 +14,12 @@ from tortoise.exceptions import IntegrityError
 from core._clock import Clock
 from core._events import Sender, UserRef
 from core._i18n import normalize_language
+from core._supervise import Rounds
 from core.models import Account, ButtonKey, Conversation, Member
 
 __all__ = ["Activity", "Buttons", "Conversations", "Identity"]
+
+log = logging.getLogger(__name__)
 
 #: How often ``last_seen_at`` is written for a chatty user (writes on every message would
 #: make group chatter cost a database write each).
@@ -192,18 +196,39 @@ class Activity:
         self._pending[user] = at
 
     async def run_due(self, limit: int | None = None) -> int:
-        """Write what was seen; returns how many users were written."""
+        """Write what was seen; returns how many users were written. When the database
+        fails midway, what was not written is kept for the next round."""
         pending, self._pending = self._pending, {}
-        for user, at in pending.items():
-            account = await Account.get_or_none(platform=user.platform, platform_user_id=user.id)
-            if account is None:
-                continue  # unknown users become accounts when they join or talk to the bot
-            if account.last_seen_at is None or account.last_seen_at < at:
-                await Account.filter(id=account.id).update(last_seen_at=at)
-                await Member.filter(id=account.member_id).update(last_active_at=at)
+        items = list(pending.items())
+        done = 0
+        try:
+            for user, at in items:
+                account = await Account.get_or_none(
+                    platform=user.platform, platform_user_id=user.id
+                )
+                if account is not None and (
+                    account.last_seen_at is None or account.last_seen_at < at
+                ):
+                    await Account.filter(id=account.id).update(last_seen_at=at)
+                    await Member.filter(id=account.member_id).update(last_active_at=at)
+                # Unknown users become accounts when they join or talk to the bot.
+                done += 1
+        except BaseException:
+            for user, at in items[done:]:
+                newer = self._pending.get(user)
+                if newer is None or newer < at:
+                    self._pending[user] = at
+            raise
         return len(pending)
 
     async def run_forever(self) -> None:
+        """Write every ``interval`` seconds; a database error is logged and the marks kept."""
+        rounds = Rounds()
         while True:
             await asyncio.sleep(self.interval)
-            await self.run_due()
+            try:
+                await rounds.run(self.run_due)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not write activity marks; keeping them for later")

@@ -51,6 +51,7 @@ from core._events import ChatKind, ChatRef, UserRef
 from core._markup import Markup
 from core._messages import Attachment, AttachmentKind, Message, PollSpec, RenderedButton
 from core._settings import OutboxSettings
+from core._supervise import Backoff, Rounds
 from core.models import Account
 from core.outbox._pace import Pace, Timer, timer_for
 from core.outbox.models import Delivery, OutboxBatch
@@ -384,16 +385,22 @@ class Outbox:
 
     async def run_forever(self) -> None:
         """The worker loop, run in the App's TaskGroup."""
+        backoff = Backoff(first=self.settings.poll_interval)
+        rounds = Rounds()
         while True:
             self._wakeup.clear()
+            wait = self.settings.poll_interval
             try:
-                await self.run_due()
+                await rounds.run(self.run_due)
+                backoff.reset()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("outbox loop failed; retrying")
+                # A database outage: wait longer each time, keep the loop alive.
+                wait = backoff.next()
+                log.exception("outbox loop failed; retrying in %.1fs", wait)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.poll_interval)
+                await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
 
     async def run_due(self, limit: int | None = None) -> int:
         """Send every delivery due now (waiting out short pauses); returns how many rows
