@@ -171,7 +171,7 @@ class App:
             self.cache = DispatchCache(self.settings.database.url, self.database.dialect)
             await self.cache.open()
             self.identity.cache = self.roles.cache = self.conversations.cache = self.cache
-            self.activity.dialect = self.database.dialect
+            self.activity.dialect = self.privacy.budget.dialect = self.database.dialect
             self.scheduler = Scheduler(
                 self.clock,
                 self.settings.scheduler,
@@ -182,7 +182,7 @@ class App:
             for _, kinds in self.plugins.jobs():
                 for kind in kinds:
                     self.scheduler.register(kind)
-            self.workers[:0] = [self.scheduler, self.activity, self.cache]
+            self.workers[:0] = [self.scheduler, self.activity, self.privacy.budget, self.cache]
             self.outbox = Outbox(
                 self.clock,
                 self.settings.outbox,
@@ -241,6 +241,7 @@ class App:
         try:
             if self._started:
                 await self.activity.run_due()
+                await self.privacy.budget.flush()
                 await self.plugins.shutdown(self)
         finally:
             self._started = False

@@ -185,3 +185,31 @@ async def mark_active(dialect: str, chunk: list[tuple[UserRef, datetime]]) -> No
             " AND (core_member.last_active_at IS NULL OR core_member.last_active_at < v.at)",
             params,
         )
+
+
+# --- rate counters -------------------------------------------------------------------
+
+
+async def add_counts(dialect: str, counts: list[tuple[str, datetime, int]]) -> dict[str, int]:
+    """Add to many rate counters in one statement; returns each bucket's new total."""
+    from core.privacy.models import RateCounter
+
+    if not counts:
+        return {}
+    to_db = RateCounter._meta.fields_map["window_start"].to_db_value
+    params: list[Any] = []
+    for bucket, start, count in counts:
+        params.extend((bucket, to_db(start, RateCounter), count))
+    if dialect == "postgres":
+        rows = ", ".join(
+            f"(${3 * i + 1}, ${3 * i + 2}::timestamptz, ${3 * i + 3})" for i in range(len(counts))
+        )
+    else:
+        rows = ", ".join("(?, ?, ?)" for _ in counts)
+    _, found = await _client().execute_query(
+        f"INSERT INTO core_rate_counter (bucket, window_start, count) VALUES {rows} "
+        "ON CONFLICT (bucket, window_start) DO UPDATE "
+        "SET count = core_rate_counter.count + excluded.count RETURNING bucket, count",
+        params,
+    )
+    return {str(r[0]): int(r[1]) for r in found}

@@ -247,6 +247,7 @@ async def forget_member(app: App, member: Member, *, reason: str) -> str:
         )
         await LinkCode.filter(Q(member_id__in=ids) | Q(claimed_by_id__in=ids)).delete()
         await ConsentRecord.filter(member_id__in=ids).delete()
+        app.privacy.budget.drop(ids)
         await _ratelimit.forget([f"{kind}:{i}" for i in ids for kind in ("cmd", "link", "code")])
         await ButtonKey.filter(only_for__in=ids).delete()
         await RoleGrant.filter(granted_by_id__in=ids).update(granted_by_id=None)

@@ -43,6 +43,7 @@ class Privacy:
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self.budget = _ratelimit.CommandBudget("sqlite", window=_MINUTE)
 
     @property
     def settings(self) -> PrivacySettings:
@@ -217,7 +218,7 @@ class Privacy:
         limit = self.app.settings.limits.commands_per_minute
         if limit <= 0:
             return 0
-        count = await _ratelimit.hit(f"cmd:{member_id}", self.app.clock.now(), _MINUTE)
+        count = await self.budget.hit(member_id, self.app.clock.now(), limit)
         return max(0, count - limit)
 
     # --- member data -----------------------------------------------------------------
