@@ -171,6 +171,7 @@ class App:
             self.cache = DispatchCache(self.settings.database.url, self.database.dialect)
             await self.cache.open()
             self.identity.cache = self.roles.cache = self.conversations.cache = self.cache
+            await self.buttons.open()
             self.activity.dialect = self.privacy.budget.dialect = self.database.dialect
             self.scheduler = Scheduler(
                 self.clock,

@@ -4,7 +4,12 @@ button payloads are kept per member in the database."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import json
 import logging
+import re
 import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -186,10 +191,32 @@ class Conversations:
 
 
 class Buttons:
-    """Button payloads stored server-side behind short random keys (callback data on
-    Telegram is limited to 64 bytes; a key can't be guessed to act for someone else)."""
+    """Button payloads behind short keys (callback data on Telegram is limited to 64 bytes).
+
+    A button tied to one member (``only_for``) or with a large payload is stored server-side
+    behind a random key that can't be guessed. Any other button is *static*: its action and
+    data travel in the key itself, signed with this deployment's secret (HMAC-SHA256, 72 bits),
+    so rendering it writes nothing and a forged or altered payload is refused like an unknown
+    key. Either kind can be pressed again, as long as its message exists.
+    """
+
+    def __init__(self) -> None:
+        self._secret: bytes | None = None
+
+    async def open(self) -> None:
+        """Load (or create, once for all workers) the signing secret."""
+        from core.state.models import KeyValue
+
+        row, _ = await KeyValue.get_or_create(
+            key=_SECRET_KEY, defaults={"value": secrets.token_hex(32)}
+        )
+        self._secret = bytes.fromhex(row.value)
 
     async def store(self, action: str, data: dict[str, Any], only_for: int | None) -> str:
+        if only_for is None:
+            signed = self.sign(action, data)
+            if signed is not None:
+                return signed
         for _ in range(5):
             key = secrets.token_urlsafe(9)[:12]
             try:
@@ -199,10 +226,59 @@ class Buttons:
             return key
         raise RuntimeError("could not allocate a button key")
 
+    def sign(self, action: str, data: dict[str, Any]) -> str | None:
+        """The static key of a button, or None when it can't be one (too long, no secret)."""
+        if self._secret is None or "|" in action or not all(map(_plain, data.values())):
+            return None
+        try:
+            body = action + "|" + json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        except (TypeError, ValueError):
+            return None
+        key = _STATIC + self._mac(body) + body
+        return key if len(key.encode()) <= _MAX_KEY_BYTES else None
+
+    def _mac(self, body: str) -> str:
+        assert self._secret is not None
+        digest = hmac.new(self._secret, body.encode(), hashlib.sha256).digest()[:9]
+        return base64.urlsafe_b64encode(digest).decode()
+
     async def load(self, key: str) -> ButtonKey | None:
-        if not key or len(key) > 16:
+        if not key or len(key) > _MAX_KEY_BYTES:
+            return None
+        if key.startswith(_STATIC):
+            return self._static(key)
+        if len(key) > 16:
             return None
         return await ButtonKey.get_or_none(key=key)
+
+    def _static(self, key: str) -> ButtonKey | None:
+        mac, body = key[1:13], key[13:]
+        if self._secret is None or not hmac.compare_digest(mac, self._mac(body)):
+            return None
+        action, _, raw = body.partition("|")
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        return ButtonKey(key=key[:16], action=action, data=data, only_for=None)
+
+
+def _plain(value: object) -> bool:
+    """Values a static key may carry: ids, flags and short codes. Anything else (a name, a
+    text) stays on the server: the platform sees a static key's data."""
+    if value is None or isinstance(value, bool | int):
+        return True
+    return isinstance(value, str) and len(value) <= 32 and _CODE.fullmatch(value) is not None
+
+
+_CODE = re.compile(r"[A-Za-z0-9_.:-]*")
+#: Static keys start with a character random keys never contain.
+_STATIC = "~"
+#: Telegram's callback_data limit (Discord's custom_id allows 100 characters).
+_MAX_KEY_BYTES = 64
+_SECRET_KEY = "core.buttons.secret"
 
 
 class Activity:
