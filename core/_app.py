@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from core import _builtin
 from core._adapter import Adapter, Outgoing, Unreachable
+from core._cache import DispatchCache
 from core._clock import Clock, SystemClock, utc
 from core._commands import Command, CommandRegistry, ParamType, UsageError, Where, parse_args
 from core._context import Context, JobContext
@@ -97,14 +98,14 @@ class App:
         self.commands = CommandRegistry()
         self.actions: dict[str, Action] = {}
         self.flows: dict[str, Flow] = {}
-        self.identity = Identity(self.clock)
+        self.activity = Activity()
+        self.identity = Identity(self.clock, self.activity)
         self.conversations = Conversations()
         self.buttons = Buttons()
         self.audit = Audit(self.clock)
         self.roles = Roles(self.audit)
         self.privacy = Privacy(self)
         self.workers: list[Worker] = []
-        self.activity = Activity()
         self._quiet_groups = False
         self._group_flows = False
         self.services: dict[str, Any] = {}
@@ -114,6 +115,7 @@ class App:
         self.scheduler: Scheduler
         self.outbox: Outbox
         self.regions: Regions
+        self.cache: DispatchCache
         self._started = False
         self._stop = asyncio.Event()
 
@@ -167,6 +169,11 @@ class App:
                     log.info("applied migrations: %s", ", ".join(applied))
             elif self._schema == "create":
                 await self.database.create_schema()
+            self.cache = DispatchCache(self.settings.database.url, self.database.dialect)
+            await self.cache.open()
+            self.identity.cache = self.roles.cache = self.conversations.cache = self.cache
+            await self.buttons.open()
+            self.activity.dialect = self.privacy.budget.dialect = self.database.dialect
             self.scheduler = Scheduler(
                 self.clock,
                 self.settings.scheduler,
@@ -177,7 +184,7 @@ class App:
             for _, kinds in self.plugins.jobs():
                 for kind in kinds:
                     self.scheduler.register(kind)
-            self.workers[:0] = [self.scheduler, self.activity]
+            self.workers[:0] = [self.scheduler, self.activity, self.privacy.budget, self.cache]
             self.outbox = Outbox(
                 self.clock,
                 self.settings.outbox,
@@ -239,9 +246,15 @@ class App:
                     await self.activity.run_due()
                 except Exception:
                     log.exception("could not write the last activity marks at shutdown")
+                try:
+                    await self.privacy.budget.flush()
+                except Exception:
+                    log.exception("could not write the last command counts at shutdown")
                 await self.plugins.shutdown(self)
         finally:
             self._started = False
+            if hasattr(self, "cache"):
+                await self.cache.close()
             await self.database.close(drop=self._drop_database)
 
     async def run(self, *, install_signal_handlers: bool = True) -> None:
@@ -409,7 +422,8 @@ class App:
         adapter = adapter or self.adapters.get(event.platform)
         if self._quiet_groups and isinstance(event, MessageReceived) and not event.chat.is_dm:
             try:
-                in_flow = self._group_flows and await self.conversations.in_chat(event.chat.key)
+                await self.cache.refresh()
+                in_flow = self._group_flows and await self.cache.chat_has_flow(event.chat.key)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -419,6 +433,13 @@ class App:
             if not in_flow:
                 self.activity.seen(event.user.ref, self.clock.now())
                 return
+        else:
+            try:
+                await self.cache.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not refresh the dispatch cache")
         ctx = Context(self, event=event, adapter=adapter)
         try:
             account = await self.identity.resolve(event.user)
@@ -426,6 +447,7 @@ class App:
             if event.chat.is_dm and not account.dm_open:
                 account.dm_open = True
                 await Account.filter(id=account.id).update(dm_open=True)
+                self.cache.member_changed(account.member_id)
             if not await self.privacy.admit(ctx, event):
                 return
             await self._route(ctx, event)

@@ -91,6 +91,7 @@ async def _set_language(ctx: Context, data: dict[str, Any]) -> None:
         await ctx.reply(ctx.t("core.language.unknown", choices=", ".join(_LANGUAGE_NAMES)))
         return
     await Member.filter(id=ctx.member.id).update(language=code)
+    ctx.app.cache.member_changed(ctx.member.id)
     ctx.member.language = code
     ctx.lang = code
     await ctx.reply(ctx.t("core.language.set", language=escape(_LANGUAGE_NAMES[code])))
