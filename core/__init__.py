@@ -16,6 +16,7 @@ from core._adapter import (
 )
 from core._app import App, Worker
 from core._clock import Clock, FakeClock, SystemClock, utc
+from core._command_names import CommandNames, CommandStyle
 from core._commands import (
     Command,
     Param,
@@ -84,6 +85,8 @@ __all__ = [
     "Clock",
     "Command",
     "CommandInvoked",
+    "CommandNames",
+    "CommandStyle",
     "Context",
     "Delivery",
     "DeliveryError",

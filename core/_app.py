@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from core import _builtin
 from core._adapter import Adapter, Outgoing, Unreachable
 from core._clock import Clock, SystemClock, utc
+from core._command_names import CommandNames
 from core._commands import Command, CommandRegistry, ParamType, UsageError, Where, parse_args
 from core._context import Context, JobContext
 from core._db import Database
@@ -94,6 +95,9 @@ class App:
         self._worker_id = worker_id
         self.translator = Translator(settings.language)
         self.commands = CommandRegistry()
+        #: Renders commands as each platform and language spell them.
+        self.command_names = CommandNames(self.commands, settings.language)
+        self.translator.names = self.command_names
         self.actions: dict[str, Action] = {}
         self.flows: dict[str, Flow] = {}
         self.identity = Identity(self.clock)
@@ -421,9 +425,23 @@ class App:
                 return
             await self._route(ctx, event)
         except UsageError as exc:
-            await self._safe_reply(ctx, ctx.t(exc.key, **exc.kwargs))
+            kwargs = dict(exc.kwargs)
+            if exc.command is not None:
+                kwargs.setdefault("usage", ctx.usage(exc.command))
+                kwargs.setdefault("command", ctx.cmd(exc.command))
+            await self._safe_reply(ctx, ctx.t(exc.key, **kwargs))
         except PermissionDenied as exc:
-            await self._safe_reply(ctx, ctx.t(exc.reason, **exc.kwargs))
+            kwargs = dict(exc.kwargs)
+            reason = exc.reason
+            if reason == "core.error.forbidden" and "command" not in kwargs:
+                command = (
+                    self.commands.get(event.name) if isinstance(event, CommandInvoked) else None
+                )
+                if command is None:
+                    reason = "core.error.forbidden_here"
+                else:
+                    kwargs["command"] = ctx.cmd(command)
+            await self._safe_reply(ctx, ctx.t(reason, **kwargs))
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -477,17 +495,20 @@ class App:
             key = (
                 "core.error.unknown_command_suggest" if suggestion else "core.error.unknown_command"
             )
-            await ctx.reply(ctx.t(key, name=event.name[:64], suggestion=suggestion or ""))
+            hint = self.command_names.command(suggestion) if suggestion else None
+            await ctx.reply(
+                ctx.t(key, name=event.name[:64], suggestion=ctx.cmd(hint) if hint else "")
+            )
             return
         if len(event.args) > self.settings.limits.max_message_chars:
             raise UsageError("core.error.too_long", limit=self.settings.limits.max_message_chars)
         if command.where is Where.GROUP and event.chat.is_dm:
-            raise UsageError("core.error.group_only", name=command.name)
+            raise UsageError("core.error.group_only", command=command)
         if command.where is Where.DM and not event.chat.is_dm:
             await self._dm_only(ctx, command)
             return
         if command.role > Role.MEMBER and await self.roles.highest(ctx.member.id) < command.role:
-            raise PermissionDenied("core.error.forbidden", name=command.name)
+            raise PermissionDenied("core.error.forbidden", command=ctx.cmd(command))
         values = parse_args(command, event.args, event.options)
         for param in command.params:
             if param.type is ParamType.USER:
@@ -509,17 +530,17 @@ class App:
         if isinstance(raw, UserRef):
             found = await self.identity.account_for(raw)
             if found is None:
-                raise UsageError("core.usage.unknown_member", who=str(raw), usage=command.usage())
+                raise UsageError("core.usage.unknown_member", command=command, who=str(raw))
             return await Member.get(id=found.member_id)
         member = await self.identity.find(str(raw), event.platform)
         if member is None:
-            raise UsageError("core.usage.unknown_member", who=str(raw), usage=command.usage())
+            raise UsageError("core.usage.unknown_member", command=command, who=str(raw))
         return member
 
     async def _dm_only(self, ctx: Context, command: Command) -> None:
         link = ctx.adapter.dm_link(command.name) if ctx.adapter else None
         buttons = [Button(ctx.t("core.button.open_dm"), url=link)] if link else []
-        await ctx.reply(ctx.t("core.error.dm_only", name=command.name), buttons=buttons)
+        await ctx.reply(ctx.t("core.error.dm_only", command=ctx.cmd(command)), buttons=buttons)
 
     async def _message(self, ctx: Context, event: MessageReceived) -> None:
         assert ctx.member is not None

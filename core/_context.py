@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from core._adapter import Adapter, Capability, NotSupported, Unreachable
+from core._command_names import CommandStyle
+from core._commands import Command
 from core._events import ChatRef, Event, MessageRef, UserRef
 from core._i18n import normalize_language
 from core._markup import Markup
@@ -104,9 +106,32 @@ class Context:
     def now(self) -> datetime:
         return self.app.clock.now()
 
+    @property
+    def command_style(self) -> CommandStyle | None:
+        """How the platform this context answers on spells commands; None when it is not
+        known yet (then command names are resolved by the adapter that sends)."""
+        if self.adapter is not None:
+            return self.adapter.command_style
+        if self.chat is not None and self.chat.platform in self.app.adapters:
+            return self.app.adapters[self.chat.platform].command_style
+        return None
+
     def t(self, key: str, /, **kwargs: Any) -> Markup:
-        """Translate ``key`` into the member's language, escaping every argument."""
-        return self.app.translator(key, self.lang, **kwargs)
+        """Translate ``key`` into the member's language, escaping every argument.
+
+        ``{cmd:NAME}``/``{usage:NAME}`` in the text, and :class:`Command` arguments, name
+        commands as this member's platform and language spell them."""
+        return self.app.translator(key, self.lang, self.command_style, **kwargs)
+
+    def cmd(self, command: Command | str) -> Markup:
+        """A command as this member types it: ``/acara_baru`` on Telegram in Indonesian,
+        ``/event new`` on Discord in English. ``command`` is a :class:`Command` or a
+        canonical name (or alias)."""
+        return self.app.command_names.name(command, self.lang, self.command_style)
+
+    def usage(self, command: Command | str) -> Markup:
+        """The command's usage line for this member (``/acara_baru [judul] …``)."""
+        return self.app.command_names.usage(command, self.lang, self.command_style)
 
     def supports(self, capability: Capability) -> bool:
         """Whether the platform this event came from can do ``capability``."""

@@ -18,6 +18,7 @@ from core._adapter import (
     Unreachable,
 )
 from core._app import App
+from core._command_names import CommandStyle
 from core._events import ChatKind, ChatRef, MessageRef, UserRef
 from core._markup import Markup, to_plain
 from core._messages import RenderedButton
@@ -99,6 +100,9 @@ class MemoryAdapter(Adapter):
     name: str = "fake"
     caps: frozenset[Capability] = ALL_CAPABILITIES
     dm_requires_start: bool = False
+    #: How commands are spelled; by default grouped for a platform named "discord" (as on
+    #: Discord), flat otherwise (as on Telegram).
+    style: CommandStyle | None = None
     limits: RateLimits = field(default_factory=lambda: RateLimits(1e9, 1e9, 1e9, 1e9))
     sent: list[Sent] = field(default_factory=list)
     moderation: list[Moderation] = field(default_factory=list)
@@ -114,6 +118,9 @@ class MemoryAdapter(Adapter):
     def __post_init__(self) -> None:
         self.platform = self.name
         self.capabilities = self.caps
+        if self.style is None:
+            self.style = CommandStyle.GROUPED if self.name == "discord" else CommandStyle.FLAT
+        self.command_style = self.style
 
     def __hash__(self) -> int:
         return id(self)

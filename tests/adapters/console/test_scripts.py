@@ -15,7 +15,7 @@ TOUR = """\
 :in group Aceh
 :join
 /help
-:expect /hello \\(/halo\\)
+:expect /halo \\(/hello\\)
 /halo
 :expect Halo, amir
 :press Balas lambaian
