@@ -43,7 +43,7 @@ from core._events import (
     Sender,
     UserRef,
 )
-from core._i18n import LANGUAGES, Translator, load_texts, normalize_language
+from core._i18n import LANGUAGES, Text, Translator, load_texts, normalize_language
 from core._markup import Markup, escape, parse_markup, to_plain
 from core._messages import (
     Attachment,
@@ -132,6 +132,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "SystemClock",
+    "Text",
     "Translator",
     "Unreachable",
     "UsageError",

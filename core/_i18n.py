@@ -12,7 +12,7 @@ from core._command_names import CommandNames, CommandStyle
 from core._commands import Command, Param
 from core._markup import Markup
 
-__all__ = ["LANGUAGES", "Translator", "load_texts", "normalize_language"]
+__all__ = ["LANGUAGES", "Text", "Translator", "load_texts", "normalize_language"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,28 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
         else:
             out[full] = str(value)
     return out
+
+
+class Text:
+    """A text to translate for whoever receives it: ``Text("events.reminder.dm", id=3)``.
+
+    Pass it wherever a message is sent (``ctx.send_dm(member, Text(...))``, ``ctx.reply``,
+    ``ctx.send``): it is translated into the recipient's language (a DM's member, the
+    member being answered, or the default language for a group)."""
+
+    __slots__ = ("key", "kwargs")
+
+    def __init__(self, key: str, /, **kwargs: Any) -> None:
+        self.key = key
+        self.kwargs = kwargs
+
+    def __repr__(self) -> str:
+        return f"Text({self.key!r}, **{self.kwargs!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Text) and (self.key, self.kwargs) == (other.key, other.kwargs)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class Translator:
