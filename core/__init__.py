@@ -55,6 +55,7 @@ from core._messages import (
     PollSpec,
     RenderedButton,
 )
+from core._plugins import PluginError
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
 from core._roles import PermissionDenied, Role, covers, scope_chain
 from core._settings import Settings, SettingsError, load_settings
@@ -114,6 +115,7 @@ __all__ = [
     "Param",
     "ParamType",
     "PermissionDenied",
+    "PluginError",
     "PluginInfo",
     "PollAnswered",
     "PollSpec",

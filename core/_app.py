@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -41,7 +41,7 @@ from core._events import (
 from core._i18n import Translator
 from core._identity import Activity, Buttons, Conversations, Identity
 from core._messages import Button, Message, RenderedButton
-from core._plugins import LoadedPlugin, Plugins, discover, select
+from core._plugins import LoadedPlugin, Plugins, check_explicit, discover, select
 from core._regions import Regions
 from core._roles import Audit, PermissionDenied, Role, Roles
 from core._scheduler import Scheduler
@@ -87,6 +87,8 @@ class App:
         self.adapters: dict[str, Adapter] = {}
         for adapter in adapters:
             self.add_adapter(adapter)
+        if isinstance(plugins, Mapping | str):
+            raise TypeError("plugins= takes plugin objects; [plugins] settings go in settings")
         self._extra_plugins = list(plugins)
         self._discover = discover_plugins
         self._schema = schema
@@ -141,7 +143,9 @@ class App:
             (_outbox_plugin, "core"),
         ]
         if self._discover:
-            found.extend(discover())
+            # A plugin both installed and passed in code loads once, as passed.
+            explicit = {id(p) for p in self._extra_plugins}
+            found.extend(c for c in discover() if id(c[0]) not in explicit)
         found.extend((p, "app") for p in self._extra_plugins)
         return found
 
@@ -159,7 +163,9 @@ class App:
 
     async def start(self) -> None:
         """Load plugins, open and migrate the database, start services (no adapters yet)."""
-        self.plugins = Plugins(self.loaded_plugins(), self.settings.plugins.hook_timeout)
+        loaded = self.loaded_plugins()
+        check_explicit(loaded)
+        self.plugins = Plugins(loaded, self.settings.plugins.hook_timeout)
         self._register()
         self.database = Database(self.settings.database.url, self.plugins.models())
         await self.database.open(create=self._create_database)
