@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
+from tortoise.transactions import in_transaction
 
 from core import _builtin
 from core._adapter import Adapter, Outgoing, Unreachable
@@ -521,7 +522,8 @@ class App:
                 values[param.name] = await self._resolve_user(
                     ctx, event, param.name, values[param.name], command
                 )
-        await command.handler(ctx, **values)
+        async with in_transaction():
+            await command.handler(ctx, **values)
 
     async def _resolve_user(
         self, ctx: Context, event: CommandInvoked, name: str, raw: Any, command: Command
@@ -565,7 +567,8 @@ class App:
                         "core.error.too_long", limit=self.settings.limits.max_message_chars
                     )
                 ctx.conversation = conversation
-                await flow.handler(ctx, text)
+                async with in_transaction():
+                    await flow.handler(ctx, text)
                 return
         if len(text) > self.settings.limits.max_message_chars:
             event = replace(event, text=text[: self.settings.limits.max_message_chars])
@@ -585,7 +588,8 @@ class App:
         data = dict(stored.data or {})
         if event.form is not None:
             data["form"] = dict(event.form)
-        await self.actions[stored.action].handler(ctx, data)
+        async with in_transaction():
+            await self.actions[stored.action].handler(ctx, data)
 
     # --- helpers for plugins ----------------------------------------------------------
 
