@@ -17,6 +17,7 @@ from core._adapter import (
 )
 from core._app import App, Worker
 from core._clock import Clock, FakeClock, SystemClock, utc
+from core._command_names import CommandNames, CommandStyle
 from core._commands import (
     Command,
     Param,
@@ -43,7 +44,7 @@ from core._events import (
     Sender,
     UserRef,
 )
-from core._i18n import LANGUAGES, Translator, load_texts, normalize_language
+from core._i18n import LANGUAGES, Text, Translator, load_texts, normalize_language
 from core._markup import Markup, escape, parse_markup, to_plain
 from core._messages import (
     Attachment,
@@ -55,6 +56,7 @@ from core._messages import (
     PollSpec,
     RenderedButton,
 )
+from core._plugins import PluginError
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
 from core._roles import PermissionDenied, Role, covers, scope_chain
 from core._settings import Settings, SettingsError, load_settings
@@ -85,6 +87,8 @@ __all__ = [
     "Clock",
     "Command",
     "CommandInvoked",
+    "CommandNames",
+    "CommandStyle",
     "Context",
     "Delivery",
     "DeliveryError",
@@ -113,6 +117,7 @@ __all__ = [
     "Param",
     "ParamType",
     "PermissionDenied",
+    "PluginError",
     "PluginInfo",
     "PollAnswered",
     "PollSpec",
@@ -131,6 +136,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "SystemClock",
+    "Text",
     "Translator",
     "Unreachable",
     "UsageError",

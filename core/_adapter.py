@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from core._command_names import CommandStyle, resolve_refs
 from core._events import ChatRef, MessageRef, UserRef
 from core._markup import Markup
 from core._messages import Attachment, Form, PollSpec, RenderedButton
@@ -125,16 +127,54 @@ class NotSupported(DeliveryError):
         self.what = what
 
 
+def _spelled(message: Outgoing, style: CommandStyle) -> Outgoing:
+    """``message`` with its command references spelled for ``style``."""
+    text = resolve_refs(message.text, style)
+    buttons = tuple(
+        tuple(replace(b, label=resolve_refs(b.label, style)) for b in row)
+        for row in message.buttons
+    )
+    if text is message.text and buttons == message.buttons:
+        return message
+    return replace(message, text=Markup(text), buttons=buttons)
+
+
+def _spelling(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    async def wrapper(self: Adapter, *args: Any, **kwargs: Any) -> Any:
+        # Every subclass method takes (target, message, ...); message may be by keyword.
+        if len(args) >= 2 and isinstance(args[1], Outgoing):
+            args = (args[0], _spelled(args[1], self.command_style), *args[2:])
+        elif isinstance(kwargs.get("message"), Outgoing):
+            kwargs["message"] = _spelled(kwargs["message"], self.command_style)
+        return await method(self, *args, **kwargs)
+
+    wrapper.__guyub_spelling__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 class Adapter(ABC):
     """A chat platform. Subclasses turn updates into core events (``app.dispatch``) and
     outgoing messages into platform calls.
 
     ``run`` is started inside the App's TaskGroup and runs until cancelled; it must not
     take over the event loop.
+
+    ``command_style`` says how the platform spells commands. Command names in a message
+    whose platform was not known when it was written are resolved for it before ``send``,
+    ``send_dm`` and ``edit`` see the message, whichever path (reply, DM, outbox) sent it.
     """
 
     platform: str = ""
     capabilities: frozenset[Capability] = frozenset()
+    command_style: CommandStyle = CommandStyle.FLAT
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("send", "send_dm", "edit"):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "__guyub_spelling__", False):
+                setattr(cls, name, _spelling(method))
 
     @abstractmethod
     async def run(self, app: App) -> None:

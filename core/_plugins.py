@@ -44,7 +44,9 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "PRIVACY_HOOKS",
     "LoadedPlugin",
+    "PluginError",
     "Plugins",
+    "check_explicit",
     "discover",
     "missing_privacy_hooks",
 ]
@@ -102,7 +104,8 @@ def select(
             enabled, reason = True, ""
         elif name in unwanted:
             enabled, reason = False, "disabled in config"
-        elif "*" not in wanted and name not in wanted:
+        elif source != "app" and "*" not in wanted and name not in wanted:
+            # Plugins handed to the App in code are wanted by definition.
             enabled, reason = False, "not in plugins.enabled"
         else:
             enabled, reason = True, ""
@@ -123,6 +126,21 @@ def select(
                 )
                 changed = True
     return plugins
+
+
+class PluginError(RuntimeError):
+    """A plugin handed to the App in code cannot be loaded (its ``requires`` are missing,
+    the config disables it, or its API range excludes this core)."""
+
+
+def check_explicit(plugins: Sequence[LoadedPlugin]) -> None:
+    """Fail loudly when a plugin passed explicitly (``App(plugins=[...])``) is not loaded:
+    a test or a deployment that names a plugin must not silently run without it."""
+    refused = [p for p in plugins if p.source == "app" and not p.enabled]
+    if refused:
+        raise PluginError(
+            "; ".join(f"plugin {p.info.name!r} cannot be loaded: {p.reason}" for p in refused)
+        )
 
 
 class Plugins:

@@ -48,6 +48,7 @@ from core import (
     ChatRef,
     Command,
     CommandInvoked,
+    CommandStyle,
     Context,
     DeliveryError,
     DeliveryUnknown,
@@ -111,6 +112,7 @@ class DiscordAdapter(Adapter):
     """Discord through discord.py. Build it with :func:`adapters.discord.create`."""
 
     platform = PLATFORM
+    command_style = CommandStyle.GROUPED
     capabilities = frozenset(
         {
             Capability.NATIVE_POLLS,
