@@ -22,6 +22,7 @@ from core import (
     ScheduledEventInterest,
     Unreachable,
     UsageError,
+    format_moment,
     parse_duration,
     zone_abbreviation,
 )
@@ -818,13 +819,19 @@ async def attendees(ctx: Context, event: str) -> None:
     )
     text = ctx.t(
         "events.attendees.summary",
+        id=found.id,
         title=found.title,
+        when=format_when(found.starts_at, found.tz, ctx.lang, found.ends_at),
+        place=found.place or "-",
         going=tally.going,
         maybe=tally.maybe,
         no=tally.no,
         waitlist=tally.waitlist,
+        answered=tally.going + tally.maybe + tally.no + tally.waitlist,
         checked=len(checked),
         showed=len(going_ids & set(checked)),
+        said_going=len(going_ids),
+        as_of=format_moment(ctx.now(), found.tz, ctx.app.translator, ctx.lang),
     )
     attachment = Attachment(
         AttachmentKind.FILE,
