@@ -62,7 +62,9 @@ class Where(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Param:
     """A typed command parameter. ``description`` is a text key. ``autocomplete`` names a
-    completion source (``regions``, ``events``...) answered by ``guyub_resolve_completions``."""
+    completion source (``regions``, ``events``...) answered by ``guyub_resolve_completions``.
+    ``choice_aliases`` maps other words for a choice to it (``("kapasitas", "capacity")``):
+    members type their own language's word, the handler always gets the canonical choice."""
 
     name: str
     type: ParamType = ParamType.STRING
@@ -71,6 +73,21 @@ class Param:
     choices: tuple[str, ...] = ()
     autocomplete: str | None = None
     default: Any = None
+    choice_aliases: tuple[tuple[str, str], ...] = ()
+
+    def choice(self, word: str) -> str | None:
+        """The canonical choice ``word`` names (itself or an alias), or None."""
+        lowered = word.lower()
+        if lowered in self.choices:
+            return lowered
+        return dict(self.choice_aliases).get(lowered)
+
+    def choice_labels(self) -> str:
+        """``judul/title, mulai/start``: each choice with its first alias, for error texts."""
+        first: dict[str, str] = {}
+        for alias, canonical in self.choice_aliases:
+            first.setdefault(canonical, alias)
+        return ", ".join(f"{first[c]}/{c}" if c in first else c for c in self.choices)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,15 +251,15 @@ def _convert(command: Command, param: Param, raw: Any) -> Any:
                 "core.usage.not_a_duration", param=param.name, usage=command.usage()
             ) from None
     if param.type is ParamType.CHOICE:
-        lowered = raw.lower()
-        if lowered not in param.choices:
+        chosen = param.choice(raw)
+        if chosen is None:
             raise UsageError(
                 "core.usage.not_a_choice",
                 param=param.name,
-                choices=", ".join(param.choices),
+                choices=param.choice_labels(),
                 usage=command.usage(),
             )
-        return lowered
+        return chosen
     return raw
 
 

@@ -687,6 +687,7 @@ async def event_edit(ctx: Context, event: str, field: str, value: str) -> None:
         )
         return
     promoted: list[int] = []
+    old_title = found.title
     if field == "title":
         if not 3 <= len(value) <= 200:
             raise UsageError("events.new.bad_title")
@@ -719,8 +720,10 @@ async def event_edit(ctx: Context, event: str, field: str, value: str) -> None:
     await ctx.audit(
         "events.edit", target=f"event:{found.id}", region=found.region_code or None, field=field
     )
-    if field in ("title", "place"):
-        await notify_rsvps(ctx.app, found, "events.notify.changed", what=value)
+    if field == "title":
+        await notify_rsvps(ctx.app, found, "events.notify.renamed", old=old_title)
+    elif field == "place":
+        await notify_rsvps(ctx.app, found, "events.notify.place_changed", place=value)
     await _tell_promoted(ctx, found, promoted)
     await ctx.reply(ctx.t("events.edit.done", id=found.id))
 
