@@ -44,6 +44,7 @@ from core._events import (
     Sender,
     UserRef,
 )
+from core._humanize import format_duration, format_moment, format_number
 from core._i18n import LANGUAGES, Text, Translator, load_texts, normalize_language
 from core._markup import Markup, escape, parse_markup, to_plain
 from core._messages import (
@@ -146,6 +147,9 @@ __all__ = [
     "clean_text",
     "covers",
     "escape",
+    "format_duration",
+    "format_moment",
+    "format_number",
     "hookimpl",
     "hookspec",
     "load_settings",

@@ -5,6 +5,7 @@ Tokens are secrets: they come from the environment only and are never logged.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -142,10 +143,24 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, _TomlFiles(settings_cls, cls.config_files))
 
     def section(self, name: str) -> dict[str, Any]:
-        """A plugin's raw settings table (``[name]`` in TOML, ``GUYUB_NAME__KEY``)."""
+        """A plugin's raw settings table: ``[name]`` in TOML, overridden by the environment
+        (``GUYUB_NAME__KEY=value``, ``GUYUB_NAME__TABLE__KEY`` for a nested table; a value
+        starting with ``[`` or ``{`` is JSON). The plugin's model validates the result."""
         extra = self.model_extra or {}
-        value = extra.get(name.lower(), {})
-        return dict(value) if isinstance(value, dict) else {}
+        found = extra.get(name.lower(), {})
+        value: dict[str, Any] = dict(found) if isinstance(found, dict) else {}
+        prefix = f"GUYUB_{name.upper()}__"
+        for key, raw in os.environ.items():
+            if not key.upper().startswith(prefix) or len(key) == len(prefix):
+                continue
+            *tables, leaf = key[len(prefix) :].lower().split("__")
+            target = value
+            for table in tables:
+                inner = target.get(table)
+                target[table] = inner = dict(inner) if isinstance(inner, dict) else {}
+                target = inner
+            target[leaf] = _env_value(raw)
+        return value
 
 
 class _TomlFiles(PydanticBaseSettingsSource):
@@ -189,6 +204,17 @@ def _deep_merge(into: dict[str, Any], data: dict[str, Any]) -> None:
             _deep_merge(into[key], value)
         else:
             into[key] = value
+
+
+def _env_value(raw: str) -> Any:
+    """A plugin setting from the environment: JSON for lists and tables, text otherwise
+    (the plugin's model turns ``"7"`` into 7 and ``"true"`` into True)."""
+    if raw.strip().startswith(("[", "{")):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise SettingsError(f"not valid JSON: {raw[:80]!r}") from None
+    return raw
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:

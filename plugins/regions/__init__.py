@@ -128,18 +128,19 @@ def guyub_resolve_completions(
 
 @hookimpl
 async def guyub_collect_stats(region_codes: Sequence[str] | None, app: App) -> dict[str, Any]:
+    """Members per region one level below each scope (provinces for the country, kabupaten/
+    kota for a province; a kabupaten/kota stands for itself), largest first, so that the rows
+    add up to the scope's total."""
     book = gazetteer()
-    if region_codes is None:
-        codes = [r.code for r in book.provinces]
-    else:
-        codes = []
-        for scope in region_codes:
-            if scope == "":
-                codes.extend(r.code for r in book.provinces)
-            elif scope in book.regions:
-                codes.append(scope)
-                codes.extend(r.code for r in book.children(scope))
+    codes: list[str] = []
+    for scope in region_codes if region_codes is not None else [""]:
+        if scope == "":
+            codes.extend(r.code for r in book.provinces)
+        elif scope in book.regions:
+            children = [r.code for r in book.children(scope)]
+            codes.extend(children or [scope])
     rows = await region_rows(dict.fromkeys(codes))
+    rows.sort(key=lambda row: (-row.members, row.code))
     return {"regions": [row.as_dict() for row in rows]}
 
 

@@ -65,8 +65,9 @@ async def test_checkin_and_attendees_csv(chat: FakeChat, regions: RegionsForTest
     await budi.says("/absen XXXXXX")
     chat.expect_sent(budi, contains="tidak dikenal")
     await kapten.says(f"/peserta {event.id}")
-    summary = chat.expect_sent(kapten, contains="Absen: 2")
-    assert "dari yang menjawab hadir: 1" in summary.text
+    summary = chat.expect_sent(kapten, contains="Sudah presensi: 2")
+    assert "1 dari 2 yang menjawab hadir" in summary.text
+    assert "Jumlah yang menjawab: 3" in summary.text
     (attached,) = summary.attachments
     filename, data = attached.filename, attached.data
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
@@ -85,7 +86,7 @@ async def test_checkin_and_attendees_csv(chat: FakeChat, regions: RegionsForTest
     assert (await chat.app.plugins.collect_stats(["73"], chat.app))["events"]["events"] == 0
     # Members can't see the attendee list.
     await ani.says(f"/attendees {event.id}")
-    chat.expect_not_sent(ani, contains="Absen:")
+    chat.expect_not_sent(ani, contains="Sudah presensi")
 
 
 async def test_export_and_forget(chat: FakeChat, regions: RegionsForTests) -> None:
