@@ -108,6 +108,9 @@ class MemoryAdapter(Adapter):
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _polls: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _by_ref: dict[MessageRef, Sent] = field(default_factory=dict)
+    #: Who administers each group on the platform (chat id → user ids); None models a
+    #: platform that can't tell (``is_chat_admin`` raises NotSupported).
+    chat_admins: dict[str, set[str]] | None = None
     #: Calendar events by id, with their chat and whether they were cancelled.
     scheduled: dict[str, tuple[ChatRef, ScheduledEvent, bool]] = field(default_factory=dict)
 
@@ -164,6 +167,11 @@ class MemoryAdapter(Adapter):
 
     async def unmute(self, chat: ChatRef, user: UserRef) -> None:
         self._moderate("unmute", chat, user, None, Capability.MUTE)
+
+    async def is_chat_admin(self, chat: ChatRef, user: UserRef) -> bool:
+        if self.chat_admins is None:
+            raise NotSupported("chat_admins")
+        return user.id in self.chat_admins.get(chat.id, set())
 
     def _moderate(
         self,
