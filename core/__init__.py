@@ -27,6 +27,7 @@ from core._commands import (
     parse_duration,
 )
 from core._context import Context, JobContext
+from core._csv import CsvWriter, csv_bytes, safe_cell
 from core._events import (
     ButtonPressed,
     ChatKind,
@@ -85,6 +86,7 @@ __all__ = [
     "Command",
     "CommandInvoked",
     "Context",
+    "CsvWriter",
     "Delivery",
     "DeliveryError",
     "DeliveryStatus",
@@ -137,6 +139,7 @@ __all__ = [
     "Worker",
     "clean_text",
     "covers",
+    "csv_bytes",
     "escape",
     "hookimpl",
     "hookspec",
@@ -146,6 +149,7 @@ __all__ = [
     "parse_command_line",
     "parse_duration",
     "parse_markup",
+    "safe_cell",
     "scope_chain",
     "to_plain",
     "utc",
