@@ -59,6 +59,7 @@ from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_a
 from core._roles import PermissionDenied, Role, covers, scope_chain
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
+from core._text import MAX_ID, clean_line, clean_platform_text, parse_id, terminal_safe
 from core.hookspecs import hookimpl, hookspec
 from core.models import Account, AuditEntry, Job, Member, RoleGrant
 from core.outbox import BatchReport, DeliveryStatus, Outbox, Recipient
@@ -67,6 +68,7 @@ from core.outbox.models import Delivery, OutboxBatch
 __all__ = [
     "DEFAULT_ZONE",
     "LANGUAGES",
+    "MAX_ID",
     "Account",
     "Action",
     "Adapter",
@@ -137,6 +139,8 @@ __all__ = [
     "UserRef",
     "Where",
     "Worker",
+    "clean_line",
+    "clean_platform_text",
     "clean_text",
     "covers",
     "csv_bytes",
@@ -148,9 +152,11 @@ __all__ = [
     "normalize_language",
     "parse_command_line",
     "parse_duration",
+    "parse_id",
     "parse_markup",
     "safe_cell",
     "scope_chain",
+    "terminal_safe",
     "to_plain",
     "utc",
     "zone_abbreviation",

@@ -167,6 +167,9 @@ def chat(
     except OSError as exc:
         typer.echo(f"cannot read {script}: {exc}", err=True)
         raise typer.Exit(2) from None
+    except UnicodeDecodeError as exc:
+        typer.echo(f"cannot read {script}: not UTF-8 text (byte {exc.start})", err=True)
+        raise typer.Exit(2) from None
     _run(_play(settings, console, lines, sys.stdout))
 
 
