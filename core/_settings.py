@@ -6,11 +6,13 @@ Tokens are secrets: they come from the environment only and are never logged.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -32,6 +34,14 @@ __all__ = [
 #: The shipped defaults, documented line by line.
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.toml"
 SECRET_KEYS = ("token", "webhook_secret")
+#: Key names that hold secrets wherever they appear (``tokn``, ``bot_token``, ``api_key``...).
+_SECRET_NAME = re.compile(
+    r"tok[en]|tkn|secret|pass(word|wd)?\b|pwd|api_?key|private_?key|credential", re.I
+)
+#: Values shaped like a Telegram or Discord bot token, whatever the key is called.
+_TOKEN_VALUE = re.compile(
+    r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b|\b[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{20,}\b"
+)
 
 
 class SettingsError(ValueError):
@@ -44,6 +54,19 @@ class _Section(BaseModel):
 
 class DatabaseSettings(_Section):
     url: str = "sqlite://data/guyub.sqlite3"
+
+    @property
+    def password(self) -> str | None:
+        """The password inside ``url``, if any (masked in every log line)."""
+        try:
+            return urlsplit(self.url).password
+        except ValueError:
+            return None
+
+    def __repr_args__(self) -> Any:
+        # Printed settings never show the database password.
+        secret = self.password
+        yield "url", self.url.replace(f":{secret}@", ":***@") if secret else self.url
 
 
 class TelegramSettings(_Section):
@@ -141,6 +164,15 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _TomlFiles(settings_cls, cls.config_files))
 
+    def secret_values(self) -> list[str]:
+        """Every secret these settings hold (tokens, webhook secret, database password), for
+        the log mask."""
+        values = [self.telegram.token, self.telegram.webhook_secret, self.discord.token]
+        found = [v.get_secret_value() for v in values if v is not None]
+        if self.database.password:
+            found.append(self.database.password)
+        return found
+
     def section(self, name: str) -> dict[str, Any]:
         """A plugin's raw settings table (``[name]`` in TOML, ``GUYUB_NAME__KEY``)."""
         extra = self.model_extra or {}
@@ -181,6 +213,28 @@ def _refuse_secrets(data: dict[str, Any], path: Path) -> None:
                     f"{path}: {section}.{key} is a secret; set it in the environment ({env}), "
                     "not in a file"
                 )
+    _refuse_secret_looking(data, path, ())
+
+
+def _refuse_secret_looking(data: dict[str, Any], path: Path, at: tuple[str, ...]) -> None:
+    """Any other key that looks like it holds a secret (a misspelt ``tokn``, a plugin's
+    ``api_key``) or any value shaped like a bot token is refused too, naming the key and
+    never echoing the value."""
+    for key, value in data.items():
+        where = (*at, str(key))
+        if isinstance(value, dict):
+            _refuse_secret_looking(value, path, where)
+            continue
+        texts = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+        if (_SECRET_NAME.search(str(key)) and any(texts)) or any(
+            _TOKEN_VALUE.search(t) for t in texts
+        ):
+            dotted = ".".join(where)
+            env = "GUYUB_" + "__".join(w.upper() for w in where)
+            raise SettingsError(
+                f"{path}: {dotted} looks like a secret (value not shown); secrets are read "
+                f"from the environment only ({env}); remove it from the file"
+            )
 
 
 def _deep_merge(into: dict[str, Any], data: dict[str, Any]) -> None:
@@ -215,5 +269,16 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         return _Loaded(**overrides)
     except SettingsError:
         raise
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
     except ValueError as exc:
         raise SettingsError(str(exc)) from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    """What is wrong, by key, without the values: a misplaced token must not be printed."""
+    lines = [f"{exc.error_count()} problem(s) in the settings:"]
+    for error in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "(settings)"
+        lines.append(f"  {where}: {error['msg']}")
+    return "\n".join(lines)

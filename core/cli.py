@@ -62,8 +62,7 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    values = [settings.telegram.token, settings.telegram.webhook_secret, settings.discord.token]
-    return [v.get_secret_value() for v in values if v is not None]
+    return settings.secret_values()
 
 
 def adapter_modules() -> dict[str, ModuleType]:
