@@ -57,6 +57,7 @@ from core._messages import (
 )
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
 from core._roles import PermissionDenied, Role, covers, scope_chain
+from core._sensitive import SecretKind, find_secret, is_nik
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
 from core._text import MAX_ID, clean_line, clean_platform_text, parse_id, terminal_safe
@@ -129,6 +130,7 @@ __all__ = [
     "RoleGrant",
     "ScheduledEvent",
     "ScheduledEventInterest",
+    "SecretKind",
     "Sender",
     "Settings",
     "SettingsError",
@@ -145,8 +147,10 @@ __all__ = [
     "covers",
     "csv_bytes",
     "escape",
+    "find_secret",
     "hookimpl",
     "hookspec",
+    "is_nik",
     "load_settings",
     "load_texts",
     "normalize_language",

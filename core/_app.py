@@ -43,7 +43,9 @@ from core._messages import Button, Message, RenderedButton
 from core._plugins import LoadedPlugin, Plugins, discover, select
 from core._regions import Regions
 from core._roles import Audit, PermissionDenied, Role, Roles
+from core._safety import Safety
 from core._scheduler import Scheduler
+from core._sensitive import find_secret
 from core._settings import Settings, SettingsError
 from core._specs import Action, Flow
 from core.models import Account, Member
@@ -102,6 +104,7 @@ class App:
         self.audit = Audit(self.clock)
         self.roles = Roles(self.audit)
         self.privacy = Privacy(self)
+        self.safety = Safety(self)
         self.workers: list[Worker] = []
         self.activity = Activity()
         self._quiet_groups = False
@@ -402,8 +405,10 @@ class App:
     async def dispatch(self, event: Event, adapter: Adapter | None = None) -> None:
         """Handle one platform event. Never raises: errors are logged, the member is told."""
         adapter = adapter or self.adapters.get(event.platform)
+        secret = find_secret(event.text) if isinstance(event, MessageReceived) else None
         if (
             self._quiet_groups
+            and secret is None
             and isinstance(event, MessageReceived)
             and not event.chat.is_dm
             and not (self._group_flows and await self.conversations.in_chat(event.chat.key))
@@ -525,6 +530,11 @@ class App:
         assert ctx.member is not None
         text = event.text
         if not text.strip():
+            return
+        secret = find_secret(text)
+        if secret is not None:
+            # Never handed to a flow or a plugin: not stored, not echoed.
+            await self.safety.caught(ctx, event, secret)
             return
         conversation = await self.conversations.get(ctx.member.id, event.chat.key)
         if conversation is not None:

@@ -24,6 +24,7 @@ __all__ = [
     "DiscordSettings",
     "OutboxSettings",
     "PluginSettings",
+    "SafetySettings",
     "SchedulerSettings",
     "Settings",
     "SettingsError",
@@ -123,6 +124,15 @@ class LimitSettings(_Section):
     commands_per_minute: int = Field(default=20, ge=0)
 
 
+class SafetySettings(_Section):
+    #: Delete a group message holding a NIK, OTP, password, phone or card number where the
+    #: bot may (it warns either way).
+    delete_secret_messages: bool = True
+    #: At most one joki warning per group in this many seconds (a wave of posts must not
+    #: become a wave of warnings).
+    group_warning_cooldown_seconds: float = Field(default=60.0, ge=0)
+
+
 class Settings(BaseSettings):
     """Every setting Guyub has. Plugin sections (``[events]``, ...) are kept as extra
     fields and validated by each plugin's own model."""
@@ -145,6 +155,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    safety: SafetySettings = Field(default_factory=SafetySettings)
 
     @field_validator("language")
     @classmethod

@@ -102,6 +102,8 @@ class MemoryAdapter(Adapter):
     limits: RateLimits = field(default_factory=lambda: RateLimits(1e9, 1e9, 1e9, 1e9))
     sent: list[Sent] = field(default_factory=list)
     moderation: list[Moderation] = field(default_factory=list)
+    #: Messages the bot deleted (its own or members').
+    deleted: list[MessageRef] = field(default_factory=list)
     started: set[str] = field(default_factory=set)
     blocked: set[str] = field(default_factory=set)
     on_send: list[Callable[[Sent, bool], None]] = field(default_factory=list)
@@ -155,6 +157,12 @@ class MemoryAdapter(Adapter):
         record.edits += 1
         for listener in self.on_send:
             listener(record, True)
+
+    async def delete(self, ref: MessageRef) -> None:
+        if Capability.DELETE_MESSAGES not in self.capabilities:
+            raise NotSupported("delete_messages")
+        self.deleted.append(ref)
+        self._by_ref.pop(ref, None)
 
     async def kick(self, chat: ChatRef, user: UserRef) -> None:
         self._moderate("kick", chat, user, None, Capability.KICK)
