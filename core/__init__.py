@@ -29,6 +29,7 @@ from core._commands import (
     parse_duration,
 )
 from core._context import Context, JobContext
+from core._csv import CsvWriter, csv_bytes, safe_cell
 from core._events import (
     ButtonPressed,
     ChatKind,
@@ -60,8 +61,10 @@ from core._messages import (
 from core._plugins import PluginError
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
 from core._roles import PermissionDenied, Role, covers, scope_chain
+from core._sensitive import SecretKind, find_secret, is_nik
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
+from core._text import MAX_ID, clean_line, clean_platform_text, parse_id, terminal_safe
 from core.hookspecs import hookimpl, hookspec
 from core.models import Account, AuditEntry, Job, Member, RoleGrant
 from core.outbox import BatchReport, DeliveryStatus, Outbox, Recipient
@@ -70,6 +73,7 @@ from core.outbox.models import Delivery, OutboxBatch
 __all__ = [
     "DEFAULT_ZONE",
     "LANGUAGES",
+    "MAX_ID",
     "Account",
     "Action",
     "Adapter",
@@ -91,6 +95,7 @@ __all__ = [
     "CommandNames",
     "CommandStyle",
     "Context",
+    "CsvWriter",
     "Delivery",
     "DeliveryError",
     "DeliveryStatus",
@@ -133,6 +138,7 @@ __all__ = [
     "RoleGrant",
     "ScheduledEvent",
     "ScheduledEventInterest",
+    "SecretKind",
     "Sender",
     "Settings",
     "SettingsError",
@@ -144,21 +150,29 @@ __all__ = [
     "UserRef",
     "Where",
     "Worker",
+    "clean_line",
+    "clean_platform_text",
     "clean_text",
     "covers",
+    "csv_bytes",
     "escape",
     "format_duration",
     "format_moment",
     "format_number",
+    "find_secret",
     "hookimpl",
     "hookspec",
+    "is_nik",
     "load_settings",
     "load_texts",
     "normalize_language",
     "parse_command_line",
     "parse_duration",
+    "parse_id",
     "parse_markup",
+    "safe_cell",
     "scope_chain",
+    "terminal_safe",
     "to_plain",
     "utc",
     "zone_abbreviation",

@@ -218,6 +218,12 @@ class Adapter(ABC):
     async def unmute(self, chat: ChatRef, user: UserRef) -> None:
         raise NotSupported("mute")
 
+    async def is_chat_admin(self, chat: ChatRef, user: UserRef) -> bool:
+        """Whether ``user`` administers the group ``chat`` on the platform itself (Telegram
+        ``getChatMember``). Raise :class:`NotSupported` where the platform can't tell; any
+        other error means "unknown" and callers refuse what needed the answer."""
+        raise NotSupported("chat_admins")
+
     async def show_form(self, form: Form, key: str) -> None:
         """Show ``form`` to the member whose interaction is being answered; its submission
         comes back as :class:`ButtonPressed` with ``key`` and the answers in ``form``."""

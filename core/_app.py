@@ -46,7 +46,9 @@ from core._messages import Button, Message, RenderedButton
 from core._plugins import LoadedPlugin, Plugins, check_explicit, discover, select
 from core._regions import Regions
 from core._roles import Audit, PermissionDenied, Role, Roles
+from core._safety import Safety
 from core._scheduler import Scheduler
+from core._sensitive import find_secret
 from core._settings import Settings, SettingsError
 from core._specs import Action, Flow
 from core._supervise import supervise
@@ -112,6 +114,7 @@ class App:
         self.audit = Audit(self.clock)
         self.roles = Roles(self.audit)
         self.privacy = Privacy(self)
+        self.safety = Safety(self)
         self.workers: list[Worker] = []
         self._quiet_groups = False
         self._group_flows = False
@@ -431,7 +434,13 @@ class App:
     async def dispatch(self, event: Event, adapter: Adapter | None = None) -> None:
         """Handle one platform event. Never raises: errors are logged, the member is told."""
         adapter = adapter or self.adapters.get(event.platform)
-        if self._quiet_groups and isinstance(event, MessageReceived) and not event.chat.is_dm:
+        secret = find_secret(event.text) if isinstance(event, MessageReceived) else None
+        if (
+            self._quiet_groups
+            and secret is None
+            and isinstance(event, MessageReceived)
+            and not event.chat.is_dm
+        ):
             try:
                 await self.cache.refresh()
                 in_flow = self._group_flows and await self.cache.chat_has_flow(event.chat.key)
@@ -585,6 +594,11 @@ class App:
         assert ctx.member is not None
         text = event.text
         if not text.strip():
+            return
+        secret = find_secret(text)
+        if secret is not None:
+            # Never handed to a flow or a plugin: not stored, not echoed.
+            await self.safety.caught(ctx, event, secret)
             return
         conversation = await self.conversations.get(ctx.member.id, event.chat.key)
         if conversation is not None:

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from core._roles import Role
+from core._text import MAX_ID
 
 if TYPE_CHECKING:
     pass
@@ -250,13 +251,20 @@ _FALSE = {"no", "n", "tidak", "false", "off", "0"}
 
 
 def _convert(command: Command, param: Param, raw: Any) -> Any:
+    if param.type is ParamType.INT and isinstance(raw, int) and not -MAX_ID <= raw <= MAX_ID:
+        raise UsageError("core.usage.not_a_number", param=param.name, usage=command.usage())
     if not isinstance(raw, str):
         return raw  # typed options from the platform (Discord) arrive converted
     if param.type is ParamType.INT:
-        try:
-            return int(raw)
-        except ValueError:
-            raise UsageError("core.usage.not_a_number", command=command, param=param) from None
+        # Bounded: a 20-digit "id" would overflow the database driver.
+        text = raw.strip()
+        digits = text.removeprefix("-")
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= 10):
+            raise UsageError("core.usage.not_a_number", command=command, param=param)
+        value = int(text)
+        if not -MAX_ID <= value <= MAX_ID:
+            raise UsageError("core.usage.not_a_number", command=command, param=param)
+        return value
     if param.type is ParamType.BOOL:
         lowered = raw.lower()
         if lowered in _TRUE or lowered in _FALSE:

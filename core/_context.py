@@ -3,6 +3,7 @@ App's services, and sends through whichever adapter the target lives on."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from core.outbox import Outbox
 
 __all__ = ["Context", "JobContext"]
+
+log = logging.getLogger(__name__)
 
 
 class Context:
@@ -158,6 +161,20 @@ class Context:
         if self.member is None:
             raise PermissionDenied()
         await self.app.roles.require_region(self.member.id, region_code)
+
+    async def is_platform_admin(self) -> bool | None:
+        """Whether the member administers this group on its platform: True or False where
+        the platform tells, None where it can't (no such notion, or not in a group).
+        An error asking the platform counts as False: what needs the answer is refused."""
+        if self.adapter is None or self.chat is None or self.chat.is_dm or self.user is None:
+            return None
+        try:
+            return await self.adapter.is_chat_admin(self.chat, self.user)
+        except NotSupported:
+            return None
+        except Exception:
+            log.warning("could not ask %s who administers a group", self.chat.platform)
+            return False
 
     # --- sending ---------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 
+from core._logging import secret_filter
 from core._specs import ModelModule
 
 __all__ = [
@@ -48,6 +49,13 @@ def dialect_of(url: str) -> str:
     if scheme in ("postgres", "postgresql", "asyncpg", "psycopg"):
         return "postgres"
     return scheme
+
+
+def _password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
 
 
 def redact_url(url: str) -> str:
@@ -91,6 +99,10 @@ class Database:
 
     def __init__(self, url: str, modules: Sequence[ModelModule]) -> None:
         self.url = url
+        password = _password(url)
+        if password:
+            # Drivers put the URL in their errors; no log line may show the password.
+            secret_filter().add(password)
         core_labels = {m.app for m in CORE_APPS}
         self.modules = [*CORE_APPS, *[m for m in modules if m.app not in core_labels]]
         self.dialect = dialect_of(url)

@@ -63,8 +63,7 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    values = [settings.telegram.token, settings.telegram.webhook_secret, settings.discord.token]
-    return [v.get_secret_value() for v in values if v is not None]
+    return settings.secret_values()
 
 
 def adapter_modules() -> dict[str, ModuleType]:
@@ -178,6 +177,9 @@ def chat(
         lines = script.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         typer.echo(f"cannot read {script}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except UnicodeDecodeError as exc:
+        typer.echo(f"cannot read {script}: not UTF-8 text (byte {exc.start})", err=True)
         raise typer.Exit(2) from None
     _run(_play(settings, console, lines, sys.stdout, start=started_at))
 

@@ -718,6 +718,12 @@ class TelegramAdapter(Adapter):
             "mute", chat, lambda: bot.restrict_chat_member(int(chat.id), int(user.id), allowed)
         )
 
+    async def is_chat_admin(self, chat: ChatRef, user: UserRef) -> bool:
+        """Ask Telegram (``getChatMember``) whether ``user`` owns or administers ``chat``."""
+        bot = self.application.bot
+        found = await self._call(chat, lambda: bot.get_chat_member(int(chat.id), int(user.id)))
+        return found.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
+
     async def _moderate(self, what: str, chat: ChatRef, call: Callable[[], Awaitable[T]]) -> T:
         try:
             # Banning, lifting a ban and setting permissions twice change nothing more.

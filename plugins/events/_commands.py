@@ -24,6 +24,7 @@ from core import (
     UsageError,
     format_moment,
     parse_duration,
+    parse_id,
     zone_abbreviation,
 )
 
@@ -192,7 +193,7 @@ async def _accept(ctx: Context, step: str, text: str, *, button: bool = False) -
     elif step == "capacity":
         if button:
             await ctx.set_step(step, capacity=None)
-        elif not text.isdigit() or not 1 <= int(text) <= 100_000:
+        elif not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 100_000:
             await ctx.reply(ctx.t("events.new.bad_capacity"))
             return False
         else:
@@ -578,8 +579,8 @@ async def _send_ics(ctx: Context, event: Event, *, private: bool = False) -> Non
 
 
 async def _event_arg(ctx: Context, raw: str | int) -> Event:
-    text = str(raw).strip().lstrip("#")
-    event = await Event.get_or_none(id=int(text)) if text.isdigit() else None
+    event_id = parse_id(str(raw))
+    event = await Event.get_or_none(id=event_id) if event_id is not None else None
     if event is None:
         raise UsageError("events.error.no_event", event=str(raw)[:32])
     return event
@@ -700,7 +701,7 @@ async def event_edit(ctx: Context, event: str, field: str, value: str) -> None:
         lowered = value.lower()
         if lowered in {"0", "none", "tanpa batas", "unlimited", "-"}:
             found.capacity = None
-        elif value.isdigit() and 1 <= int(value) <= 100_000:
+        elif value.isascii() and value.isdigit() and 1 <= int(value) <= 100_000:
             found.capacity = int(value)
         else:
             raise UsageError("events.new.bad_capacity")
@@ -893,10 +894,12 @@ async def checkin_button(ctx: Context, data: dict[str, Any]) -> None:
 
 
 async def checkin(ctx: Context, code: str) -> None:
+    code = code.strip().upper()
+    # Bounded by the column: a longer "code" can't match and must not reach the database.
+    if not code or len(code) > 16:
+        raise UsageError("events.checkin.bad_code")
     event = (
-        await Event.filter(checkin_code=code.strip().upper(), checkin_until__gte=ctx.now())
-        .order_by("-id")
-        .first()
+        await Event.filter(checkin_code=code, checkin_until__gte=ctx.now()).order_by("-id").first()
     )
     if event is None:
         raise UsageError("events.checkin.bad_code")

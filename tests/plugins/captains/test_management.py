@@ -178,3 +178,24 @@ async def test_export_and_forget_warnings(make_app):
         await guyub_forget_member(member)
         assert not await Warning.filter(member_id=member.id).exists()
         assert await guyub_export_member(member) is None
+
+
+async def test_member_exports_neutralise_formula_names(make_app):
+    """Security: a display name ``=HYPERLINK(...)`` reaches the CSV (CLI and /anggota file)
+    as text, not as a formula."""
+    async with world(make_app) as w:
+        chat = w.chat
+        app = chat.app
+        pmo = await w.person("pmo", None)
+        evil = await w.person("evil", "11.08")
+        name = '=HYPERLINK("https://bit.ly/prakerja-cair","Klik")'
+        await Member.filter(id=(await w.member_of(evil)).id).update(display_name=name)
+        buffer = io.StringIO()
+        assert await members(app, buffer, "csv", "Aceh") == 0
+        rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
+        assert [r["display_name"] for r in rows] == ["'" + name]
+        await pmo.says("/anggota Aceh Utara")
+        await pmo.presses("CSV")
+        sent = chat.expect_sent(pmo, contains="Daftar anggota")
+        rows = list(csv.DictReader(io.StringIO(sent.attachments[0][3].decode())))
+        assert [r["display_name"] for r in rows] == ["'" + name]

@@ -117,3 +117,21 @@ async def test_completions(chat: FakeChat, regions: RegionsForTests) -> None:
     assert found == [(f"#{event.id} Webinar UMKM · Selasa, 24 Nov 2026 19:00 WIB", str(event.id))]
     assert await chat.app.plugins.resolve_completions("events", "tidak ada") == []
     assert await events_plugin.guyub_resolve_completions("regions", "x", None) is None
+
+
+async def test_attendees_csv_neutralises_formula_names(
+    chat: FakeChat, regions: RegionsForTests
+) -> None:
+    """Security: a member named ``@SUM(...)`` or ``=HYPERLINK(...)`` is text in /peserta's file."""
+    tg = chat.group("Aceh Utara", platform="telegram")
+    regions.bind("11.08", tg)
+    kapten = await captain(chat, "kapten", "11.08")
+    event = await create(chat, kapten, "Aceh Utara", "besok jam 19.00")
+    names = ['=HYPERLINK("https://bit.ly/x","Klik")', "@SUM(1+1)", "-1+2", "+62"]
+    for name in names:
+        await chat.user(name, platform="telegram").presses("Hadir", tg)
+    await kapten.says(f"/peserta {event.id}")
+    sent = chat.expect_sent(kapten, contains="Absen")
+    data = sent.attachments[0][3]
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert sorted(r["name"] for r in rows) == sorted("'" + n for n in names)
