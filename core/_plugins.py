@@ -24,6 +24,8 @@ from core import hookspecs
 from core._specs import Action, CliCommand, Flow, JobKind, ModelModule, PluginInfo
 
 if TYPE_CHECKING:
+    from aiohttp.web import AbstractRouteDef
+
     from core._app import App
     from core._commands import Command
     from core._context import Context
@@ -254,6 +256,9 @@ class Plugins:
 
     def cli_commands(self) -> list[tuple[str, Sequence[CliCommand]]]:
         return self.collect("guyub_register_cli")
+
+    def web_routes(self) -> list[tuple[str, Iterable[AbstractRouteDef]]]:
+        return self.collect("guyub_register_web")
 
     def settings_models(self) -> list[tuple[str, type[Any]]]:
         return self.collect("guyub_register_settings")

@@ -26,6 +26,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "TelegramSettings",
+    "WebSettings",
     "load_settings",
 ]
 
@@ -94,6 +95,14 @@ class OutboxSettings(_Section):
     rate_limits: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
+class WebSettings(_Section):
+    #: HOST:PORT the web server (dashboard, health checks) listens on; "" serves none.
+    listen: str = "127.0.0.1:8080"
+    #: The address people use, e.g. "https://guyub.example.org" behind a reverse proxy.
+    public_url: str | None = None
+    max_body_bytes: int = Field(default=4 * 2**20, ge=1024)
+
+
 class LimitSettings(_Section):
     max_message_chars: int = 4096
     #: Commands one member may send per minute (0: no limit), counted in the database.
@@ -122,6 +131,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @field_validator("language")
     @classmethod

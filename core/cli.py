@@ -124,9 +124,35 @@ def run(config: ConfigOption = None) -> None:
             redact_url(settings.database.url),
         )
         async with app:
-            await app.run()
+            await app.run(web=bool(settings.web.listen))
 
-    _run(main())
+    _run(_configured(main()))
+
+
+@cli.command()
+def web(config: ConfigOption = None) -> None:
+    """Serve the web server (dashboard, health checks) alone, beside worker processes."""
+    settings = _settings(config)
+    setup_logging(secrets=_secrets(settings))
+    if not settings.web.listen:
+        typer.echo("configuration error: web.listen is empty (set e.g. 127.0.0.1:8080)", err=True)
+        raise typer.Exit(2)
+
+    async def main() -> None:
+        async with App(settings) as app:
+            await app.run(web=True, workers=False)
+
+    _run(_configured(main()))
+
+
+async def _configured(coro: Awaitable[None]) -> int:
+    """Run ``coro``; a configuration error found while starting exits 2 with its message."""
+    try:
+        await coro
+    except SettingsError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        return 2
+    return 0
 
 
 @cli.command()

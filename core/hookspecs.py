@@ -33,7 +33,9 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
+
+    from aiohttp.web import AbstractRouteDef
 
     from core._app import App
     from core._commands import Command
@@ -113,6 +115,14 @@ def guyub_register_settings() -> type[Any] | None:
 def guyub_register_cli() -> Sequence[CliCommand]:
     """Called when the ``guyub`` CLI starts. Return ``guyub GROUP NAME`` commands; each
     runs in a started App (``guyub regions search``, ``guyub export poll``...)."""
+
+
+@hookspec
+def guyub_register_web() -> Iterable[AbstractRouteDef] | None:
+    """Called once at start-up, before the web server listens. Return aiohttp route
+    definitions (a ``web.RouteTableDef``, or ``[web.get(path, handler), ...]``) to mount on
+    the App's web server; ``request.app[core.web.APP_KEY]`` is the App in a handler.
+    Paths must be unique across plugins (aiohttp refuses a duplicate at start-up)."""
 
 
 # --- lifecycle (async notifications) -------------------------------------------------------
