@@ -261,6 +261,8 @@ class App:
                     loop.add_signal_handler(sig, stop.set)
         try:
             if web:
+                for adapter in self.adapters.values():
+                    self.web.add_routes(adapter.web_routes())
                 # Listening first: a port already taken stops start-up with a clear error.
                 await self.web.start()
             async with asyncio.TaskGroup() as group:
