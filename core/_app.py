@@ -52,6 +52,7 @@ from core.outbox import plugin as _outbox_plugin
 from core.privacy import Privacy
 from core.privacy import plugin as _privacy_plugin
 from core.web import WebServer
+from core.web import plugin as _web_plugin
 
 __all__ = ["App", "Worker"]
 
@@ -138,6 +139,7 @@ class App:
             (_builtin, "core"),
             (_privacy_plugin, "core"),
             (_outbox_plugin, "core"),
+            (_web_plugin, "core"),
         ]
         if self._discover:
             found.extend(discover())
@@ -214,6 +216,8 @@ class App:
                 self.actions[action.name] = action
         for _plugin, routes in self.plugins.web_routes():
             self.web.add_routes(routes)
+        for _plugin, pages in self.plugins.dashboard_pages():
+            self.web.pages.extend(pages)
         for plugin, flows in self.plugins.flows():
             for flow in flows:
                 if flow.name in self.flows:

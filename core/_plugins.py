@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from core._settings import PluginSettings
     from core.models import Member
     from core.privacy import RetentionPolicy
+    from core.web import DashboardPage
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -259,6 +260,9 @@ class Plugins:
 
     def web_routes(self) -> list[tuple[str, Iterable[AbstractRouteDef]]]:
         return self.collect("guyub_register_web")
+
+    def dashboard_pages(self) -> list[tuple[str, Sequence[DashboardPage]]]:
+        return self.collect("guyub_register_dashboard")
 
     def settings_models(self) -> list[tuple[str, type[Any]]]:
         return self.collect("guyub_register_settings")

@@ -101,6 +101,10 @@ class WebSettings(_Section):
     #: The address people use, e.g. "https://guyub.example.org" behind a reverse proxy.
     public_url: str | None = None
     max_body_bytes: int = Field(default=4 * 2**20, ge=1024)
+    #: Minutes a one-time dashboard login link stays valid.
+    login_link_minutes: int = Field(default=10, ge=1, le=60)
+    #: Hours a dashboard session lasts before signing in again.
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
 
 
 class LimitSettings(_Section):

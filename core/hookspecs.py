@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from core._specs import Action, CliCommand, Flow, JobKind, ModelModule
     from core.models import Member
     from core.privacy import RetentionPolicy
+    from core.web import DashboardPage
 
 __all__ = ["hookimpl", "hookspec"]
 
@@ -123,6 +124,14 @@ def guyub_register_web() -> Iterable[AbstractRouteDef] | None:
     definitions (a ``web.RouteTableDef``, or ``[web.get(path, handler), ...]``) to mount on
     the App's web server; ``request.app[core.web.APP_KEY]`` is the App in a handler.
     Paths must be unique across plugins (aiohttp refuses a duplicate at start-up)."""
+
+
+@hookspec
+def guyub_register_dashboard() -> Sequence[DashboardPage]:
+    """Called once at start-up. Return the plugin's links in the dashboard menu
+    (:class:`core.web.DashboardPage`: path, label text key, admin only, the package whose
+    ``templates/`` folder holds the plugin's Jinja2 templates). The pages themselves are
+    routes from ``guyub_register_web`` wrapped in ``core.web.dashboard_page``."""
 
 
 # --- lifecycle (async notifications) -------------------------------------------------------

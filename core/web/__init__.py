@@ -21,6 +21,34 @@ or from a plugin through the ``guyub_register_web`` hook::
 
 from __future__ import annotations
 
+from core.web._auth import Viewer, create_login_link
+from core.web._pages import (
+    DashboardPage,
+    csv_response,
+    dashboard_page,
+    forbidden,
+    json_response,
+    language_of,
+    render,
+    see_other,
+)
 from core.web._server import APP_KEY, WebServer, parse_listen
+from core.web._svg import bar_chart, coverage_colour
 
-__all__ = ["APP_KEY", "WebServer", "parse_listen"]
+__all__ = [
+    "APP_KEY",
+    "DashboardPage",
+    "Viewer",
+    "WebServer",
+    "bar_chart",
+    "coverage_colour",
+    "create_login_link",
+    "csv_response",
+    "dashboard_page",
+    "forbidden",
+    "json_response",
+    "language_of",
+    "parse_listen",
+    "render",
+    "see_other",
+]

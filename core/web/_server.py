@@ -14,6 +14,7 @@ from core._settings import SettingsError, WebSettings
 
 if TYPE_CHECKING:
     from core._app import App
+    from core.web._pages import DashboardPage
 
 __all__ = ["APP_KEY", "WebServer", "parse_listen"]
 
@@ -46,6 +47,8 @@ class WebServer:
         self.application[APP_KEY] = app
         self.host, self.port = parse_listen(settings.listen) if settings.listen else ("", 0)
         self._runner: web.AppRunner | None = None
+        #: Links of the dashboard menu (``guyub_register_dashboard``).
+        self.pages: list[DashboardPage] = []
 
     # --- mounting ------------------------------------------------------------------------
 
