@@ -33,7 +33,7 @@ from core.web._pages import (
     see_other,
 )
 from core.web._server import APP_KEY, WebServer, parse_listen
-from core.web._svg import bar_chart, coverage_colour
+from core.web._svg import bar_chart, coverage_class, coverage_colour
 
 __all__ = [
     "APP_KEY",
@@ -41,6 +41,7 @@ __all__ = [
     "Viewer",
     "WebServer",
     "bar_chart",
+    "coverage_class",
     "coverage_colour",
     "create_login_link",
     "csv_response",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-__all__ = ["bar_chart", "coverage_colour"]
+__all__ = ["bar_chart", "coverage_class", "coverage_colour"]
 
 #: Bar colour with at least 4.5:1 contrast against white (WCAG AA for graphics and text).
 BAR = "#1d5b8f"
@@ -25,6 +25,14 @@ def coverage_colour(share: float | None) -> tuple[str, str]:
     index = sum(1 for s in steps if share >= s)
     background = COVERAGE_SCALE[index]
     return background, "#ffffff" if index >= 2 else "#0f172a"
+
+
+def coverage_class(share: float | None) -> str:
+    """The CSS class of a coverage tile: ``cov-none`` or ``cov-0`` (lightest) to ``cov-4``
+    (classes, not inline styles: the pages' Content-Security-Policy forbids those)."""
+    if share is None:
+        return "cov-none"
+    return f"cov-{sum(1 for s in (0.05, 0.15, 0.30, 0.50) if share >= s)}"
 
 
 def bar_chart(
