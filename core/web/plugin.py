@@ -255,7 +255,7 @@ async def overview(request: web.Request, viewer: Viewer) -> web.Response:
         figures=figures,
         platforms=platforms,
         weeks=weeks,
-        chart=Markup(chart),
+        chart=chart,
         sections=sections,
         region_rows=region_rows,
         scope_names=[await app.regions.name(s) for s in viewer.scopes],
