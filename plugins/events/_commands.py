@@ -6,6 +6,7 @@ import itertools
 import logging
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +37,7 @@ from ._service import (
     NO,
     SCHEDULED,
     STATUSES,
+    Counts,
     announce,
     cancel_reminders,
     card_chats,
@@ -773,8 +775,17 @@ async def event_cancel(ctx: Context, event: str, scope: str | None = None) -> No
 # --- after the event: attendees and check-in --------------------------------------------
 
 
-async def attendees(ctx: Context, event: str) -> None:
-    found = await _managed(ctx, event)
+@dataclass(frozen=True, slots=True)
+class AttendeeReport:
+    """An event's attendee CSV and the figures of its summary (chat and dashboard)."""
+
+    csv: bytes
+    tally: Counts
+    checked: int
+    showed: int
+
+
+async def attendee_report(found: Event) -> AttendeeReport:
     rsvps = await Rsvp.filter(event_id=found.id).order_by("created_at", "id")
     checked: dict[int, datetime] = {
         int(m): at
@@ -806,6 +817,13 @@ async def attendees(ctx: Context, event: str) -> None:
     data = attendees_csv(
         ("member_id", "name", "rsvp", "waitlist", "checked_in", "answered_at"), rows
     )
+    return AttendeeReport(data, tally, len(checked), len(going_ids & set(checked)))
+
+
+async def attendees(ctx: Context, event: str) -> None:
+    found = await _managed(ctx, event)
+    report = await attendee_report(found)
+    data, tally = report.csv, report.tally
     text = ctx.t(
         "events.attendees.summary",
         title=found.title,
@@ -813,8 +831,8 @@ async def attendees(ctx: Context, event: str) -> None:
         maybe=tally.maybe,
         no=tally.no,
         waitlist=tally.waitlist,
-        checked=len(checked),
-        showed=len(going_ids & set(checked)),
+        checked=report.checked,
+        showed=report.showed,
     )
     attachment = Attachment(
         AttachmentKind.FILE,
