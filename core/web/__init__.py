@@ -33,7 +33,7 @@ from core.web._pages import (
     see_other,
 )
 from core.web._server import APP_KEY, WebServer, parse_listen
-from core.web._svg import bar_chart, coverage_class, coverage_colour
+from core.web._svg import bar_chart, coverage_class
 
 __all__ = [
     "APP_KEY",
@@ -42,7 +42,6 @@ __all__ = [
     "WebServer",
     "bar_chart",
     "coverage_class",
-    "coverage_colour",
     "create_login_link",
     "csv_response",
     "dashboard_page",

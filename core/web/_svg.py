@@ -9,22 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-__all__ = ["bar_chart", "coverage_class", "coverage_colour"]
+__all__ = ["bar_chart", "coverage_class"]
 
 #: Bar colour with at least 4.5:1 contrast against white (WCAG AA for graphics and text).
 BAR = "#1d5b8f"
-#: Coverage scale, light to dark; text on the three darkest is white (AA in both cases).
-COVERAGE_SCALE = ("#f1f5f9", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
-
-
-def coverage_colour(share: float | None) -> tuple[str, str]:
-    """(background, text colour) for a coverage share; grey when unknown."""
-    if share is None:
-        return "#e2e8f0", "#1e293b"
-    steps = (0.05, 0.15, 0.30, 0.50)
-    index = sum(1 for s in steps if share >= s)
-    background = COVERAGE_SCALE[index]
-    return background, "#ffffff" if index >= 2 else "#0f172a"
 
 
 def coverage_class(share: float | None) -> str:
