@@ -16,6 +16,8 @@ from core._markup import Markup
 from core._messages import Attachment, Form, PollSpec, RenderedButton
 
 if TYPE_CHECKING:
+    from aiohttp.web import AbstractRouteDef
+
     from core._app import App
     from core._commands import Command
 
@@ -243,6 +245,11 @@ class Adapter(ABC):
 
     async def cancel_scheduled_event(self, chat: ChatRef, event_id: str) -> None:
         raise NotSupported("scheduled_events")
+
+    def web_routes(self) -> Sequence[AbstractRouteDef]:
+        """Routes to mount on the App's web server when it is served (a webhook sharing the
+        dashboard's port). Called once by ``App.run(web=True)`` before the server starts."""
+        return ()
 
     def dm_link(self, payload: str = "") -> str | None:
         """A link that opens a private chat with the bot (Telegram deep link), if any."""

@@ -57,6 +57,8 @@ from core.outbox import Outbox
 from core.outbox import plugin as _outbox_plugin
 from core.privacy import Privacy
 from core.privacy import plugin as _privacy_plugin
+from core.web import WebServer
+from core.web import plugin as _web_plugin
 
 __all__ = ["App", "Worker"]
 
@@ -119,6 +121,8 @@ class App:
         self._quiet_groups = False
         self._group_flows = False
         self.services: dict[str, Any] = {}
+        #: The web server; mount routes before ``run(web=True)`` starts it.
+        self.web = WebServer(self, settings.web)
         self._plugin_settings: dict[str, BaseModel] = {}
         self.plugins: Plugins
         self.database: Database
@@ -148,6 +152,7 @@ class App:
             (_builtin, "core"),
             (_privacy_plugin, "core"),
             (_outbox_plugin, "core"),
+            (_web_plugin, "core"),
         ]
         if self._discover:
             # A plugin both installed and passed in code loads once, as passed.
@@ -231,6 +236,10 @@ class App:
                 if action.name in self.actions:
                     raise ValueError(f"button action {action.name!r} of {plugin} is taken")
                 self.actions[action.name] = action
+        for _plugin, routes in self.plugins.web_routes():
+            self.web.add_routes(routes)
+        for _plugin, pages in self.plugins.dashboard_pages():
+            self.web.pages.extend(pages)
         for plugin, flows in self.plugins.flows():
             for flow in flows:
                 if flow.name in self.flows:
@@ -271,8 +280,14 @@ class App:
                 await self.cache.close()
             await self.database.close(drop=self._drop_database)
 
-    async def run(self, *, install_signal_handlers: bool = True) -> None:
-        """Run every adapter and worker until cancelled, Ctrl-C or SIGTERM."""
+    async def run(
+        self, *, install_signal_handlers: bool = True, web: bool = False, workers: bool = True
+    ) -> None:
+        """Run every adapter and worker until cancelled, Ctrl-C or SIGTERM.
+
+        ``web`` also serves the web server (``web.listen``); ``workers=False`` leaves the
+        scheduler and outbox to other processes (``guyub web`` runs the web server alone).
+        """
         stop = self._stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         if install_signal_handlers:
@@ -280,17 +295,25 @@ class App:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, stop.set)
         try:
+            if web:
+                for adapter in self.adapters.values():
+                    self.web.add_routes(adapter.web_routes())
+                # Listening first: a port already taken stops start-up with a clear error.
+                await self.web.start()
             async with asyncio.TaskGroup() as group:
+                if web:
+                    group.create_task(self.web.run_forever(), name="web")
                 for adapter in self.adapters.values():
                     await self._register_commands(adapter)
                     group.create_task(adapter.run(self), name=f"adapter:{adapter.platform}")
-                for worker in self.workers:
+                for worker in self.workers if workers else ():
                     name = type(worker).__name__
                     group.create_task(supervise(name, worker.run_forever), name=name)
                 group.create_task(self._stop_when(stop))
         except* _Stop:
             pass
         finally:
+            await self.web.stop()
             if install_signal_handlers:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     with contextlib.suppress(NotImplementedError, RuntimeError):

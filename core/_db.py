@@ -41,6 +41,7 @@ CORE_APPS: list[ModelModule] = [
         app="privacy", models=("core.privacy.models",), migrations="core.privacy.migrations"
     ),
     ModelModule(app="outbox", models=("core.outbox.models",), migrations="core.outbox.migrations"),
+    ModelModule(app="web", models=("core.web.models",), migrations="core.web.migrations"),
 ]
 
 

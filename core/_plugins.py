@@ -24,6 +24,8 @@ from core import hookspecs
 from core._specs import Action, CliCommand, Flow, JobKind, ModelModule, PluginInfo
 
 if TYPE_CHECKING:
+    from aiohttp.web import AbstractRouteDef
+
     from core._app import App
     from core._commands import Command
     from core._context import Context
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from core._settings import PluginSettings
     from core.models import Member
     from core.privacy import RetentionPolicy
+    from core.web import DashboardPage
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -272,6 +275,12 @@ class Plugins:
 
     def cli_commands(self) -> list[tuple[str, Sequence[CliCommand]]]:
         return self.collect("guyub_register_cli")
+
+    def web_routes(self) -> list[tuple[str, Iterable[AbstractRouteDef]]]:
+        return self.collect("guyub_register_web")
+
+    def dashboard_pages(self) -> list[tuple[str, Sequence[DashboardPage]]]:
+        return self.collect("guyub_register_dashboard")
 
     def settings_models(self) -> list[tuple[str, type[Any]]]:
         return self.collect("guyub_register_settings")

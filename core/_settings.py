@@ -30,6 +30,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "TelegramSettings",
+    "WebSettings",
     "load_settings",
 ]
 
@@ -119,6 +120,18 @@ class OutboxSettings(_Section):
     rate_limits: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
+class WebSettings(_Section):
+    #: HOST:PORT the web server (dashboard, health checks) listens on; "" serves none.
+    listen: str = "127.0.0.1:8080"
+    #: The address people use, e.g. "https://guyub.example.org" behind a reverse proxy.
+    public_url: str | None = None
+    max_body_bytes: int = Field(default=4 * 2**20, ge=1024)
+    #: Minutes a one-time dashboard login link stays valid.
+    login_link_minutes: int = Field(default=10, ge=1, le=60)
+    #: Hours a dashboard session lasts before signing in again.
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+
+
 class LimitSettings(_Section):
     max_message_chars: int = 4096
     #: Commands one member may send per minute (0: no limit), counted in the database.
@@ -157,6 +170,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     safety: SafetySettings = Field(default_factory=SafetySettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @field_validator("language")
     @classmethod

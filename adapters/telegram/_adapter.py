@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from aiohttp.web import AbstractRouteDef
 from telegram import (
     ChatMember,
     ChatMemberUpdated,
@@ -78,6 +79,7 @@ from core import RetryAfter as CoreRetryAfter
 from core._logging import secret_filter
 from core.state import first_time, get_value, set_value
 from core.state.models import SeenUpdate
+from core.web import parse_listen
 
 __all__ = ["ALLOWED_UPDATES", "CAPABILITIES", "TelegramAdapter"]
 
@@ -171,6 +173,13 @@ class TelegramAdapter(Adapter):
         self.webhook_listen = config.webhook_listen
         self.webhook_port = config.webhook_port
         self.webhook: WebhookServer | None = None
+        # The webhook shares the App's web server when both are to listen on one address.
+        web_address = parse_listen(settings.web.listen) if settings.web.listen else None
+        self.shares_web = self.mode == "webhook" and web_address == (
+            config.webhook_listen,
+            config.webhook_port,
+        )
+        self._mounted = False
         self.language = settings.language
         self.caller = caller or Caller()
         #: First pause before retrying a failed non-essential call (doubles up to an hour).
@@ -282,17 +291,31 @@ class TelegramAdapter(Adapter):
         bot = self.application.bot
         self.me = BotIdentity(bot.id, bot.username)
 
-    async def _serve_webhook(self) -> None:
+    def _webhook_server(self) -> WebhookServer:
         assert self.webhook_url is not None
         assert self._secret is not None
-        self.webhook = WebhookServer(
+        return WebhookServer(
             path=urlsplit(self.webhook_url).path or "/",
             secret=self._secret,
             deliver=self.deliver_json,
             host=self.webhook_listen,
             port=self.webhook_port,
         )
-        await self.webhook.start()
+
+    def web_routes(self) -> Sequence[AbstractRouteDef]:
+        """The webhook endpoint, when it shares the App's web server (same address)."""
+        if not self.shares_web:
+            return ()
+        self._mounted = True
+        return [self._webhook_server().route()]
+
+    async def _serve_webhook(self) -> None:
+        shared = self._mounted and self._app is not None and self._app.web.running
+        if shared:
+            log.info("Telegram webhook served by the App's web server")
+        else:
+            self.webhook = self._webhook_server()
+            await self.webhook.start()
         self._spawn("webhook", self._set_webhook)
 
     async def _set_webhook(self) -> None:

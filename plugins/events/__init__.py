@@ -33,6 +33,7 @@ from core import (
 )
 
 from . import _commands as c
+from . import _web
 from ._render import format_when
 from ._service import (
     ANNOUNCE_KIND,
@@ -423,3 +424,13 @@ async def guyub_collect_stats(
 @hookimpl
 async def guyub_on_scheduled_event_interest(ctx: Context, event: ScheduledEventInterest) -> None:
     await c.calendar_interest(ctx, event)
+
+
+@hookimpl
+def guyub_register_web() -> list[Any]:
+    return list(_web.routes())
+
+
+@hookimpl
+def guyub_register_dashboard() -> list[Any]:
+    return list(_web.pages())

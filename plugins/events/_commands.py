@@ -6,6 +6,7 @@ import itertools
 import logging
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +39,7 @@ from ._service import (
     NO,
     SCHEDULED,
     STATUSES,
+    Counts,
     announce,
     cancel_reminders,
     card_chats,
@@ -788,8 +790,18 @@ async def event_cancel(ctx: Context, event: str, scope: str | None = None) -> No
 # --- after the event: attendees and check-in --------------------------------------------
 
 
-async def attendees(ctx: Context, event: str) -> None:
-    found = await _managed(ctx, event)
+@dataclass(frozen=True, slots=True)
+class AttendeeReport:
+    """An event's attendee CSV and the figures of its summary (chat and dashboard)."""
+
+    csv: bytes
+    tally: Counts
+    checked: int
+    showed: int
+    said_going: int
+
+
+async def attendee_report(found: Event) -> AttendeeReport:
     rsvps = await Rsvp.filter(event_id=found.id).order_by("created_at", "id")
     checked: dict[int, datetime] = {
         int(m): at
@@ -821,6 +833,13 @@ async def attendees(ctx: Context, event: str) -> None:
     data = attendees_csv(
         ("member_id", "name", "rsvp", "waitlist", "checked_in", "answered_at"), rows
     )
+    return AttendeeReport(data, tally, len(checked), len(going_ids & set(checked)), len(going_ids))
+
+
+async def attendees(ctx: Context, event: str) -> None:
+    found = await _managed(ctx, event)
+    report = await attendee_report(found)
+    data, tally = report.csv, report.tally
     text = ctx.t(
         "events.attendees.summary",
         id=found.id,
@@ -832,9 +851,9 @@ async def attendees(ctx: Context, event: str) -> None:
         no=tally.no,
         waitlist=tally.waitlist,
         answered=tally.going + tally.maybe + tally.no + tally.waitlist,
-        checked=len(checked),
-        showed=len(going_ids & set(checked)),
-        said_going=len(going_ids),
+        checked=report.checked,
+        showed=report.showed,
+        said_going=report.said_going,
         as_of=format_moment(ctx.now(), found.tz, ctx.app.translator, ctx.lang),
     )
     attachment = Attachment(
