@@ -661,7 +661,8 @@ async def event_edit(ctx: Context, event: str, field: str, value: str) -> None:
         try:
             parsed = parse_when(value, found.tz, ctx.now())
         except DateError as exc:
-            raise UsageError(f"events.date.{exc.reason}", text=value, **exc.details) from None
+            details: dict[str, Any] = dict(exc.details)
+            raise UsageError(f"events.date.{exc.reason}", text=value, **details) from None
         when = format_when(parsed.start, parsed.zone, ctx.lang, parsed.end)
         payload = {
             "event": found.id,
