@@ -197,5 +197,5 @@ async def test_member_exports_neutralise_formula_names(make_app):
         await pmo.says("/anggota Aceh Utara")
         await pmo.presses("CSV")
         sent = chat.expect_sent(pmo, contains="Daftar anggota")
-        rows = list(csv.DictReader(io.StringIO(sent.attachments[0][3].decode())))
+        rows = list(csv.DictReader(io.StringIO(sent.attachments[0].data.decode())))
         assert [r["display_name"] for r in rows] == ["'" + name]

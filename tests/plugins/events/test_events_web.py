@@ -68,7 +68,7 @@ async def test_event_figures_and_downloads_match_the_chat() -> None:
         await pmo.says(f"/attendees {past.id}")
         sent = s.chat.last(pmo)
         (attachment,) = sent.attachments
-        assert attachment[3] == web_csv
+        assert attachment.data == web_csv
         assert await AuditEntry.filter(action="events.attendees_export").count() == 1
 
 

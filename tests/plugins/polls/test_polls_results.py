@@ -290,5 +290,5 @@ async def test_exports_neutralise_formula_option_labels(
     pmo = polls_chat.user("pmo")
     await pmo.says(polls_chat.group("Alumni"), f"/poll_export {poll.id} ballots")
     sent = polls_chat.expect_sent(pmo, contains="Jawaban perorangan")
-    rows = list(csv.reader(io.StringIO(sent.attachments[0][3].decode())))
+    rows = list(csv.reader(io.StringIO(sent.attachments[0].data.decode())))
     assert rows[0][-2:] == ["'@SUM(A1)", "'=1+1"]
