@@ -131,7 +131,7 @@ async def test_attendees_csv_neutralises_formula_names(
     for name in names:
         await chat.user(name, platform="telegram").presses("Hadir", tg)
     await kapten.says(f"/peserta {event.id}")
-    sent = chat.expect_sent(kapten, contains="Absen")
+    sent = chat.expect_sent(kapten, contains="Peserta acara")
     data = sent.attachments[0].data
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert sorted(r["name"] for r in rows) == sorted("'" + n for n in names)
