@@ -194,7 +194,7 @@ async def test_admin_and_captain_in_a_real_browser(chromium, tmp_path: Path) -> 
         await download.save_as(saved)
         expected = io.StringIO()
         await export_poll(s.app, expected, poll.id, format="csv", by="kabupaten")
-        assert saved.read_text(encoding="utf-8") == expected.getvalue()
+        assert saved.read_bytes().decode("utf-8") == expected.getvalue()
 
         # Broadcasts: approve the waiting one and watch it complete.
         await page.goto(f"{s.url}/dasbor/broadcasts")
