@@ -13,7 +13,6 @@ from typing import Any
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from core._events import UserRef
 from core.models import Account
 
 __all__ = [
@@ -158,12 +157,12 @@ async def prune_changes(keep: int) -> None:
 # --- activity ------------------------------------------------------------------------
 
 
-async def mark_active(dialect: str, chunk: list[tuple[UserRef, datetime]]) -> None:
+async def mark_active(dialect: str, chunk: list[tuple[tuple[str, str], datetime]]) -> None:
     """Write last-seen times of many users: two statements, whatever their number."""
     to_db = Account._meta.fields_map["last_seen_at"].to_db_value
     params: list[Any] = []
-    for user, at in chunk:
-        params.extend((user.platform, user.id, to_db(at, Account)))
+    for (platform, user_id), at in chunk:
+        params.extend((platform, user_id, to_db(at, Account)))
     if dialect == "postgres":
         rows = ", ".join(
             f"(${3 * i + 1}, ${3 * i + 2}, ${3 * i + 3}::timestamptz)" for i in range(len(chunk))
