@@ -81,7 +81,7 @@ async def test_quiet_chatter_costs_no_statement(bot: tuple[App, TelegramAdapter]
 async def test_a_flow_started_later_still_hears_the_group(
     bot: tuple[App, TelegramAdapter], api: FakeBotApi
 ) -> None:
-    app, adapter = bot
+    _, adapter = bot
     await _process(adapter, 1, text_message("halo", message_id=1))
     await _process(adapter, 2, text_message("/echo", message_id=2))
     await api.wait_for("sendMessage")
