@@ -23,21 +23,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import logging
 import mmap
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
+
+from tortoise.models import Model
 
 from core import _sql
 from core._events import UserRef
 from core.models import Account, Member, RoleGrant
 from core.privacy.models import ConsentRecord
 
-__all__ = ["DispatchCache", "MemberState"]
+__all__ = ["DispatchCache", "MemberState", "clone", "twin"]
+
+M = TypeVar("M", bound=Model)
 
 log = logging.getLogger(__name__)
 
@@ -266,9 +269,7 @@ class DispatchCache:
             state = self._members.get(cached.member_id)
             if state is not None:
                 self.hits += 1
-                account = copy.copy(cached)
-                account.member = copy.copy(state.member)
-                return account
+                return twin(cached, state.member)
         self.misses += 1
         epoch = self._epoch
         found = (
@@ -291,18 +292,18 @@ class DispatchCache:
         """Keep an account this process has just created (no roles, no consent yet), unless
         something changed since ``epoch``."""
         if self.enabled and epoch == self._epoch:
-            state = MemberState(member=copy.copy(account.member), roles=frozenset(), consent=None)
+            state = MemberState(member=clone(account.member), roles=frozenset(), consent=None)
             self._keep_account((account.platform, account.platform_user_id), account, state)
 
     def _keep_account(self, key: tuple[str, str], account: Account, state: MemberState) -> None:
         if len(self._accounts) >= self.capacity:
             self.clear()  # cheap and rare; a real LRU costs every hit
         self._members[account.member_id] = state
-        stored = copy.copy(account)
+        stored = clone(account)
         stored.__dict__.pop("_member", None)
         state.refs.add(key)
         self._accounts[key] = stored
-        account.member = copy.copy(state.member)
+        account.__dict__["_member"] = clone(state.member)
 
     async def member(self, member_id: int) -> MemberState | None:
         """Roles and consent of a member (loaded on a miss)."""
@@ -327,7 +328,7 @@ class DispatchCache:
             .values_list("status", "version")
         )
         return MemberState(
-            member=copy.copy(member),
+            member=clone(member),
             roles=frozenset((str(r), str(s)) for r, s in grants),
             consent=(str(consent[0]), int(consent[1])) if consent else None,
         )
@@ -364,3 +365,20 @@ def _map_wal_index(path: str) -> mmap.mmap | None:
             return mmap.mmap(shm.fileno(), 96, access=mmap.ACCESS_READ)
     except (OSError, ValueError):
         return None
+
+
+def clone(model: M) -> M:
+    """A shallow copy of a loaded model, without ``copy.copy``'s trip through the model's
+    ``__setattr__`` for every field (the cache hands a fresh copy to every update)."""
+    twin = object.__new__(type(model))
+    state = twin.__dict__
+    state.update(model.__dict__)
+    state["_await_when_save"] = {}
+    return twin
+
+
+def twin(account: Account, member: Member) -> Account:
+    """A copy of ``account`` with a copy of ``member`` as its loaded ``member``."""
+    copied = clone(account)
+    copied.__dict__["_member"] = clone(member)
+    return copied

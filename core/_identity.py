@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import copy
 import hashlib
 import hmac
 import json
@@ -164,9 +163,9 @@ class Identity:
 
 
 def _copied(account: Account) -> Account:
-    twin = copy.copy(account)
-    twin.member = copy.copy(account.member)
-    return twin
+    from core._cache import twin
+
+    return twin(account, account.member)
 
 
 class Conversations:
