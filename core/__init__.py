@@ -56,6 +56,7 @@ from core._messages import (
 )
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
 from core._roles import PermissionDenied, Role, covers, scope_chain
+from core._scheduler import Scheduled
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
 from core.hookspecs import hookimpl, hookspec
@@ -123,6 +124,7 @@ __all__ = [
     "RetryAfter",
     "Role",
     "RoleGrant",
+    "Scheduled",
     "ScheduledEvent",
     "ScheduledEventInterest",
     "Sender",

@@ -78,6 +78,8 @@ class SchedulerSettings(_Section):
     retry_base_seconds: float = 30.0
     retry_max_seconds: float = 3600.0
     max_attempts: int = 5
+    claim_ahead_seconds: float = 0.5
+    concurrency: int = 16
 
 
 class OutboxSettings(_Section):
