@@ -6,6 +6,7 @@ that runs the App (tasks it starts inherit the context) and always closed on the
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import uuid
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
+from tortoise.migrations.recorder import MigrationRecorder
 
 from core._specs import ModelModule
 
@@ -118,8 +120,30 @@ class Database:
         log.info("database open: %s", redact_url(self.url))
         return ctx
 
+    async def unapplied(self) -> list[str]:
+        """Migration files not recorded as applied (``app.name``), found without loading
+        them; every file when the migrations table does not exist yet."""
+        recorder = MigrationRecorder(self._require().db("default"))
+        try:
+            done = {(k.app_label, k.name) for k in await recorder.applied_migrations()}
+        except Exception:  # no migrations table: a new database
+            done = set()
+        missing: list[str] = []
+        for label, app in self._apps_config().items():
+            spec = importlib.util.find_spec(app["migrations"])
+            folders = list(spec.submodule_search_locations or []) if spec else []
+            for folder in folders:
+                for path in sorted(Path(folder).glob("[0-9]*.py")):
+                    if (label, path.stem) not in done:
+                        missing.append(f"{label}.{path.stem}")
+        return missing
+
     async def migrate(self) -> list[str]:
-        """Apply every pending migration; returns the ones applied."""
+        """Apply every pending migration; returns the ones applied. When none is pending
+        (every start but the first after an upgrade) the migration executor, which imports
+        every migration module and builds their graph, is not even created."""
+        if not await self.unapplied():
+            return []
         ctx = self._require()
         applied: list[str] = []
         apps = {k: v for k, v in self.config["apps"].items() if v.get("migrations")}
