@@ -130,12 +130,11 @@ class Database:
             done = set()
         missing: list[str] = []
         for label, app in self._apps_config().items():
-            spec = importlib.util.find_spec(app["migrations"])
-            folders = list(spec.submodule_search_locations or []) if spec else []
-            for folder in folders:
-                for path in sorted(Path(folder).glob("[0-9]*.py")):
-                    if (label, path.stem) not in done:
-                        missing.append(f"{label}.{path.stem}")
+            missing.extend(
+                f"{label}.{name}"
+                for name in migration_names(app["migrations"])
+                if (label, name) not in done
+            )
         return missing
 
     async def migrate(self) -> list[str]:
@@ -199,6 +198,13 @@ class Database:
         if self.context is None:
             raise RuntimeError("database is not open")
         return self.context
+
+
+def migration_names(package: str) -> list[str]:
+    """The migration module names in a migrations package, without importing them."""
+    spec = importlib.util.find_spec(package)
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    return sorted(path.stem for folder in folders for path in Path(folder).glob("[0-9]*.py"))
 
 
 def throwaway_url(base_url: str) -> str:
