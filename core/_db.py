@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
@@ -109,6 +110,7 @@ class Database:
             Path(self.url.removeprefix("sqlite://").split("?", 1)[0]).parent.mkdir(
                 parents=True, exist_ok=True
             )
+        _forget_other_dialects_sql(self.dialect)
         ctx = TortoiseContext()
         ctx.__enter__()
         try:
@@ -198,6 +200,18 @@ class Database:
         if self.context is None:
             raise RuntimeError("database is not open")
         return self.context
+
+
+_dialect_in_use: list[str] = []
+
+
+def _forget_other_dialects_sql(dialect: str) -> None:
+    """Tortoise keeps each model's INSERT/UPDATE text per connection name, not per dialect:
+    a process that opens a SQLite database and then a PostgreSQL one (tests, benchmarks)
+    would send SQLite's placeholders to PostgreSQL. Forget them when the dialect changes."""
+    if _dialect_in_use and _dialect_in_use[0] != dialect:
+        EXECUTOR_CACHE.clear()
+    _dialect_in_use[:] = [dialect]
 
 
 def migration_names(package: str) -> list[str]:

@@ -205,13 +205,13 @@ async def add_counts(dialect: str, counts: list[tuple[str, datetime, int]]) -> d
         )
     else:
         rows = ", ".join("(?, ?, ?)" for _ in counts)
-    _, found = await _client().execute_query(
+    found = await _client().execute_query_dict(
         f"INSERT INTO core_rate_counter (bucket, window_start, count) VALUES {rows} "
         "ON CONFLICT (bucket, window_start) DO UPDATE "
         "SET count = core_rate_counter.count + excluded.count RETURNING bucket, count",
         params,
     )
-    return {str(r[0]): int(r[1]) for r in found}
+    return {str(r["bucket"]): int(r["count"]) for r in found}
 
 
 # --- jobs ----------------------------------------------------------------------------
