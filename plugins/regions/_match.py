@@ -17,6 +17,7 @@ The order of attempts:
 from __future__ import annotations
 
 import bisect
+import math
 import re
 
 from rapidfuzz import fuzz, process
@@ -72,7 +73,20 @@ class Matcher:
         self._blob = _Blob(self._compact_keys, gazetteer.index)
 
         self._confusable = _confusable_abbreviations(gazetteer)
+        self._reach: dict[int, list[str]] = {}
         self._answers: dict[str, RegionMatch] = {}
+
+    def _within_reach(self, length: int) -> list[str]:
+        """Keys long or short enough to score ``_EXTRACT_CUTOFF`` against a text of
+        ``length``: ratio is at most 2*min/(sum) of the two lengths."""
+        keys = self._reach.get(length)
+        if keys is None:
+            c = _EXTRACT_CUTOFF / 100
+            low = math.ceil(length * c / (2 - c) - 1e-9)
+            high = math.floor(length * (2 - c) / c + 1e-9)
+            keys = [k for k in self._compact_keys if low <= len(k) <= high]
+            self._reach[length] = keys
+        return keys
 
     def _containing(self, probe: str) -> set[str]:
         """Codes of every key (without spaces) that contains ``probe``."""
@@ -177,7 +191,7 @@ class Matcher:
         for probe in probes:
             # ratio is cheap (a bit-parallel Indel distance); the slower WRatio is not needed
             # because partial names are found by the substring scan below.
-            keys = self._compact_keys
+            keys = self._within_reach(len(probe))
             # Below LIST_SCORE a name is neither listed nor close enough to spoil a certain
             # best (>= CERTAIN_SCORE, so a runner-up under CERTAIN_SCORE - MARGIN can't).
             for key, score, _ in process.extract(
