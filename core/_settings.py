@@ -98,7 +98,7 @@ class OutboxSettings(_Section):
 
 class LimitSettings(_Section):
     max_message_chars: int = 4096
-    #: Commands one member may send per minute (0: no limit), counted in the database.
+    #: Commands one member may send per minute (0: no limit), shared by every worker.
     commands_per_minute: int = Field(default=20, ge=0)
 
 
