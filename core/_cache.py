@@ -29,7 +29,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from tortoise.models import Model
 
@@ -104,7 +104,7 @@ class DispatchCache:
             path = _sqlite_path(self.url)
             if path is not None:
                 self._side = sqlite3.connect(
-                    f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=5
+                    f"file:{quote(path)}?mode=ro", uri=True, check_same_thread=False, timeout=5
                 )
                 self._data_version = self._side.execute("PRAGMA data_version").fetchone()[0]
                 self._shm = _map_wal_index(path)
