@@ -61,6 +61,7 @@ from core._messages import (
 from core._plugins import PluginError
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
 from core._roles import PermissionDenied, Role, covers, scope_chain
+from core._scheduler import Scheduled
 from core._sensitive import SecretKind, find_secret, is_nik
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
@@ -136,6 +137,7 @@ __all__ = [
     "RetryAfter",
     "Role",
     "RoleGrant",
+    "Scheduled",
     "ScheduledEvent",
     "ScheduledEventInterest",
     "SecretKind",

@@ -454,6 +454,20 @@ class App:
 
     # --- dispatch --------------------------------------------------------------------
 
+    def chatter_is_quiet(self, chat_key: str) -> bool:
+        """Whether a plain group message in this chat would only mark its sender active (no
+        plugin listens to every message, no flow runs there), known without a query. Adapters
+        check it before building an event; False means: dispatch the message as usual."""
+        if not self._quiet_groups:
+            return False
+        if not self._group_flows:
+            return True
+        return self.cache.refresh_now() and self.cache.chat_known(chat_key) is False
+
+    def mark_active(self, platform: str, user_id: str) -> None:
+        """Note that a user was active now (written behind, in batches)."""
+        self.activity.seen_id(platform, user_id, self.clock.now())
+
     async def dispatch(self, event: Event, adapter: Adapter | None = None) -> None:
         """Handle one platform event. Never raises: errors are logged, the member is told."""
         adapter = adapter or self.adapters.get(event.platform)

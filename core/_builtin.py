@@ -5,6 +5,7 @@ It is an ordinary pluggy plugin, always enabled; it knows no other plugin.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,21 @@ async def help_command(ctx: Context, command: str | None = None) -> None:
             lines.append(ctx.t("core.help.alias", alias=other))
         await ctx.reply(Markup("\n").join(lines))
         return
+    # The list depends only on these, and building it is most of what /help costs.
+    memo_key = (role, in_dm, ctx.lang, ctx.chat.platform if ctx.chat else "")
+    memo = _HELP_TEXTS.setdefault(ctx.app, {})
+    if memo_key not in memo:
+        memo[memo_key] = _help_list(ctx, role, in_dm)
+    await ctx.reply(memo[memo_key])
+
+
+#: Rendered /help lists per App (commands and texts are fixed once an App has started).
+_HELP_TEXTS: weakref.WeakKeyDictionary[Any, dict[tuple[Role, bool, str, str], Markup]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _help_list(ctx: Context, role: Role, in_dm: bool) -> Markup:
     sections: dict[Role, list[Markup]] = {}
     for cmd in ctx.app.visible_commands():
         if cmd.role > role:
@@ -75,7 +91,7 @@ async def help_command(ctx: Context, command: str | None = None) -> None:
         parts.append(Markup("\n<b>{}</b>").format(ctx.t(f"core.role.{section_role.label}")))
         parts.extend(lines)
     parts.append(Markup("\n") + ctx.t("core.help.more"))
-    await ctx.reply(Markup("\n").join(parts))
+    return Markup("\n").join(parts)
 
 
 def _other_name(ctx: Context, command: Command) -> Markup | None:

@@ -23,20 +23,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import logging
+import mmap
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from tortoise.models import Model
 
 from core import _sql
 from core._events import UserRef
 from core.models import Account, Member, RoleGrant
 from core.privacy.models import ConsentRecord
 
-__all__ = ["DispatchCache", "MemberState"]
+__all__ = ["DispatchCache", "MemberState", "clone", "twin"]
+
+M = TypeVar("M", bound=Model)
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +85,8 @@ class DispatchCache:
         self._seen_change = 0
         self._data_version = -1
         self._side: sqlite3.Connection | None = None
+        self._shm: mmap.mmap | None = None
+        self._head = b""
         self._listener: Any = None
         self._reconnect_at = 0.0
         self.enabled = True
@@ -98,9 +104,10 @@ class DispatchCache:
             path = _sqlite_path(self.url)
             if path is not None:
                 self._side = sqlite3.connect(
-                    f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=5
+                    f"file:{quote(path)}?mode=ro", uri=True, check_same_thread=False, timeout=5
                 )
                 self._data_version = self._side.execute("PRAGMA data_version").fetchone()[0]
+                self._shm = _map_wal_index(path)
         elif self.dialect == "postgres":
             await _sql.install_triggers(self.dialect)
             await self._listen()
@@ -124,6 +131,9 @@ class DispatchCache:
         self.enabled = True
 
     async def close(self) -> None:
+        if self._shm is not None:
+            self._shm.close()
+            self._shm = None
         if self._side is not None:
             self._side.close()
             self._side = None
@@ -149,12 +159,8 @@ class DispatchCache:
 
     async def refresh(self) -> None:
         """Apply every change committed since the last call (cheap when there is none)."""
-        side = self._side
-        if side is not None:
-            version = side.execute("PRAGMA data_version").fetchone()[0]
-            if version != self._data_version:
-                self._data_version = version
-                self._apply(side.execute(_sql.CHANGES_SINCE, (self._seen_change,)).fetchall())
+        if self._side is not None:
+            self.refresh_now()
         elif self.dialect == "sqlite":
             self._apply(await _sql.changes_since(self._seen_change))
         elif self._listener is None and self.dialect == "postgres":
@@ -162,6 +168,30 @@ class DispatchCache:
             if loop.time() >= self._reconnect_at:
                 self._reconnect_at = loop.time() + 1.0
                 await self._listen()
+
+    def refresh_now(self) -> bool:
+        """:meth:`refresh` without awaiting: False when that needs a query (in-memory SQLite,
+        PostgreSQL without its listening connection), so the caller takes the full path."""
+        side = self._side
+        if side is not None:
+            shm = self._shm
+            if shm is not None:
+                # Every commit changes the WAL-index header (its change counter, last frame,
+                # salts): reading 48 bytes of shared memory is enough to know nothing did.
+                head = shm[:48]
+                if head == self._head:
+                    return True
+                self._head = head
+            version = side.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._data_version:
+                self._data_version = version
+                self._apply(side.execute(_sql.CHANGES_SINCE, (self._seen_change,)).fetchall())
+            return True
+        return self._listener is not None
+
+    def chat_known(self, chat_key: str) -> bool | None:
+        """Whether a flow runs in this chat, if known (None: ask :meth:`chat_has_flow`)."""
+        return self._chats.get(chat_key)
 
     def _apply(self, rows: list[tuple[int, str]]) -> None:
         if not rows:
@@ -239,9 +269,7 @@ class DispatchCache:
             state = self._members.get(cached.member_id)
             if state is not None:
                 self.hits += 1
-                account = copy.copy(cached)
-                account.member = copy.copy(state.member)
-                return account
+                return twin(cached, state.member)
         self.misses += 1
         epoch = self._epoch
         found = (
@@ -256,15 +284,26 @@ class DispatchCache:
             self._keep_account(key, found, state)
         return found
 
+    @property
+    def epoch(self) -> int:
+        return self._epoch
+
+    def adopt(self, account: Account, epoch: int) -> None:
+        """Keep an account this process has just created (no roles, no consent yet), unless
+        something changed since ``epoch``."""
+        if self.enabled and epoch == self._epoch:
+            state = MemberState(member=clone(account.member), roles=frozenset(), consent=None)
+            self._keep_account((account.platform, account.platform_user_id), account, state)
+
     def _keep_account(self, key: tuple[str, str], account: Account, state: MemberState) -> None:
         if len(self._accounts) >= self.capacity:
             self.clear()  # cheap and rare; a real LRU costs every hit
         self._members[account.member_id] = state
-        stored = copy.copy(account)
+        stored = clone(account)
         stored.__dict__.pop("_member", None)
         state.refs.add(key)
         self._accounts[key] = stored
-        account.member = copy.copy(state.member)
+        account.__dict__["_member"] = clone(state.member)
 
     async def member(self, member_id: int) -> MemberState | None:
         """Roles and consent of a member (loaded on a miss)."""
@@ -289,7 +328,7 @@ class DispatchCache:
             .values_list("status", "version")
         )
         return MemberState(
-            member=copy.copy(member),
+            member=clone(member),
             roles=frozenset((str(r), str(s)) for r, s in grants),
             consent=(str(consent[0]), int(consent[1])) if consent else None,
         )
@@ -315,3 +354,31 @@ def _sqlite_path(url: str) -> str | None:
     if not path or path == ":memory:":
         return None
     return path
+
+
+def _map_wal_index(path: str) -> mmap.mmap | None:
+    """The WAL-index header of a SQLite file in WAL mode (see sqlite.org/walformat.html),
+    mapped read-only; None when there is none (another journal mode): then every check asks
+    ``PRAGMA data_version``."""
+    try:
+        with open(f"{path}-shm", "rb") as shm:
+            return mmap.mmap(shm.fileno(), 96, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+
+
+def clone(model: M) -> M:
+    """A shallow copy of a loaded model, without ``copy.copy``'s trip through the model's
+    ``__setattr__`` for every field (the cache hands a fresh copy to every update)."""
+    twin = object.__new__(type(model))
+    state = twin.__dict__
+    state.update(model.__dict__)
+    state["_await_when_save"] = {}
+    return twin
+
+
+def twin(account: Account, member: Member) -> Account:
+    """A copy of ``account`` with a copy of ``member`` as its loaded ``member``."""
+    copied = clone(account)
+    copied.__dict__["_member"] = clone(member)
+    return copied

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from core._app import App
     from core._regions import Regions
     from core._roles import Audit, Roles
-    from core._scheduler import Scheduler
+    from core._scheduler import JobRow, Scheduler
     from core.outbox import Outbox
 
 __all__ = ["Context", "JobContext"]
@@ -316,7 +316,7 @@ class Context:
 class JobContext(Context):
     """The context a scheduled job runs in: no event, the job's payload and lateness."""
 
-    def __init__(self, app: App, job: Job, late_by: timedelta) -> None:
+    def __init__(self, app: App, job: Job | JobRow, late_by: timedelta) -> None:
         super().__init__(app)
         self.job = job
         self.payload: dict[str, Any] = dict(job.payload or {})

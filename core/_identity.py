@@ -42,10 +42,31 @@ class Identity:
         self.clock = clock
         self.activity = activity
         self.cache: DispatchCache | None = None
+        self._flights: dict[UserRef, asyncio.Future[Account | None]] = {}
 
     async def resolve(self, sender: Sender) -> Account:
         """The account (with ``member`` loaded) for ``sender``, created on first sight;
-        names and language are kept up to date, activity is marked (batched)."""
+        names and language are kept up to date, activity is marked (batched).
+
+        Updates of one user handled side by side share one lookup (a newcomer's burst of
+        messages creates one member, not one per message and an integrity error each)."""
+        ref = sender.ref
+        flight = self._flights.get(ref)
+        if flight is not None:
+            found = await asyncio.shield(flight)
+            if found is not None:
+                return _copied(found)
+        flight = self._flights[ref] = asyncio.get_running_loop().create_future()
+        found = None
+        try:
+            found = await self._resolve(sender)
+            return found
+        finally:
+            del self._flights[ref]
+            # A copy as it is now (the caller may change its own); None: waiters look again.
+            flight.set_result(_copied(found) if found is not None else None)
+
+    async def _resolve(self, sender: Sender) -> Account:
         ref = sender.ref
         name = sender.display_name[:128]
         now = self.clock.now()
@@ -79,6 +100,7 @@ class Identity:
 
     async def _create(self, sender: Sender, now: Any) -> Account:
         ref = sender.ref
+        epoch = self.cache.epoch if self.cache is not None else 0
         member = await Member.create(
             display_name=sender.display_name[:128],
             language=normalize_language(sender.language),
@@ -102,6 +124,8 @@ class Identity:
                 platform=ref.platform, platform_user_id=ref.id
             ).prefetch_related("member")
         account.member = member
+        if self.cache is not None:
+            self.cache.adopt(account, epoch)
         return account
 
     async def account_for(self, ref: UserRef) -> Account | None:
@@ -137,6 +161,12 @@ class Identity:
         if account is None:
             account = await Account.filter(display_name__iexact=username).first()
         return await Member.get_or_none(id=account.member_id) if account else None
+
+
+def _copied(account: Account) -> Account:
+    from core._cache import twin
+
+    return twin(account, account.member)
 
 
 class Conversations:
@@ -292,10 +322,14 @@ class Activity:
     def __init__(self, interval: float = 30.0, dialect: str = "sqlite") -> None:
         self.interval = interval
         self.dialect = dialect
-        self._pending: dict[UserRef, datetime] = {}
+        self._pending: dict[tuple[str, str], datetime] = {}
 
     def seen(self, user: UserRef, at: datetime) -> None:
-        self._pending[user] = at
+        self._pending[(user.platform, user.id)] = at
+
+    def seen_id(self, platform: str, user_id: str, at: datetime) -> None:
+        """:meth:`seen` for adapters' lean paths (no ``UserRef`` to build)."""
+        self._pending[(platform, user_id)] = at
 
     @property
     def pending(self) -> int:

@@ -238,7 +238,9 @@ class Plugins:
         try:
             result = impl.function(**args)
             if inspect.isawaitable(result):
-                result = await asyncio.wait_for(result, self.hook_timeout)
+                # In this task, no task per call (what wait_for does from Python 3.12 on).
+                async with asyncio.timeout(self.hook_timeout):
+                    result = await result
             return True, result
         except TimeoutError:
             log.error(

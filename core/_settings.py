@@ -104,6 +104,8 @@ class SchedulerSettings(_Section):
     retry_base_seconds: float = 30.0
     retry_max_seconds: float = 3600.0
     max_attempts: int = 5
+    claim_ahead_seconds: float = 0.5
+    concurrency: int = 16
 
 
 class OutboxSettings(_Section):
@@ -134,7 +136,7 @@ class WebSettings(_Section):
 
 class LimitSettings(_Section):
     max_message_chars: int = 4096
-    #: Commands one member may send per minute (0: no limit), counted in the database.
+    #: Commands one member may send per minute (0: no limit), shared by every worker.
     commands_per_minute: int = Field(default=20, ge=0)
 
 

@@ -13,7 +13,6 @@ from typing import Any
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from core._events import UserRef
 from core.models import Account
 
 __all__ = [
@@ -158,12 +157,12 @@ async def prune_changes(keep: int) -> None:
 # --- activity ------------------------------------------------------------------------
 
 
-async def mark_active(dialect: str, chunk: list[tuple[UserRef, datetime]]) -> None:
+async def mark_active(dialect: str, chunk: list[tuple[tuple[str, str], datetime]]) -> None:
     """Write last-seen times of many users: two statements, whatever their number."""
     to_db = Account._meta.fields_map["last_seen_at"].to_db_value
     params: list[Any] = []
-    for user, at in chunk:
-        params.extend((user.platform, user.id, to_db(at, Account)))
+    for (platform, user_id), at in chunk:
+        params.extend((platform, user_id, to_db(at, Account)))
     if dialect == "postgres":
         rows = ", ".join(
             f"(${3 * i + 1}, ${3 * i + 2}, ${3 * i + 3}::timestamptz)" for i in range(len(chunk))
@@ -206,10 +205,90 @@ async def add_counts(dialect: str, counts: list[tuple[str, datetime, int]]) -> d
         )
     else:
         rows = ", ".join("(?, ?, ?)" for _ in counts)
-    _, found = await _client().execute_query(
+    found = await _client().execute_query_dict(
         f"INSERT INTO core_rate_counter (bucket, window_start, count) VALUES {rows} "
         "ON CONFLICT (bucket, window_start) DO UPDATE "
         "SET count = core_rate_counter.count + excluded.count RETURNING bucket, count",
         params,
     )
-    return {str(r[0]): int(r[1]) for r in found}
+    return {str(r["bucket"]): int(r["count"]) for r in found}
+
+
+# --- jobs ----------------------------------------------------------------------------
+
+#: Columns written when scheduling (the rest take their defaults).
+_JOB_INSERT = (
+    "kind",
+    "payload",
+    "due_at",
+    "tz",
+    "status",
+    "attempts",
+    "max_attempts",
+    "late_after_seconds",
+    "idempotency_key",
+    "created_at",
+)
+#: Columns a claim returns (what running a job needs).
+_JOB_CLAIMED = "id, kind, payload, due_at, tz, attempts, max_attempts, late_after_seconds"
+#: Jobs written per statement (ten parameters each).
+JOB_CHUNK = 1_000
+
+
+async def upsert_jobs(
+    dialect: str, rows: list[tuple[Any, ...]], *, returning: bool = False
+) -> list[dict[str, Any]]:
+    """Insert jobs (tuples in ``_JOB_INSERT`` order, values as the database takes them) in
+    one statement; a job whose key exists moves (payload, due time, zone) while pending and
+    stays as it is otherwise. With ``returning``, the rows written come back."""
+    width = len(_JOB_INSERT)
+    if dialect == "postgres":
+        casts = {1: "::jsonb", 2: "::timestamptz", 9: "::timestamptz"}
+        values = ", ".join(
+            "(" + ", ".join(f"${width * r + c + 1}{casts.get(c, '')}" for c in range(width)) + ")"
+            for r in range(len(rows))
+        )
+    else:
+        one = "(" + ", ".join("?" for _ in range(width)) + ")"
+        values = ", ".join(one for _ in rows)
+    params = [value for row in rows for value in row]
+    statement = (
+        f"INSERT INTO core_job ({', '.join(_JOB_INSERT)}) VALUES {values} "
+        "ON CONFLICT (idempotency_key) DO UPDATE SET payload = excluded.payload, "
+        "due_at = excluded.due_at, tz = excluded.tz WHERE core_job.status = 'pending'"
+    )
+    if returning:
+        statement += " RETURNING *"
+        return list(await _client().execute_query_dict(statement, params))
+    await _client().execute_query(statement, params)
+    return []
+
+
+async def claim_jobs(
+    dialect: str, worker: str, lease: Any, now: Any, due_by: Any, limit: int
+) -> list[dict[str, Any]]:
+    """Claim up to ``limit`` jobs due by ``due_by`` (or whose lease ran out) in one
+    statement; returns the claimed rows, oldest first."""
+    if dialect == "postgres":
+        statement = (
+            "UPDATE core_job SET status = 'running', locked_by = $1, locked_until = $2, "
+            "attempts = attempts + 1 WHERE id IN (SELECT id FROM core_job WHERE "
+            "(status = 'pending' AND due_at <= $3) OR (status = 'running' AND locked_until < $4)"
+            f" ORDER BY due_at, id LIMIT $5 FOR UPDATE SKIP LOCKED) RETURNING {_JOB_CLAIMED}"
+        )
+    else:
+        statement = (
+            "UPDATE core_job SET status = 'running', locked_by = ?, locked_until = ?, "
+            "attempts = attempts + 1 WHERE id IN (SELECT id FROM core_job WHERE "
+            "(status = 'pending' AND due_at <= ?) OR (status = 'running' AND locked_until < ?)"
+            f" ORDER BY due_at, id LIMIT ?) RETURNING {_JOB_CLAIMED}"
+        )
+    rows = await _client().execute_query_dict(statement, [worker, lease, due_by, now, limit])
+    return list(rows)
+
+
+async def analyze_jobs(dialect: str) -> None:
+    """Fresh planner statistics after a bulk load (PostgreSQL keeps plans made while the
+    table was small otherwise)."""
+    if dialect == "postgres":
+        await _client().execute_script("ANALYZE core_job")

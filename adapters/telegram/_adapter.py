@@ -41,6 +41,7 @@ from adapters.telegram._calls import Caller, retry_seconds
 from adapters.telegram._convert import (
     PLATFORM,
     BotIdentity,
+    chat_key,
     dm_chat,
     lock_key,
     update_events,
@@ -129,6 +130,8 @@ _TOKEN_LOGGERS = (
 MEMBER_SOURCE = "telegram-member"
 SEEN_KEEP = timedelta(days=2)
 
+#: Chat types whose plain messages may take the lean path.
+_GROUP_TYPES = frozenset({"group", "supergroup"})
 _START_PAYLOAD = re.compile(r"[^A-Za-z0-9_-]")
 _MAX_POLL_OPTIONS = 12
 
@@ -390,6 +393,8 @@ class TelegramAdapter(Adapter):
     async def _on_update(self, update: object, _context: object) -> None:
         if not isinstance(update, Update):
             return
+        if self._quiet_chatter(update):
+            return
         key = lock_key(update)
         lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
         self._locks[key] = (lock, users + 1)
@@ -402,6 +407,24 @@ class TelegramAdapter(Adapter):
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, users - 1)
+
+    def _quiet_chatter(self, update: Update) -> bool:
+        """The lean path: a plain text message in a group where the core would only mark the
+        sender active is handled here, with no event, lock or once-only check (a duplicate
+        delivery marks the same activity twice)."""
+        message = update.message
+        app = self._app
+        if message is None or app is None or message.chat.type not in _GROUP_TYPES:
+            return False
+        text, author = message.text, message.from_user
+        if not text or text[0] == "/" or author is None or author.is_bot:
+            return False
+        if message.sender_chat is not None:
+            return False
+        if not app.chatter_is_quiet(chat_key(message)):
+            return False
+        app.mark_active(PLATFORM, str(author.id))
+        return True
 
     async def _on_error(self, update: object, context: Any) -> None:
         log.error("error handling a Telegram update", exc_info=context.error)
