@@ -74,6 +74,7 @@ _HELP_TEXTS: weakref.WeakKeyDictionary[Any, dict[tuple[Role, bool, str, str], Ma
 
 
 def _help_list(ctx: Context, role: Role, in_dm: bool) -> Markup:
+    flat = ctx.command_style is not CommandStyle.GROUPED
     sections: dict[Role, list[Markup]] = {}
     for cmd in ctx.app.visible_commands():
         if cmd.role > role:
