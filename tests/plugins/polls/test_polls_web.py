@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 from core import AuditEntry
+from plugins.polls.ballots import shift
 from plugins.polls.cli import export_poll
 from plugins.polls.models import Ballot, Poll
 from tests.core.web.dashboard_kit import browser, make_admin, make_captain, served, sign_in
@@ -49,6 +50,8 @@ async def _ballots(poll: Poll, now, spread: dict[str, list[int]]) -> None:  # ty
                 )
             )
     await Ballot.bulk_create(rows)
+    for ballot in rows:  # results are read from the cells kept with the ballots
+        await shift(ballot, 1)
 
 
 async def _export(app, poll: Poll, fmt: str, by: str) -> str:  # type: ignore[no-untyped-def]
