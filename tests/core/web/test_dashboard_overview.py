@@ -1,0 +1,90 @@
+"""The overview's figures: the same as /stats in chat for the same scope, per platform, and
+registrations per week counted in the database (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from core import Member
+from core.web.plugin import by_platform, core_figures, registrations_per_week
+from tests.core.web.dashboard_kit import (
+    browser,
+    make_admin,
+    make_captain,
+    seed_members,
+    served,
+    sign_in,
+)
+
+
+def _figure(html: str, element_id: str) -> int:
+    found = re.search(rf'id="{element_id}">([\d.]+)<', html)
+    assert found, element_id
+    return int(found.group(1).replace(".", ""))
+
+
+def _stats(text: str) -> dict[str, int]:
+    members = re.search(r"Anggota: <b>(\d+)</b> \(baru 30 hari: (\d+)\)", text)
+    registered = re.search(r"Terdaftar lengkap: <b>(\d+)</b>", text)
+    active = re.search(r"Aktif 30 hari: <b>(\d+)</b>", text)
+    assert members, text
+    assert registered, text
+    assert active, text
+    return {
+        "members": int(members.group(1)),
+        "new_30d": int(members.group(2)),
+        "registered": int(registered.group(1)),
+        "active_30d": int(active.group(1)),
+    }
+
+
+async def test_overview_equals_stats_in_chat_for_admin_and_captain() -> None:
+    async with served() as s:
+        pmo, cut = s.chat.user("pmo"), s.chat.user("cut")
+        await make_admin(s, pmo)
+        await make_captain(s, cut, "11.08")
+        await seed_members(s.chat.now(), {"11.08": (14, 9), "11.11": (6, 2)}, active=3)
+        old = await Member.filter(region_code="11.08").first()
+        assert old is not None
+        await Member.filter(id=old.id).update(created_at=s.chat.now() - timedelta(days=90))
+        for user in (pmo, cut):
+            await user.says("/stats")
+            chat = _stats(str(s.chat.last(user).markup))
+            async with browser() as http:
+                await sign_in(s, user, http)
+                async with http.get(f"{s.url}/dasbor") as page:
+                    html = await page.text()
+            assert _figure(html, "fig-members") == chat["members"]
+            assert _figure(html, "fig-registered") == chat["registered"]
+            assert _figure(html, "fig-active30") == chat["active_30d"]
+        assert chat["members"] == 14  # the captain's figures: Aceh Utara only
+
+
+async def test_registrations_per_week_and_platforms(make_app) -> None:  # type: ignore[no-untyped-def]
+    async with make_app() as app:
+        now = app.clock.now()  # Monday 23 November 2026, 03:00 UTC
+        rows = [
+            Member(display_name="a", region_code="11.08", registered_at=now - timedelta(hours=1)),
+            Member(display_name="b", region_code="11.08", registered_at=now - timedelta(days=1)),
+            Member(display_name="c", region_code="11.11", registered_at=now - timedelta(days=8)),
+            Member(display_name="d", region_code="12.71", registered_at=now - timedelta(days=200)),
+            Member(display_name="e", region_code="11.08"),
+        ]
+        await Member.bulk_create(rows)
+        weeks = await registrations_per_week(app, None, weeks=4)
+        assert [w.strftime("%Y-%m-%d") for w, _ in weeks] == [
+            "2026-11-02",
+            "2026-11-09",
+            "2026-11-16",
+            "2026-11-23",
+        ]
+        # a: this Monday; b: Sunday 22 November (last week); c: Sunday 15 November.
+        assert [n for _, n in weeks] == [0, 1, 1, 1]
+        assert [n for _, n in await registrations_per_week(app, ["11.08"], weeks=4)] == [0, 0, 1, 1]
+        assert [n for _, n in await registrations_per_week(app, ["11"], weeks=4)] == [0, 1, 1, 1]
+        assert [n for _, n in await registrations_per_week(app, ["31"], weeks=4)] == [0, 0, 0, 0]
+        figures = await core_figures(app, ["11"])
+        assert figures["members"] == 4
+        assert figures["registered"] == 3
+        assert await by_platform(app, None) == []  # nobody has an account yet
