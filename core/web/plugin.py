@@ -7,6 +7,7 @@ and ``guyub_register_dashboard``, using the kit in :mod:`core.web`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from importlib import resources
@@ -24,7 +25,7 @@ from core._messages import Button, Message
 from core._roles import Role
 from core._specs import PluginInfo
 from core.hookspecs import hookimpl
-from core.models import Account, AuditEntry, Member
+from core.models import AuditEntry, Member
 from core.web._auth import (
     LOGIN_PATH,
     Viewer,
@@ -111,9 +112,23 @@ def area_filter(areas: Sequence[str] | None, prefix: str = "") -> Q:
     return query
 
 
-async def core_figures(app: App, areas: Sequence[str] | None) -> dict[str, int]:
-    """members, registered, active 7 and 30 days, new in 30 days (one scan, five counts)."""
+async def core_figures(
+    app: App, areas: Sequence[str] | None, weeks: int = 12
+) -> tuple[dict[str, int], list[tuple[datetime, int]]]:
+    """members, registered, active 7 and 30 days, new in 30 days, and the members who
+    finished registration in each of the last ``weeks`` weeks (Monday 00:00 UTC): all of it
+    counted in one scan of the members."""
     now = app.clock.now()
+    monday = (now - timedelta(days=now.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    starts = [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    per_week = {
+        f"week_{i}": Count(
+            "id", _filter=Q(registered_at__gte=start, registered_at__lt=start + timedelta(weeks=1))
+        )
+        for i, start in enumerate(starts)
+    }
     rows = (
         await Member.filter(area_filter(areas))
         .annotate(
@@ -122,87 +137,44 @@ async def core_figures(app: App, areas: Sequence[str] | None) -> dict[str, int]:
             active_7d=Count("id", _filter=Q(last_active_at__gte=now - timedelta(days=7))),
             active_30d=Count("id", _filter=Q(last_active_at__gte=now - timedelta(days=30))),
             new_30d=Count("id", _filter=Q(created_at__gte=now - timedelta(days=30))),
+            **per_week,
         )
-        .values("members", "registered", "active_7d", "active_30d", "new_30d")
+        .values(*FIGURES, *per_week)
     )
     row = rows[0] if rows else {}
-    return {key: int(row.get(key) or 0) for key in FIGURES}
+    figures = {key: int(row.get(key) or 0) for key in FIGURES}
+    return figures, [(start, int(row.get(f"week_{i}") or 0)) for i, start in enumerate(starts)]
 
 
 FIGURES = ("members", "registered", "active_7d", "active_30d", "new_30d")
 
 
 async def by_platform(app: App, areas: Sequence[str] | None) -> list[dict[str, Any]]:
-    """Accounts per platform: joined, registered, active 7 and 30 days."""
+    """Accounts per platform: joined, registered, active 7 and 30 days (one grouped scan)."""
     now = app.clock.now()
-    area = area_filter(areas, "member__")
-    out: dict[str, dict[str, Any]] = {}
-    columns: list[tuple[str, Q]] = [
-        ("joined", Q()),
-        ("registered", Q(member__registered_at__isnull=False)),
-        ("active_7d", Q(member__last_active_at__gte=now - timedelta(days=7))),
-        ("active_30d", Q(member__last_active_at__gte=now - timedelta(days=30))),
-    ]
-    for column, condition in columns:
-        rows = (
-            await Account.filter(area, condition)
-            .annotate(n=Count("id"))
-            .group_by("platform")
-            .values("platform", "n")
+    rows = (
+        await Member.filter(area_filter(areas), accounts__platform__isnull=False)
+        .annotate(
+            joined=Count("accounts__id"),
+            registered=Count("accounts__id", _filter=Q(registered_at__isnull=False)),
+            active_7d=Count("accounts__id", _filter=Q(last_active_at__gte=now - timedelta(days=7))),
+            active_30d=Count(
+                "accounts__id", _filter=Q(last_active_at__gte=now - timedelta(days=30))
+            ),
         )
-        for row in rows:
-            entry = out.setdefault(str(row["platform"]), {"platform": str(row["platform"])})
-            entry[column] = int(row["n"])
-    return [
-        {"joined": 0, "registered": 0, "active_7d": 0, "active_30d": 0, **entry}
-        for _, entry in sorted(out.items())
-    ]
-
-
-async def registrations_per_week(
-    app: App, areas: Sequence[str] | None, weeks: int = 12
-) -> list[tuple[datetime, int]]:
-    """Members who finished registration, per week (Monday 00:00 UTC), the last ``weeks``.
-
-    Counted in the database, grouped by week number (one query, whatever the community's
-    size); the only SQL written by hand in the dashboard, with every value a parameter.
-    """
-    now = app.clock.now()
-    start = (now - timedelta(days=now.weekday())).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    ) - timedelta(weeks=weeks - 1)
-    postgres = app.database.dialect == "postgres"
-    params: list[Any] = [start if postgres else start.isoformat(sep=" ")]
-
-    def param(value: Any) -> str:
-        params.append(value)
-        return f"${len(params)}" if postgres else "?"
-
-    where = ""
-    if areas is not None and "" not in areas:
-        parts = [
-            f"region_code = {param(code)} OR region_code LIKE {param(code + '.%')}"
-            for code in areas
-        ]
-        where = " AND (" + " OR ".join(parts or ["1 = 0"]) + ")"
-    if postgres:
-        week = "FLOOR(EXTRACT(EPOCH FROM (registered_at - $1)) / 604800)::int"
-        since = "$1"
-    else:
-        week = "CAST((julianday(registered_at) - julianday(?)) / 7 AS INTEGER)"
-        since = "?"
-        params.insert(1, params[0])  # SQLite's "?" are positional: the start is used twice
-    sql = (
-        f"SELECT {week} AS week, COUNT(*) AS n FROM {Member._meta.db_table} "
-        f"WHERE registered_at >= {since}{where} GROUP BY 1"
+        .group_by("accounts__platform")
+        .values(platform="accounts__platform", **{c: c for c in PLATFORM_COLUMNS})
     )
-    rows = await Member._meta.db.execute_query_dict(sql, params)
-    counts = [0] * weeks
-    for row in rows:
-        index = int(row["week"])
-        if 0 <= index < weeks:
-            counts[index] += int(row["n"])
-    return [(start + timedelta(weeks=i), counts[i]) for i in range(weeks)]
+    return sorted(
+        (
+            {"platform": str(row["platform"]), **{c: int(row[c] or 0) for c in PLATFORM_COLUMNS}}
+            for row in rows
+        ),
+        key=lambda r: str(r["platform"]),
+    )
+
+
+PLATFORM_COLUMNS = ("joined", "registered", "active_7d", "active_30d")
 
 
 # --- web: sign-in ------------------------------------------------------------------------
@@ -258,24 +230,13 @@ async def overview(request: web.Request, viewer: Viewer) -> web.Response:
     app = request.app[APP_KEY]
     lang = language_of(request)
     areas = viewer.areas
-    figures = await core_figures(app, areas)
-    platforms = await by_platform(app, areas)
-    weeks = await registrations_per_week(app, areas)
-    plugin_figures = await app.plugins.collect_stats(areas, app)
-    region_rows = [
-        r for r in plugin_figures.get("regions", {}).get("regions", []) if isinstance(r, dict)
-    ]
-    sections = []
-    for plugin, values in sorted(plugin_figures.items()):
-        if not isinstance(values, dict):
-            continue
-        scalars = [
-            (_label(app, f"{plugin}.stats.{key}", lang, key), value)
-            for key, value in values.items()
-            if isinstance(value, int | float) and not isinstance(value, bool)
-        ]
-        if scalars:
-            sections.append((_label(app, f"web.plugin.{plugin}", lang, plugin), scalars))
+    # Independent questions, asked side by side (each worker of the pool takes one).
+    (figures, weeks), platforms, coverage = await asyncio.gather(
+        core_figures(app, areas),
+        by_platform(app, areas),
+        app.plugins.collect_stats(areas, app, only=("regions",)),
+    )
+    region_rows = [r for r in coverage.get("regions", {}).get("regions", []) if isinstance(r, dict)]
     chart = bar_chart(
         [(w.strftime("%d-%m"), float(n)) for w, n in weeks],
         title=str(app.translator("web.overview.per_week", lang)),
@@ -288,8 +249,32 @@ async def overview(request: web.Request, viewer: Viewer) -> web.Response:
         platforms=platforms,
         weeks=weeks,
         chart=chart,
-        sections=sections,
         region_rows=region_rows,
+        scope_names=[await app.regions.name(s) for s in viewer.scopes],
+    )
+
+
+@dashboard_page()
+async def stats_page(request: web.Request, viewer: Viewer) -> web.Response:
+    """Every plugin's figures for the viewer's regions, as /stats lists them in chat."""
+    app = request.app[APP_KEY]
+    lang = language_of(request)
+    plugin_figures = await app.plugins.collect_stats(viewer.areas, app)
+    sections = []
+    for plugin, values in sorted(plugin_figures.items()):
+        if not isinstance(values, dict):
+            continue
+        scalars = [
+            (_label(app, f"{plugin}.stats.{key}", lang, key), value)
+            for key, value in values.items()
+            if isinstance(value, int | float) and not isinstance(value, bool)
+        ]
+        if scalars:
+            sections.append((_label(app, f"web.plugin.{plugin}", lang, plugin), scalars))
+    return await render(
+        request,
+        "stats.html",
+        sections=sections,
         scope_names=[await app.regions.name(s) for s in viewer.scopes],
     )
 
@@ -363,6 +348,7 @@ def guyub_register_web() -> list[web.RouteDef]:
         web.get(LOGIN_PATH + "{token}", login_confirm),
         web.post("/dasbor/masuk", login),
         web.post("/dasbor/keluar", logout),
+        web.get("/dasbor/stats", stats_page),
         web.get("/dasbor/audit", audit_log),
         web.get("/dasbor/static/{name}", static),
     ]
@@ -372,5 +358,6 @@ def guyub_register_web() -> list[web.RouteDef]:
 def guyub_register_dashboard() -> Sequence[DashboardPage]:
     return [
         DashboardPage("/dasbor", "web.nav.overview", order=0),
+        DashboardPage("/dasbor/stats", "web.nav.stats", order=60),
         DashboardPage("/dasbor/audit", "web.nav.audit", admin=True, order=90),
     ]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from core import Member
-from core.web.plugin import by_platform, core_figures, registrations_per_week
+from core import Account, Member
+from core.web.plugin import by_platform, core_figures
 from tests.core.web.dashboard_kit import (
     browser,
     make_admin,
@@ -58,7 +58,26 @@ async def test_overview_equals_stats_in_chat_for_admin_and_captain() -> None:
             assert _figure(html, "fig-members") == chat["members"]
             assert _figure(html, "fig-registered") == chat["registered"]
             assert _figure(html, "fig-active30") == chat["active_30d"]
+            async with browser() as http:
+                await sign_in(s, user, http)
+                async with http.get(f"{s.url}/dasbor/stats") as page:
+                    html = await page.text()
+            # Every plugin's /stats section: e.g. the captains plugin's broadcasts.
+            assert "Kapten dan siaran" in html
+            assert "Siaran 30 hari" in html
         assert chat["members"] == 14  # the captain's figures: Aceh Utara only
+        await Member.filter(id__in=[1, 2]).update(
+            last_active_at=s.chat.now(), registered_at=s.chat.now()
+        )
+        cut_member = await Member.get(id=2)
+        cut_member.region_code = "11.08"
+        await cut_member.save(update_fields=["region_code"])
+        await Account.create(platform="discord", platform_user_id="99", member_id=2)
+        assert await by_platform(s.app, None) == [
+            {"platform": "discord", "joined": 1, "registered": 1, "active_7d": 1, "active_30d": 1},
+            {"platform": "fake", "joined": 2, "registered": 2, "active_7d": 2, "active_30d": 2},
+        ]
+        assert [r["joined"] for r in await by_platform(s.app, ["11.08"])] == [1, 1]
 
 
 async def test_registrations_per_week_and_platforms(make_app) -> None:  # type: ignore[no-untyped-def]
@@ -72,7 +91,7 @@ async def test_registrations_per_week_and_platforms(make_app) -> None:  # type: 
             Member(display_name="e", region_code="11.08"),
         ]
         await Member.bulk_create(rows)
-        weeks = await registrations_per_week(app, None, weeks=4)
+        figures, weeks = await core_figures(app, None, weeks=4)
         assert [w.strftime("%Y-%m-%d") for w, _ in weeks] == [
             "2026-11-02",
             "2026-11-09",
@@ -81,10 +100,12 @@ async def test_registrations_per_week_and_platforms(make_app) -> None:  # type: 
         ]
         # a: this Monday; b: Sunday 22 November (last week); c: Sunday 15 November.
         assert [n for _, n in weeks] == [0, 1, 1, 1]
-        assert [n for _, n in await registrations_per_week(app, ["11.08"], weeks=4)] == [0, 0, 1, 1]
-        assert [n for _, n in await registrations_per_week(app, ["11"], weeks=4)] == [0, 1, 1, 1]
-        assert [n for _, n in await registrations_per_week(app, ["31"], weeks=4)] == [0, 0, 0, 0]
-        figures = await core_figures(app, ["11"])
+        assert figures["members"] == 5
+        assert figures["registered"] == 4
+        assert [n for _, n in (await core_figures(app, ["11.08"], weeks=4))[1]] == [0, 0, 1, 1]
+        figures, weeks = await core_figures(app, ["11"], weeks=4)
+        assert [n for _, n in weeks] == [0, 1, 1, 1]
         assert figures["members"] == 4
         assert figures["registered"] == 3
+        assert [n for _, n in (await core_figures(app, ["31"], weeks=4))[1]] == [0, 0, 0, 0]
         assert await by_platform(app, None) == []  # nobody has an account yet
