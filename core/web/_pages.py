@@ -46,6 +46,7 @@ __all__ = [
     "json_response",
     "language_of",
     "render",
+    "same_origin",
     "see_other",
     "templates",
 ]
@@ -228,6 +229,8 @@ def dashboard_page(*, admin: bool = False) -> Callable[[PageHandler], Callable[.
             if admin and not viewer.is_admin:
                 return await forbidden(request, viewer)
             if request.method == "POST":
+                if not same_origin(request):
+                    return await forbidden(request, viewer, why="form posted from another site")
                 form = await request.post()
                 if not viewer.csrf_ok(_text(form.get("csrf"))):
                     return await forbidden(request, viewer, why="missing or wrong CSRF token")
@@ -236,6 +239,17 @@ def dashboard_page(*, admin: bool = False) -> Callable[[PageHandler], Callable[.
         return page
 
     return wrap
+
+
+def same_origin(request: web.Request) -> bool:
+    """A browser's ``Origin`` header, when sent, names this site (the address people use,
+    or the one the request came to). Forms posted from other sites are refused."""
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return origin is None
+    app = request.app[APP_KEY]
+    ours = {f"{request.scheme}://{request.host}", app.web.url}
+    return origin.rstrip("/") in ours
 
 
 def _text(value: object) -> str | None:

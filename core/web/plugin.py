@@ -40,6 +40,7 @@ from core.web._pages import (
     dashboard_page,
     language_of,
     render,
+    same_origin,
     secure_cookies,
     see_other,
 )
@@ -191,6 +192,10 @@ async def login_confirm(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.StreamResponse:
     app = request.app[APP_KEY]
+    if not same_origin(request):
+        # Login CSRF: another site must not sign a browser in with a link of its own.
+        await app.audit.record("web.login_refused", target=request.remote or "", why="origin")
+        return await render(request, "login_refused.html", status=403)
     form = await request.post()
     token = form.get("token")
     member_id = await redeem_login_link(app, token if isinstance(token, str) else "")

@@ -171,3 +171,32 @@ async def test_pages_need_a_session_and_dashboard_is_an_alias() -> None:
             assert "Sign in to the dashboard" in await page.text()
         async with http.get(f"{s.url}/dasbor/login") as page:
             assert "Sign in to the dashboard" in await page.text()  # the choice is kept
+
+
+async def test_forms_posted_from_another_site_are_refused() -> None:
+    async with served() as s:
+        pmo = s.chat.user("pmo")
+        await make_admin(s, pmo)
+        link = await login_link(s, pmo)
+        evil = {"Origin": "https://evil.example"}
+        async with browser() as http:
+            async with http.post(
+                f"{s.url}/dasbor/masuk",
+                data={"token": token_of(link)},
+                headers=evil,
+                allow_redirects=False,
+            ) as refused:
+                assert refused.status == 403
+            await sign_in(s, pmo, http)
+            token = await csrf_of(http, f"{s.url}/dasbor")
+            async with http.post(
+                f"{s.url}/dasbor/keluar", data={"csrf": token}, headers=evil
+            ) as refused:
+                assert refused.status == 403
+            async with http.post(
+                f"{s.url}/dasbor/keluar",
+                data={"csrf": token},
+                headers={"Origin": s.url},
+                allow_redirects=False,
+            ) as out:
+                assert out.status == 303
