@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -235,12 +236,9 @@ async def overview(request: web.Request, viewer: Viewer) -> web.Response:
     app = request.app[APP_KEY]
     lang = language_of(request)
     areas = viewer.areas
-    # Independent questions, asked side by side (each worker of the pool takes one).
-    (figures, weeks), platforms, coverage = await asyncio.gather(
-        core_figures(app, areas),
-        by_platform(app, areas),
-        app.plugins.collect_stats(areas, app, only=("regions",)),
-    )
+    fresh = request.query.get("fresh") == "1"
+    snapshot = await _overview_figures(app, areas, fresh=fresh)
+    (figures, weeks), platforms, coverage = snapshot.figures
     region_rows = [r for r in coverage.get("regions", {}).get("regions", []) if isinstance(r, dict)]
     chart = bar_chart(
         [(w.strftime("%d-%m"), float(n)) for w, n in weeks],
@@ -256,7 +254,38 @@ async def overview(request: web.Request, viewer: Viewer) -> web.Response:
         chart=chart,
         region_rows=region_rows,
         scope_names=[await app.regions.name(s) for s in viewer.scopes],
+        as_of=snapshot.at,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    at: datetime
+    figures: Any
+
+
+async def _overview_figures(app: App, areas: Sequence[str] | None, *, fresh: bool) -> _Snapshot:
+    """The overview's figures for a scope, counted at most every ``web.figures_cache_seconds``
+    per process (the page says when; ``?fresh=1`` counts again). A national overview scans
+    every member; a PMO office reloading it all day should not."""
+    cache: dict[tuple[str, ...], _Snapshot] = app.services.setdefault("web.overview_cache", {})
+    key = tuple(areas) if areas is not None else ("*",)
+    now = app.clock.now()
+    ttl = timedelta(seconds=app.settings.web.figures_cache_seconds)
+    kept = cache.get(key)
+    if kept is not None and not fresh and now - kept.at < ttl:
+        return kept
+    # Independent questions, asked side by side (each connection of the pool takes one).
+    figures = await asyncio.gather(
+        core_figures(app, areas),
+        by_platform(app, areas),
+        app.plugins.collect_stats(areas, app, only=("regions",)),
+    )
+    snapshot = _Snapshot(now, figures)
+    if len(cache) > 1000:  # one entry per scope; captains' scopes are few
+        cache.clear()
+    cache[key] = snapshot
+    return snapshot
 
 
 @dashboard_page()

@@ -109,3 +109,24 @@ async def test_registrations_per_week_and_platforms(make_app) -> None:  # type: 
         assert figures["registered"] == 3
         assert [n for _, n in (await core_figures(app, ["31"], weeks=4))[1]] == [0, 0, 0, 0]
         assert await by_platform(app, None) == []  # nobody has an account yet
+
+
+async def test_overview_figures_are_reused_for_a_minute_and_recounted_on_request() -> None:
+    async with served() as s:
+        pmo = s.chat.user("pmo")
+        await make_admin(s, pmo)
+        async with browser() as http:
+            await sign_in(s, pmo, http)
+            async with http.get(f"{s.url}/dasbor") as page:
+                assert _figure(await page.text(), "fig-members") == 1
+            await seed_members(s.chat.now(), {"11.08": (3, 3)})
+            async with http.get(f"{s.url}/dasbor") as page:
+                html = await page.text()
+            assert _figure(html, "fig-members") == 1  # counted at 03:00:00, said on the page
+            assert "Dihitung pukul 03:00:00 UTC" in html
+            async with http.get(f"{s.url}/dasbor?fresh=1") as page:
+                assert _figure(await page.text(), "fig-members") == 4
+            await seed_members(s.chat.now(), {"11.08": (1, 1)})
+            await s.chat.advance(timedelta(seconds=61))
+            async with http.get(f"{s.url}/dasbor") as page:
+                assert _figure(await page.text(), "fig-members") == 5
