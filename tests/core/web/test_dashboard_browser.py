@@ -211,6 +211,7 @@ async def test_admin_and_captain_in_a_real_browser(chromium, tmp_path: Path) -> 
         for name, url in (
             ("events", "/dasbor/events"),
             ("captains", "/dasbor/captains"),
+            ("stats", "/dasbor/stats"),
             ("audit", "/dasbor/audit"),
             ("recipients", "/dasbor/recipients"),
         ):

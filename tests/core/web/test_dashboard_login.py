@@ -169,7 +169,7 @@ async def test_pages_need_a_session_and_dashboard_is_an_alias() -> None:
             assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
             assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
             assert page.headers["Cache-Control"] == "no-store"
-            assert page.headers["Referrer-Policy"] == "no-referrer"
+            assert page.headers["Referrer-Policy"] == "same-origin"
         async with http.get(f"{s.url}/dasbor/login?lang=en") as page:
             assert "Sign in to the dashboard" in await page.text()
         async with http.get(f"{s.url}/dasbor/login") as page:
