@@ -47,12 +47,13 @@ from core.web._pages import (
 )
 from core.web._server import APP_KEY
 from core.web._svg import bar_chart
+from core.web.models import LoginLink, WebSession
 
 if TYPE_CHECKING:
     from core._app import App
     from core._context import Context
 
-__all__ = ["area_filter", "core_figures"]
+__all__ = ["area_filter", "by_platform", "core_figures"]
 
 PLUGIN = PluginInfo(
     name="dashboard",
@@ -96,6 +97,32 @@ def guyub_register_commands() -> Sequence[Command]:
 @hookimpl
 def guyub_register_texts() -> dict[str, dict[str, str]]:
     return load_texts("core.web")
+
+
+@hookimpl
+async def guyub_export_member(member: Member) -> dict[str, Any] | None:
+    sessions = await WebSession.filter(member_id=member.id).order_by("created_at")
+    if not sessions:
+        return None
+    return {
+        "dashboard_sessions": [
+            {"signed_in_at": x.created_at.isoformat(), "expires_at": x.expires_at.isoformat()}
+            for x in sessions
+        ]
+    }
+
+
+@hookimpl
+async def guyub_forget_member(member: Member) -> None:
+    await WebSession.filter(member_id=member.id).delete()
+    await LoginLink.filter(member_id=member.id).delete()
+
+
+@hookimpl
+async def guyub_on_members_merged(app: App, kept: Member, merged: Member) -> None:
+    # Sign-ins of the merged member end; the kept member signs in again.
+    await WebSession.filter(member_id=merged.id).delete()
+    await LoginLink.filter(member_id=merged.id).delete()
 
 
 # --- figures (the same definitions as /stats in chat) ---------------------------------------

@@ -203,3 +203,22 @@ async def test_forms_posted_from_another_site_are_refused() -> None:
                 allow_redirects=False,
             ) as out:
                 assert out.status == 303
+
+
+async def test_forgetting_a_member_ends_their_sessions_and_links() -> None:
+    from core import Member
+    from core.web.models import LoginLink, WebSession
+
+    async with served() as s:
+        pmo = s.chat.user("pmo")
+        admin = await make_admin(s, pmo)
+        async with browser() as http:
+            await sign_in(s, pmo, http)
+            await login_link(s, pmo)
+            exported = await s.app.plugins.export_member(admin)
+            assert len(exported["dashboard"]["dashboard_sessions"]) == 1
+            await s.app.plugins.forget_member(await Member.get(id=admin.id))
+            assert not await WebSession.filter(member_id=admin.id).exists()
+            assert not await LoginLink.filter(member_id=admin.id).exists()
+            async with http.get(f"{s.url}/dasbor", allow_redirects=False) as page:
+                assert page.status == 303
