@@ -266,7 +266,13 @@ async def overview(request: web.Request, viewer: Viewer) -> web.Response:
     fresh = request.query.get("fresh") == "1"
     snapshot = await _overview_figures(app, areas, fresh=fresh)
     (figures, weeks), platforms, coverage = snapshot.figures
-    region_rows = [r for r in coverage.get("regions", {}).get("regions", []) if isinstance(r, dict)]
+    regions = coverage.get("regions", {})
+    region_rows = [r for r in regions.get("regions", []) if isinstance(r, dict)]
+    flags = {
+        key: regions[key]
+        for key in ("without_captain", "without_group")
+        if isinstance(regions.get(key), int)
+    }
     chart = bar_chart(
         [(w.strftime("%d-%m"), float(n)) for w, n in weeks],
         title=str(app.translator("web.overview.per_week", lang)),
@@ -280,6 +286,7 @@ async def overview(request: web.Request, viewer: Viewer) -> web.Response:
         weeks=weeks,
         chart=chart,
         region_rows=region_rows,
+        flags=flags,
         scope_names=[await app.regions.name(s) for s in viewer.scopes],
         as_of=snapshot.at,
     )
