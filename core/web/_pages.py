@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -43,7 +42,6 @@ __all__ = [
     "csv_response",
     "dashboard_page",
     "forbidden",
-    "json_response",
     "language_of",
     "render",
     "same_origin",
@@ -278,14 +276,3 @@ def _cell(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
-
-
-def json_response(filename: str, data: Any) -> web.Response:
-    """A JSON download."""
-    response = web.Response(
-        text=json.dumps(data, ensure_ascii=False, indent=2, default=str),
-        content_type="application/json",
-    )
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    _secure_headers(response)
-    return response
