@@ -25,9 +25,9 @@ def _figure(html: str, element_id: str) -> int:
 
 
 def _stats(text: str) -> dict[str, int]:
-    members = re.search(r"Anggota: <b>(\d+)</b> \(baru 30 hari: (\d+)\)", text)
+    members = re.search(r"Anggota: <b>(\d+)</b> \(baru dalam 30 hari: (\d+)\)", text)
     registered = re.search(r"Terdaftar lengkap: <b>(\d+)</b>", text)
-    active = re.search(r"Aktif 30 hari: <b>(\d+)</b>", text)
+    active = re.search(r"Aktif dalam 30 hari: <b>(\d+)</b>", text)
     assert members, text
     assert registered, text
     assert active, text
@@ -68,7 +68,7 @@ async def test_overview_equals_stats_in_chat_for_admin_and_captain() -> None:
                     html = await page.text()
             # Every plugin's /stats section: e.g. the captains plugin's broadcasts.
             assert "Kapten dan siaran" in html
-            assert "Siaran 30 hari" in html
+            assert "Siaran dalam 30 hari" in html
         assert chat["members"] == 14  # the captain's figures: Aceh Utara only
         await Member.filter(id__in=[1, 2]).update(
             last_active_at=s.chat.now(), registered_at=s.chat.now()
