@@ -197,15 +197,17 @@ class Scheduler:
         if self.dialect == "postgres":
             # Lock a batch nobody else holds, then claim it in the same transaction.
             async with in_transaction() as conn:
+                # Model rows with .only(): tortoise drops FOR UPDATE from
+                # .values()/.values_list() queries without a word.
                 locked = (
                     await Job.filter(claimable)
                     .using_db(conn)
                     .order_by("due_at", "id")
                     .limit(limit)
                     .select_for_update(skip_locked=True)
-                    .values_list("id", flat=True)
+                    .only("id")
                 )
-                ids = cast(list[int], list(locked))
+                ids = [job.id for job in locked]
                 if ids:
                     await (
                         Job.filter(claimable, id__in=ids)

@@ -619,14 +619,16 @@ class Outbox:
         if self.dialect == "postgres":
             async with in_transaction():
                 for batch_id in batches:
+                    # Model rows with .only(): tortoise drops FOR UPDATE from
+                    # .values()/.values_list() queries without a word.
                     locked = (
                         await Delivery.filter(claimable, batch_id=batch_id)
                         .order_by("id")
                         .limit(share)
                         .select_for_update(skip_locked=True)
-                        .values_list("id", flat=True)
+                        .only("id")
                     )
-                    ids.extend(cast(list[int], list(locked)))
+                    ids.extend(row.id for row in locked)
                 if ids:
                     await Delivery.filter(id__in=ids).update(**claim)
         else:
