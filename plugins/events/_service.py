@@ -11,16 +11,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from core import (
+    Account,
     App,
     Button,
     Capability,
     ChatKind,
     ChatRef,
-    Context,
     DeliveryError,
     Job,
     JobContext,
@@ -29,9 +29,11 @@ from core import (
     Message,
     MessageRef,
     NotSupported,
+    Recipient,
     RetryAfter,
     ScheduledEvent,
     Unreachable,
+    normalize_language,
     scope_chain,
 )
 
@@ -59,6 +61,10 @@ log = logging.getLogger(__name__)
 GOING, MAYBE, NO = "going", "maybe", "no"
 STATUSES = (GOING, MAYBE, NO)
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
+
+#: Outbox batch kinds: reminder DMs, and notices of a change or a cancellation.
+REMINDER_BATCH = "events:reminder"
+NOTICE_BATCH = "events:notice"
 REMIND_KIND = "events:remind"
 ANNOUNCE_KIND = "events:announce"
 REFRESH_KIND = "events:refresh"
@@ -460,33 +466,38 @@ async def run_reminder(job: JobContext) -> None:
         return
     minutes = int(job.payload["minutes"])
     stamp = int(event.starts_at.timestamp())
-    rsvps = await Rsvp.filter(
-        event_id=event.id, status__in=[GOING, MAYBE], waitlisted=False
-    ).order_by("id")
-    unreachable = 0
-    for rsvp in rsvps:
-        member = await Member.get_or_none(id=rsvp.member_id)
-        if member is None:
-            continue
-        target = f"{stamp}:member:{member.id}"
-        if await ReminderSent.exists(event_id=event.id, minutes=minutes, target=target):
-            continue
-        ctx = job.for_member(member)
-        zone = await app.regions.timezone(member.region_code) if member.region_code else event.tz
-        text = ctx.t(
+    # The real time left: after downtime a "1 day before" reminder may go out 30 minutes
+    # before the start, and must say so.
+    left_minutes = _left_minutes(event.starts_at - now, minutes)
+    if left_minutes != minutes:
+        log.warning(
+            "reminder %s min before event %s is late: %s min left, the text says so",
+            minutes,
+            event.id,
+            left_minutes,
+        )
+    # The DMs are durable deliveries: the job only enqueues them (a few statements, however
+    # many answered), the outbox sends them at the platform's pace, each at most once. The
+    # batch keys make a rerun of this job (after a crash) enqueue nothing twice.
+    groups = await rsvp_recipients(app, event, (GOING, MAYBE), waitlisted=False)
+    for (lang, zone), recipients in groups.items():
+        text = t(
+            app,
+            lang,
             "events.reminder.dm",
             title=event.title,
-            left=_minutes_label(app, ctx.lang, minutes),
-            when=format_when(event.starts_at, zone, ctx.lang, event.ends_at),
+            left=_minutes_label(app, lang, left_minutes),
+            when=format_when(event.starts_at, zone, lang, event.ends_at),
             place=event.place or "-",
             id=event.id,
         )
-        try:
-            await ctx.send_dm(member, text)
-        except Unreachable:
-            unreachable += 1
-            continue
-        await _once(event, minutes, target, now)
+        await app.outbox.enqueue(
+            REMINDER_BATCH,
+            Message.of(text),
+            recipients,
+            key=f"events:{event.id}:{stamp}:{minutes}:dm:{lang}:{zone}",
+            meta={"event": event.id, "minutes": minutes, "left": left_minutes},
+        )
     lang = app.settings.language
     for chat in await card_chats(event):
         target = f"{stamp}:chat:{chat.key}"
@@ -498,7 +509,7 @@ async def run_reminder(job: JobContext) -> None:
             lang,
             "events.reminder.group",
             title=event.title,
-            left=_minutes_label(app, lang, minutes),
+            left=_minutes_label(app, lang, left_minutes),
             when=format_when(event.starts_at, event.tz, lang, event.ends_at),
             place=event.place or "-",
             going=tally.going,
@@ -509,8 +520,6 @@ async def run_reminder(job: JobContext) -> None:
             await app.send(chat, Message.of(text, silent=False))
         except (Unreachable, DeliveryError, NotSupported):
             log.warning("reminder of event %s not posted in %s", event.id, chat.key, exc_info=True)
-    if unreachable:
-        log.info("event %s reminder: %d members not reachable by DM", event.id, unreachable)
 
 
 async def run_announce(job: JobContext) -> None:
@@ -524,27 +533,94 @@ async def run_announce(job: JobContext) -> None:
 async def notify_rsvps(
     app: App, event: Event, key: str, *, statuses: Sequence[str] = (GOING, MAYBE), **kwargs: Any
 ) -> int:
-    """DM everyone who answered going/maybe (including the waitlist) about a change."""
-    sent = 0
-    for rsvp in await Rsvp.filter(event_id=event.id, status__in=list(statuses)):
-        member = await Member.get_or_none(id=rsvp.member_id)
-        if member is None:
-            continue
-        ctx = Context(app, member=member)
-        zone = await app.regions.timezone(member.region_code) if member.region_code else event.tz
-        text = ctx.t(
+    """DM everyone who answered going/maybe (including the waitlist) about a change, through
+    the outbox (durable, paced, each at most once); returns how many were enqueued."""
+    enqueued = 0
+    groups = await rsvp_recipients(app, event, statuses)
+    for (lang, zone), recipients in groups.items():
+        text = t(
+            app,
+            lang,
             key,
             title=event.title,
-            when=format_when(event.starts_at, zone, ctx.lang, event.ends_at),
+            when=format_when(event.starts_at, zone, lang, event.ends_at),
             id=event.id,
             **kwargs,
         )
-        try:
-            await app.send_dm(member, Message.of(text))
-            sent += 1
-        except Unreachable:
-            continue
-    return sent
+        batch = await app.outbox.enqueue(
+            NOTICE_BATCH, Message.of(text), recipients, meta={"event": event.id, "text": key}
+        )
+        enqueued += batch.total
+    return enqueued
+
+
+async def rsvp_recipients(
+    app: App, event: Event, statuses: Sequence[str], *, waitlisted: bool | None = None
+) -> dict[tuple[str, str], list[Recipient]]:
+    """The members who answered ``statuses``, one account each (one open for DMs first),
+    grouped by the language and time zone their text is written in. One query however many
+    answered."""
+    answered = Rsvp.filter(event_id=event.id, status__in=list(statuses))
+    if waitlisted is not None:
+        answered = answered.filter(waitlisted=waitlisted)
+    rows = (
+        await Account.filter(member_id__in=Subquery(answered.values("member_id")))
+        .order_by("member_id", "id")
+        .values_list(
+            "id",
+            "member_id",
+            "platform",
+            "platform_user_id",
+            "dm_open",
+            "member__region_code",
+            "member__language",
+        )
+    )
+    open_anyway = {
+        name for name, a in app.adapters.items() if a.supports(Capability.DM_WITHOUT_START)
+    }
+
+    def rank(row: tuple[Any, ...]) -> tuple[bool, bool, int]:
+        platform = str(row[2])
+        reachable = platform in app.adapters and (bool(row[4]) or platform in open_anyway)
+        return (not reachable, platform not in app.adapters, int(row[0]))
+
+    zones: dict[str, str] = {}
+    groups: dict[tuple[str, str], list[Recipient]] = {}
+    by_member: dict[int, tuple[Any, ...]] = {}
+    for row in rows:
+        best = by_member.get(int(row[1]))
+        if best is None or rank(row) < rank(best):
+            by_member[int(row[1])] = row
+    for row in by_member.values():
+        region = row[5] or ""
+        if region not in zones:
+            zones[region] = await app.regions.timezone(region) if region else event.tz
+        lang = normalize_language(row[6], app.settings.language)
+        groups.setdefault((lang, zones[region]), []).append(
+            Recipient(
+                str(row[2]),
+                str(row[3]),
+                ChatKind.DM,
+                region_code=row[5],
+                account_id=int(row[0]),
+                reachable=not rank(row)[0],
+            )
+        )
+    return groups
+
+
+def _left_minutes(left: timedelta, planned: int) -> int:
+    """Minutes left, as the reminder text should say them: the planned offset when on time
+    (within two minutes), else the real time, rounded to what a reader expects."""
+    real = max(1, math.ceil(left.total_seconds() / 60))
+    if abs(real - planned) <= 2:
+        return planned
+    if real < 120:
+        return real
+    if real < 36 * 60:
+        return round(real / 60) * 60
+    return round(real / 1440) * 1440
 
 
 async def upcoming_for(member: Member, now: datetime, limit: int = 10) -> list[Event]:
