@@ -429,7 +429,7 @@ class Outbox:
         """Seconds to wait before sending to ``key``; the slot is taken at once (when the
         wait is short) so concurrent replies queue behind each other."""
         now = self.timer.monotonic()
-        wait = max(pace.chat_wait(key, is_group, now), pace.shared_wait(is_group, now))
+        wait = pace.reply_wait(key, is_group, now)
         if wait <= self.settings.inline_wait_seconds:
             pace.take(key, is_group, now)
         return wait

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from core import (
+    ChatKind,
     ChatRef,
     Command,
     Context,
@@ -139,3 +140,17 @@ async def test_edits_wait_for_the_chat_too(make_app) -> None:
         await app.edit(ref, Message.of("Hasil: 2"))
         # One message a second in a chat: the edit went out a second after the send.
         assert clock.now() - start >= timedelta(seconds=1)
+
+
+async def test_replies_in_private_chats_are_not_held_to_the_bulk_dm_pace(make_app) -> None:
+    clock = FakeClock(TEST_START)
+    # Discord-like: bulk DMs go slowly (spam heuristics), answers to members do not.
+    slow_dms = RateLimits(
+        overall_per_second=25, per_chat_per_second=1, per_group_per_minute=30, dm_per_second=0.5
+    )
+    fake = HeldBack("dc", limits=slow_dms, clock=clock)
+    async with make_app(clock=clock, discover_plugins=False, adapters=[fake]) as app:
+        for i in range(20):
+            ref = await app.send(ChatRef("dc", f"dm{i}", ChatKind.DM), Message.of("hai"))
+            assert ref.id  # sent now, not stored for later
+        assert clock.now() - TEST_START < timedelta(seconds=2)
