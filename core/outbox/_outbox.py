@@ -39,6 +39,7 @@ from tortoise.transactions import in_transaction
 
 from core._adapter import (
     Adapter,
+    Capability,
     DeliveryError,
     DeliveryUnknown,
     Outgoing,
@@ -90,6 +91,25 @@ _DM_CHAT = "dmchat"
 
 #: Batches of one deferred reply or DM (a 429, or a chat over its pace).
 DEFERRED = "core:deferred"
+
+
+class _Params:
+    """Statement parameters, numbered for the dialect (``$n`` on PostgreSQL, ``?``)."""
+
+    def __init__(self, dialect: str, first: Iterable[Any]) -> None:
+        self.dialect = dialect
+        self.values = list(first)
+
+    def add(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}" if self.dialect == "postgres" else "?"
+
+
+def _sql_name(platform: str) -> str:
+    """A platform name safe to write into SQL (they come from adapters, never from users)."""
+    if not platform.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"odd platform name {platform!r}")
+    return platform
 
 
 def pace_key(kind: str, target: str) -> str:
@@ -364,6 +384,101 @@ class Outbox:
             batch.total = total
         self._wakeup.set()
         return batch
+
+    async def enqueue_members(
+        self,
+        kind: str,
+        members: Any,
+        compose: Callable[[str, str], Awaitable[tuple[str, Message | Outgoing]]],
+        *,
+        key: str,
+        meta: Mapping[str, Any] | None = None,
+    ) -> list[OutboxBatch]:
+        """DM every member selected by ``members`` (a tortoise query of member ids, e.g.
+        ``Rsvp.filter(...).values("member_id")``), one account each (one open for DMs
+        first), planned in the database: one ``INSERT ... SELECT`` per text, however many
+        members. ``compose(language, region_code)`` names the text a member of that
+        language and region reads (``(group, message)``); members whose texts share a group
+        share one batch, keyed ``<key>:<group>`` so enqueueing again adds nothing."""
+        members._make_query()
+        sub_sql, sub_params = members.query.get_parameterized_sql()
+        db = Delivery._meta.db
+        combos_sql = (
+            f"WITH chosen(member_id) AS ({sub_sql}) "
+            "SELECT DISTINCT COALESCE(m.language, ''), COALESCE(m.region_code, '') "
+            "FROM core_member m WHERE m.id IN (SELECT member_id FROM chosen)"
+        )
+        _, combos = await db.execute_query(combos_sql, list(sub_params))
+        groups: dict[str, tuple[Message | Outgoing, list[tuple[str, str]]]] = {}
+        for row in combos:
+            values = list(row.values()) if isinstance(row, dict) else list(row)
+            language, region = str(values[0]), str(values[1])
+            group, message = await compose(language, region)
+            groups.setdefault(group, (message, []))[1].append((language, region))
+        open_now = sorted(_sql_name(p) for p in self.adapters)
+        anyway = sorted(
+            _sql_name(p)
+            for p, a in self.adapters.items()
+            if a.supports(Capability.DM_WITHOUT_START)
+        )
+        here = ", ".join(f"'{p}'" for p in open_now) or "''"
+        free = ", ".join(f"'{p}'" for p in anyway) or "''"
+        reachable = (
+            f"CASE WHEN a.platform IN ({here}) AND (a.dm_open OR a.platform IN ({free}))"
+            " THEN 1 ELSE 0 END"
+        )
+        batches: list[OutboxBatch] = []
+        for group, (message, members_of) in groups.items():
+            batch_key = f"{key}:{group}"[:128]
+            existing = await OutboxBatch.get_or_none(key=batch_key)
+            if existing is not None:
+                batches.append(existing)
+                continue
+            out = message if isinstance(message, Outgoing) else await self.render(message)
+            now = self.clock.now()
+            params = _Params(self.dialect, sub_params)
+            mark = params.add
+            marks: list[str] = []
+
+            async with in_transaction():
+                batch = await OutboxBatch.create(
+                    kind=kind,
+                    key=batch_key,
+                    message=dump_message(out),
+                    meta=dict(meta or {}),
+                    created_at=now,
+                )
+                at = mark(now)
+                for language, region in members_of:
+                    marks.append(
+                        f"(COALESCE(m.language, '') = {mark(language)}"
+                        f" AND COALESCE(m.region_code, '') = {mark(region)})"
+                    )
+                sql = (
+                    f"WITH chosen(member_id) AS ({sub_sql}) "
+                    f'INSERT INTO "{Delivery._meta.db_table}" ({", ".join(_INSERT_COLUMNS)}) '
+                    f"SELECT {int(batch.id)}, platform, 'dm', platform_user_id, id, region_code,"
+                    " CASE WHEN reachable = 1 THEN 'pending' ELSE 'unreachable' END, 0,"
+                    f" {at}, CASE WHEN reachable = 1 THEN NULL"
+                    " ELSE 'cannot be messaged privately' END "
+                    "FROM (SELECT a.id, a.platform, a.platform_user_id, m.region_code,"
+                    f" {reachable} AS reachable,"
+                    " ROW_NUMBER() OVER (PARTITION BY a.member_id ORDER BY"
+                    f" {reachable} DESC, CASE WHEN a.platform IN ({here}) THEN 0 ELSE 1 END,"
+                    " a.id) AS rn"
+                    " FROM core_account a JOIN core_member m ON m.id = a.member_id"
+                    " WHERE a.member_id IN (SELECT member_id FROM chosen)"
+                    f" AND ({' OR '.join(marks)})) ranked WHERE rn = 1"
+                )
+                # The transaction's connection (a client taken before it would wait for the
+                # transaction's own lock on SQLite).
+                await Delivery._meta.db.execute_query(sql, params.values)
+                total = await Delivery.filter(batch_id=batch.id).count()
+                await OutboxBatch.filter(id=batch.id).update(total=total)
+                batch.total = total
+            batches.append(batch)
+        self._wakeup.set()
+        return batches
 
     # --- interactive sends ------------------------------------------------------------
 

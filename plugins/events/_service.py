@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core import (
-    Account,
     App,
     Button,
     Capability,
@@ -29,7 +29,6 @@ from core import (
     Message,
     MessageRef,
     NotSupported,
-    Recipient,
     RetryAfter,
     ScheduledEvent,
     Unreachable,
@@ -479,8 +478,11 @@ async def run_reminder(job: JobContext) -> None:
     # The DMs are durable deliveries: the job only enqueues them (a few statements, however
     # many answered), the outbox sends them at the platform's pace, each at most once. The
     # batch keys make a rerun of this job (after a crash) enqueue nothing twice.
-    groups = await rsvp_recipients(app, event, (GOING, MAYBE), waitlisted=False)
-    for (lang, zone), recipients in groups.items():
+    zones = _Zones(app, event)
+
+    async def compose(language: str, region: str) -> tuple[str, Message]:
+        lang = normalize_language(language or None, app.settings.language)
+        zone = await zones.of(region)
         text = t(
             app,
             lang,
@@ -491,13 +493,18 @@ async def run_reminder(job: JobContext) -> None:
             place=event.place or "-",
             id=event.id,
         )
-        await app.outbox.enqueue(
-            REMINDER_BATCH,
-            Message.of(text),
-            recipients,
-            key=f"events:{event.id}:{stamp}:{minutes}:dm:{lang}:{zone}",
-            meta={"event": event.id, "minutes": minutes, "left": left_minutes},
-        )
+        return f"{lang}:{zone}", Message.of(text)
+
+    answered = Rsvp.filter(event_id=event.id, status__in=[GOING, MAYBE], waitlisted=False).values(
+        "member_id"
+    )
+    await app.outbox.enqueue_members(
+        REMINDER_BATCH,
+        answered,
+        compose,
+        key=f"events:{event.id}:{stamp}:{minutes}:dm",
+        meta={"event": event.id, "minutes": minutes, "left": left_minutes},
+    )
     lang = app.settings.language
     for chat in await card_chats(event):
         target = f"{stamp}:chat:{chat.key}"
@@ -535,9 +542,11 @@ async def notify_rsvps(
 ) -> int:
     """DM everyone who answered going/maybe (including the waitlist) about a change, through
     the outbox (durable, paced, each at most once); returns how many were enqueued."""
-    enqueued = 0
-    groups = await rsvp_recipients(app, event, statuses)
-    for (lang, zone), recipients in groups.items():
+    zones = _Zones(app, event)
+
+    async def compose(language: str, region: str) -> tuple[str, Message]:
+        lang = normalize_language(language or None, app.settings.language)
+        zone = await zones.of(region)
         text = t(
             app,
             lang,
@@ -547,67 +556,32 @@ async def notify_rsvps(
             id=event.id,
             **kwargs,
         )
-        batch = await app.outbox.enqueue(
-            NOTICE_BATCH, Message.of(text), recipients, meta={"event": event.id, "text": key}
-        )
-        enqueued += batch.total
-    return enqueued
+        return f"{lang}:{zone}", Message.of(text)
 
-
-async def rsvp_recipients(
-    app: App, event: Event, statuses: Sequence[str], *, waitlisted: bool | None = None
-) -> dict[tuple[str, str], list[Recipient]]:
-    """The members who answered ``statuses``, one account each (one open for DMs first),
-    grouped by the language and time zone their text is written in. One query however many
-    answered."""
-    answered = Rsvp.filter(event_id=event.id, status__in=list(statuses))
-    if waitlisted is not None:
-        answered = answered.filter(waitlisted=waitlisted)
-    rows = (
-        await Account.filter(member_id__in=Subquery(answered.values("member_id")))
-        .order_by("member_id", "id")
-        .values_list(
-            "id",
-            "member_id",
-            "platform",
-            "platform_user_id",
-            "dm_open",
-            "member__region_code",
-            "member__language",
-        )
+    answered = Rsvp.filter(event_id=event.id, status__in=list(statuses)).values("member_id")
+    batches = await app.outbox.enqueue_members(
+        NOTICE_BATCH,
+        answered,
+        compose,
+        key=f"events:{event.id}:notice:{secrets.token_hex(6)}",
+        meta={"event": event.id, "text": key},
     )
-    open_anyway = {
-        name for name, a in app.adapters.items() if a.supports(Capability.DM_WITHOUT_START)
-    }
+    return sum(b.total for b in batches)
 
-    def rank(row: tuple[Any, ...]) -> tuple[bool, bool, int]:
-        platform = str(row[2])
-        reachable = platform in app.adapters and (bool(row[4]) or platform in open_anyway)
-        return (not reachable, platform not in app.adapters, int(row[0]))
 
-    zones: dict[str, str] = {}
-    groups: dict[tuple[str, str], list[Recipient]] = {}
-    by_member: dict[int, tuple[Any, ...]] = {}
-    for row in rows:
-        best = by_member.get(int(row[1]))
-        if best is None or rank(row) < rank(best):
-            by_member[int(row[1])] = row
-    for row in by_member.values():
-        region = row[5] or ""
-        if region not in zones:
-            zones[region] = await app.regions.timezone(region) if region else event.tz
-        lang = normalize_language(row[6], app.settings.language)
-        groups.setdefault((lang, zones[region]), []).append(
-            Recipient(
-                str(row[2]),
-                str(row[3]),
-                ChatKind.DM,
-                region_code=row[5],
-                account_id=int(row[0]),
-                reachable=not rank(row)[0],
-            )
-        )
-    return groups
+class _Zones:
+    """Time zones by region code, looked up once each."""
+
+    def __init__(self, app: App, event: Event) -> None:
+        self.app = app
+        self.event = event
+        self.known: dict[str, str] = {}
+
+    async def of(self, region: str) -> str:
+        if region not in self.known:
+            zone = await self.app.regions.timezone(region) if region else self.event.tz
+            self.known[region] = zone
+        return self.known[region]
 
 
 def _left_minutes(left: timedelta, planned: int) -> int:
