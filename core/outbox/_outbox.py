@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
@@ -53,7 +53,7 @@ from core._markup import Markup
 from core._messages import Attachment, AttachmentKind, Message, PollSpec, RenderedButton
 from core._settings import OutboxSettings
 from core._supervise import Backoff, Rounds
-from core.models import Account
+from core.models import Account, Member
 from core.outbox._pace import Pace, Timer, timer_for
 from core.outbox.models import Delivery, OutboxBatch
 
@@ -400,19 +400,16 @@ class Outbox:
         members. ``compose(language, region_code)`` names the text a member of that
         language and region reads (``(group, message)``); members whose texts share a group
         share one batch, keyed ``<key>:<group>`` so enqueueing again adds nothing."""
+        combos = (
+            await Member.filter(id__in=Subquery(members))
+            .distinct()
+            .values_list("language", "region_code")
+        )
         members._make_query()
         sub_sql, sub_params = members.query.get_parameterized_sql()
-        db = Delivery._meta.db
-        combos_sql = (
-            f"WITH chosen(member_id) AS ({sub_sql}) "
-            "SELECT DISTINCT COALESCE(m.language, ''), COALESCE(m.region_code, '') "
-            "FROM core_member m WHERE m.id IN (SELECT member_id FROM chosen)"
-        )
-        _, combos = await db.execute_query(combos_sql, list(sub_params))
         groups: dict[str, tuple[Message | Outgoing, list[tuple[str, str]]]] = {}
-        for row in combos:
-            values = list(row.values()) if isinstance(row, dict) else list(row)
-            language, region = str(values[0]), str(values[1])
+        for raw_language, raw_region in combos:
+            language, region = str(raw_language or ""), str(raw_region or "")
             group, message = await compose(language, region)
             groups.setdefault(group, (message, []))[1].append((language, region))
         open_now = sorted(_sql_name(p) for p in self.adapters)
@@ -470,9 +467,11 @@ class Outbox:
                     " WHERE a.member_id IN (SELECT member_id FROM chosen)"
                     f" AND ({' OR '.join(marks)})) ranked WHERE rn = 1"
                 )
-                # The transaction's connection (a client taken before it would wait for the
-                # transaction's own lock on SQLite).
-                await Delivery._meta.db.execute_query(sql, params.values)
+                # One statement, run once, on the transaction's connection. Its text holds
+                # only names from this code (and validated platform names); every value is
+                # a parameter. (A client taken before the transaction would wait for the
+                # transaction's own lock on SQLite.)
+                await Delivery._meta.db.execute_many(sql, [params.values])
                 total = await Delivery.filter(batch_id=batch.id).count()
                 await OutboxBatch.filter(id=batch.id).update(total=total)
                 batch.total = total
