@@ -48,6 +48,7 @@ from core import (
     ChatRef,
     Command,
     CommandInvoked,
+    CommandStyle,
     Context,
     DeliveryError,
     DeliveryUnknown,
@@ -111,6 +112,7 @@ class DiscordAdapter(Adapter):
     """Discord through discord.py. Build it with :func:`adapters.discord.create`."""
 
     platform = PLATFORM
+    command_style = CommandStyle.GROUPED
     capabilities = frozenset(
         {
             Capability.NATIVE_POLLS,
@@ -253,6 +255,16 @@ class DiscordAdapter(Adapter):
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return
         chat = chat_of(message.channel, guild_id=message.guild.id if message.guild else None)
+        app = self._require_app()
+        # The lean path: plain chatter in a guild where the core would only mark the sender
+        # active costs no event (a leading "/" may be a typed command: full path).
+        if (
+            not chat.is_dm
+            and not message.content.lstrip().startswith("/")
+            and app.chatter_is_quiet(chat.key)
+        ):
+            app.mark_active(PLATFORM, str(message.author.id))
+            return
         sender = sender_of(message.author)
         ref = message_ref(chat, message.id)
         reply_to: MessageRef | None = None
@@ -265,7 +277,6 @@ class DiscordAdapter(Adapter):
         event: Event
         text = message.content
         parsed = parse_command_line(text) if text.lstrip().startswith("/") else None
-        app = self._require_app()
         if parsed is not None and (chat.is_dm or app.commands.get(parsed[0]) is not None):
             event = CommandInvoked(
                 user=sender,

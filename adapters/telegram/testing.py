@@ -77,6 +77,8 @@ class FakeBotApi:
     _background: set[asyncio.Task[None]] = field(default_factory=set)
     _runner: web.AppRunner | None = None
     port: int = 0
+    #: Group owners per chat id, as getChatMember reports them; everyone else is a member.
+    chat_admins: dict[int, set[int]] = field(default_factory=dict)
 
     @property
     def root(self) -> str:
@@ -254,6 +256,16 @@ class FakeBotApi:
                     "gifts_from_channels": False,
                 },
             }
+        if method == "getChatMember":
+            chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+            status = "creator" if user_id in self.chat_admins.get(chat_id, set()) else "member"
+            member: dict[str, Any] = {
+                "status": status,
+                "user": {"id": user_id, "is_bot": False, "first_name": "User"},
+            }
+            if status == "creator":
+                member["is_anonymous"] = False
+            return member
         if method == "getMyCommands":
             return []
         if method == "stopPoll":
