@@ -274,6 +274,7 @@ class App:
                 except Exception:
                     log.exception("could not write the last command counts at shutdown")
                 await self.plugins.shutdown(self)
+                await self.outbox.close()
         finally:
             self._started = False
             if hasattr(self, "cache"):
@@ -400,14 +401,16 @@ class App:
         )
 
     async def send(self, chat: ChatRef, message: Message | Outgoing) -> MessageRef:
-        adapter = self.adapter_for(chat.platform)
+        """Send now, at the chat's pace, through the delivery layer (the outbox): a chat
+        the platform holds back (429) gets the message after the wait, never lost."""
+        self.adapter_for(chat.platform)
         out = message if isinstance(message, Outgoing) else await self.render(message)
-        return await adapter.send(chat, out)
+        return await self.outbox.send(chat, out)
 
     async def edit(self, ref: MessageRef, message: Message | Outgoing) -> None:
-        adapter = self.adapter_for(ref.chat.platform)
+        self.adapter_for(ref.chat.platform)
         out = message if isinstance(message, Outgoing) else await self.render(message)
-        await adapter.edit(ref, out)
+        await self.outbox.edit(ref, out)
 
     async def end_poll(self, ref: MessageRef) -> None:
         """Close a native poll the bot sent (``ref`` as ``send`` returned it)."""
@@ -430,8 +433,10 @@ class App:
             if adapter is None:
                 continue
             try:
-                ref = await adapter.send_dm(
-                    UserRef(account.platform, account.platform_user_id), out
+                ref = await self.outbox.send_dm(
+                    UserRef(account.platform, account.platform_user_id),
+                    out,
+                    account_id=account.id or None,
                 )
             except Unreachable as exc:
                 last = exc
@@ -538,6 +543,10 @@ class App:
             await self._safe_reply(ctx, ctx.t("core.error.internal"))
 
     async def _safe_reply(self, ctx: Context, text: str) -> None:
+        if ctx.chat is not None and self.outbox.blocked(ctx.chat):
+            # The platform asked us to leave this chat alone: no apology into it.
+            log.info("not answering in %s: the platform holds it back", ctx.chat.key)
+            return
         try:
             await ctx.reply(text)
         except Exception:

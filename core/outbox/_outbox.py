@@ -33,12 +33,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from core._adapter import (
     Adapter,
+    Capability,
     DeliveryError,
     DeliveryUnknown,
     Outgoing,
@@ -47,12 +48,12 @@ from core._adapter import (
     Unreachable,
 )
 from core._clock import Clock
-from core._events import ChatKind, ChatRef, UserRef
+from core._events import ChatKind, ChatRef, MessageRef, UserRef
 from core._markup import Markup
 from core._messages import Attachment, AttachmentKind, Message, PollSpec, RenderedButton
 from core._settings import OutboxSettings
 from core._supervise import Backoff, Rounds
-from core.models import Account
+from core.models import Account, Member
 from core.outbox._pace import Pace, Timer, timer_for
 from core.outbox.models import Delivery, OutboxBatch
 
@@ -84,6 +85,36 @@ _INSERT_COLUMNS = (
 _TICK = 0.001
 
 INTERRUPTED = "interrupted mid-send; not sent again so nobody gets it twice"
+
+#: ``Delivery.chat_kind`` of a private chat addressed by its chat id (a deferred reply).
+_DM_CHAT = "dmchat"
+
+#: Batches of one deferred reply or DM (a 429, or a chat over its pace).
+DEFERRED = "core:deferred"
+
+
+class _Params:
+    """Statement parameters, numbered for the dialect (``$n`` on PostgreSQL, ``?``)."""
+
+    def __init__(self, dialect: str, first: Iterable[Any]) -> None:
+        self.dialect = dialect
+        self.values = list(first)
+
+    def add(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}" if self.dialect == "postgres" else "?"
+
+
+def _sql_name(platform: str) -> str:
+    """A platform name safe to write into SQL (they come from adapters, never from users)."""
+    if not platform.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"odd platform name {platform!r}")
+    return platform
+
+
+def pace_key(kind: str, target: str) -> str:
+    """The pacing key of a chat: a private chat by user id and by chat id are one key."""
+    return f"{ChatKind.DM.value if kind == _DM_CHAT else kind}:{target}"
 
 
 class DeliveryStatus:
@@ -119,6 +150,17 @@ class Recipient:
     region_code: str | None = None
     account_id: int | None = None
     reachable: bool = True
+    #: ``target`` is a private *chat* id (a deferred reply), not a user id.
+    in_chat: bool = False
+
+    @classmethod
+    def chat(cls, chat: ChatRef) -> Recipient:
+        """The chat itself (a group, or a private chat by its chat id)."""
+        return cls(chat.platform, chat.id, chat.kind, in_chat=chat.is_dm)
+
+    @property
+    def stored_kind(self) -> str:
+        return _DM_CHAT if self.in_chat and self.chat_kind is ChatKind.DM else self.chat_kind.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +319,8 @@ class Outbox:
         self._messages: dict[int, Outgoing] = {}
         self._last_progress: dict[int, float] = {}
         self._claims = 0
+        self._late_edits: dict[MessageRef, Outgoing] = {}
+        self._background: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
         self._wakeup = asyncio.Event()
 
@@ -296,9 +340,11 @@ class Outbox:
         *,
         key: str | None = None,
         meta: Mapping[str, Any] | None = None,
+        not_before: datetime | None = None,
     ) -> OutboxBatch:
         """Store a batch and its deliveries (duplicates dropped). With ``key``, enqueueing
-        again returns the existing batch instead of sending twice."""
+        again returns the existing batch instead of sending twice. ``not_before`` holds
+        every delivery back until then."""
         if key is not None:
             existing = await OutboxBatch.get_or_none(key=key)
             if existing is not None:
@@ -313,7 +359,7 @@ class Outbox:
             )
             chunk: list[tuple[Any, ...]] = []
             for r in recipients:
-                ident = (r.platform, r.chat_kind.value, r.target)
+                ident = (r.platform, r.stored_kind, r.target)
                 if ident in seen:
                     continue
                 seen.add(ident)
@@ -321,13 +367,13 @@ class Outbox:
                     (
                         batch.id,
                         r.platform,
-                        r.chat_kind.value,
+                        r.stored_kind,
                         r.target,
                         r.account_id,
                         r.region_code,
                         DeliveryStatus.PENDING if r.reachable else DeliveryStatus.UNREACHABLE,
                         0,
-                        now,
+                        not_before or now,
                         None if r.reachable else "cannot be messaged privately",
                     )
                 )
@@ -338,6 +384,226 @@ class Outbox:
             batch.total = total
         self._wakeup.set()
         return batch
+
+    async def enqueue_members(
+        self,
+        kind: str,
+        members: Any,
+        compose: Callable[[str, str], Awaitable[tuple[str, Message | Outgoing]]],
+        *,
+        key: str,
+        meta: Mapping[str, Any] | None = None,
+    ) -> list[OutboxBatch]:
+        """DM every member selected by ``members`` (a tortoise query of member ids, e.g.
+        ``Rsvp.filter(...).values("member_id")``), one account each (one open for DMs
+        first), planned in the database: one ``INSERT ... SELECT`` per text, however many
+        members. ``compose(language, region_code)`` names the text a member of that
+        language and region reads (``(group, message)``); members whose texts share a group
+        share one batch, keyed ``<key>:<group>`` so enqueueing again adds nothing."""
+        combos = (
+            await Member.filter(id__in=Subquery(members))
+            .distinct()
+            .values_list("language", "region_code")
+        )
+        members._make_query()
+        sub_sql, sub_params = members.query.get_parameterized_sql()
+        groups: dict[str, tuple[Message | Outgoing, list[tuple[str, str]]]] = {}
+        for raw_language, raw_region in combos:
+            language, region = str(raw_language or ""), str(raw_region or "")
+            group, message = await compose(language, region)
+            groups.setdefault(group, (message, []))[1].append((language, region))
+        open_now = sorted(_sql_name(p) for p in self.adapters)
+        anyway = sorted(
+            _sql_name(p)
+            for p, a in self.adapters.items()
+            if a.supports(Capability.DM_WITHOUT_START)
+        )
+        here = ", ".join(f"'{p}'" for p in open_now) or "''"
+        free = ", ".join(f"'{p}'" for p in anyway) or "''"
+        reachable = (
+            f"CASE WHEN a.platform IN ({here}) AND (a.dm_open OR a.platform IN ({free}))"
+            " THEN 1 ELSE 0 END"
+        )
+        batches: list[OutboxBatch] = []
+        for group, (message, members_of) in groups.items():
+            batch_key = f"{key}:{group}"[:128]
+            existing = await OutboxBatch.get_or_none(key=batch_key)
+            if existing is not None:
+                batches.append(existing)
+                continue
+            out = message if isinstance(message, Outgoing) else await self.render(message)
+            now = self.clock.now()
+            params = _Params(self.dialect, sub_params)
+            mark = params.add
+            marks: list[str] = []
+
+            async with in_transaction():
+                batch = await OutboxBatch.create(
+                    kind=kind,
+                    key=batch_key,
+                    message=dump_message(out),
+                    meta=dict(meta or {}),
+                    created_at=now,
+                )
+                at = mark(now)
+                for language, region in members_of:
+                    marks.append(
+                        f"(COALESCE(m.language, '') = {mark(language)}"
+                        f" AND COALESCE(m.region_code, '') = {mark(region)})"
+                    )
+                sql = (
+                    f"WITH chosen(member_id) AS ({sub_sql}) "
+                    f'INSERT INTO "{Delivery._meta.db_table}" ({", ".join(_INSERT_COLUMNS)}) '
+                    f"SELECT {int(batch.id)}, platform, 'dm', platform_user_id, id, region_code,"
+                    " CASE WHEN reachable = 1 THEN 'pending' ELSE 'unreachable' END, 0,"
+                    f" {at}, CASE WHEN reachable = 1 THEN NULL"
+                    " ELSE 'cannot be messaged privately' END "
+                    "FROM (SELECT a.id, a.platform, a.platform_user_id, m.region_code,"
+                    f" {reachable} AS reachable,"
+                    " ROW_NUMBER() OVER (PARTITION BY a.member_id ORDER BY"
+                    f" {reachable} DESC, CASE WHEN a.platform IN ({here}) THEN 0 ELSE 1 END,"
+                    " a.id) AS rn"
+                    " FROM core_account a JOIN core_member m ON m.id = a.member_id"
+                    " WHERE a.member_id IN (SELECT member_id FROM chosen)"
+                    f" AND ({' OR '.join(marks)})) ranked WHERE rn = 1"
+                )
+                # One statement, run once, on the transaction's connection. Its text holds
+                # only names from this code (and validated platform names); every value is
+                # a parameter. (A client taken before the transaction would wait for the
+                # transaction's own lock on SQLite.)
+                await Delivery._meta.db.execute_many(sql, [params.values])
+                total = await Delivery.filter(batch_id=batch.id).count()
+                await OutboxBatch.filter(id=batch.id).update(total=total)
+                batch.total = total
+            batches.append(batch)
+        self._wakeup.set()
+        return batches
+
+    # --- interactive sends ------------------------------------------------------------
+
+    def blocked(self, chat: ChatRef) -> bool:
+        """The platform asked us (a 429) to leave ``chat`` alone for now."""
+        pace = self.pace(chat.platform)
+        if pace is None:
+            return False
+        key = pace_key(chat.kind.value, chat.id)
+        return pace.paused.get(key, 0.0) > self.timer.monotonic()
+
+    async def send(self, chat: ChatRef, out: Outgoing) -> MessageRef:
+        """Send one message to ``chat`` now, at the chat's pace (the same limits the outbox
+        drains at, shared with it). When the chat must wait long (over its limit, or a
+        429's ``retry_after``), the message is stored and the outbox delivers it after the
+        wait: the ref returned then has an empty id (nothing to edit yet)."""
+        adapter = self.adapters[chat.platform]
+        return await self._now(
+            chat,
+            pace_key(chat.kind.value, chat.id),
+            lambda: adapter.send(chat, out),
+            Recipient.chat(chat),
+            out,
+        )
+
+    async def send_dm(
+        self, user: UserRef, out: Outgoing, *, account_id: int | None = None
+    ) -> MessageRef:
+        """A private message now, paced like :meth:`send`; deferred the same way."""
+        adapter = self.adapters[user.platform]
+        return await self._now(
+            ChatRef(user.platform, user.id, ChatKind.DM),
+            pace_key(ChatKind.DM.value, user.id),
+            lambda: adapter.send_dm(user, out),
+            Recipient(user.platform, user.id, ChatKind.DM, account_id=account_id),
+            out,
+        )
+
+    async def edit(self, ref: MessageRef, out: Outgoing) -> None:
+        """Edit a message at its chat's pace. An edit that must wait long is made later, in
+        memory (only a message's latest text matters; the next change edits it again)."""
+        if not ref.id:
+            return  # a deferred message: not sent yet, it goes out with its first text
+        chat = ref.chat
+        adapter = self.adapters[chat.platform]
+        pace = self.pace(chat.platform)
+        key = pace_key(chat.kind.value, chat.id)
+        if pace is not None:
+            wait = self._reserve(pace, key, not chat.is_dm)
+            if wait > self.settings.inline_wait_seconds:
+                self._edit_later(ref, out, wait)
+                return
+            if wait > 0:
+                await self.timer.sleep(wait)
+        try:
+            await adapter.edit(ref, out)
+        except RetryAfter as exc:
+            if pace is not None:
+                pace.pause(key, exc.seconds, self.timer.monotonic())
+            self._edit_later(ref, out, exc.seconds)
+
+    def _reserve(self, pace: Pace, key: str, is_group: bool) -> float:
+        """Seconds to wait before sending to ``key``; the slot is taken at once (when the
+        wait is short) so concurrent replies queue behind each other."""
+        now = self.timer.monotonic()
+        wait = pace.reply_wait(key, is_group, now)
+        if wait <= self.settings.inline_wait_seconds:
+            pace.take(key, is_group, now)
+        return wait
+
+    async def _now(
+        self,
+        chat: ChatRef,
+        key: str,
+        send: Callable[[], Awaitable[MessageRef]],
+        recipient: Recipient,
+        out: Outgoing,
+    ) -> MessageRef:
+        pace = self.pace(chat.platform)
+        if pace is None:
+            return await send()
+        wait = self._reserve(pace, key, not chat.is_dm)
+        if wait > self.settings.inline_wait_seconds:
+            return await self._defer(chat, recipient, out, wait)
+        if wait > 0:
+            await self.timer.sleep(wait)
+        try:
+            return await send()
+        except RetryAfter as exc:
+            # Refused before anything was done: hold this chat (replies, broadcasts, all of
+            # it) and deliver the message after the wait.
+            pace.pause(key, exc.seconds, self.timer.monotonic())
+            return await self._defer(chat, recipient, out, exc.seconds)
+
+    async def _defer(
+        self, chat: ChatRef, recipient: Recipient, out: Outgoing, seconds: float
+    ) -> MessageRef:
+        when = self.clock.now() + timedelta(seconds=seconds)
+        batch = await self.enqueue(DEFERRED, out, [recipient], not_before=when)
+        log.info("%s must wait %.0fs; message stored as batch %s", chat.key, seconds, batch.id)
+        return MessageRef(chat, "")
+
+    def _edit_later(self, ref: MessageRef, out: Outgoing, seconds: float) -> None:
+        first = ref not in self._late_edits
+        self._late_edits[ref] = out
+        if first:
+            task = asyncio.get_running_loop().create_task(self._late_edit(ref, seconds))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _late_edit(self, ref: MessageRef, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        out = self._late_edits.pop(ref, None)
+        if out is None:
+            return
+        try:
+            await self.edit(ref, out)
+        except Exception:
+            log.warning("a late edit of %s failed", ref.chat.key, exc_info=True)
+
+    async def close(self) -> None:
+        """Drop edits still waiting (shutdown)."""
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._late_edits.clear()
 
     async def _insert(self, rows: list[tuple[Any, ...]]) -> int:
         """Insert delivery rows with one prepared statement (a province is 440,000 rows:
@@ -467,14 +733,16 @@ class Outbox:
         if self.dialect == "postgres":
             async with in_transaction():
                 for batch_id in batches:
+                    # Model rows with .only(): tortoise drops FOR UPDATE from
+                    # .values()/.values_list() queries without a word.
                     locked = (
                         await Delivery.filter(claimable, batch_id=batch_id)
                         .order_by("id")
                         .limit(share)
                         .select_for_update(skip_locked=True)
-                        .values_list("id", flat=True)
+                        .only("id")
                     )
-                    ids.extend(cast(list[int], list(locked)))
+                    ids.extend(row.id for row in locked)
                 if ids:
                     await Delivery.filter(id__in=ids).update(**claim)
         else:
@@ -581,7 +849,7 @@ class Outbox:
                         why = f"no adapter for platform {row.platform!r}" if out else "no batch"
                         done += await self._retry_later(row, why)
                         continue
-                    chat = f"{row.chat_kind}:{row.target}"
+                    chat = pace_key(row.chat_kind, row.target)
                     is_group = row.chat_kind == ChatKind.GROUP.value
                     wait = pace.chat_wait(chat, is_group, now)
                     if chat in chats:
@@ -678,6 +946,8 @@ class Outbox:
         try:
             if row.chat_kind == ChatKind.GROUP.value:
                 send = adapter.send(ChatRef(row.platform, row.target, ChatKind.GROUP), out)
+            elif row.chat_kind == _DM_CHAT:
+                send = adapter.send(ChatRef(row.platform, row.target, ChatKind.DM), out)
             else:
                 send = adapter.send_dm(UserRef(row.platform, row.target), out)
             await asyncio.wait_for(send, timeout=self.settings.send_timeout)

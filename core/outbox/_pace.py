@@ -110,6 +110,11 @@ class Pace:
             wait = max(wait, self.dm.wait("", now))
         return wait
 
+    def reply_wait(self, chat: str, is_group: bool, now: float) -> float:
+        """Seconds until an interactive send to ``chat`` may go: the chat's own limits and
+        the platform-wide rate, not the slow pace of unsolicited bulk DMs."""
+        return max(self.chat_wait(chat, is_group, now), self.overall.wait("", now))
+
     def take(self, chat: str, is_group: bool, now: float) -> None:
         self.overall.take("", now)
         self.chat.take(chat, now)

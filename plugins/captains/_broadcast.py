@@ -9,6 +9,7 @@ final report goes to the sender per platform and region; Stop cancels what is no
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ __all__ = [
     "on_button",
     "on_progress",
 ]
+
+log = logging.getLogger(__name__)
 
 FLOW = "captains:broadcast"
 ACTION = "captains:broadcast"
@@ -243,6 +246,12 @@ async def on_button(ctx: Context, data: dict[str, Any]) -> None:
     if do == "stop":
         await _stop(ctx, broadcast)
         return
+    if do == "send" and broadcast.status == "sending" and broadcast.batch_id is None:
+        # Started, then the process died before its deliveries were stored: start it
+        # again (the batch key makes this safe however often it is pressed).
+        await _check_scope(ctx, broadcast)
+        await _start(ctx, broadcast, await audience_of(ctx.app, broadcast.regions))
+        return
     if broadcast.status != "draft":
         await ctx.reply(ctx.t(f"captains.broadcast.status_{broadcast.status}"))
         return
@@ -355,23 +364,8 @@ async def _start(
         {"b": broadcast.id, "do": "stop"},
         only_for=broadcast.sender_id,
     )
-    text = app.translator("captains.progress.starting", lang, total=len(recipients))
-    ref: MessageRef | None
-    try:
-        if sender is None:
-            ref = await ctx.reply(text, buttons=[stop])
-        else:
-            ref = await ctx.send_dm(sender, text, buttons=[stop])
-    except Unreachable:
-        ref = None
-    progress = {}
-    if ref is not None:
-        progress = {
-            "platform": ref.chat.platform,
-            "chat": ref.chat.id,
-            "kind": ref.chat.kind.value,
-            "message": ref.id,
-        }
+    # The deliveries exist before anything is sent (one transaction; the key makes a second
+    # start return the same batch), so no failure below can strand or double the broadcast.
     batch = await ctx.outbox.enqueue(
         KIND,
         Message(await _body(app, broadcast)),
@@ -380,10 +374,7 @@ async def _start(
         meta={"broadcast": broadcast.id},
     )
     await Broadcast.filter(id=broadcast.id).update(
-        batch_id=batch.id,
-        audience=audience.member_total,
-        progress=progress,
-        started_at=ctx.now(),
+        batch_id=batch.id, audience=audience.member_total, started_at=ctx.now()
     )
     await app.audit.record(
         "captains.broadcast.sent",
@@ -395,6 +386,24 @@ async def _start(
         recipients=len(recipients),
         approved_by=broadcast.approved_by_id,
     )
+    text = app.translator("captains.progress.starting", lang, total=len(recipients))
+    ref: MessageRef | None = None
+    try:
+        if sender is None:
+            ref = await ctx.reply(text, buttons=[stop])
+        else:
+            ref = await ctx.send_dm(sender, text, buttons=[stop])
+    except Exception:
+        # A courtesy: the broadcast goes out anyway and the final report comes by DM.
+        log.warning("progress message of broadcast %s failed", broadcast.id, exc_info=True)
+    if ref is not None and ref.id:
+        progress = {
+            "platform": ref.chat.platform,
+            "chat": ref.chat.id,
+            "kind": ref.chat.kind.value,
+            "message": ref.id,
+        }
+        await Broadcast.filter(id=broadcast.id).update(progress=progress)
 
 
 async def _stop(ctx: Context, broadcast: Broadcast) -> None:
@@ -468,6 +477,13 @@ def on_progress(app: App) -> Any:
                     return
         if finished and ref is not None:
             await app.send(ref.chat, Message(await final_report(app, broadcast, report)))
+        elif finished and broadcast.sender_id is not None:
+            # No progress message to edit (it failed): the sender still gets the report.
+            body = Markup("\n\n").join([text, await final_report(app, broadcast, report)])
+            try:
+                await app.send_dm(broadcast.sender_id, Message(body))
+            except Unreachable:
+                log.warning("broadcast %s: the sender cannot be told the report", broadcast.id)
 
     return progress
 

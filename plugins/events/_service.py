@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,6 @@ from core import (
     Capability,
     ChatKind,
     ChatRef,
-    Context,
     DeliveryError,
     Job,
     JobContext,
@@ -32,6 +32,7 @@ from core import (
     RetryAfter,
     ScheduledEvent,
     Unreachable,
+    normalize_language,
     scope_chain,
 )
 
@@ -59,6 +60,10 @@ log = logging.getLogger(__name__)
 GOING, MAYBE, NO = "going", "maybe", "no"
 STATUSES = (GOING, MAYBE, NO)
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
+
+#: Outbox batch kinds: reminder DMs, and notices of a change or a cancellation.
+REMINDER_BATCH = "events:reminder"
+NOTICE_BATCH = "events:notice"
 REMIND_KIND = "events:remind"
 ANNOUNCE_KIND = "events:announce"
 REFRESH_KIND = "events:refresh"
@@ -460,33 +465,46 @@ async def run_reminder(job: JobContext) -> None:
         return
     minutes = int(job.payload["minutes"])
     stamp = int(event.starts_at.timestamp())
-    rsvps = await Rsvp.filter(
-        event_id=event.id, status__in=[GOING, MAYBE], waitlisted=False
-    ).order_by("id")
-    unreachable = 0
-    for rsvp in rsvps:
-        member = await Member.get_or_none(id=rsvp.member_id)
-        if member is None:
-            continue
-        target = f"{stamp}:member:{member.id}"
-        if await ReminderSent.exists(event_id=event.id, minutes=minutes, target=target):
-            continue
-        ctx = job.for_member(member)
-        zone = await app.regions.timezone(member.region_code) if member.region_code else event.tz
-        text = ctx.t(
+    # The real time left: after downtime a "1 day before" reminder may go out 30 minutes
+    # before the start, and must say so.
+    left_minutes = _left_minutes(event.starts_at - now, minutes)
+    if left_minutes != minutes:
+        log.warning(
+            "reminder %s min before event %s is late: %s min left, the text says so",
+            minutes,
+            event.id,
+            left_minutes,
+        )
+    # The DMs are durable deliveries: the job only enqueues them (a few statements, however
+    # many answered), the outbox sends them at the platform's pace, each at most once. The
+    # batch keys make a rerun of this job (after a crash) enqueue nothing twice.
+    zones = _Zones(app, event)
+
+    async def compose(language: str, region: str) -> tuple[str, Message]:
+        lang = normalize_language(language or None, app.settings.language)
+        zone = await zones.of(region)
+        text = t(
+            app,
+            lang,
             "events.reminder.dm",
             title=event.title,
-            left=_minutes_label(app, ctx.lang, minutes),
-            when=format_when(event.starts_at, zone, ctx.lang, event.ends_at),
+            left=_minutes_label(app, lang, left_minutes),
+            when=format_when(event.starts_at, zone, lang, event.ends_at),
             place=event.place or "-",
             id=event.id,
         )
-        try:
-            await ctx.send_dm(member, text)
-        except Unreachable:
-            unreachable += 1
-            continue
-        await _once(event, minutes, target, now)
+        return f"{lang}:{zone}", Message.of(text)
+
+    answered = Rsvp.filter(event_id=event.id, status__in=[GOING, MAYBE], waitlisted=False).values(
+        "member_id"
+    )
+    await app.outbox.enqueue_members(
+        REMINDER_BATCH,
+        answered,
+        compose,
+        key=f"events:{event.id}:{stamp}:{minutes}:dm",
+        meta={"event": event.id, "minutes": minutes, "left": left_minutes},
+    )
     lang = app.settings.language
     for chat in await card_chats(event):
         target = f"{stamp}:chat:{chat.key}"
@@ -498,7 +516,7 @@ async def run_reminder(job: JobContext) -> None:
             lang,
             "events.reminder.group",
             title=event.title,
-            left=_minutes_label(app, lang, minutes),
+            left=_minutes_label(app, lang, left_minutes),
             when=format_when(event.starts_at, event.tz, lang, event.ends_at),
             place=event.place or "-",
             going=tally.going,
@@ -509,8 +527,6 @@ async def run_reminder(job: JobContext) -> None:
             await app.send(chat, Message.of(text, silent=False))
         except (Unreachable, DeliveryError, NotSupported):
             log.warning("reminder of event %s not posted in %s", event.id, chat.key, exc_info=True)
-    if unreachable:
-        log.info("event %s reminder: %d members not reachable by DM", event.id, unreachable)
 
 
 async def run_announce(job: JobContext) -> None:
@@ -524,27 +540,61 @@ async def run_announce(job: JobContext) -> None:
 async def notify_rsvps(
     app: App, event: Event, key: str, *, statuses: Sequence[str] = (GOING, MAYBE), **kwargs: Any
 ) -> int:
-    """DM everyone who answered going/maybe (including the waitlist) about a change."""
-    sent = 0
-    for rsvp in await Rsvp.filter(event_id=event.id, status__in=list(statuses)):
-        member = await Member.get_or_none(id=rsvp.member_id)
-        if member is None:
-            continue
-        ctx = Context(app, member=member)
-        zone = await app.regions.timezone(member.region_code) if member.region_code else event.tz
-        text = ctx.t(
+    """DM everyone who answered going/maybe (including the waitlist) about a change, through
+    the outbox (durable, paced, each at most once); returns how many were enqueued."""
+    zones = _Zones(app, event)
+
+    async def compose(language: str, region: str) -> tuple[str, Message]:
+        lang = normalize_language(language or None, app.settings.language)
+        zone = await zones.of(region)
+        text = t(
+            app,
+            lang,
             key,
             title=event.title,
-            when=format_when(event.starts_at, zone, ctx.lang, event.ends_at),
+            when=format_when(event.starts_at, zone, lang, event.ends_at),
             id=event.id,
             **kwargs,
         )
-        try:
-            await app.send_dm(member, Message.of(text))
-            sent += 1
-        except Unreachable:
-            continue
-    return sent
+        return f"{lang}:{zone}", Message.of(text)
+
+    answered = Rsvp.filter(event_id=event.id, status__in=list(statuses)).values("member_id")
+    batches = await app.outbox.enqueue_members(
+        NOTICE_BATCH,
+        answered,
+        compose,
+        key=f"events:{event.id}:notice:{secrets.token_hex(6)}",
+        meta={"event": event.id, "text": key},
+    )
+    return sum(b.total for b in batches)
+
+
+class _Zones:
+    """Time zones by region code, looked up once each."""
+
+    def __init__(self, app: App, event: Event) -> None:
+        self.app = app
+        self.event = event
+        self.known: dict[str, str] = {}
+
+    async def of(self, region: str) -> str:
+        if region not in self.known:
+            zone = await self.app.regions.timezone(region) if region else self.event.tz
+            self.known[region] = zone
+        return self.known[region]
+
+
+def _left_minutes(left: timedelta, planned: int) -> int:
+    """Minutes left, as the reminder text should say them: the planned offset when on time
+    (within two minutes), else the real time, rounded to what a reader expects."""
+    real = max(1, math.ceil(left.total_seconds() / 60))
+    if abs(real - planned) <= 2:
+        return planned
+    if real < 120:
+        return real
+    if real < 36 * 60:
+        return round(real / 60) * 60
+    return round(real / 1440) * 1440
 
 
 async def upcoming_for(member: Member, now: datetime, limit: int = 10) -> list[Event]:

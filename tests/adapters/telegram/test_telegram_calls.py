@@ -12,39 +12,45 @@ from contextlib import asynccontextmanager
 import pytest
 from telegram.error import NetworkError
 from telegram.request import HTTPXRequest
-from telegram_kit import GROUP, Probe, eventually_async, telegram_settings
+from telegram_kit import GROUP, Probe, eventually_async
 
 from adapters.telegram import Caller, TelegramAdapter
-from adapters.telegram.testing import FakeBotApi
+from adapters.telegram.testing import TOKEN, FakeBotApi
 from core import (
     App,
     ChatKind,
     ChatRef,
+    Clock,
     DeliveryError,
     DeliveryUnknown,
     Markup,
     Message,
     Recipient,
+    SystemClock,
 )
-from core.testing import make_app
+from core.testing import make_app, test_settings
 
 CHAT = ChatRef("telegram", str(GROUP), ChatKind.GROUP)
 READ_TIMEOUT = 0.3
 
 
 @asynccontextmanager
-async def slow_running(api: FakeBotApi, probe: Probe) -> AsyncIterator[App]:
+async def slow_running(
+    api: FakeBotApi, probe: Probe, *, max_wait: float = 5.0, clock: Clock | None = None
+) -> AsyncIterator[App]:
     """The App with a Telegram adapter whose read timeout is short."""
-    settings = telegram_settings(api)
+    settings = test_settings(
+        telegram={"token": TOKEN, "api_base_url": api.root}, outbox={"poll_interval": 0.2}
+    )
     adapter = TelegramAdapter(
         settings,
-        caller=Caller(backoff=0.01, max_backoff=0.05, max_wait=5.0),
+        caller=Caller(backoff=0.01, max_backoff=0.05, max_wait=max_wait),
         retry_delay=0.05,
         poll_timeout=1,
         read_timeout=READ_TIMEOUT,
     )
     async with make_app(
-        plugins=[probe], discover_plugins=False, adapters=[adapter], settings=settings
+        plugins=[probe], discover_plugins=False, adapters=[adapter], settings=settings, clock=clock
     ) as app:
         task = asyncio.create_task(app.run(install_signal_handlers=False))
         try:
@@ -137,3 +143,18 @@ async def test_a_send_that_could_not_connect_is_retried_not_unknown() -> None:
         await request.shutdown()
     assert tries == 3
     assert not isinstance(raised.value, DeliveryError)
+
+
+async def test_a_reply_held_back_by_retry_after_is_delivered_after_the_wait(
+    api: FakeBotApi, probe: Probe
+) -> None:
+    # Longer than the adapter sits out itself (max_wait): the delivery layer takes over.
+    api.fail("sendMessage", status=429, description="Too Many Requests", retry_after=2)
+    async with slow_running(api, probe, max_wait=0.5, clock=SystemClock()) as app:
+        ref = await app.send(CHAT, Message.of("halo"))
+        assert ref.id == ""
+        delivered = await api.wait_for("sendMessage", within=20)
+    refused = next(c for c in api.calls if c.status == 429)
+    assert delivered.params["text"] == "halo"
+    assert delivered.at - refused.at >= 2.0
+    assert len(api.called("sendMessage")) == 1

@@ -315,15 +315,17 @@ async def test_retry_after_holds_back_only_that_chat(api: FakeBotApi, probe: Pro
     assert ok[1].at - limited[0].at >= 1.0
 
 
-async def test_long_retry_after_raises_core_retry_after(api: FakeBotApi, probe: Probe) -> None:
+async def test_long_retry_after_holds_the_chat_and_keeps_the_message(
+    api: FakeBotApi, probe: Probe
+) -> None:
     chat = ChatRef("telegram", str(GROUP), ChatKind.GROUP)
     api.fail("sendMessage", status=429, description="Too Many Requests", retry_after=60)
     async with running(api, probe) as (app, _):
-        with pytest.raises(core.RetryAfter) as raised:
-            await app.send(chat, Message.of("satu"))
-        with pytest.raises(core.RetryAfter):
-            await app.send(chat, Message.of("lagi"))  # still blocked: not even tried
-    assert raised.value.seconds == 60
+        first = await app.send(chat, Message.of("satu"))
+        second = await app.send(chat, Message.of("lagi"))  # still held back: not even tried
+        stored = await core.Delivery.filter(status="pending").count()
+    assert (first.id, second.id) == ("", "")  # stored for after the wait, not sent
+    assert stored == 2
     assert len([c for c in api.calls if c.method == "sendMessage"]) == 1
 
 

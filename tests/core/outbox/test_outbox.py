@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from core import (
     Account,
+    Capability,
     ChatKind,
     Delivery,
     DeliveryError,
@@ -19,7 +20,7 @@ from core import (
     RetryAfter,
     UserRef,
 )
-from core.testing import TEST_START, MemoryAdapter
+from core.testing import ALL_CAPABILITIES, TEST_START, MemoryAdapter
 from tests.core.outbox.fakes import ThrottledPlatform, thirty_per_second
 
 
@@ -254,3 +255,36 @@ async def test_member_data_retention_and_forgetting(make_app):
             "outbox_deliveries": 1,
             "outbox_batches": 1,
         }
+
+
+async def test_members_are_planned_in_the_database_one_account_each(make_app):
+    tg = MemoryAdapter("tg", caps=ALL_CAPABILITIES - {Capability.DM_WITHOUT_START})
+    dc = MemoryAdapter("dc")
+    async with make_app(adapters=[tg, dc], discover_plugins=False) as app:
+        never_started = await app.identity.ensure(UserRef("tg", "a"))
+        started = await app.identity.ensure(UserRef("tg", "b"))
+        await Account.filter(id=started.id).update(dm_open=True)
+        await Member.filter(id=started.member_id).update(language="en")
+        linked = await app.identity.ensure(UserRef("tg", "c"))
+        await Account.create(platform="dc", platform_user_id="c", member_id=linked.member_id)
+        ids = [never_started.member_id, started.member_id, linked.member_id]
+
+        async def compose(language: str, region: str) -> tuple[str, Message]:
+            return language, Message.of(f"hai ({language})")
+
+        first = await app.outbox.enqueue_members(
+            "test", Member.filter(id__in=ids).values("id"), compose, key="plan"
+        )
+        again = await app.outbox.enqueue_members(
+            "test", Member.filter(id__in=ids).values("id"), compose, key="plan"
+        )
+        rows = {(r.platform, r.target): r.status for r in await Delivery.all()}
+        await app.run_pending()
+    assert sorted(b.id for b in again) == sorted(b.id for b in first)  # keyed: nothing twice
+    assert rows == {
+        ("tg", "a"): DeliveryStatus.UNREACHABLE,  # never started the bot: recorded, not tried
+        ("tg", "b"): DeliveryStatus.PENDING,
+        ("dc", "c"): DeliveryStatus.PENDING,  # the linked account that can be reached
+    }
+    assert [s.text for s in tg.sent] == ["hai (en)"]
+    assert [s.text for s in dc.sent] == ["hai (id)"]

@@ -4,7 +4,8 @@ approval, cancel."""
 from __future__ import annotations
 
 from core import DeliveryError, DeliveryStatus, DeliveryUnknown
-from core.outbox.models import Delivery
+from core.outbox.models import Delivery, OutboxBatch
+from plugins.captains.models import Broadcast
 from tests.plugins.captains.world import world
 
 
@@ -148,3 +149,44 @@ async def test_member_and_other_region_captain_are_refused(make_app):
         chat.expect_sent(amir, contains="tidak mengurus wilayah 11.11")
         await amir.says("/siaran Aceh")
         chat.expect_sent(amir, contains="tidak mengurus wilayah 11")
+
+
+async def test_a_failed_progress_message_strands_nothing_and_the_report_still_comes(make_app):
+    async with world(make_app) as w:
+        chat = w.chat
+        _, amir, people, _ = await setup(w)
+        tg = chat.adapter("tg")
+        original = tg.send
+
+        async def bad_gateway(chat_ref, message, *, reply_to=None):  # type: ignore[no-untyped-def]
+            if "Mengirim ke" in str(message.text):
+                raise DeliveryError("Bad Gateway (502)")
+            return await original(chat_ref, message, reply_to=reply_to)
+
+        tg.send = bad_gateway  # type: ignore[method-assign]
+        await amir.says("/siaran 11.08")
+        await amir.says("Pesan penting")
+        await amir.presses("Kirim")
+        chat.expect_sent(people["ani"], contains="Pesan penting")
+        report = chat.expect_sent(amir, contains="Laporan siaran")
+        assert "Siaran selesai" in report.text
+        broadcast = await Broadcast.get()
+        assert broadcast.status == "done"
+        assert broadcast.batch_id is not None
+
+
+async def test_kirim_after_a_crash_mid_start_resumes_once(make_app):
+    async with world(make_app) as w:
+        chat = w.chat
+        _, amir, people, _ = await setup(w)
+        await amir.says("/siaran 11.08")
+        await amir.says("Pesan penting")
+        # The process died right after the broadcast was marked sending, before its
+        # deliveries were stored.
+        await Broadcast.filter(status="draft").update(status="sending")
+        await amir.presses("Kirim")
+        chat.expect_sent(people["ani"], contains="Pesan penting")
+        await amir.presses("Kirim")  # pressed again: nothing more is sent
+        await chat.advance("1h")
+        assert len([s for s in chat.sent_to(people["ani"]) if "Pesan penting" in s.text]) == 1
+        assert await OutboxBatch.all().count() == 1

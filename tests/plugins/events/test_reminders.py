@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core import Job
+from core import Account, Delivery, Job, UserRef
 from core.testing import FakeChat
-from plugins.events.models import Event, ReminderSent
+from plugins.events.models import Event, ReminderSent, Rsvp
 
 from .conftest import RegionsForTests
 from .helpers import captain, create
@@ -178,6 +178,43 @@ async def test_cancel_the_rest_of_a_series(chat: FakeChat, regions: RegionsForTe
     for event in events[2:]:
         assert await pending(event) == []
     assert len(await pending(events[1])) == 1
+
+
+async def test_reminder_job_enqueues_durable_deliveries_and_sends_nothing_itself(
+    chat: FakeChat, regions: RegionsForTests
+) -> None:
+    kapten = await captain(chat, "kapten", "11.08")
+    event = await create(chat, kapten, "Aceh Utara", "besok jam 19.00", reminders="1h")
+    # 400 members who answered, written straight into the tables (fast).
+    now = chat.now()
+    for i in range(400):
+        account = await chat.app.identity.ensure(UserRef("telegram", f"m{i}"), f"m{i}")
+        await Account.filter(id=account.id).update(dm_open=True)
+        await Rsvp.create(
+            event_id=event.id,
+            member_id=account.member_id,
+            status="going",
+            created_at=now,
+            updated_at=now,
+        )
+    job = await Job.get(idempotency_key__startswith=f"events:{event.id}:remind:")
+    chat.app.clock.set(job.due_at)  # type: ignore[attr-defined]
+    before = len(chat.adapter("telegram").sent)
+    await chat.app.scheduler.run_due()
+    assert (await Job.get(id=job.id)).status == "done"
+    # The job itself messaged nobody: 400 durable deliveries wait for the outbox ...
+    assert len(chat.adapter("telegram").sent) == before
+    assert await Delivery.filter(status="pending").count() == 400
+    # ... which sends each exactly once, at the platform's pace.
+    await chat.app.run_pending()
+    got = [
+        s.to_user.id for s in chat.adapter("telegram").sent if s.to_user and "Pengingat" in s.text
+    ]
+    assert sorted(got) == sorted(f"m{i}" for i in range(400))
+    await chat.app.scheduler.run_due()
+    await chat.app.run_pending()
+    again = [s for s in chat.adapter("telegram").sent if s.to_user and "Pengingat" in s.text]
+    assert len(again) == 400
 
 
 async def test_fields_are_named_in_indonesian_and_a_rename_names_the_old_title(
