@@ -55,6 +55,7 @@ from core._messages import (
     PollSpec,
     RenderedButton,
 )
+from core._names import MAX_NAME_CHARS, NameCheck, guard_name, neutral_name
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
 from core._roles import PermissionDenied, Role, covers, scope_chain
 from core._sensitive import SecretKind, find_secret, is_nik
@@ -70,6 +71,7 @@ __all__ = [
     "DEFAULT_ZONE",
     "LANGUAGES",
     "MAX_ID",
+    "MAX_NAME_CHARS",
     "Account",
     "Action",
     "Adapter",
@@ -109,6 +111,7 @@ __all__ = [
     "MessageReceived",
     "MessageRef",
     "ModelModule",
+    "NameCheck",
     "NotSupported",
     "Outbox",
     "OutboxBatch",
@@ -148,11 +151,13 @@ __all__ = [
     "csv_bytes",
     "escape",
     "find_secret",
+    "guard_name",
     "hookimpl",
     "hookspec",
     "is_nik",
     "load_settings",
     "load_texts",
+    "neutral_name",
     "normalize_language",
     "parse_command_line",
     "parse_duration",

@@ -422,6 +422,8 @@ class App:
             if event.chat.is_dm and not account.dm_open:
                 account.dm_open = True
                 await Account.filter(id=account.id).update(dm_open=True)
+            if event.user.impersonating:
+                await self.safety.name_flagged(ctx)
             if not await self.privacy.admit(ctx, event):
                 return
             await self._route(ctx, event)

@@ -23,6 +23,8 @@ from core import (
     RegionInfo,
     Unreachable,
     clean_text,
+    guard_name,
+    neutral_name,
 )
 from plugins.onboarding._settings import OnboardingSettings
 from plugins.onboarding.models import Consent, PendingNotice, Profile
@@ -215,7 +217,16 @@ async def handle_text(ctx: Context, text: str) -> None:
         if not 2 <= len(name) <= MAX_NAME or name.startswith("/"):
             await ctx.reply(ctx.t("onboarding.name.invalid", max=MAX_NAME))
             return
-        await advance(ctx, "name", name=name)
+        # The display-name guard: no links or @handles, no official-looking names.
+        seed = f"member:{ctx.member.id if ctx.member else 0}"
+        checked = guard_name(name, seed=seed)
+        if checked.impersonating:
+            await ctx.reply(ctx.t("onboarding.name.official"))
+            return
+        if checked.shown == neutral_name(seed):  # nothing showable was left
+            await ctx.reply(ctx.t("onboarding.name.invalid", max=MAX_NAME))
+            return
+        await advance(ctx, "name", name=checked.shown)
     elif step == "region":
         await _region_typed(ctx, answer)
     elif step == "batch":

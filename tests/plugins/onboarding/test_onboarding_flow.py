@@ -324,3 +324,24 @@ async def test_new_consent_version_is_asked_again(chat: FakeChat) -> None:
     await ani.says("/profil")
     await ani.presses("Setuju")
     chat.expect_sent(ani, contains="Persetujuan data: versi 2026-11")
+
+
+async def test_typed_name_goes_through_the_display_name_guard(rchat: FakeChat) -> None:
+    """Security (issue #15): an official-looking name is refused, links and handles go."""
+    chat = rchat
+    eko = chat.user("eko")
+    await eko.says("/start")
+    await eko.presses("Setuju")
+    chat.expect_sent(eko, contains="Nama apa")
+    await eko.says("Admin PMO Prakerja")
+    chat.expect_sent(eko, contains="mirip nama resmi")
+    await eko.says("\u3164\u3164")
+    chat.expect_sent(eko, contains="Nama harus")
+    await eko.says("Eko Prasetyo https://bit.ly/cair @eko")
+    chat.expect_sent(eko, contains="kabupaten/kota mana")
+    member = await member_of(chat, eko)
+    await eko.says("Aceh Utara")
+    assert member.id
+    conversation = await chat.app.conversations.get(member.id, eko.dm.key)
+    assert conversation is not None
+    assert conversation.data["name"] == "Eko Prasetyo"
