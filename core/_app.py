@@ -21,7 +21,15 @@ from pydantic import BaseModel, ValidationError
 from core import _builtin
 from core._adapter import Adapter, Outgoing, Unreachable
 from core._clock import Clock, SystemClock, utc
-from core._commands import Command, CommandRegistry, ParamType, UsageError, Where, parse_args
+from core._commands import (
+    Command,
+    CommandRegistry,
+    ParamType,
+    UsageError,
+    Where,
+    parse_args,
+    split_args,
+)
 from core._context import Context, JobContext
 from core._db import Database
 from core._events import (
@@ -488,14 +496,25 @@ class App:
             return
         if len(event.args) > self.settings.limits.max_message_chars:
             raise UsageError("core.error.too_long", limit=self.settings.limits.max_message_chars)
-        if command.where is Where.GROUP and event.chat.is_dm:
-            raise UsageError("core.error.group_only", name=command.name)
-        if command.where is Where.DM and not event.chat.is_dm:
-            await self._dm_only(ctx, command)
-            return
+        # The role first: a command the member may not use anywhere is refused where it was
+        # typed (not "go to the private chat", to be refused there), naming the role needed
+        # and the command as they typed it.
         if command.role > Role.MEMBER and await self.roles.highest(ctx.member.id) < command.role:
-            raise PermissionDenied("core.error.forbidden", name=command.name)
-        values = parse_args(command, event.args, event.options)
+            raise PermissionDenied(
+                "core.error.forbidden",
+                name=event.name,
+                role=ctx.t(f"core.role_needed.{command.role.label}"),
+            )
+        if command.where is Where.GROUP and event.chat.is_dm:
+            raise UsageError("core.error.group_only", name=event.name)
+        if command.where is Where.DM and not event.chat.is_dm:
+            await self._dm_only(ctx, command, event.name)
+            return
+        parsed_as = _reply_names_member(command, event)
+        values = parse_args(parsed_as, event.args, event.options)
+        for param in command.params:
+            if param not in parsed_as.params:
+                values[param.name] = None  # the member replied to, resolved below
         for param in command.params:
             if param.type is ParamType.USER:
                 values[param.name] = await self._resolve_user(
@@ -523,10 +542,10 @@ class App:
             raise UsageError("core.usage.unknown_member", who=str(raw), usage=command.usage())
         return member
 
-    async def _dm_only(self, ctx: Context, command: Command) -> None:
+    async def _dm_only(self, ctx: Context, command: Command, typed: str) -> None:
         link = ctx.adapter.dm_link(command.name) if ctx.adapter else None
         buttons = [Button(ctx.t("core.button.open_dm"), url=link)] if link else []
-        await ctx.reply(ctx.t("core.error.dm_only", name=command.name), buttons=buttons)
+        await ctx.reply(ctx.t("core.error.dm_only", name=typed), buttons=buttons)
 
     async def _message(self, ctx: Context, event: MessageReceived) -> None:
         assert ctx.member is not None
@@ -573,6 +592,25 @@ class App:
         await self.actions[stored.action].handler(ctx, data)
 
     # --- helpers for plugins ----------------------------------------------------------
+
+
+def _reply_names_member(command: Command, event: CommandInvoked) -> Command:
+    """A command with an optional member parameter, typed as a reply to that member's
+    message: the reply names the member and the words typed fill the other parameters
+    (``/blokir hapus pesan`` in reply to the scammer). Otherwise ``command`` itself."""
+    if event.options is not None or event.reply_to_user is None:
+        return command
+    index = next(
+        (i for i, p in enumerate(command.params) if p.type is ParamType.USER and not p.required),
+        None,
+    )
+    if index is None:
+        return command
+    words = split_args(event.args, len(command.params))
+    if index < len(words) and (words[index].startswith(("@", "#")) or ":" in words[index]):
+        return command  # a member named explicitly wins over the reply
+    params = command.params[:index] + command.params[index + 1 :]
+    return replace(command, params=params)
 
 
 class _Stop(Exception):

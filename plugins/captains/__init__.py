@@ -57,6 +57,11 @@ def _region(required: bool = False) -> Param:
     )
 
 
+def _delete() -> Param:
+    """``hapus pesan``: also remove the message the command replies to."""
+    return Param("delete", ParamType.TEXT, required=False, description="captains.param.delete")
+
+
 def _who(required: bool = False, name: str = "member") -> Param:
     return Param(name, ParamType.USER, required=required, description="captains.param.member")
 
@@ -145,6 +150,7 @@ def guyub_register_commands() -> Sequence[Command]:
             params=(
                 Param("duration", ParamType.DURATION, description="captains.param.duration"),
                 _who(),
+                _delete(),
             ),
             role=captain,
             where=Where.GROUP,
@@ -172,7 +178,7 @@ def guyub_register_commands() -> Sequence[Command]:
             _moderation.ban,
             "captains.cmd.ban",
             alias="blokir",
-            params=(_who(),),
+            params=(_who(), _delete()),
             role=captain,
             where=Where.GROUP,
         ),
