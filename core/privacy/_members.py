@@ -24,11 +24,20 @@ from core.privacy.models import ConsentRecord, LinkCode
 if TYPE_CHECKING:
     from core._app import App
 
-__all__ = ["export_member", "forget_member", "history_ids", "merge_members", "split_platform"]
+__all__ = [
+    "HOLD_ACTION",
+    "export_member",
+    "forget_member",
+    "held_roles",
+    "history_ids",
+    "merge_members",
+    "split_platform",
+]
 
 log = logging.getLogger(__name__)
 
 LINK_ACTION = "privacy.link"
+HOLD_ACTION = "privacy.link.roles_held"
 
 
 def _target(member_id: int) -> str:
@@ -47,6 +56,18 @@ async def history_ids(member_id: int) -> list[int]:
                 found.append(merged)
                 queue.append(merged)
     return found
+
+
+async def held_roles(member_id: int) -> list[tuple[str, str]]:
+    """The roles a link put on hold for ``member_id`` (most recent link), for an admin to
+    confirm."""
+    entry = (
+        await AuditEntry.filter(action=HOLD_ACTION, target=_target(member_id))
+        .order_by("-id")
+        .first()
+    )
+    roles = (entry.details or {}).get("roles", []) if entry is not None else []
+    return [(str(r[0]), str(r[1])) for r in roles if isinstance(r, list) and len(r) == 2]
 
 
 def _about(ids: list[int]) -> Q:
@@ -68,12 +89,22 @@ async def merge_members(app: App, kept: Member, merged: Member, *, channel: str)
     )
     async with in_transaction():
         await Account.filter(member_id=merged.id).update(member_id=kept.id)
-        have = {(g.role, g.scope) for g in await RoleGrant.filter(member_id=kept.id)}
-        for grant in await RoleGrant.filter(member_id=merged.id):
-            if (grant.role, grant.scope) in have:
-                await RoleGrant.filter(id=grant.id).delete()
-            else:
-                await RoleGrant.filter(id=grant.id).update(member_id=kept.id)
+        # Roles never travel with a link on their own: someone who guessed a captain's code
+        # would get the captain's rights (or give their account to the captain's member).
+        # The roles of both sides are held until an admin confirms (held_roles).
+        both = [kept.id, merged.id]
+        held = sorted(
+            {(str(g.role), str(g.scope)) for g in await RoleGrant.filter(member_id__in=both)}
+        )
+        if held:
+            await RoleGrant.filter(member_id__in=both).delete()
+            await app.audit.record(
+                HOLD_ACTION,
+                actor=kept.id,
+                target=_target(kept.id),
+                roles=[list(r) for r in held],
+                merged=merged.id,
+            )
         await RoleGrant.filter(granted_by_id=merged.id).update(granted_by_id=kept.id)
         await Conversation.filter(member_id=merged.id).delete()
         await ButtonKey.filter(only_for=merged.id).update(only_for=kept.id)
