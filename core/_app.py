@@ -47,6 +47,7 @@ from core._events import (
 )
 from core._i18n import Translator
 from core._identity import Activity, Buttons, Conversations, Identity
+from core._logging import pseudonym
 from core._messages import Button, Message, RenderedButton
 from core._plugins import LoadedPlugin, Plugins, discover, select
 from core._regions import Regions
@@ -442,11 +443,12 @@ class App:
         except asyncio.CancelledError:
             raise
         except Exception:
+            # Pseudonymous ids: a log line never carries a member's platform id.
             log.exception(
                 "error handling %s from %s in %s",
                 type(event).__name__,
-                event.user.ref,
-                event.chat.key,
+                pseudonym(event.user.ref),
+                pseudonym(event.chat.key) if event.chat.is_dm else event.chat.key,
             )
             await self._safe_reply(ctx, ctx.t("core.error.internal"))
 
@@ -454,7 +456,7 @@ class App:
         try:
             await ctx.reply(text)
         except Exception:
-            log.exception("could not tell %s about an error", ctx.user)
+            log.exception("could not tell %s about an error", pseudonym(ctx.user))
 
     async def _route(self, ctx: Context, event: Event) -> None:
         if isinstance(event, CommandInvoked):

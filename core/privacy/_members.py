@@ -15,10 +15,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tortoise.expressions import Q
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from core.models import Account, AuditEntry, ButtonKey, Conversation, Member, RoleGrant
+from core.models import Account, AuditEntry, ButtonKey, Conversation, Job, Member, RoleGrant
 from core.privacy import _consent, _ratelimit
+from core.privacy._sweep import Needles, person_key, points_at, sweep
 from core.privacy.models import ConsentRecord, LinkCode
 
 if TYPE_CHECKING:
@@ -68,6 +70,29 @@ async def held_roles(member_id: int) -> list[tuple[str, str]]:
     )
     roles = (entry.details or {}).get("roles", []) if entry is not None else []
     return [(str(r[0]), str(r[1])) for r in roles if isinstance(r, list) and len(r) == 2]
+
+
+def _plugin_models(app: App) -> list[type[Model]]:
+    """Every model but the core tables ``forget_member`` handles itself."""
+    assert app.database.context is not None
+    apps = app.database.context.apps
+    assert apps is not None
+    own = ("core.models", "core.privacy.models")
+    return [m for m in apps.get_models_iterable() if m.__module__ not in own]
+
+
+def _mentions(value: Any, needles: Needles) -> bool:
+    """Whether a job payload is about the member: a person key (``member``, ``chat``...)
+    holding one of their ids, or one of their platform ids anywhere. A bare number under
+    another key (``{"poll": 12}``) is not them."""
+    if isinstance(value, dict):
+        return any(
+            (person_key(str(k)) and points_at(v, needles)) or _mentions(v, needles)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(_mentions(v, needles) for v in value)
+    return isinstance(value, str) and value in needles.platform
 
 
 def _about(ids: list[int]) -> Q:
@@ -264,8 +289,25 @@ async def forget_member(app: App, member: Member, *, reason: str) -> str:
     """
     receipt = secrets.token_hex(4)
     ids = await history_ids(member.id)
+    accounts = await Account.filter(member_id__in=ids).values_list("platform", "platform_user_id")
+    needles = Needles(
+        frozenset(ids),
+        frozenset(
+            text
+            for platform, user_id in accounts
+            for text in (str(user_id), f"{platform}:{user_id}")
+        ),
+    )
     await app.plugins.forget_member(member)
+    # Whatever the plugins overlooked: every other table, by what its columns can hold.
+    swept = await sweep(_plugin_models(app), needles)
+    if swept:
+        log.info("forget sweep cleared rows the plugins left: %s", swept)
     async with in_transaction():
+        # Jobs about the member (reminders, nudges) go, finished or not.
+        for job_id, payload in await Job.all().values_list("id", "payload"):
+            if _mentions(payload, needles):
+                await Job.filter(id=job_id).delete()
         await AuditEntry.filter(_about(ids), action__startswith="privacy.").delete()
         # An account split off from someone else keeps its id in their unlink entry.
         for entry in await AuditEntry.filter(action="privacy.unlink"):
