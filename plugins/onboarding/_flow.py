@@ -27,7 +27,7 @@ from core import (
     neutral_name,
 )
 from plugins.onboarding._settings import OnboardingSettings
-from plugins.onboarding.models import Consent, PendingNotice, Profile
+from plugins.onboarding.models import PendingNotice, Profile
 
 __all__ = [
     "FLOW",
@@ -159,7 +159,7 @@ async def prompt(ctx: Context, step: str) -> None:
     assert ctx.member is not None
     if step == "consent":
         await ctx.reply(
-            ctx.t("onboarding.consent.text", version=settings(ctx).consent_version),
+            ctx.t("onboarding.consent.text", version=ctx.app.privacy.settings.consent_version),
             buttons=[
                 [
                     _button(ctx, ctx.t("onboarding.consent.yes"), "consent", yes=True),
@@ -361,11 +361,7 @@ async def queue_notice(
 
 async def consent_given(ctx: Context) -> None:
     assert ctx.member is not None
-    await Consent.update_or_create(
-        member_id=ctx.member.id,
-        defaults={"version": settings(ctx).consent_version, "accepted_at": ctx.now()},
-    )
-    # The core keeps every member's consent record; it then won't ask a second time.
+    # One consent record, the core's (its version, time and channel): onboarding keeps none.
     await ctx.app.privacy.record_consent(ctx.member.id, "given", _channel(ctx))
 
 
@@ -389,8 +385,9 @@ async def consent_refused(ctx: Context) -> None:
         return
     await ctx.end_flow()
     await ctx.scheduler.cancel_prefix(f"onboarding:nudge:{ctx.member.id}:")
-    # Shown and not accepted: the core won't ask again for this version on its own.
-    await ctx.app.privacy.record_consent(ctx.member.id, "asked", _channel(ctx))
+    # Declining is an answer, recorded as such: /persetujuan shows it, nothing is processed
+    # until the member agrees there.
+    await ctx.app.privacy.record_consent(ctx.member.id, "withdrawn", _channel(ctx))
     await ctx.reply(ctx.t("onboarding.consent.refused"))
 
 
@@ -402,8 +399,13 @@ async def show_profile(ctx: Context) -> None:
     consent if the data use text changed since the member agreed)."""
     assert ctx.member is not None
     member = ctx.member
-    consent = await Consent.get_or_none(member_id=member.id)
-    if consent is not None and consent.version != settings(ctx).consent_version:
+    consent = await ctx.app.privacy.consent_of(member.id)
+    given = consent is not None and consent.status == "given"
+    if (
+        given
+        and consent is not None
+        and consent.version != ctx.app.privacy.settings.consent_version
+    ):
         await ctx.start_flow(FLOW, "consent", reconsent=True)
         await ctx.reply(ctx.t("onboarding.consent.changed"))
         await prompt(ctx, "consent")
@@ -420,7 +422,10 @@ async def show_profile(ctx: Context) -> None:
         ctx.t("onboarding.profile.batch", value=batch),
         ctx.t("onboarding.profile.training", value=training),
         ctx.t("onboarding.profile.language", value=language),
-        ctx.t("onboarding.profile.consent", value=consent.version if consent else dash),
+        ctx.t(
+            "onboarding.profile.consent",
+            value=consent.version if consent is not None and given else dash,
+        ),
     ]
     buttons = [
         [
