@@ -13,6 +13,8 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from core import (
     Account,
     Button,
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 FLOW = "onboarding"
 STEPS = ("consent", "name", "region", "batch", "training", "language")
 _NEXT = dict(zip(STEPS, (*STEPS[1:], None), strict=True))
+_PREVIOUS = {after: before for before, after in _NEXT.items() if after is not None}
 _LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 
 MAX_NAME = 64
@@ -212,6 +215,13 @@ async def handle_text(ctx: Context, text: str) -> None:
     if step in ("name", "batch", "training") and _SECRET.search(answer):
         await ctx.reply(ctx.t("onboarding.no_secrets"))
         return
+    previous = _PREVIOUS.get(step)
+    stored = ctx.conversation.data.get(previous) if previous else None
+    if stored is not None and str(stored).casefold() == answer.casefold():
+        # The previous answer typed again: our question was probably lost on the way (a
+        # reply that never arrived). Ask it again instead of storing this as its answer.
+        await prompt(ctx, step)
+        return
     if step == "name":
         name = " ".join(answer.split())
         if not 2 <= len(name) <= MAX_NAME or name.startswith("/"):
@@ -300,8 +310,7 @@ async def advance(ctx: Context, step: str, **data: Any) -> None:
         return
     following = _NEXT[step]
     if following is None:
-        await ctx.set_step("done", **data)
-        await _finish(ctx)
+        await _finish(ctx, data)
         return
     await ctx.set_step(following, **data)
     await prompt(ctx, following)
@@ -310,22 +319,28 @@ async def advance(ctx: Context, step: str, **data: Any) -> None:
 # --- the end -----------------------------------------------------------------------------
 
 
-async def _finish(ctx: Context) -> None:
+async def _finish(ctx: Context, last: dict[str, Any]) -> None:
     assert ctx.member is not None
     assert ctx.conversation is not None
-    data = dict(ctx.conversation.data)
+    data = {**ctx.conversation.data, **last}
     member = ctx.member
     old_region = member.region_code
     member.display_name = str(data.get("name") or member.display_name)[:MAX_NAME]
     member.region_code = str(data["region"])
     member.language = str(data.get("language") or member.language)
     member.registered_at = ctx.now()
-    await member.save(update_fields=["display_name", "region_code", "language", "registered_at"])
-    await Profile.update_or_create(
-        member_id=member.id,
-        defaults={"batch": data.get("batch"), "training": data.get("training")},
-    )
-    await ctx.end_flow()
+    # All or nothing: a crash leaves either the flow at its last question (answered again
+    # after a restart) or a registered member with a profile and no flow; never "registered"
+    # without a profile, never a finished flow that starts over.
+    async with in_transaction():
+        await member.save(
+            update_fields=["display_name", "region_code", "language", "registered_at"]
+        )
+        await Profile.update_or_create(
+            member_id=member.id,
+            defaults={"batch": data.get("batch"), "training": data.get("training")},
+        )
+        await ctx.end_flow()
     await ctx.scheduler.cancel_prefix(f"onboarding:nudge:{member.id}:")
     ctx.lang = member.language
     region_name = await ctx.regions.name(member.region_code)

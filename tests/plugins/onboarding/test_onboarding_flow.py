@@ -350,3 +350,25 @@ async def test_typed_name_goes_through_the_display_name_guard(rchat: FakeChat) -
     conversation = await chat.app.conversations.get(member.id, eko.dm.key)
     assert conversation is not None
     assert conversation.data["name"] == "Eko Prasetyo"
+
+
+async def test_a_lost_question_never_shifts_the_answers(rchat: FakeChat) -> None:
+    """Security (issue #15): when the training question got lost, the member typed their
+    batch again and it was stored as the training."""
+    chat = rchat
+    budi = chat.user("budi")
+    await register_until_region(chat, budi)
+    await budi.says("aceh utara")
+    await budi.presses("Ya, benar")
+    await budi.says("7")  # the batch; the training question is "lost"
+    await budi.says("7")  # typed again
+    chat.expect_sent(budi, contains="pelatihan")
+    member = await member_of(chat, budi)
+    conversation = await chat.app.conversations.get(member.id, budi.dm.key)
+    assert conversation is not None
+    assert conversation.step == "training"
+    assert "training" not in conversation.data
+    await budi.says("Pemasaran Digital")
+    await budi.presses("Bahasa Indonesia")
+    profile = await Profile.get(member_id=member.id)
+    assert (profile.batch, profile.training) == (7, "Pemasaran Digital")
