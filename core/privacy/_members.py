@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tortoise.expressions import Q
@@ -25,20 +25,25 @@ from core.privacy.models import ConsentRecord, LinkCode
 
 if TYPE_CHECKING:
     from core._app import App
+    from core._context import JobContext
 
 __all__ = [
+    "FORGET_KIND",
     "HOLD_ACTION",
     "export_member",
     "forget_member",
     "held_roles",
     "history_ids",
     "merge_members",
+    "resume_forget",
     "split_platform",
 ]
 
 log = logging.getLogger(__name__)
 
 LINK_ACTION = "privacy.link"
+FORGET_KIND = "privacy:forget"
+RESUME_AFTER = timedelta(minutes=10)
 HOLD_ACTION = "privacy.link.roles_held"
 
 
@@ -280,6 +285,13 @@ async def export_member(app: App, member: Member) -> dict[str, Any]:
     }
 
 
+async def resume_forget(ctx: JobContext) -> None:
+    """The job that finishes a deletion a crash interrupted."""
+    member = await Member.get_or_none(id=int(ctx.payload.get("member", 0)))
+    if member is not None:
+        await forget_member(ctx.app, member, reason=str(ctx.payload.get("reason", "resume")))
+
+
 async def forget_member(app: App, member: Member, *, reason: str) -> str:
     """Delete ``member``'s personal data everywhere; returns a receipt number.
 
@@ -298,16 +310,30 @@ async def forget_member(app: App, member: Member, *, reason: str) -> str:
             for text in (str(user_id), f"{platform}:{user_id}")
         ),
     )
-    await app.plugins.forget_member(member)
+    # Resumable: if the process dies part way, this job finishes the deletion later (every
+    # step below is idempotent; each plugin's part is one transaction).
+    resume = f"{FORGET_KIND}:{member.id}"
+    await app.scheduler.schedule(
+        FORGET_KIND,
+        app.clock.now() + RESUME_AFTER,
+        {"member": member.id, "reason": reason},
+        key=resume,
+    )
+    failed = await app.plugins.forget_member(member)
+    if failed:
+        # The member stays until every plugin's part is done: the job retries it all.
+        log.error("deletion of one member incomplete (%s); it resumes by job", ", ".join(failed))
+        return receipt
     # Whatever the plugins overlooked: every other table, by what its columns can hold.
     swept = await sweep(_plugin_models(app), needles)
     if swept:
         log.info("forget sweep cleared rows the plugins left: %s", swept)
     async with in_transaction():
         # Jobs about the member (reminders, nudges) go, finished or not.
-        for job_id, payload in await Job.all().values_list("id", "payload"):
+        for job_id, payload in await Job.exclude(kind=FORGET_KIND).values_list("id", "payload"):
             if _mentions(payload, needles):
                 await Job.filter(id=job_id).delete()
+        await Job.filter(idempotency_key=resume, status="pending").delete()
         await AuditEntry.filter(_about(ids), action__startswith="privacy.").delete()
         # An account split off from someone else keeps its id in their unlink entry.
         for entry in await AuditEntry.filter(action="privacy.unlink"):

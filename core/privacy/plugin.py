@@ -463,7 +463,7 @@ def guyub_register_actions() -> Sequence[Action]:
 
 @hookimpl
 def guyub_register_jobs() -> Sequence[JobKind]:
-    return [JobKind(JOB_KIND, retention_job)]
+    return [JobKind(JOB_KIND, retention_job), JobKind(_members.FORGET_KIND, _members.resume_forget)]
 
 
 @hookimpl

@@ -13,12 +13,14 @@ from tortoise import fields
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 
-from core import App, Job, Member, Role
+from core import App, FakeClock, Job, Member, PluginInfo, Role, hookimpl
 from core.privacy._sweep import person_columns
+from core.state import set_value
+from core.state.models import KeyValue
 from core.testing import FakeChat
 from plugins.captains.models import Broadcast
 from plugins.polls.models import Poll
-from tests.core.privacy.privacy_helpers import agree, link_code
+from tests.core.privacy.privacy_helpers import EventsPlugin, Signup, agree, link_code
 
 OWN = ("core.models", "core.privacy.models")  # forget_member handles these by name
 
@@ -150,3 +152,48 @@ async def test_forget_clears_planted_ids_in_every_table(everything: FakeChat) ->
     assert await _traces(app, member.id, tg.user_id) == []
     payloads = await Job.all().values_list("payload", flat=True)
     assert {"member": member.id} not in payloads
+
+
+class Flaky:
+    """A plugin whose forget deletes a row, then fails (a crash part way, in effect)."""
+
+    PLUGIN = PluginInfo(name="flaky")
+
+    def __init__(self) -> None:
+        self.fail = True
+
+    @hookimpl
+    async def guyub_export_member(self, member: Member) -> None:
+        return None
+
+    @hookimpl
+    async def guyub_forget_member(self, member: Member) -> None:
+        await KeyValue.filter(key=f"flaky:{member.id}").delete()
+        if self.fail:
+            raise RuntimeError("died half way")
+
+
+async def test_forget_is_one_transaction_per_plugin_and_resumes(
+    make_app: Any, clock: FakeClock, signups: EventsPlugin
+) -> None:
+    flaky = Flaky()
+    async with make_app(clock=clock, plugins=[signups, flaky]) as app:
+        chat = FakeChat(app)
+        sari = chat.user("sari")
+        await sari.says("/testsignup temu")
+        member = await Member.get(display_name="sari")
+        await set_value(f"flaky:{member.id}", "kept")
+        await app.privacy.forget(member, reason="request")
+        # The failing plugin's part was rolled back (the row it deleted is back), the member
+        # is kept until every part is done, and the resume job waits.
+        assert await KeyValue.filter(key=f"flaky:{member.id}").exists()
+        assert await Member.filter(id=member.id).exists()
+        resume = await Job.get(kind="privacy:forget")
+        assert resume.payload == {"member": member.id, "reason": "request"}
+        flaky.fail = False
+        await chat.advance("11m")
+        assert not await Job.filter(kind="privacy:forget", status="pending").exists()
+        assert await Signup.filter(member_id=member.id).count() == 0
+        assert not await Member.filter(id=member.id).exists()
+        assert not await KeyValue.filter(key=f"flaky:{member.id}").exists()
+        assert await Signup.filter(member_id=member.id).count() == 0
