@@ -1,10 +1,12 @@
 """A worker process for the registration crash loop (not a test module).
 
-    python crash_worker.py URL KILL_AFTER
+    python crash_worker.py URL KILL_AFTER [forget RUN]
 
 Registers member "amir" through the real onboarding flow on the database at URL, answering
 whatever the flow asks, and kills itself with SIGKILL right after its KILL_AFTER-th database
-write (0: never). Prints ``registered`` when the registration is complete.
+write (0: never). Prints ``registered`` when the registration is complete. With ``forget``,
+deletes amir's data instead (/hapusdata, or the resume job after a crash; run number RUN
+moves the clock on by RUN hours so that job is due) and prints ``forgotten`` when done.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import functools
 import os
 import signal
 import sys
+from datetime import timedelta
 from typing import Any
 
 from tortoise.backends.sqlite import client as sqlite_client
 
-from core import App, FakeClock, Member
+from core import Account, App, FakeClock, Job, Member
 from core.models import Conversation
 from core.testing import TEST_START, FakeChat, test_settings
 from plugins.onboarding.models import Profile
@@ -98,10 +101,49 @@ async def _invariants() -> list[str]:
     return broken
 
 
-async def main(url: str, kill_after: str) -> None:
+async def _forget(app: App) -> None:
+    chat = FakeChat(app)
+    amir = chat.user("amir")
+    account = await app.identity.account_for(amir.ref)
+    if account is None:
+        print("forgotten", flush=True)
+        return
+    pending = await Job.filter(kind="privacy:forget", status__in=("pending", "running")).exists()
+    if pending:
+        await app.run_pending()  # the resume job (the clock is hours on)
+    else:
+        await amir.says("/hapusdata")
+        await amir.presses("Ya, hapus semua")
+    if await app.identity.account_for(amir.ref) is None:
+        print("forgotten", flush=True)
+
+
+async def _forget_invariants() -> list[str]:
+    broken = []
+    members = await Member.all().count()
+    accounts = await Account.all().count()
+    if members == 0 and (accounts or await Profile.all().count()):
+        broken.append("accounts or a profile outlived their member")
+    unfinished = Job.filter(kind="privacy:forget", status__in=("pending", "running"))
+    if members and not await Profile.all().exists() and not await unfinished.exists():
+        broken.append("profile gone, member kept, and no job to finish the deletion")
+    return broken
+
+
+async def main(url: str, kill_after: str, mode: str = "register", run: str = "0") -> None:
     settings = test_settings(database={"url": url}, limits={"commands_per_minute": 0})
     _count_writes()
-    async with App(settings, schema="none", clock=FakeClock(TEST_START)) as app:
+    clock = FakeClock(TEST_START + timedelta(hours=int(run)))
+    async with App(settings, schema="none", clock=clock) as app:
+        if mode == "forget":
+            broken = await _forget_invariants()
+            if broken:
+                print("broken:", "; ".join(broken), flush=True)
+                raise SystemExit(3)
+            _state["left"] = int(kill_after)
+            _state["armed"] = int(kill_after) > 0
+            await _forget(app)
+            return
         broken = await _invariants()
         if broken:
             print("broken:", "; ".join(broken), flush=True)
@@ -112,4 +154,4 @@ async def main(url: str, kill_after: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    asyncio.run(main(*sys.argv[1:5]))
