@@ -498,6 +498,12 @@ class App:
             return
         if len(event.args) > self.settings.limits.max_message_chars:
             raise UsageError("core.error.too_long", limit=self.settings.limits.max_message_chars)
+        typed = [event.args, *(str(v) for v in (event.options or {}).values())]
+        secret = next((kind for text in typed if (kind := find_secret(text))), None)
+        if secret is not None:
+            # A NIK or an OTP typed after a command is no more kept than one typed alone.
+            await self.safety.caught_in_command(ctx, event, secret)
+            return
         # The role first: a command the member may not use anywhere is refused where it was
         # typed (not "go to the private chat", to be refused there), naming the role needed
         # and the command as they typed it.

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from core._adapter import Capability, DeliveryError
-from core._events import MessageReceived
+from core._events import CommandInvoked, MessageReceived
 from core._sensitive import SecretKind
 from core.models import AuditEntry
 
@@ -66,6 +66,22 @@ class Safety:
         self._warned[event.chat.key] = now
         key = "core.secret.group_deleted" if deleted else "core.secret.group_warning"
         await ctx.reply(ctx.t(key, what=what))
+
+    async def caught_in_command(
+        self, ctx: Context, event: CommandInvoked, kind: SecretKind
+    ) -> None:
+        """A command's arguments hold a secret: the command doesn't run; the member is told
+        (privately where possible) that nothing was kept."""
+        member = ctx.member
+        await self.app.audit.record(
+            SECRET_ACTION,
+            actor=member,
+            target=event.chat.key,
+            region=member.region_code if member is not None else None,
+            kind=kind.value,
+        )
+        what = ctx.t(f"core.secret.kind.{kind.value}")
+        await ctx.reply(ctx.t("core.secret.not_kept", what=what), private=True)
 
     async def name_flagged(self, ctx: Context) -> None:
         """The member's platform name posed as an official: it is shown neutrally (the

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise import fields
+from tortoise.expressions import Q
 from tortoise.fields.relational import RelationalField
 from tortoise.models import Model
 
@@ -131,6 +132,15 @@ def points_at(value: Any, needles: Needles) -> bool:
     return False
 
 
+def _among(model: type[Model], column: str, values: list[Any]) -> Q:
+    """``column IN values``. The column always comes from the model's own field map (never
+    from anything typed), which is checked here: the lookup can't be steered by input."""
+    if column not in model._meta.fields_map:
+        raise ValueError(f"{model.__name__} has no field {column!r}")
+    lookup: dict[str, Any] = {f"{column}__in": values}
+    return Q(**lookup)
+
+
 async def sweep(models: Iterable[type[Model]], needles: Needles) -> dict[str, int]:
     """Clear every trace of the member in ``models``; returns the rows changed per table."""
     changed: dict[str, int] = {}
@@ -143,22 +153,22 @@ async def sweep(models: Iterable[type[Model]], needles: Needles) -> dict[str, in
         table = model._meta.db_table
         touched: set[Any] = set()
         for column in columns.member:
-            rows = await model.filter(**{f"{column}__in": ids}).values_list(pk, flat=True)
+            rows = await model.filter(_among(model, column, ids)).values_list(pk, flat=True)
             if not rows:
                 continue
             touched.update(rows)
             field = model._meta.fields_map[column]
-            await model.filter(**{f"{pk}__in": list(rows)}).update(
+            await model.filter(_among(model, pk, list(rows))).update(
                 **{column: None if field.null else 0}
             )
         for column in columns.platform:
             values = sorted(needles.platform)
-            rows = await model.filter(**{f"{column}__in": values}).values_list(pk, flat=True)
+            rows = await model.filter(_among(model, column, values)).values_list(pk, flat=True)
             if not rows:
                 continue
             touched.update(rows)
             field = model._meta.fields_map[column]
-            await model.filter(**{f"{pk}__in": list(rows)}).update(
+            await model.filter(_among(model, pk, list(rows))).update(
                 **{column: None if field.null else ""}
             )
         for column in columns.json:
@@ -166,7 +176,7 @@ async def sweep(models: Iterable[type[Model]], needles: Needles) -> dict[str, in
                 new, did = _scrub(value, needles, all_chats=row_id in touched)
                 if did:
                     touched.add(row_id)
-                    await model.filter(**{pk: row_id}).update(**{column: new})
+                    await model.filter(_among(model, pk, [row_id])).update(**{column: new})
         if touched:
             changed[table] = len(touched)
     return changed
