@@ -7,6 +7,7 @@ from core._adapter import (
     Adapter,
     Capability,
     DeliveryError,
+    DeliveryUnknown,
     NotSupported,
     Outgoing,
     RateLimits,
@@ -16,6 +17,7 @@ from core._adapter import (
 )
 from core._app import App, Worker
 from core._clock import Clock, FakeClock, SystemClock, utc
+from core._command_names import CommandNames, CommandStyle
 from core._commands import (
     Command,
     Param,
@@ -43,7 +45,8 @@ from core._events import (
     Sender,
     UserRef,
 )
-from core._i18n import LANGUAGES, Translator, load_texts, normalize_language
+from core._humanize import format_duration, format_moment, format_number
+from core._i18n import LANGUAGES, Text, Translator, load_texts, normalize_language
 from core._markup import Markup, escape, parse_markup, to_plain
 from core._messages import (
     Attachment,
@@ -56,8 +59,10 @@ from core._messages import (
     RenderedButton,
 )
 from core._names import MAX_NAME_CHARS, NameCheck, guard_name, neutral_name
+from core._plugins import PluginError
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
 from core._roles import PermissionDenied, Role, covers, scope_chain
+from core._scheduler import Scheduled
 from core._sensitive import SecretKind, find_secret, is_nik
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
@@ -90,11 +95,14 @@ __all__ = [
     "Clock",
     "Command",
     "CommandInvoked",
+    "CommandNames",
+    "CommandStyle",
     "Context",
     "CsvWriter",
     "Delivery",
     "DeliveryError",
     "DeliveryStatus",
+    "DeliveryUnknown",
     "Event",
     "FakeClock",
     "Flow",
@@ -119,6 +127,7 @@ __all__ = [
     "Param",
     "ParamType",
     "PermissionDenied",
+    "PluginError",
     "PluginInfo",
     "PollAnswered",
     "PollSpec",
@@ -131,6 +140,7 @@ __all__ = [
     "RetryAfter",
     "Role",
     "RoleGrant",
+    "Scheduled",
     "ScheduledEvent",
     "ScheduledEventInterest",
     "SecretKind",
@@ -138,6 +148,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "SystemClock",
+    "Text",
     "Translator",
     "Unreachable",
     "UsageError",
@@ -151,6 +162,9 @@ __all__ = [
     "csv_bytes",
     "escape",
     "find_secret",
+    "format_duration",
+    "format_moment",
+    "format_number",
     "guard_name",
     "hookimpl",
     "hookspec",

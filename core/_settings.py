@@ -5,6 +5,7 @@ Tokens are secrets: they come from the environment only and are never logged.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -29,6 +30,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "TelegramSettings",
+    "WebSettings",
     "load_settings",
 ]
 
@@ -102,6 +104,8 @@ class SchedulerSettings(_Section):
     retry_base_seconds: float = 30.0
     retry_max_seconds: float = 3600.0
     max_attempts: int = 5
+    claim_ahead_seconds: float = 0.5
+    concurrency: int = 16
 
 
 class OutboxSettings(_Section):
@@ -118,9 +122,21 @@ class OutboxSettings(_Section):
     rate_limits: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
+class WebSettings(_Section):
+    #: HOST:PORT the web server (dashboard, health checks) listens on; "" serves none.
+    listen: str = "127.0.0.1:8080"
+    #: The address people use, e.g. "https://guyub.example.org" behind a reverse proxy.
+    public_url: str | None = None
+    max_body_bytes: int = Field(default=4 * 2**20, ge=1024)
+    #: Minutes a one-time dashboard login link stays valid.
+    login_link_minutes: int = Field(default=10, ge=1, le=60)
+    #: Hours a dashboard session lasts before signing in again.
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+
+
 class LimitSettings(_Section):
     max_message_chars: int = 4096
-    #: Commands one member may send per minute (0: no limit), counted in the database.
+    #: Commands one member may send per minute (0: no limit), shared by every worker.
     commands_per_minute: int = Field(default=20, ge=0)
 
 
@@ -156,6 +172,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     safety: SafetySettings = Field(default_factory=SafetySettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @field_validator("language")
     @classmethod
@@ -185,10 +202,24 @@ class Settings(BaseSettings):
         return found
 
     def section(self, name: str) -> dict[str, Any]:
-        """A plugin's raw settings table (``[name]`` in TOML, ``GUYUB_NAME__KEY``)."""
+        """A plugin's raw settings table: ``[name]`` in TOML, overridden by the environment
+        (``GUYUB_NAME__KEY=value``, ``GUYUB_NAME__TABLE__KEY`` for a nested table; a value
+        starting with ``[`` or ``{`` is JSON). The plugin's model validates the result."""
         extra = self.model_extra or {}
-        value = extra.get(name.lower(), {})
-        return dict(value) if isinstance(value, dict) else {}
+        found = extra.get(name.lower(), {})
+        value: dict[str, Any] = dict(found) if isinstance(found, dict) else {}
+        prefix = f"GUYUB_{name.upper()}__"
+        for key, raw in os.environ.items():
+            if not key.upper().startswith(prefix) or len(key) == len(prefix):
+                continue
+            *tables, leaf = key[len(prefix) :].lower().split("__")
+            target = value
+            for table in tables:
+                inner = target.get(table)
+                target[table] = inner = dict(inner) if isinstance(inner, dict) else {}
+                target = inner
+            target[leaf] = _env_value(raw)
+        return value
 
 
 class _TomlFiles(PydanticBaseSettingsSource):
@@ -254,6 +285,17 @@ def _deep_merge(into: dict[str, Any], data: dict[str, Any]) -> None:
             _deep_merge(into[key], value)
         else:
             into[key] = value
+
+
+def _env_value(raw: str) -> Any:
+    """A plugin setting from the environment: JSON for lists and tables, text otherwise
+    (the plugin's model turns ``"7"`` into 7 and ``"true"`` into True)."""
+    if raw.strip().startswith(("[", "{")):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise SettingsError(f"not valid JSON: {raw[:80]!r}") from None
+    return raw
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:

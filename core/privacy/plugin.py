@@ -416,7 +416,7 @@ def guyub_register_commands() -> Sequence[Command]:
             link,
             "privacy.cmd.link",
             alias="tautkan",
-            params=(Param("code", required=False, description="privacy.param.code"),),
+            params=(Param("code", required=False, description="privacy.param.code", alias="kode"),),
             where=Where.DM,
             private=True,
         ),

@@ -346,6 +346,7 @@ def commands() -> list[Command]:
         required=False,
         description="regions.param.region",
         autocomplete="regions",
+        alias="nama",
     )
     return [
         Command("region", region, "regions.cmd.region", alias="wilayah", params=(region_param,)),
@@ -362,6 +363,7 @@ def commands() -> list[Command]:
                     required=False,
                     description="regions.param.province",
                     autocomplete="regions",
+                    alias="provinsi",
                 ),
             ),
             role=Role.CAPTAIN,
@@ -378,6 +380,7 @@ def commands() -> list[Command]:
                     ParamType.TEXT,
                     description="regions.param.link",
                     autocomplete="regions",
+                    alias="wilayah",
                 ),
             ),
             role=Role.CAPTAIN,

@@ -170,7 +170,7 @@ async def test_ambiguous_region_asks_with_buttons(chat: FakeChat) -> None:
 async def test_province_only_answer(chat: FakeChat) -> None:
     rudi = chat.user("rudi")
     await register_until_region(chat, rudi)
-    await rudi.says("Sumut")
+    await rudi.says("Sumatera Utara")
     chat.expect_sent(rudi, contains="Sumatera Utara adalah provinsi")
     await rudi.presses("Simpan provinsi saja")
     chat.expect_sent(rudi, contains="gelombang")
