@@ -58,6 +58,7 @@ from core._messages import (
     PollSpec,
     RenderedButton,
 )
+from core._names import MAX_NAME_CHARS, NameCheck, guard_name, neutral_name
 from core._plugins import PluginError
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
 from core._roles import PermissionDenied, Role, covers, scope_chain
@@ -75,6 +76,7 @@ __all__ = [
     "DEFAULT_ZONE",
     "LANGUAGES",
     "MAX_ID",
+    "MAX_NAME_CHARS",
     "Account",
     "Action",
     "Adapter",
@@ -117,6 +119,7 @@ __all__ = [
     "MessageReceived",
     "MessageRef",
     "ModelModule",
+    "NameCheck",
     "NotSupported",
     "Outbox",
     "OutboxBatch",
@@ -162,11 +165,13 @@ __all__ = [
     "format_duration",
     "format_moment",
     "format_number",
+    "guard_name",
     "hookimpl",
     "hookspec",
     "is_nik",
     "load_settings",
     "load_texts",
+    "neutral_name",
     "normalize_language",
     "parse_command_line",
     "parse_duration",

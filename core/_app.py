@@ -24,7 +24,15 @@ from core._adapter import Adapter, Outgoing, Unreachable
 from core._cache import DispatchCache
 from core._clock import Clock, SystemClock, utc
 from core._command_names import CommandNames
-from core._commands import Command, CommandRegistry, ParamType, UsageError, Where, parse_args
+from core._commands import (
+    Command,
+    CommandRegistry,
+    ParamType,
+    UsageError,
+    Where,
+    parse_args,
+    split_args,
+)
 from core._context import Context, JobContext
 from core._db import Database
 from core._events import (
@@ -42,6 +50,7 @@ from core._events import (
 )
 from core._i18n import Translator
 from core._identity import Activity, Buttons, Conversations, Identity
+from core._logging import pseudonym
 from core._messages import Button, Message, RenderedButton
 from core._plugins import LoadedPlugin, Plugins, check_explicit, discover, select
 from core._regions import Regions
@@ -510,6 +519,8 @@ class App:
                 account.dm_open = True
                 await Account.filter(id=account.id).update(dm_open=True)
                 self.cache.member_changed(account.member_id)
+            if event.user.impersonating:
+                await self.safety.name_flagged(ctx)
             if not await self.privacy.admit(ctx, event):
                 return
             await self._route(ctx, event)
@@ -522,6 +533,9 @@ class App:
         except PermissionDenied as exc:
             kwargs = dict(exc.kwargs)
             reason = exc.reason
+            if reason == "core.error.forbidden":
+                # The role a command needs; a plugin's own refusal says "captain or admin".
+                kwargs.setdefault("role", ctx.t("core.role_needed.captain"))
             if reason == "core.error.forbidden" and "command" not in kwargs:
                 command = (
                     self.commands.get(event.name) if isinstance(event, CommandInvoked) else None
@@ -534,11 +548,12 @@ class App:
         except asyncio.CancelledError:
             raise
         except Exception:
+            # Pseudonymous ids: a log line never carries a member's platform id.
             log.exception(
                 "error handling %s from %s in %s",
                 type(event).__name__,
-                event.user.ref,
-                event.chat.key,
+                pseudonym(event.user.ref),
+                pseudonym(event.chat.key) if event.chat.is_dm else event.chat.key,
             )
             await self._safe_reply(ctx, ctx.t("core.error.internal"))
 
@@ -550,7 +565,7 @@ class App:
         try:
             await ctx.reply(text)
         except Exception:
-            log.exception("could not tell %s about an error", ctx.user)
+            log.exception("could not tell %s about an error", pseudonym(ctx.user))
 
     async def _route(self, ctx: Context, event: Event) -> None:
         if isinstance(event, CommandInvoked):
@@ -595,14 +610,31 @@ class App:
             return
         if len(event.args) > self.settings.limits.max_message_chars:
             raise UsageError("core.error.too_long", limit=self.settings.limits.max_message_chars)
+        typed = [event.args, *(str(v) for v in (event.options or {}).values())]
+        secret = next((kind for text in typed if (kind := find_secret(text))), None)
+        if secret is not None:
+            # A NIK or an OTP typed after a command is no more kept than one typed alone.
+            await self.safety.caught_in_command(ctx, event, secret)
+            return
+        # The role first: a command the member may not use anywhere is refused where it was
+        # typed (not "go to the private chat", to be refused there), naming the role needed
+        # and the command as they typed it.
+        if command.role > Role.MEMBER and await self.roles.highest(ctx.member.id) < command.role:
+            raise PermissionDenied(
+                "core.error.forbidden",
+                command=ctx.cmd(command),
+                role=ctx.t(f"core.role_needed.{command.role.label}"),
+            )
         if command.where is Where.GROUP and event.chat.is_dm:
             raise UsageError("core.error.group_only", command=command)
         if command.where is Where.DM and not event.chat.is_dm:
             await self._dm_only(ctx, command)
             return
-        if command.role > Role.MEMBER and await self.roles.highest(ctx.member.id) < command.role:
-            raise PermissionDenied("core.error.forbidden", command=ctx.cmd(command))
-        values = parse_args(command, event.args, event.options)
+        parsed_as = _reply_names_member(command, event)
+        values = parse_args(parsed_as, event.args, event.options)
+        for param in command.params:
+            if param not in parsed_as.params:
+                values[param.name] = None  # the member replied to, resolved below
         for param in command.params:
             if param.type is ParamType.USER:
                 values[param.name] = await self._resolve_user(
@@ -683,6 +715,25 @@ class App:
             await self.actions[stored.action].handler(ctx, data)
 
     # --- helpers for plugins ----------------------------------------------------------
+
+
+def _reply_names_member(command: Command, event: CommandInvoked) -> Command:
+    """A command with an optional member parameter, typed as a reply to that member's
+    message: the reply names the member and the words typed fill the other parameters
+    (``/blokir hapus pesan`` in reply to the scammer). Otherwise ``command`` itself."""
+    if event.options is not None or event.reply_to_user is None:
+        return command
+    index = next(
+        (i for i, p in enumerate(command.params) if p.type is ParamType.USER and not p.required),
+        None,
+    )
+    if index is None:
+        return command
+    words = split_args(event.args, len(command.params))
+    if index < len(words) and (words[index].startswith(("@", "#")) or ":" in words[index]):
+        return command  # a member named explicitly wins over the reply
+    params = command.params[:index] + command.params[index + 1 :]
+    return replace(command, params=params)
 
 
 class _Stop(Exception):

@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from core._names import guard_name
 from core._text import clean_line, clean_platform_text
 
 __all__ = [
@@ -108,9 +109,15 @@ class Sender:
     username: str | None = None
     language: str | None = None
     is_bot: bool = False
+    #: Set when the platform name posed as an official ("Admin Prakerja"): the shown
+    #: ``display_name`` is then neutral and captains are told.
+    impersonating: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "display_name", clean_line(self.display_name))
+        # The display-name guard (core._names): no links, @handles, invisible fillers.
+        checked = guard_name(self.display_name, seed=str(self.ref))
+        object.__setattr__(self, "display_name", checked.shown)
+        object.__setattr__(self, "impersonating", checked.impersonating)
         if self.username is not None:
             object.__setattr__(self, "username", clean_line(self.username))
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from core import _sql
 from core._clock import Clock
@@ -101,25 +102,27 @@ class Identity:
     async def _create(self, sender: Sender, now: Any) -> Account:
         ref = sender.ref
         epoch = self.cache.epoch if self.cache is not None else 0
-        member = await Member.create(
-            display_name=sender.display_name[:128],
-            language=normalize_language(sender.language),
-            last_active_at=now,
-        )
         try:
-            account = await Account.create(
-                platform=ref.platform,
-                platform_user_id=ref.id,
-                member=member,
-                username=sender.username,
-                display_name=sender.display_name[:128],
-                language=(sender.language or None) and sender.language[:16],
-                last_seen_at=now,
-                dm_open=False,
-            )
+            # Together or not at all: a crash between the two would leave a member with no
+            # account, whom nobody could ever /forgetme.
+            async with in_transaction():
+                member = await Member.create(
+                    display_name=sender.display_name[:128],
+                    language=normalize_language(sender.language),
+                    last_active_at=now,
+                )
+                account = await Account.create(
+                    platform=ref.platform,
+                    platform_user_id=ref.id,
+                    member=member,
+                    username=sender.username,
+                    display_name=sender.display_name[:128],
+                    language=(sender.language or None) and sender.language[:16],
+                    last_seen_at=now,
+                    dm_open=False,
+                )
         except IntegrityError:
             # Another worker created it between our read and write: use theirs.
-            await member.delete()
             return await Account.get(
                 platform=ref.platform, platform_user_id=ref.id
             ).prefetch_related("member")

@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
+from tortoise.transactions import in_transaction
 
 from core import hookspecs
 from core._specs import Action, CliCommand, Flow, JobKind, ModelModule, PluginInfo
@@ -360,8 +361,23 @@ class Plugins:
     async def export_member(self, member: Member) -> dict[str, Any]:
         return await self.gather("guyub_export_member", member=member)
 
-    async def forget_member(self, member: Member) -> None:
-        await self.notify("guyub_forget_member", member=member)
+    async def forget_member(self, member: Member) -> list[str]:
+        """Each plugin forgets in a transaction of its own: a crash or an error leaves that
+        plugin's rows as they were (the forget job resumes), never half-deleted. Returns
+        the plugins whose part failed."""
+        failed: list[str] = []
+        for impl in self._impls("guyub_forget_member"):
+            try:
+                async with in_transaction():
+                    ok, _ = await self._call_isolated(
+                        impl, "guyub_forget_member", {"member": member}
+                    )
+                    if not ok:
+                        raise _RolledBack
+            except _RolledBack:
+                log.error("forgetting in plugin %s was rolled back", impl.plugin_name)
+                failed.append(impl.plugin_name)
+        return failed
 
     async def collect_stats(
         self, region_codes: Sequence[str] | None, app: App, *, only: Iterable[str] | None = None
@@ -374,6 +390,10 @@ class Plugins:
 
     async def apply_retention(self, app: App, policy: RetentionPolicy) -> dict[str, Any]:
         return await self.gather("guyub_apply_retention", app=app, policy=policy)
+
+
+class _RolledBack(Exception):
+    """A plugin's forget failed: undo what it had done so far."""
 
 
 #: Hooks every plugin that stores anything about members must implement.

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from core._adapter import Capability, DeliveryError
-from core._events import MessageReceived
+from core._events import CommandInvoked, MessageReceived
 from core._sensitive import SecretKind
 from core.models import AuditEntry
 
@@ -24,11 +24,12 @@ if TYPE_CHECKING:
     from core._app import App
     from core._context import Context
 
-__all__ = ["SECRET_ACTION", "Safety"]
+__all__ = ["NAME_ACTION", "SECRET_ACTION", "Safety"]
 
 log = logging.getLogger(__name__)
 
 SECRET_ACTION = "safety.secret"
+NAME_ACTION = "safety.name_flagged"
 
 
 class Safety:
@@ -65,6 +66,50 @@ class Safety:
         self._warned[event.chat.key] = now
         key = "core.secret.group_deleted" if deleted else "core.secret.group_warning"
         await ctx.reply(ctx.t(key, what=what))
+
+    async def caught_in_command(
+        self, ctx: Context, event: CommandInvoked, kind: SecretKind
+    ) -> None:
+        """A command's arguments hold a secret: the command doesn't run; the member is told
+        (privately where possible) that nothing was kept."""
+        member = ctx.member
+        await self.app.audit.record(
+            SECRET_ACTION,
+            actor=member,
+            target=event.chat.key,
+            region=member.region_code if member is not None else None,
+            kind=kind.value,
+        )
+        what = ctx.t(f"core.secret.kind.{kind.value}")
+        await ctx.reply(ctx.t("core.secret.not_kept", what=what), private=True)
+
+    async def name_flagged(self, ctx: Context) -> None:
+        """The member's platform name posed as an official: it is shown neutrally (the
+        guard did that); write it down once per member and tell their region's captains."""
+        member = ctx.member
+        if member is None:
+            return
+        target = f"member:{member.id}"
+        if await AuditEntry.filter(action=NAME_ACTION, target=target).exists():
+            return
+        chat = ctx.chat.key if ctx.chat is not None else ""
+        await self.app.audit.record(
+            NAME_ACTION, actor=member, target=target, region=member.region_code, chat=chat
+        )
+        if not member.region_code:
+            return
+        for captain in await self.app.roles.captains_of(member.region_code):
+            text = self.app.translator(
+                "core.safety.name_flagged",
+                captain.language,
+                shown=member.display_name,
+                id=member.id,
+                chat=ctx.chat.title or chat if ctx.chat is not None else "",
+            )
+            try:
+                await ctx.send_dm(captain, text)
+            except DeliveryError:
+                log.info("captain #%s could not be told about a flagged name", captain.id)
 
     async def _delete(self, ctx: Context, event: MessageReceived) -> bool:
         assert ctx.adapter is not None

@@ -11,24 +11,40 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tortoise.expressions import Q
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from core.models import Account, AuditEntry, ButtonKey, Conversation, Member, RoleGrant
+from core.models import Account, AuditEntry, ButtonKey, Conversation, Job, Member, RoleGrant
 from core.privacy import _consent, _ratelimit
+from core.privacy._sweep import Needles, person_key, points_at, sweep
 from core.privacy.models import ConsentRecord, LinkCode
 
 if TYPE_CHECKING:
     from core._app import App
+    from core._context import JobContext
 
-__all__ = ["export_member", "forget_member", "history_ids", "merge_members", "split_platform"]
+__all__ = [
+    "FORGET_KIND",
+    "HOLD_ACTION",
+    "export_member",
+    "forget_member",
+    "held_roles",
+    "history_ids",
+    "merge_members",
+    "resume_forget",
+    "split_platform",
+]
 
 log = logging.getLogger(__name__)
 
 LINK_ACTION = "privacy.link"
+FORGET_KIND = "privacy:forget"
+RESUME_AFTER = timedelta(minutes=10)
+HOLD_ACTION = "privacy.link.roles_held"
 
 
 def _target(member_id: int) -> str:
@@ -47,6 +63,41 @@ async def history_ids(member_id: int) -> list[int]:
                 found.append(merged)
                 queue.append(merged)
     return found
+
+
+async def held_roles(member_id: int) -> list[tuple[str, str]]:
+    """The roles a link put on hold for ``member_id`` (most recent link), for an admin to
+    confirm."""
+    entry = (
+        await AuditEntry.filter(action=HOLD_ACTION, target=_target(member_id))
+        .order_by("-id")
+        .first()
+    )
+    roles = (entry.details or {}).get("roles", []) if entry is not None else []
+    return [(str(r[0]), str(r[1])) for r in roles if isinstance(r, list) and len(r) == 2]
+
+
+def _plugin_models(app: App) -> list[type[Model]]:
+    """Every model but the core tables ``forget_member`` handles itself."""
+    assert app.database.context is not None
+    apps = app.database.context.apps
+    assert apps is not None
+    own = ("core.models", "core.privacy.models")
+    return [m for m in apps.get_models_iterable() if m.__module__ not in own]
+
+
+def _mentions(value: Any, needles: Needles) -> bool:
+    """Whether a job payload is about the member: a person key (``member``, ``chat``...)
+    holding one of their ids, or one of their platform ids anywhere. A bare number under
+    another key (``{"poll": 12}``) is not them."""
+    if isinstance(value, dict):
+        return any(
+            (person_key(str(k)) and points_at(v, needles)) or _mentions(v, needles)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(_mentions(v, needles) for v in value)
+    return isinstance(value, str) and value in needles.platform
 
 
 def _about(ids: list[int]) -> Q:
@@ -68,12 +119,22 @@ async def merge_members(app: App, kept: Member, merged: Member, *, channel: str)
     )
     async with in_transaction():
         await Account.filter(member_id=merged.id).update(member_id=kept.id)
-        have = {(g.role, g.scope) for g in await RoleGrant.filter(member_id=kept.id)}
-        for grant in await RoleGrant.filter(member_id=merged.id):
-            if (grant.role, grant.scope) in have:
-                await RoleGrant.filter(id=grant.id).delete()
-            else:
-                await RoleGrant.filter(id=grant.id).update(member_id=kept.id)
+        # Roles never travel with a link on their own: someone who guessed a captain's code
+        # would get the captain's rights (or give their account to the captain's member).
+        # The roles of both sides are held until an admin confirms (held_roles).
+        both = [kept.id, merged.id]
+        held = sorted(
+            {(str(g.role), str(g.scope)) for g in await RoleGrant.filter(member_id__in=both)}
+        )
+        if held:
+            await RoleGrant.filter(member_id__in=both).delete()
+            await app.audit.record(
+                HOLD_ACTION,
+                actor=kept.id,
+                target=_target(kept.id),
+                roles=[list(r) for r in held],
+                merged=merged.id,
+            )
         await RoleGrant.filter(granted_by_id=merged.id).update(granted_by_id=kept.id)
         await Conversation.filter(member_id=merged.id).delete()
         await ButtonKey.filter(only_for=merged.id).update(only_for=kept.id)
@@ -225,6 +286,13 @@ async def export_member(app: App, member: Member) -> dict[str, Any]:
     }
 
 
+async def resume_forget(ctx: JobContext) -> None:
+    """The job that finishes a deletion a crash interrupted."""
+    member = await Member.get_or_none(id=int(ctx.payload.get("member", 0)))
+    if member is not None:
+        await forget_member(ctx.app, member, reason=str(ctx.payload.get("reason", "resume")))
+
+
 async def forget_member(app: App, member: Member, *, reason: str) -> str:
     """Delete ``member``'s personal data everywhere; returns a receipt number.
 
@@ -234,8 +302,39 @@ async def forget_member(app: App, member: Member, *, reason: str) -> str:
     """
     receipt = secrets.token_hex(4)
     ids = await history_ids(member.id)
-    await app.plugins.forget_member(member)
+    accounts = await Account.filter(member_id__in=ids).values_list("platform", "platform_user_id")
+    needles = Needles(
+        frozenset(ids),
+        frozenset(
+            text
+            for platform, user_id in accounts
+            for text in (str(user_id), f"{platform}:{user_id}")
+        ),
+    )
+    # Resumable: if the process dies part way, this job finishes the deletion later (every
+    # step below is idempotent; each plugin's part is one transaction).
+    resume = f"{FORGET_KIND}:{member.id}"
+    await app.scheduler.schedule(
+        FORGET_KIND,
+        app.clock.now() + RESUME_AFTER,
+        {"member": member.id, "reason": reason},
+        key=resume,
+    )
+    failed = await app.plugins.forget_member(member)
+    if failed:
+        # The member stays until every plugin's part is done: the job retries it all.
+        log.error("deletion of one member incomplete (%s); it resumes by job", ", ".join(failed))
+        return receipt
+    # Whatever the plugins overlooked: every other table, by what its columns can hold.
+    swept = await sweep(_plugin_models(app), needles)
+    if swept:
+        log.info("forget sweep cleared rows the plugins left: %s", swept)
     async with in_transaction():
+        # Jobs about the member (reminders, nudges) go, finished or not.
+        for job_id, payload in await Job.exclude(kind=FORGET_KIND).values_list("id", "payload"):
+            if _mentions(payload, needles):
+                await Job.filter(id=job_id).delete()
+        await Job.filter(idempotency_key=resume, status="pending").delete()
         await AuditEntry.filter(_about(ids), action__startswith="privacy.").delete()
         # An account split off from someone else keeps its id in their unlink entry.
         for entry in await AuditEntry.filter(action="privacy.unlink"):

@@ -4,6 +4,7 @@
   /forgetme; members holding a captain or admin role are kept),
 * audit entries older than ``audit_days``,
 * used or expired link codes and past rate-limit windows,
+* finished jobs older than ``finished_jobs_days`` (their payloads may name members),
 * and whatever plugins and core features (the outbox's delivered rows) delete through the
   ``guyub_apply_retention`` hook, given the cut-off times in a :class:`RetentionPolicy`.
 """
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise.expressions import Q
 
-from core.models import AuditEntry, Member, RoleGrant
+from core.models import AuditEntry, Job, Member, RoleGrant
 from core.privacy import _members
 from core.privacy._settings import PrivacySettings
 from core.privacy.models import LinkCode, RateCounter
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from core._context import JobContext
 
 __all__ = ["JOB_KIND", "RetentionPolicy", "next_run", "run_retention", "schedule_next"]
+
+#: Job statuses after which a job never runs again.
+FINISHED = ("done", "failed", "late", "cancelled")
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +98,11 @@ async def run_retention(app: App) -> dict[str, Any]:
     counts["link_codes"] = await LinkCode.filter(
         Q(expires_at__lt=now - timedelta(days=1)) | Q(status="used")
     ).delete()
+    if app.privacy.settings.finished_jobs_days:
+        before = now - timedelta(days=app.privacy.settings.finished_jobs_days)
+        counts["finished_jobs"] = await Job.filter(
+            status__in=FINISHED, finished_at__lt=before
+        ).delete()
     counts["rate_counters"] = await RateCounter.filter(
         window_start__lt=now - timedelta(days=1)
     ).delete()

@@ -29,5 +29,8 @@ class PrivacySettings(BaseModel):
     #: Delivered outbox rows older than this are deleted (by the outbox, through the
     #: ``guyub_apply_retention`` hook).
     delivered_outbox_days: int = Field(default=30, ge=0)
+    #: Finished jobs (done, failed, late, cancelled) older than this are deleted: their
+    #: payloads may name members.
+    finished_jobs_days: int = Field(default=30, ge=0)
     #: Hour (UTC) of the daily retention run; 19 is 02:00 WIB.
     retention_hour_utc: int = Field(default=19, ge=0, le=23)

@@ -19,6 +19,7 @@ from core._commands import Command, Param, Where, clean_text
 from core._i18n import load_texts
 from core._markup import Markup, to_plain
 from core._messages import Attachment, AttachmentKind, Button, Message
+from core._roles import Role
 from core._specs import Action, CliCommand, JobKind, PluginInfo
 from core.hookspecs import hookimpl
 from core.models import Account, Conversation, Member
@@ -100,7 +101,16 @@ async def _claim(ctx: Context, raw: str) -> None:
     settings = _settings(ctx)
     now = ctx.now()
     window = timedelta(minutes=settings.link_code_minutes)
-    if await _ratelimit.hit(f"link:{me.id}", now, window) > settings.link_attempts:
+    # Counted per platform account and per chat the codes come from, never per member:
+    # /forgetme makes a new member with a clean slate, but not a new account or chat.
+    # The buckets hold a digest, not the platform ids.
+    buckets = [
+        f"link:{me.id}",
+        _bucket("link-acct", str(ctx.user)),
+        _bucket("link-chat", _chat(ctx)),
+    ]
+    counts = [await _ratelimit.hit(bucket, now, window) for bucket in buckets]
+    if max(counts) > settings.link_attempts:
         await ctx.reply(ctx.t("privacy.link.slow_down", minutes=settings.link_code_minutes))
         return
     code = _normalise_code(raw)
@@ -153,6 +163,14 @@ async def _claim(ctx: Context, raw: str) -> None:
     await _finish_link(ctx, row.id, kept, merged)
 
 
+def _bucket(kind: str, who: str) -> str:
+    return f"{kind}:" + hashlib.sha256(who.encode("utf-8")).hexdigest()[:40]
+
+
+def _chat(ctx: Context) -> str:
+    return ctx.chat.key if ctx.chat is not None else ""
+
+
 def _profile_label(ctx: Context, member: Member) -> Markup:
     return ctx.t(
         "privacy.link.keep_label", name=member.display_name, region=member.region_code or "-"
@@ -193,6 +211,10 @@ async def _finish_link(ctx: Context, code_id: int, kept: Member, merged: Member)
         {str(p) for p in await Account.filter(member_id=kept.id).values_list("platform", flat=True)}
     )
     await ctx.reply(ctx.t("privacy.link.done", platforms=", ".join(platforms)))
+    held = await _members.held_roles(kept.id)
+    if held:
+        await ctx.reply(ctx.t("privacy.link.roles_held"))
+        await _ask_admins(ctx, kept, held, platforms)
     # Tell the member on their other platforms too: a link they did not make is a warning.
     for account in await Account.filter(member_id=kept.id).exclude(platform=_platform(ctx)):
         try:
@@ -201,6 +223,51 @@ async def _finish_link(ctx: Context, code_id: int, kept: Member, merged: Member)
             )
         except Unreachable:
             continue
+
+
+async def _ask_admins(
+    ctx: Context, kept: Member, held: list[tuple[str, str]], platforms: list[str]
+) -> None:
+    """Ask every admin (but the member) to confirm the held roles, with a button."""
+    roles = ", ".join(f"{role} {scope}".strip() for role, scope in held)
+    for admin_id in await ctx.roles.members_with(Role.ADMIN):
+        if admin_id == kept.id:
+            continue
+        admin = await Member.get_or_none(id=admin_id)
+        if admin is None:
+            continue
+        text = ctx.app.translator(
+            "privacy.link.roles_ask",
+            admin.language,
+            name=kept.display_name,
+            id=kept.id,
+            platforms=", ".join(platforms),
+            roles=roles,
+        )
+        label = str(ctx.app.translator("privacy.button.restore_roles", admin.language))
+        button = Button(label, "privacy:restore_roles", {"member": kept.id}, only_for=admin.id)
+        try:
+            await ctx.app.send_dm(admin, Message.of(text, buttons=[button]))
+        except Unreachable:
+            continue
+
+
+async def _restore_roles(ctx: Context, data: dict[str, Any]) -> None:
+    """An admin confirms a link: the roles it held go back to the member."""
+    assert ctx.member is not None
+    if not await ctx.roles.is_admin(ctx.member.id):
+        await ctx.reply(ctx.t("core.error.not_your_button"))
+        return
+    member_id = int(data.get("member", 0))
+    member = await Member.get_or_none(id=member_id)
+    held = await _members.held_roles(member_id) if member is not None else []
+    if member is None or not held:
+        await ctx.reply(ctx.t("core.error.button_expired"))
+        return
+    for role, scope in held:
+        await ctx.roles.grant(member_id, Role[role.upper()], scope, by=ctx.member.id)
+    await ctx.audit("privacy.link.roles_restored", target=f"member:{member_id}")
+    await ctx.reply(ctx.t("privacy.link.roles_restored", name=member.display_name, id=member_id))
 
 
 # --- /unlink ------------------------------------------------------------------------
@@ -390,12 +457,13 @@ def guyub_register_actions() -> Sequence[Action]:
         Action("privacy:consent", _consent_answer),
         Action("privacy:link_keep", _keep_chosen),
         Action("privacy:forget", _forget_confirmed),
+        Action("privacy:restore_roles", _restore_roles),
     ]
 
 
 @hookimpl
 def guyub_register_jobs() -> Sequence[JobKind]:
-    return [JobKind(JOB_KIND, retention_job)]
+    return [JobKind(JOB_KIND, retention_job), JobKind(_members.FORGET_KIND, _members.resume_forget)]
 
 
 @hookimpl

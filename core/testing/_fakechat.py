@@ -158,6 +158,8 @@ class FakeChat:
         self.users: dict[tuple[str, str], FakeUser] = {}
         self.groups: dict[tuple[str, str], ChatRef] = {}
         self._marks: dict[str, int] = {}
+        self._said: dict[tuple[UserRef, ChatRef], MessageRef] = {}
+        self._count = 0
 
     # --- setting the scene -----------------------------------------------------------
 
@@ -217,7 +219,11 @@ class FakeChat:
     ) -> None:
         parsed = parse_command_line(text)
         replied = reply_to.sender if reply_to else None
-        message = MessageRef(chat, f"u{len(self.adapter(chat.platform).sent)}")
+        # Replying to a user replies to their last message in this chat.
+        replied_ref = self._said.get((reply_to.ref, chat)) if reply_to else None
+        self._count += 1
+        message = MessageRef(chat, f"u{self._count}")
+        self._said[(user.ref, chat)] = message
         event: Event
         if parsed is not None:
             name, args = parsed
@@ -227,6 +233,7 @@ class FakeChat:
                 name=name,
                 args=args,
                 message=message,
+                reply_to=replied_ref,
                 reply_to_user=replied,
                 at=self.now(),
             )
@@ -236,6 +243,7 @@ class FakeChat:
                 chat=chat,
                 text=text,
                 message=message,
+                reply_to=replied_ref,
                 reply_to_user=replied,
                 at=self.now(),
             )

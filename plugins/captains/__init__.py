@@ -58,6 +58,17 @@ def _region(required: bool = False) -> Param:
     )
 
 
+def _delete() -> Param:
+    """``hapus pesan``: also remove the message the command replies to."""
+    return Param(
+        "delete",
+        ParamType.TEXT,
+        required=False,
+        description="captains.param.delete",
+        alias="hapus",
+    )
+
+
 _WHO_ALIASES = {"member": "anggota", "old": "lama", "new": "baru"}
 
 
@@ -164,6 +175,7 @@ def guyub_register_commands() -> Sequence[Command]:
                     alias="durasi",
                 ),
                 _who(),
+                _delete(),
             ),
             role=captain,
             where=Where.GROUP,
@@ -191,7 +203,7 @@ def guyub_register_commands() -> Sequence[Command]:
             _moderation.ban,
             "captains.cmd.ban",
             alias="blokir",
-            params=(_who(),),
+            params=(_who(), _delete()),
             role=captain,
             where=Where.GROUP,
         ),

@@ -16,6 +16,7 @@ from core import (
     DeliveryError,
     Markup,
     Member,
+    MessageRef,
     PermissionDenied,
     UsageError,
     UserRef,
@@ -121,12 +122,47 @@ async def warn(ctx: Context, member: Member | None = None, reason: str | None = 
             )
 
 
-async def mute(ctx: Context, duration: timedelta, member: Member | None = None) -> None:
+_DELETE_WORDS = {"hapus", "hapus pesan", "hapus pesannya", "delete", "delete message"}
+
+
+def _wants_delete(ctx: Context, words: str | None) -> MessageRef | None:
+    """The message to remove for "hapus pesan" (the one the command replies to), or None
+    when the captain didn't ask."""
+    if words is None or not words.strip():
+        return None
+    if " ".join(words.lower().split()) not in _DELETE_WORDS:
+        raise UsageError("captains.mod.delete_how")
+    replied = getattr(ctx.event, "reply_to", None)
+    if not isinstance(replied, MessageRef):
+        raise UsageError("captains.mod.delete_needs_reply")
+    _require(ctx, Capability.DELETE_MESSAGES)
+    return replied
+
+
+async def _delete_offending(ctx: Context, ref: MessageRef | None, member: Member) -> None:
+    if ref is None:
+        return
+    assert ctx.adapter is not None
+    try:
+        await ctx.adapter.delete(ref)
+    except DeliveryError:
+        await ctx.reply(ctx.t("captains.mod.delete_refused"))
+        return
+    await ctx.audit(
+        "captains.mod.delete", target=f"member:{member.id}", chat=ref.chat.key, message=ref.id
+    )
+
+
+async def mute(
+    ctx: Context, duration: timedelta, member: Member | None = None, delete: str | None = None
+) -> None:
     region, _ = await _target(ctx, member)
     assert member is not None
     _require(ctx, Capability.MUTE)
+    offending = _wants_delete(ctx, delete)
     until = ctx.now() + duration
     if await _act(ctx, "mute", member, region, until=until):
+        await _delete_offending(ctx, offending, member)
         length = format_duration(duration, ctx.app.translator, ctx.lang)
         await ctx.reply(ctx.t("captains.mod.muted", name=member.display_name, duration=length))
 
@@ -147,11 +183,13 @@ async def kick(ctx: Context, member: Member | None = None) -> None:
         await ctx.reply(ctx.t("captains.mod.kicked", name=member.display_name))
 
 
-async def ban(ctx: Context, member: Member | None = None) -> None:
+async def ban(ctx: Context, member: Member | None = None, delete: str | None = None) -> None:
     region, _ = await _target(ctx, member)
     assert member is not None
     _require(ctx, Capability.BAN)
+    offending = _wants_delete(ctx, delete)
     if await _act(ctx, "ban", member, region):
+        await _delete_offending(ctx, offending, member)
         await ctx.reply(ctx.t("captains.mod.banned", name=member.display_name))
 
 

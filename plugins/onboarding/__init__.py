@@ -41,7 +41,7 @@ from core import (
 from plugins.onboarding import _flow
 from plugins.onboarding._flow import FLOW, settings
 from plugins.onboarding._settings import OnboardingSettings
-from plugins.onboarding.models import Consent, PendingNotice, Profile
+from plugins.onboarding.models import PendingNotice, Profile
 
 PLUGIN = PluginInfo(
     name="onboarding",
@@ -368,14 +368,9 @@ async def _digest(job: JobContext) -> None:
 
 @hookimpl
 async def guyub_export_member(member: Member) -> dict[str, Any] | None:
-    consent = await Consent.get_or_none(member_id=member.id)
+    # Consent is the core's record (exported by the core).
     profile_row = await Profile.get_or_none(member_id=member.id)
     return {
-        "consent": (
-            {"version": consent.version, "accepted_at": consent.accepted_at.isoformat()}
-            if consent
-            else None
-        ),
         "profile": (
             {"batch": profile_row.batch, "training": profile_row.training} if profile_row else None
         ),
@@ -385,16 +380,14 @@ async def guyub_export_member(member: Member) -> dict[str, Any] | None:
 
 @hookimpl
 async def guyub_forget_member(member: Member) -> None:
-    await Consent.filter(member_id=member.id).delete()
     await Profile.filter(member_id=member.id).delete()
     await PendingNotice.filter(member_id=member.id).delete()
 
 
 @hookimpl
 async def guyub_on_members_merged(app: App, kept: Member, merged: Member) -> None:
-    for model in (Consent, Profile):
-        if await model.filter(member_id=kept.id).exists():
-            await model.filter(member_id=merged.id).delete()
-        else:
-            await model.filter(member_id=merged.id).update(member_id=kept.id)
+    if await Profile.filter(member_id=kept.id).exists():
+        await Profile.filter(member_id=merged.id).delete()
+    else:
+        await Profile.filter(member_id=merged.id).update(member_id=kept.id)
     await PendingNotice.filter(member_id=merged.id).update(member_id=kept.id)

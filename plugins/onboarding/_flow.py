@@ -13,6 +13,8 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from core import (
     Account,
     Button,
@@ -23,9 +25,11 @@ from core import (
     RegionInfo,
     Unreachable,
     clean_text,
+    guard_name,
+    neutral_name,
 )
 from plugins.onboarding._settings import OnboardingSettings
-from plugins.onboarding.models import Consent, PendingNotice, Profile
+from plugins.onboarding.models import PendingNotice, Profile
 
 __all__ = [
     "FLOW",
@@ -43,6 +47,7 @@ log = logging.getLogger(__name__)
 FLOW = "onboarding"
 STEPS = ("consent", "name", "region", "batch", "training", "language")
 _NEXT = dict(zip(STEPS, (*STEPS[1:], None), strict=True))
+_PREVIOUS = {after: before for before, after in _NEXT.items() if after is not None}
 _LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 
 MAX_NAME = 64
@@ -157,7 +162,7 @@ async def prompt(ctx: Context, step: str) -> None:
     assert ctx.member is not None
     if step == "consent":
         await ctx.reply(
-            ctx.t("onboarding.consent.text", version=settings(ctx).consent_version),
+            ctx.t("onboarding.consent.text", version=ctx.app.privacy.settings.consent_version),
             buttons=[
                 [
                     _button(ctx, ctx.t("onboarding.consent.yes"), "consent", yes=True),
@@ -210,12 +215,28 @@ async def handle_text(ctx: Context, text: str) -> None:
     if step in ("name", "batch", "training") and _SECRET.search(answer):
         await ctx.reply(ctx.t("onboarding.no_secrets"))
         return
+    previous = _PREVIOUS.get(step)
+    stored = ctx.conversation.data.get(previous) if previous else None
+    if stored is not None and str(stored).casefold() == answer.casefold():
+        # The previous answer typed again: our question was probably lost on the way (a
+        # reply that never arrived). Ask it again instead of storing this as its answer.
+        await prompt(ctx, step)
+        return
     if step == "name":
         name = " ".join(answer.split())
         if not 2 <= len(name) <= MAX_NAME or name.startswith("/"):
             await ctx.reply(ctx.t("onboarding.name.invalid", max=MAX_NAME))
             return
-        await advance(ctx, "name", name=name)
+        # The display-name guard: no links or @handles, no official-looking names.
+        seed = f"member:{ctx.member.id if ctx.member else 0}"
+        checked = guard_name(name, seed=seed)
+        if checked.impersonating:
+            await ctx.reply(ctx.t("onboarding.name.official"))
+            return
+        if checked.shown == neutral_name(seed):  # nothing showable was left
+            await ctx.reply(ctx.t("onboarding.name.invalid", max=MAX_NAME))
+            return
+        await advance(ctx, "name", name=checked.shown)
     elif step == "region":
         await _region_typed(ctx, answer)
     elif step == "batch":
@@ -289,8 +310,7 @@ async def advance(ctx: Context, step: str, **data: Any) -> None:
         return
     following = _NEXT[step]
     if following is None:
-        await ctx.set_step("done", **data)
-        await _finish(ctx)
+        await _finish(ctx, data)
         return
     await ctx.set_step(following, **data)
     await prompt(ctx, following)
@@ -299,22 +319,28 @@ async def advance(ctx: Context, step: str, **data: Any) -> None:
 # --- the end -----------------------------------------------------------------------------
 
 
-async def _finish(ctx: Context) -> None:
+async def _finish(ctx: Context, last: dict[str, Any]) -> None:
     assert ctx.member is not None
     assert ctx.conversation is not None
-    data = dict(ctx.conversation.data)
+    data = {**ctx.conversation.data, **last}
     member = ctx.member
     old_region = member.region_code
     member.display_name = str(data.get("name") or member.display_name)[:MAX_NAME]
     member.region_code = str(data["region"])
     member.language = str(data.get("language") or member.language)
     member.registered_at = ctx.now()
-    await member.save(update_fields=["display_name", "region_code", "language", "registered_at"])
-    await Profile.update_or_create(
-        member_id=member.id,
-        defaults={"batch": data.get("batch"), "training": data.get("training")},
-    )
-    await ctx.end_flow()
+    # All or nothing: a crash leaves either the flow at its last question (answered again
+    # after a restart) or a registered member with a profile and no flow; never "registered"
+    # without a profile, never a finished flow that starts over.
+    async with in_transaction():
+        await member.save(
+            update_fields=["display_name", "region_code", "language", "registered_at"]
+        )
+        await Profile.update_or_create(
+            member_id=member.id,
+            defaults={"batch": data.get("batch"), "training": data.get("training")},
+        )
+        await ctx.end_flow()
     await ctx.scheduler.cancel_prefix(f"onboarding:nudge:{member.id}:")
     ctx.lang = member.language
     region_name = await ctx.regions.name(member.region_code)
@@ -350,11 +376,7 @@ async def queue_notice(
 
 async def consent_given(ctx: Context) -> None:
     assert ctx.member is not None
-    await Consent.update_or_create(
-        member_id=ctx.member.id,
-        defaults={"version": settings(ctx).consent_version, "accepted_at": ctx.now()},
-    )
-    # The core keeps every member's consent record; it then won't ask a second time.
+    # One consent record, the core's (its version, time and channel): onboarding keeps none.
     await ctx.app.privacy.record_consent(ctx.member.id, "given", _channel(ctx))
 
 
@@ -378,8 +400,9 @@ async def consent_refused(ctx: Context) -> None:
         return
     await ctx.end_flow()
     await ctx.scheduler.cancel_prefix(f"onboarding:nudge:{ctx.member.id}:")
-    # Shown and not accepted: the core won't ask again for this version on its own.
-    await ctx.app.privacy.record_consent(ctx.member.id, "asked", _channel(ctx))
+    # Declining is an answer, recorded as such: /persetujuan shows it, nothing is processed
+    # until the member agrees there.
+    await ctx.app.privacy.record_consent(ctx.member.id, "withdrawn", _channel(ctx))
     await ctx.reply(ctx.t("onboarding.consent.refused"))
 
 
@@ -391,8 +414,13 @@ async def show_profile(ctx: Context) -> None:
     consent if the data use text changed since the member agreed)."""
     assert ctx.member is not None
     member = ctx.member
-    consent = await Consent.get_or_none(member_id=member.id)
-    if consent is not None and consent.version != settings(ctx).consent_version:
+    consent = await ctx.app.privacy.consent_of(member.id)
+    given = consent is not None and consent.status == "given"
+    if (
+        given
+        and consent is not None
+        and consent.version != ctx.app.privacy.settings.consent_version
+    ):
         await ctx.start_flow(FLOW, "consent", reconsent=True)
         await ctx.reply(ctx.t("onboarding.consent.changed"))
         await prompt(ctx, "consent")
@@ -409,7 +437,10 @@ async def show_profile(ctx: Context) -> None:
         ctx.t("onboarding.profile.batch", value=batch),
         ctx.t("onboarding.profile.training", value=training),
         ctx.t("onboarding.profile.language", value=language),
-        ctx.t("onboarding.profile.consent", value=consent.version if consent else dash),
+        ctx.t(
+            "onboarding.profile.consent",
+            value=consent.version if consent is not None and given else dash,
+        ),
     ]
     buttons = [
         [

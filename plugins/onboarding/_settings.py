@@ -18,7 +18,5 @@ class OnboardingSettings(BaseModel):
     verify_groups: list[str] = Field(default_factory=list)
     #: Hours after starting registration at which an unfinished member is reminded (two at most).
     nudge_after_hours: list[float] = Field(default_factory=lambda: [24.0, 72.0], max_length=2)
-    #: Version of the consent text; stored with each member's consent.
-    consent_version: str = "2026-11"
     #: Minutes between digests telling captains about new members in their region.
     digest_minutes: int = Field(default=60, ge=1)

@@ -9,19 +9,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-__all__ = ["Consent", "PendingNotice", "Profile"]
-
-
-class Consent(Model):
-    """A member agreed to the data use text of one version."""
-
-    id = fields.IntField(primary_key=True)
-    member_id = fields.IntField(unique=True)
-    version = fields.CharField(max_length=32)
-    accepted_at = fields.DatetimeField()
-
-    class Meta:
-        table = "onboarding_consent"
+__all__ = ["PendingNotice", "Profile"]
 
 
 class Profile(Model):

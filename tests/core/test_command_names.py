@@ -228,7 +228,12 @@ async def test_a_text_written_before_the_platform_is_known_is_spelled_at_deliver
         await app.send_dm(account, Message.of(text))
     assert "Ketik /bantuan NAMA" in chat.last(dc).text
     assert "Ketik /bantuan NAMA" in chat.last(tg).text
-    reset = app.translator("core.error.forbidden", "id", command=app.commands.get("reset_count"))
+    reset = app.translator(
+        "core.error.forbidden",
+        "id",
+        command=app.commands.get("reset_count"),
+        role=app.translator("core.role_needed.captain", "id"),
+    )
     for user in (dc, tg):
         account = await app.identity.account_for(user.ref)
         assert account is not None

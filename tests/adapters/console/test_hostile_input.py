@@ -4,8 +4,11 @@ isn't UTF-8 is a malformed script (exit 2), not a traceback (issue #15)."""
 from __future__ import annotations
 
 import io
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from adapters.console import ConsoleSession
@@ -13,6 +16,22 @@ from core import App
 from core.cli import cli
 
 
+@pytest.fixture
+def logging_kept() -> Iterator[None]:
+    """The CLI sets up logging for the process; give other tests theirs back."""
+    names = ["", "httpx", "httpcore", "aiosqlite", "tortoise", "discord.gateway"]
+    levels = {name: logging.getLogger(name).level for name in names}
+    handlers = list(logging.getLogger().handlers)
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+
+
+@pytest.mark.usefixtures("logging_kept")
 def test_undecodable_script_exits_2_without_a_traceback(tmp_path: Path) -> None:
     script = tmp_path / "bad.txt"
     script.write_bytes(b"/help\n\xff\xfe halo\n")

@@ -173,12 +173,16 @@ async def test_names_with_markup_characters_appear_literally(api: FakeBotApi, pr
     async with running(api, probe):
         api.push_update({"message": text_message("/ping", sender=user(first="<b>Amir</b> & co"))})
         api.push_update(
-            {"message": text_message("/ping", sender=user(AMIR + 1, "*_[]()~"), message_id=11)}
+            {
+                "message": text_message(
+                    "/ping", sender=user(AMIR + 1, "Budi *_[x](y)~"), message_id=11
+                )
+            }
         )
         await api.wait_for("sendMessage", count=2)
     texts = [c.params["text"] for c in api.called("sendMessage")]
     assert texts[0] == "Pong, <b>&lt;b&gt;Amir&lt;/b&gt; &amp; co</b>!"
-    assert texts[1] == "Pong, <b>*_[]()~</b>!"
+    assert texts[1] == "Pong, <b>Budi *_[x](y)~</b>!"
 
 
 async def test_join_from_chat_member_and_service_message_counts_once(

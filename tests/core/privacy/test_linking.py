@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core import Account, AuditEntry, Member, Role, RoleGrant
-from core.privacy.models import LinkCode
+from core.privacy.models import LinkCode, RateCounter
 from core.testing import FakeChat
 from tests.core.privacy.privacy_helpers import EventsPlugin, Signup, link_code
 
@@ -121,24 +121,76 @@ async def test_profile_of_the_registered_side_is_kept(two: FakeChat) -> None:
     assert member.region_code == "11.08"
 
 
-async def test_roles_merge_without_duplicates(two: FakeChat) -> None:
+async def test_roles_are_held_until_an_admin_confirms_then_merge_without_duplicates(
+    two: FakeChat,
+) -> None:
     tg = two.user("sari", platform="telegram")
     dc = two.user("sari", platform="discord")
+    pmo = two.user("pmo", platform="telegram")
     await tg.says("/help")
     await dc.says("/help")
-    tg_account = await Account.get(platform="telegram")
+    await pmo.says("/help")
+    tg_account = await Account.get(platform="telegram", platform_user_id=tg.user_id)
     dc_account = await Account.get(platform="discord")
+    pmo_account = await Account.get(platform="telegram", platform_user_id=pmo.user_id)
     roles = two.app.roles
+    await roles.grant(pmo_account.member_id, Role.ADMIN)
     await roles.grant(tg_account.member_id, Role.CAPTAIN, "11")
     await roles.grant(dc_account.member_id, Role.CAPTAIN, "11")
     await roles.grant(dc_account.member_id, Role.CAPTAIN, "12")
     await tg.says("/link")
     await dc.says(f"/link {link_code(two, tg)}")
-    (member,) = await Member.all()
+    two.expect_sent(dc, contains="ditahan sampai admin PMO")
+    member = await Member.get(id=(await Account.get(id=dc_account.id)).member_id)
+    assert await RoleGrant.filter(member_id=member.id).count() == 0
+    ask = two.expect_sent(pmo, contains="Peran captain 11, captain 12 ditahan")
+    assert f"#{member.id}" in ask.text
+    # Only an admin's press gives them back.
+    await pmo.presses("Kembalikan peran")
+    two.expect_sent(pmo, contains="dikembalikan")
     grants = await RoleGrant.filter(member_id=member.id).order_by("scope")
     assert [(g.role, g.scope) for g in grants] == [("captain", "11"), ("captain", "12")]
     # Old audit entries keep the ids they were written with.
     assert await AuditEntry.filter(target=f"member:{dc_account.member_id}").exists()
+
+
+async def test_guessing_after_forgetme_starts_no_fresh_count(two: FakeChat) -> None:
+    """Security (issue #15): link attempts were counted per member, and /hapusdata makes a
+    new member: unlimited guesses from one account."""
+    tg = two.user("cut", platform="telegram")
+    mallory = two.user("mallory", platform="discord")
+    await tg.says("/link")
+    code = link_code(two, tg)
+    for _ in range(3):
+        for guess in ("AAAAAA", "BBBBBB"):
+            await mallory.says(f"/link {guess}")
+        await mallory.says("/hapusdata")
+        await mallory.presses("Ya, hapus semua")
+    # Six wrong guesses by three "members" on one account: the limit (5) holds.
+    await mallory.says(f"/link {code}")
+    two.expect_sent(mallory, contains="Terlalu banyak percobaan")
+    accounts = await Account.filter(platform="telegram").values_list("member_id", flat=True)
+    assert await Account.filter(member_id__in=accounts).count() == 1
+    # The counters hold digests, never the platform ids.
+    buckets = await RateCounter.all().values_list("bucket", flat=True)
+    assert not any(mallory.user_id in b for b in buckets)
+
+
+async def test_a_guessed_captain_code_gives_no_roles(two: FakeChat) -> None:
+    """Security (issue #15): a hit merged the guesser into the victim, roles included."""
+    victim = two.user("kapten", platform="telegram")
+    attacker = two.user("penipu", platform="discord")
+    await victim.says("/help")
+    await attacker.says("/help")
+    victim_account = await Account.get(platform="telegram")
+    await two.app.roles.grant(victim_account.member_id, Role.CAPTAIN, "11.08")
+    await victim.says("/link")
+    await attacker.says(f"/link {link_code(two, victim)}")
+    two.expect_sent(attacker, contains="tertaut")
+    attacker_account = await Account.get(platform="discord")
+    assert await two.app.roles.highest(attacker_account.member_id) is Role.MEMBER
+    held = await AuditEntry.get(action="privacy.link.roles_held")
+    assert held.details["roles"] == [["captain", "11.08"]]
 
 
 async def test_unlink_splits_and_keeps_the_profile(two: FakeChat) -> None:

@@ -93,3 +93,22 @@ async def test_zero_days_keeps_forever(make_app: Any, clock: FakeClock) -> None:
         await chat.advance("3d")
         assert await Member.filter(display_name="amir").count() == 1
         assert await AuditEntry.filter(action="privacy.retention").count() == 3
+
+
+async def test_finished_jobs_are_pruned(make_app: Any, clock: FakeClock) -> None:
+    """Security (issue #15): finished jobs with ``{"member": id}`` payloads were never
+    pruned."""
+    from core.privacy._retention import run_retention
+
+    async with make_app(clock=clock, privacy={"finished_jobs_days": 2}) as app:
+        now = app.clock.now()
+        old = await Job.create(kind="x", payload={"member": 7}, due_at=now, status="done")
+        await Job.filter(id=old.id).update(finished_at=now - timedelta(days=3))
+        recent = await Job.create(kind="x", payload={"member": 8}, due_at=now, status="failed")
+        await Job.filter(id=recent.id).update(finished_at=now - timedelta(days=1))
+        pending = await Job.create(kind="x", payload={"member": 9}, due_at=now)
+        counts = await run_retention(app)
+        assert counts["finished_jobs"] == 1
+        left = set(await Job.all().values_list("id", flat=True))
+        assert old.id not in left
+        assert {recent.id, pending.id} <= left

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import Member, Role, parse_markup
+from core import AuditEntry, Member, Role, guard_name, neutral_name, parse_markup
 from core.testing import FakeChat
 
 HOSTILE = [
@@ -24,14 +24,17 @@ HOSTILE = [
 
 @pytest.mark.parametrize("name", HOSTILE)
 async def test_name_grants_nothing_and_renders_as_text(chat: FakeChat, name: str) -> None:
-    admin = chat.user("pmo")
+    admin = chat.user("Budi", username="pmo")
     await admin.says("/help")
-    await chat.app.roles.grant((await Member.get(display_name="pmo")).id, Role.ADMIN)
+    await chat.app.roles.grant((await Member.get(display_name="Budi")).id, Role.ADMIN)
     user = chat.user(name, username=name)
     await user.says("/start")
     greeting = chat.last(user)
-    assert greeting.text.startswith(f"Halo {name}!")
-    member = await Member.get(display_name=name)
+    shown = guard_name(name, seed=str(user.ref)).shown
+    assert greeting.text.startswith(f"Halo {shown}!")
+    account = await chat.app.identity.account_for(user.ref)
+    assert account is not None
+    member = await Member.get(id=account.member_id)
     assert await chat.app.roles.highest(member.id) is Role.MEMBER
     # The name arrives as literal text: no tag or link from it survives rendering.
     spans = parse_markup(greeting.markup)
@@ -53,3 +56,73 @@ async def test_finding_by_name_never_finds_the_admin(chat: FakeChat) -> None:
     assert found is not None
     assert found.id != budi.id
     assert await chat.app.identity.find("@budi_pmo") == budi
+
+
+# --- the display-name guard (issue #15) -----------------------------------------------
+
+SCAM = "Admin Prakerja - cairkan insentif: https://bit.ly/prakerja-cair"
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("Budi Santoso", "Budi Santoso"),
+        ("Siti @siti_aceh", "Siti"),
+        ("Rina https://bit.ly/x", "Rina"),
+        ("Rina (bit.ly/x)", "Rina"),
+        ("Nur\u200bul\u3164", "Nurul"),
+        ("Ayu" + "\u0301" * 30, "Ay\u00fa\u0301\u0301"),  # NFKC, then two marks at most
+        ("x" * 100, "x" * 39 + "…"),
+    ],
+)
+def test_guard_cleans_names(raw: str, shown: str) -> None:
+    checked = guard_name(raw, seed="tg:1")
+    assert checked.shown == shown
+    assert not checked.impersonating
+
+
+@pytest.mark.parametrize(
+    "raw", [SCAM, "PMO Jakarta", "ADMIN", "4dm1n", "Ádmín", "Tim Prakerja", "CS Prakerja", "@admin"]
+)
+def test_official_looking_names_are_shown_neutrally(raw: str) -> None:
+    checked = guard_name(raw, seed="tg:1")
+    assert checked.impersonating
+    assert checked.shown == neutral_name("tg:1")
+
+
+@pytest.mark.parametrize("raw", ["\u3164", "\u2800\u2800", "😀😀😀", "@x https://t.me/y", ""])
+def test_names_with_nothing_showable_get_a_neutral_name(raw: str) -> None:
+    checked = guard_name(raw, seed="tg:9")
+    assert checked.shown == neutral_name("tg:9")
+    assert checked.shown.startswith("Alumni ")
+
+
+async def test_scam_name_is_never_amplified_and_captains_are_told(chat: FakeChat) -> None:
+    cut = chat.user("cut")
+    await cut.says("/help")
+    captain = await Member.get(display_name="cut")
+    await chat.app.roles.grant(captain.id, Role.CAPTAIN, "11")
+    scammer = chat.user(SCAM)
+    await scammer.says("/start")
+    greeting = chat.last(scammer)
+    for piece in ("bit.ly", "Admin", "cairkan", "insentif"):
+        assert piece not in greeting.text
+    account = await chat.app.identity.account_for(scammer.ref)
+    assert account is not None
+    member = await Member.get(id=account.member_id)
+    assert member.display_name == neutral_name(str(scammer.ref))
+    assert account.display_name == member.display_name
+    flagged = await AuditEntry.filter(action="safety.name_flagged")
+    assert [e.target for e in flagged] == [f"member:{member.id}"]
+
+    # Once the member is in a region, its captains hear of the name (once).
+    await Member.filter(id=member.id).update(region_code="11.08")
+    await AuditEntry.filter(action="safety.name_flagged").delete()
+    group = chat.group("Alumni Aceh Utara")
+    await scammer.joins(group)
+    await scammer.says(group, "/help")
+    told = [s for s in chat.sent_to(cut) if "meniru nama resmi" in s.text]
+    assert len(told) == 1
+    assert member.display_name in told[0].text
+    for sent in chat.sent:
+        assert "bit.ly" not in sent.full_text()

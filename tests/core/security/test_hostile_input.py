@@ -231,11 +231,11 @@ async def test_fuzz_every_flow_step(everything: App, data: st.DataObject) -> Non
 
 def test_events_clean_platform_strings_once_at_the_boundary() -> None:
     chat = ChatRef("x", "1", title="Grup\x00\u202e\ud800")
-    sender = Sender(UserRef("x", "2"), "Budi\x00\nPMO\x1b", username="a\ud800b")
+    sender = Sender(UserRef("x", "2"), "Budi\x00\nSantoso\x1b", username="a\ud800b")
     said = MessageReceived(user=sender, chat=chat, text="halo\x00\r\n\ud800dunia\x07")
     command = CommandInvoked(user=sender, chat=chat, name="absen", args="\ud800\x00X")
     assert chat.title == "Grup\u202e\ufffd"
-    assert sender.display_name == "Budi PMO"
+    assert sender.display_name == "Budi Santoso"
     assert sender.username == "a\ufffdb"
     assert said.text == "halo\n\ufffddunia"
     assert command.args == "\ufffdX"

@@ -140,3 +140,15 @@ async def test_deleting_is_configurable(make_app: Any, clock: FakeClock) -> None
         await chat.user("amir").says(group, "password: Rahasia123")
         chat.expect_sent(group, contains="Awas joki")
         assert chat.adapter().deleted == []
+
+
+async def test_secrets_after_a_command_are_not_kept_either(everything: App) -> None:
+    chat = FakeChat(everything)
+    amir = chat.user("amir")
+    await amir.says("/help")
+    await amir.says(f"/wilayah {NIK}")
+    told = chat.expect_sent(amir, contains="tidak disimpan")
+    assert NIK not in told.text
+    chat.expect_not_sent(amir, contains="tidak ditemukan")
+    _nowhere(chat, NIK)
+    assert await _stored_anywhere(everything, NIK) == []

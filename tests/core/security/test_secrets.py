@@ -218,3 +218,19 @@ def test_database_password_is_masked_in_logs_and_printed_settings(
     assert "Pg-pass-7731" not in captured.getvalue()
     assert "guyub:***@db" in captured.getvalue()
     secret_filter().secrets.discard("Pg-pass-7731")
+
+
+async def test_error_log_lines_carry_pseudonyms_not_platform_ids(
+    make_app: Any, clock: FakeClock, captured: io.StringIO
+) -> None:
+    """Security (issue #15): error log lines kept platform user ids after /hapusdata."""
+    from core._logging import pseudonym
+
+    async with make_app(clock=clock, plugins=[Leaky()]) as app:
+        chat = FakeChat(app)
+        amir = chat.user("amir_5550001")
+        await amir.says("/crash")
+    output = captured.getvalue()
+    assert "RuntimeError" in output
+    assert "amir_5550001" not in output
+    assert pseudonym(amir.ref) in output

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import AuditEntry, Capability
+from core import AuditEntry, Capability, Role
 from tests.plugins.captains.world import world
 
 
@@ -67,3 +67,34 @@ async def test_moderation_outside_a_regional_group_is_refused(make_app):
         chat.expect_sent(w.lobby, contains="bukan grup wilayah Anda")
         await amir.says("/kick @tono")
         chat.expect_sent(amir, contains="hanya bisa dipakai di grup")
+
+
+async def test_ban_and_mute_with_hapus_pesan_remove_the_scam_message(make_app):
+    """Security (issue #15): /blokir on a scammer's message banned the sender but left the
+    message up. With "hapus pesan" it goes too."""
+    async with world(make_app) as w:
+        chat = w.chat
+        group = w.group("Aceh Utara", "11.08")
+        captain = await w.person("kapten", "11.08")
+        await chat.app.roles.grant((await w.member_of(captain)).id, Role.CAPTAIN, "11.08")
+        scammer = await w.person("penipu", "11.08")
+        await scammer.says(group, "Cairkan insentif di bit.ly/cair, kirim OTP ke saya")
+        await captain.says(group, "/blokir hapus pesan", reply_to=scammer)
+        chat.expect_sent(group, contains="diblokir")
+        adapter = chat.adapter("tg")
+        assert [m.action for m in adapter.moderation] == ["ban"]
+        assert len(adapter.deleted) == 1
+        assert adapter.deleted[0].chat == group
+        assert await AuditEntry.filter(action="captains.mod.delete").count() == 1
+
+        other = await w.person("joki", "11.08")
+        await other.says(group, "DM saya untuk bantuan pencairan")
+        await captain.says(group, "/bisukan 1h hapus pesan", reply_to=other)
+        chat.expect_sent(group, contains="dibisukan")
+        assert len(adapter.deleted) == 2
+        # Without a reply there is nothing to delete: a clear answer, nothing done.
+        await captain.says(group, "/blokir @joki hapus pesan")
+        chat.expect_sent(group, contains="balas (reply) pesan")
+        assert [m.action for m in adapter.moderation] == ["ban", "mute"]
+        await captain.says(group, "/blokir @joki semua")
+        chat.expect_sent(group, contains="hapus pesan")

@@ -10,6 +10,7 @@ from tests.plugins.captains.world import world
 
 DENIED = (
     "hanya untuk kapten atau admin",
+    "hanya untuk admin PMO",
     "tidak mengurus wilayah",
     "bukan grup wilayah Anda",
     "hanya dapat menyerahkan wilayahnya sendiri",

@@ -122,12 +122,12 @@ async def test_completions(chat: FakeChat, regions: RegionsForTests) -> None:
 async def test_attendees_csv_neutralises_formula_names(
     chat: FakeChat, regions: RegionsForTests
 ) -> None:
-    """Security: a member named ``@SUM(...)`` or ``=HYPERLINK(...)`` is text in /peserta's file."""
+    """Security: a member named ``=1+2 Budi`` or ``+Siti`` is text in /peserta's file."""
     tg = chat.group("Aceh Utara", platform="telegram")
     regions.bind("11.08", tg)
     kapten = await captain(chat, "kapten", "11.08")
     event = await create(chat, kapten, "Aceh Utara", "besok jam 19.00")
-    names = ['=HYPERLINK("https://bit.ly/x","Klik")', "@SUM(1+1)", "-1+2", "+62"]
+    names = ["=1+2 Budi", "=SUM Budi", "+Siti"]
     for name in names:
         await chat.user(name, platform="telegram").presses("Hadir", tg)
     await kapten.says(f"/peserta {event.id}")

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from core import App, AuditEntry, Context, Member, Role, hookimpl
+from core.privacy.models import ConsentRecord
 from core.testing import FakeChat, FakeUser
-from plugins.onboarding.models import Consent, PendingNotice, Profile
+from plugins.onboarding.models import PendingNotice, Profile
 
 
 class Recorder:
@@ -96,7 +97,9 @@ async def test_whole_flow_from_join_to_captain_digest(rchat: FakeChat, recorder:
     assert member.display_name == "amir"
     profile = await Profile.get(member_id=member.id)
     assert (profile.batch, profile.training) == (12, "Pemasaran Digital")
-    assert (await Consent.get(member_id=member.id)).version == "2026-11"
+    consent = await chat.app.privacy.consent_of(member.id)
+    assert consent is not None
+    assert (consent.status, consent.version) == ("given", 1)
     assert ("onboarded", member.id, "11.08") in recorder.calls
     assert ("region_changed", member.id, None, "11.08") in recorder.calls
 
@@ -121,15 +124,18 @@ async def test_no_to_consent_stores_nothing_and_sends_no_nudges(chat: FakeChat) 
     member = await member_of(chat, siti)
     assert member.region_code is None
     assert member.registered_at is None
-    assert await Consent.all().count() == 0
+    # Declining is recorded (issue #15: /persetujuan said "belum menjawab").
+    declined = await chat.app.privacy.consent_of(member.id)
+    assert declined is not None
+    assert declined.status == "withdrawn"
     assert await Profile.all().count() == 0
     assert not await chat.app.conversations.active(member.id, "onboarding")
     await chat.advance("5d")
     chat.expect_nothing()
-    # Pressing the old consent button again does nothing harmful.
+    # Pressing the old consent button again does nothing harmful: /persetujuan is the way.
     await siti.presses("Setuju")
-    chat.expect_sent(siti, contains="tidak berlaku")
-    assert await Consent.all().count() == 0
+    chat.expect_sent(siti, contains="/persetujuan")
+    assert await ConsentRecord.filter(status="given").count() == 0
 
 
 async def test_typo_region_is_confirmed(chat: FakeChat) -> None:
@@ -282,9 +288,8 @@ async def test_export_and_forget(chat: FakeChat) -> None:
     member = await member_of(chat, ani)
     data = await chat.app.plugins.export_member(member)
     assert data["onboarding"]["profile"] == {"batch": 3, "training": None}
-    assert data["onboarding"]["consent"]["version"] == "2026-11"
+    assert "consent" not in data["onboarding"]  # the core's record, exported by the core
     await chat.app.plugins.forget_member(member)
-    assert await Consent.filter(member_id=member.id).count() == 0
     assert await Profile.filter(member_id=member.id).count() == 0
 
 
@@ -302,7 +307,6 @@ async def test_members_merged_keeps_one_profile(chat: FakeChat) -> None:
     await app.plugins.members_merged(app, kept, merged)
     assert await Profile.filter(member_id=kept.id).count() == 1
     assert await Profile.filter(member_id=merged.id).count() == 0
-    assert await Consent.filter(member_id=kept.id).count() == 1
 
 
 async def test_new_consent_version_is_asked_again(chat: FakeChat) -> None:
@@ -314,13 +318,57 @@ async def test_new_consent_version_is_asked_again(chat: FakeChat) -> None:
     await ani.presses("Lewati")
     await ani.presses("Bahasa Indonesia")
     member = await member_of(chat, ani)
-    await Consent.filter(member_id=member.id).update(version="2025-01")
+    await ConsentRecord.filter(member_id=member.id).update(version=0)
+    # One consent record, the core's: the core asks for the new version at the next command.
     await ani.says("/profil")
-    chat.expect_sent(ani, contains="telah diperbarui")
-    await ani.presses("Tidak")
-    chat.expect_sent(ani, contains="/hapusdata")
-    assert (await Consent.get(member_id=member.id)).version == "2025-01"
+    chat.expect_sent(ani, contains="diperbarui")
+    await ani.presses("Setuju")
+    consent = await chat.app.privacy.consent_of(member.id)
+    assert consent is not None
+    assert (consent.status, consent.version) == ("given", 1)
     assert (await member_of(chat, ani)).registered_at is not None
     await ani.says("/profil")
-    await ani.presses("Setuju")
-    chat.expect_sent(ani, contains="Persetujuan data: versi 2026-11")
+    chat.expect_sent(ani, contains="Persetujuan data: versi 1")
+
+
+async def test_typed_name_goes_through_the_display_name_guard(rchat: FakeChat) -> None:
+    """Security (issue #15): an official-looking name is refused, links and handles go."""
+    chat = rchat
+    eko = chat.user("eko")
+    await eko.says("/start")
+    await eko.presses("Setuju")
+    chat.expect_sent(eko, contains="Nama apa")
+    await eko.says("Admin PMO Prakerja")
+    chat.expect_sent(eko, contains="mirip nama resmi")
+    await eko.says("\u3164\u3164")
+    chat.expect_sent(eko, contains="Nama harus")
+    await eko.says("Eko Prasetyo https://bit.ly/cair @eko")
+    chat.expect_sent(eko, contains="kabupaten/kota mana")
+    member = await member_of(chat, eko)
+    await eko.says("Aceh Utara")
+    assert member.id
+    conversation = await chat.app.conversations.get(member.id, eko.dm.key)
+    assert conversation is not None
+    assert conversation.data["name"] == "Eko Prasetyo"
+
+
+async def test_a_lost_question_never_shifts_the_answers(rchat: FakeChat) -> None:
+    """Security (issue #15): when the training question got lost, the member typed their
+    batch again and it was stored as the training."""
+    chat = rchat
+    budi = chat.user("budi")
+    await register_until_region(chat, budi)
+    await budi.says("aceh utara")
+    await budi.presses("Ya, benar")
+    await budi.says("7")  # the batch; the training question is "lost"
+    await budi.says("7")  # typed again
+    chat.expect_sent(budi, contains="pelatihan")
+    member = await member_of(chat, budi)
+    conversation = await chat.app.conversations.get(member.id, budi.dm.key)
+    assert conversation is not None
+    assert conversation.step == "training"
+    assert "training" not in conversation.data
+    await budi.says("Pemasaran Digital")
+    await budi.presses("Bahasa Indonesia")
+    profile = await Profile.get(member_id=member.id)
+    assert (profile.batch, profile.training) == (7, "Pemasaran Digital")

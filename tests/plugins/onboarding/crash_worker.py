@@ -1,0 +1,157 @@
+"""A worker process for the registration crash loop (not a test module).
+
+    python crash_worker.py URL KILL_AFTER [forget RUN]
+
+Registers member "amir" through the real onboarding flow on the database at URL, answering
+whatever the flow asks, and kills itself with SIGKILL right after its KILL_AFTER-th database
+write (0: never). Prints ``registered`` when the registration is complete. With ``forget``,
+deletes amir's data instead (/hapusdata, or the resume job after a crash; run number RUN
+moves the clock on by RUN hours so that job is due) and prints ``forgotten`` when done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import signal
+import sys
+from datetime import timedelta
+from typing import Any
+
+from tortoise.backends.sqlite import client as sqlite_client
+
+from core import Account, App, FakeClock, Job, Member
+from core.models import Conversation
+from core.testing import TEST_START, FakeChat, test_settings
+from plugins.onboarding.models import Profile
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_state = {"armed": False, "left": 0}
+
+
+def _count_writes() -> None:
+    """Wrap the SQLite client so each completed write counts down to SIGKILL."""
+    for cls in (sqlite_client.SqliteClient, sqlite_client.SqliteTransactionWrapper):
+        for name in ("execute_insert", "execute_query", "execute_many"):
+            original = getattr(cls, name, None)
+            if original is None:
+                continue
+
+            @functools.wraps(original)
+            async def wrapped(self: Any, query: str, *args: Any, __o: Any = original) -> Any:
+                result = await __o(self, query, *args)
+                is_write = str(query).lstrip().upper().startswith(_WRITES)
+                if _state["armed"] and is_write:
+                    _state["left"] -= 1
+                    if _state["left"] == 0:
+                        os.kill(os.getpid(), signal.SIGKILL)
+                return result
+
+            setattr(cls, name, wrapped)
+
+
+async def _drive(app: App) -> None:
+    chat = FakeChat(app)
+    amir = chat.user("amir")
+    for _ in range(30):
+        account = await app.identity.account_for(amir.ref)
+        member = await Member.get(id=account.member_id) if account else None
+        if member is not None and member.registered_at is not None:
+            print("registered", flush=True)
+            return
+        await amir.says("/start")
+        conversation = (
+            await app.conversations.get(member.id, amir.dm.key) if member is not None else None
+        )
+        if conversation is None:
+            account = await app.identity.account_for(amir.ref)
+            assert account is not None
+            conversation = await app.conversations.get(account.member_id, amir.dm.key)
+        step = conversation.step if conversation is not None else ""
+        if step == "consent":
+            await amir.presses("Setuju")
+        elif step == "name":
+            await amir.says("Amir Hamzah")
+        elif step == "region":
+            await amir.says("aceh utara")
+            if chat.latest_with_button(amir.dm, "Ya, benar") is not None:
+                await amir.presses("Ya, benar")
+        elif step == "batch":
+            await amir.says("7")
+        elif step == "training":
+            await amir.says("Pemasaran Digital")
+        elif step == "language":
+            await amir.presses("Bahasa Indonesia")
+    raise SystemExit("registration did not finish")
+
+
+async def _invariants() -> list[str]:
+    """What must hold whenever the process died: checked before this run goes on."""
+    broken = []
+    for member in await Member.filter(registered_at__isnull=False):
+        if not await Profile.filter(member_id=member.id).exists():
+            broken.append(f"member {member.id} registered without a profile")
+        if await Conversation.filter(member_id=member.id, flow="onboarding").exists():
+            broken.append(f"member {member.id} registered with the flow still open")
+    if await Conversation.filter(flow="onboarding", step="done").exists():
+        broken.append("a flow stuck at 'done'")
+    if await Member.all().count() > 1:
+        broken.append("more than one member")
+    return broken
+
+
+async def _forget(app: App) -> None:
+    chat = FakeChat(app)
+    amir = chat.user("amir")
+    account = await app.identity.account_for(amir.ref)
+    if account is None:
+        print("forgotten", flush=True)
+        return
+    pending = await Job.filter(kind="privacy:forget", status__in=("pending", "running")).exists()
+    if pending:
+        await app.run_pending()  # the resume job (the clock is hours on)
+    else:
+        await amir.says("/hapusdata")
+        await amir.presses("Ya, hapus semua")
+    if await app.identity.account_for(amir.ref) is None:
+        print("forgotten", flush=True)
+
+
+async def _forget_invariants() -> list[str]:
+    broken = []
+    members = await Member.all().count()
+    accounts = await Account.all().count()
+    if members == 0 and (accounts or await Profile.all().count()):
+        broken.append("accounts or a profile outlived their member")
+    unfinished = Job.filter(kind="privacy:forget", status__in=("pending", "running"))
+    if members and not await Profile.all().exists() and not await unfinished.exists():
+        broken.append("profile gone, member kept, and no job to finish the deletion")
+    return broken
+
+
+async def main(url: str, kill_after: str, mode: str = "register", run: str = "0") -> None:
+    settings = test_settings(database={"url": url}, limits={"commands_per_minute": 0})
+    _count_writes()
+    clock = FakeClock(TEST_START + timedelta(hours=int(run)))
+    async with App(settings, schema="none", clock=clock) as app:
+        if mode == "forget":
+            broken = await _forget_invariants()
+            if broken:
+                print("broken:", "; ".join(broken), flush=True)
+                raise SystemExit(3)
+            _state["left"] = int(kill_after)
+            _state["armed"] = int(kill_after) > 0
+            await _forget(app)
+            return
+        broken = await _invariants()
+        if broken:
+            print("broken:", "; ".join(broken), flush=True)
+            raise SystemExit(3)
+        _state["left"] = int(kill_after)
+        _state["armed"] = int(kill_after) > 0
+        await _drive(app)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(*sys.argv[1:5]))
