@@ -190,6 +190,11 @@ class Adapter(ABC):
         """A link that opens a private chat with the bot (Telegram deep link), if any."""
         return None
 
+    def health(self) -> str | None:
+        """Why this adapter cannot take updates or send right now (``/readyz`` shows it),
+        or None when it can. Adapters that connect somewhere override it."""
+        return None
+
     def rate_limits(self) -> RateLimits:
         """The pace the outbox keeps on this platform."""
         return RateLimits()

@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -37,15 +40,18 @@ from core._events import (
     ScheduledEventInterest,
     UserRef,
 )
+from core._health import LoopMonitor, ProbeServer
 from core._i18n import Translator
 from core._identity import Activity, Buttons, Conversations, Identity
 from core._messages import Button, Message, RenderedButton
+from core._metrics import CommandOutcome, Metrics
 from core._plugins import LoadedPlugin, Plugins, discover, select
 from core._regions import Regions
 from core._roles import Audit, PermissionDenied, Role, Roles
 from core._scheduler import Scheduler
 from core._settings import Settings, SettingsError
 from core._specs import Action, Flow
+from core._trace import current_scope, scope
 from core.models import Account, Member
 from core.outbox import Outbox
 from core.outbox import plugin as _outbox_plugin
@@ -92,6 +98,12 @@ class App:
         self._create_database = create_database
         self._drop_database = drop_database
         self._worker_id = worker_id
+        #: This process's name in metrics, logs and ``guyub status``.
+        self.worker_name = settings.worker.name or f"{socket.gethostname()}-{os.getpid()}"
+        self.metrics = Metrics(self.worker_name)
+        self.loop_monitor = LoopMonitor()
+        #: True once a stop was asked for: /readyz answers 503, adapters take no more updates.
+        self.stopping = False
         self.translator = Translator(settings.language)
         self.commands = CommandRegistry()
         self.actions: dict[str, Action] = {}
@@ -126,6 +138,12 @@ class App:
     def add_worker(self, worker: Worker) -> None:
         self.workers.append(worker)
 
+    @property
+    def schema_managed(self) -> bool:
+        """Whether the schema comes from migrations (``/readyz`` then checks they are all
+        applied); tests that build tables from the models say no."""
+        return self._schema == "migrate"
+
     def plugin_settings(self, plugin: str) -> Any:
         """The validated ``[plugin]`` settings table of a plugin that declared a model."""
         return self._plugin_settings[plugin]
@@ -155,7 +173,10 @@ class App:
 
     async def start(self) -> None:
         """Load plugins, open and migrate the database, start services (no adapters yet)."""
-        self.plugins = Plugins(self.loaded_plugins(), self.settings.plugins.hook_timeout)
+        self.plugins = Plugins(
+            self.loaded_plugins(), self.settings.plugins.hook_timeout, metrics=self.metrics
+        )
+        self.metrics.started(self.clock.now())
         self._register()
         self.database = Database(self.settings.database.url, self.plugins.models())
         await self.database.open(create=self._create_database)
@@ -171,6 +192,7 @@ class App:
                 self.settings.scheduler,
                 dialect=self.database.dialect,
                 worker_id=self._worker_id,
+                metrics=self.metrics,
             )
             self.scheduler.bind(lambda job, late: JobContext(self, job, late))
             for _, kinds in self.plugins.jobs():
@@ -184,6 +206,7 @@ class App:
                 self.render,
                 dialect=self.database.dialect,
                 worker_id=self._worker_id,
+                metrics=self.metrics,
             )
             self.workers.insert(1, self.outbox)
             self.regions = Regions(self.plugins)
@@ -248,8 +271,13 @@ class App:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, stop.set)
+        background: list[Worker] = [self.loop_monitor]
+        if self.settings.metrics.listen:
+            background.append(ProbeServer(self, self.settings.metrics.listen))
         try:
             async with asyncio.TaskGroup() as group:
+                for worker in background:
+                    group.create_task(worker.run_forever(), name=type(worker).__name__)
                 for adapter in self.adapters.values():
                     await self._register_commands(adapter)
                     group.create_task(adapter.run(self), name=f"adapter:{adapter.platform}")
@@ -400,8 +428,35 @@ class App:
     # --- dispatch --------------------------------------------------------------------
 
     async def dispatch(self, event: Event, adapter: Adapter | None = None) -> None:
-        """Handle one platform event. Never raises: errors are logged, the member is told."""
+        """Handle one platform event. Never raises: errors are logged, the member is told.
+
+        Each update gets a correlation id (every log line it causes carries it), is counted
+        and timed in the metrics, and ends with one log line saying how it went."""
+        kind = type(event).__name__
+        self.metrics.update_received(event.platform, kind)
+        started = time.perf_counter()
+        with scope(kind, event.platform) as update:
+            if isinstance(event, CommandInvoked):
+                # Declared names only: a hostile command name makes no new series.
+                known = self.commands.get(event.name)
+                update.command = known.name if known is not None else None
+            self.metrics.in_flight.labels(self.metrics.worker).inc()
+            try:
+                await self._dispatch(event, adapter)
+            finally:
+                self.metrics.in_flight.labels(self.metrics.worker).dec()
+                seconds = time.perf_counter() - started
+                self.metrics.update_handled(kind, seconds)
+                if isinstance(event, CommandInvoked):
+                    self.metrics.command(update.command or "unknown", update.outcome)
+                log.info(
+                    "update handled",
+                    extra={"outcome": update.outcome, "ms": round(seconds * 1000, 1)},
+                )
+
+    async def _dispatch(self, event: Event, adapter: Adapter | None) -> None:
         adapter = adapter or self.adapters.get(event.platform)
+        update = current_scope()
         if (
             self._quiet_groups
             and isinstance(event, MessageReceived)
@@ -414,32 +469,39 @@ class App:
         try:
             account = await self.identity.resolve(event.user)
             ctx.account, ctx.member = account, account.member
+            if update is not None:
+                update.member = account.member_id
             if event.chat.is_dm and not account.dm_open:
                 account.dm_open = True
                 await Account.filter(id=account.id).update(dm_open=True)
             if not await self.privacy.admit(ctx, event):
+                if update is not None:
+                    update.refused()
                 return
             await self._route(ctx, event)
         except UsageError as exc:
+            if update is not None:
+                update.outcome = CommandOutcome.USAGE_ERROR
             await self._safe_reply(ctx, ctx.t(exc.key, **exc.kwargs))
         except PermissionDenied as exc:
+            if update is not None:
+                update.outcome = CommandOutcome.REFUSED
             await self._safe_reply(ctx, ctx.t(exc.reason, **exc.kwargs))
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception(
-                "error handling %s from %s in %s",
-                type(event).__name__,
-                event.user.ref,
-                event.chat.key,
-            )
+        except Exception as exc:
+            if update is not None:
+                update.outcome = CommandOutcome.INTERNAL_ERROR
+            self.metrics.note_error(exc, "dispatch")
+            # Named by event type and pseudonymous member id: no platform id in the logs.
+            log.exception("error handling %s", type(event).__name__)
             await self._safe_reply(ctx, ctx.t("core.error.internal"))
 
     async def _safe_reply(self, ctx: Context, text: str) -> None:
         try:
             await ctx.reply(text)
         except Exception:
-            log.exception("could not tell %s about an error", ctx.user)
+            log.exception("could not tell the member about an error")
 
     async def _route(self, ctx: Context, event: Event) -> None:
         if isinstance(event, CommandInvoked):
@@ -463,14 +525,19 @@ class App:
         assert ctx.member is not None
         # Counted in the database, so the limit holds across worker processes; the polite
         # answer goes out once per window, later commands in it are dropped silently.
+        update = current_scope()
         over = await self.privacy.over_command_limit(ctx.member.id)
         if over:
+            if update is not None:
+                update.refused()
             if over == 1:
                 limit = self.settings.limits.commands_per_minute
                 await ctx.reply(ctx.t("core.error.rate_limited", limit=limit), private=True)
             return
         command = self.commands.get(event.name)
         if command is None:
+            if update is not None:
+                update.outcome = CommandOutcome.UNKNOWN_COMMAND
             role = await self.roles.highest(ctx.member.id)
             visible = [c for c in self.visible_commands() if c.role <= role]
             suggestion = self.commands.suggest(event.name[:64], visible)
@@ -484,6 +551,8 @@ class App:
         if command.where is Where.GROUP and event.chat.is_dm:
             raise UsageError("core.error.group_only", name=command.name)
         if command.where is Where.DM and not event.chat.is_dm:
+            if update is not None:
+                update.refused()
             await self._dm_only(ctx, command)
             return
         if command.role > Role.MEMBER and await self.roles.highest(ctx.member.id) < command.role:

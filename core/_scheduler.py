@@ -24,6 +24,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from core._clock import Clock, utc
+from core._metrics import Metrics
 from core._settings import SchedulerSettings
 from core._specs import JobKind
 from core.models import Job
@@ -64,8 +65,10 @@ class Scheduler:
         *,
         dialect: str = "sqlite",
         worker_id: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.clock = clock
+        self.metrics = metrics or Metrics()
         self.settings = settings
         self.dialect = dialect
         self.worker_id = worker_id or f"{os.getpid()}-{secrets.token_hex(4)}"
@@ -170,7 +173,8 @@ class Scheduler:
                 next_due = await self.next_due()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                self.metrics.note_error(exc, "scheduler")
                 log.exception("scheduler loop failed; retrying")
                 next_due = None
             wait = self.settings.poll_interval
@@ -233,11 +237,13 @@ class Scheduler:
         now = self.clock.now()
         if kind is None:
             await self._finish(job, JobStatus.FAILED, f"no handler for job kind {job.kind!r}")
+            self.metrics.job(job.kind, "failed")
             log.error("job %s: no plugin handles kind %r", job.id, job.kind)
             return
         late_by = now - job.due_at
         if job.late_after_seconds is not None and late_by.total_seconds() > job.late_after_seconds:
             await self._finish(job, JobStatus.LATE, f"dropped: {late_by} late")
+            self.metrics.job(job.kind, "late")
             log.warning(
                 "job %s (%s) dropped: it fell due %s ago while the bot was down",
                 job.id,
@@ -253,9 +259,12 @@ class Scheduler:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            self.metrics.job_failed(job.kind)
+            self.metrics.note_error(exc, f"job:{job.kind}")
             await self._failed(job, exc)
             return
         await self._finish(job, JobStatus.DONE, None)
+        self.metrics.job(job.kind, "done")
 
     async def _failed(self, job: Job, exc: BaseException) -> None:
         error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -269,7 +278,9 @@ class Scheduler:
                 exc_info=exc,
             )
             await self._finish(job, JobStatus.FAILED, error)
+            self.metrics.job(job.kind, "failed")
             return
+        self.metrics.job(job.kind, "retry")
         delay = min(
             self.settings.retry_base_seconds * 2 ** (job.attempts - 1),
             self.settings.retry_max_seconds,

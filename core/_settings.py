@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -20,12 +20,15 @@ from pydantic_settings import (
 __all__ = [
     "DatabaseSettings",
     "DiscordSettings",
+    "LoggingSettings",
+    "MetricsSettings",
     "OutboxSettings",
     "PluginSettings",
     "SchedulerSettings",
     "Settings",
     "SettingsError",
     "TelegramSettings",
+    "WorkerSettings",
     "load_settings",
 ]
 
@@ -94,6 +97,26 @@ class OutboxSettings(_Section):
     rate_limits: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
+class WorkerSettings(_Section):
+    #: This process's name in metrics, logs and ``guyub status`` (default: host-pid).
+    name: str = ""
+    #: Seconds SIGTERM waits for updates being handled before the process exits.
+    shutdown_timeout: float = Field(default=25.0, ge=0)
+    #: Seconds between heartbeats written to the database.
+    heartbeat_seconds: float = Field(default=15.0, gt=0)
+
+
+class MetricsSettings(_Section):
+    #: "host:port" for a /metrics, /healthz, /readyz server of its own; empty: none (they
+    #: are served on the web or webhook server when one runs).
+    listen: str = ""
+
+
+class LoggingSettings(_Section):
+    format: Literal["text", "json"] = "text"
+    level: str = "INFO"
+
+
 class LimitSettings(_Section):
     max_message_chars: int = 4096
     #: Commands one member may send per minute (0: no limit), counted in the database.
@@ -122,6 +145,9 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     @field_validator("language")
     @classmethod

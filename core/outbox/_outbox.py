@@ -39,6 +39,7 @@ from core._clock import Clock
 from core._events import ChatKind, ChatRef, UserRef
 from core._markup import Markup
 from core._messages import Attachment, AttachmentKind, Message, PollSpec, RenderedButton
+from core._metrics import DeliveryResult, Metrics
 from core._settings import OutboxSettings
 from core.models import Account
 from core.outbox._pace import Pace, Timer, timer_for
@@ -245,8 +246,10 @@ class Outbox:
         dialect: str = "sqlite",
         worker_id: str | None = None,
         timer: Timer | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.clock = clock
+        self.metrics = metrics or Metrics()
         self.settings = settings
         self.adapters = adapters
         self.render = render
@@ -372,7 +375,8 @@ class Outbox:
                 await self.run_due()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                self.metrics.note_error(exc, "outbox")
                 log.exception("outbox loop failed; retrying")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.poll_interval)
@@ -657,6 +661,8 @@ class Outbox:
                 send = adapter.send_dm(UserRef(row.platform, row.target), out)
             await asyncio.wait_for(send, timeout=self.settings.send_timeout)
         except RetryAfter as exc:
+            self.metrics.rate_limit(row.platform)
+            self.metrics.delivery(row.platform, DeliveryResult.DEFERRED)
             pace.pause(chat, exc.seconds, self.timer.monotonic())
             # Not sent: the platform refused before delivering. Only this chat waits.
             await Delivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
@@ -671,16 +677,19 @@ class Outbox:
             await self._release(row, exc.seconds)
             return 0
         except Unreachable as exc:
+            self.metrics.delivery(row.platform, DeliveryResult.UNREACHABLE)
             await self._close(row, DeliveryStatus.UNREACHABLE, str(exc))
             if row.account_id is not None:
                 await Account.filter(id=row.account_id).update(dm_open=False)
             return 1
         except DeliveryError as exc:
             if exc.permanent:
+                self.metrics.delivery(row.platform, DeliveryResult.FAILED)
                 await self._close(row, DeliveryStatus.FAILED, str(exc))
                 return 1
             return await self._transient(row, exc)
         except TimeoutError:
+            self.metrics.delivery(row.platform, DeliveryResult.UNKNOWN)
             await self._close(row, DeliveryStatus.FAILED, "timed out; " + INTERRUPTED)
             return 1
         except asyncio.CancelledError:
@@ -688,6 +697,7 @@ class Outbox:
         except Exception as exc:
             log.exception("outbox: sending delivery %s failed", row.id)
             return await self._transient(row, exc)
+        self.metrics.delivery(row.platform, DeliveryResult.DELIVERED)
         sent.append(row.id)
         return 1
 
@@ -699,8 +709,10 @@ class Outbox:
     async def _transient(self, row: Delivery, exc: BaseException) -> int:
         error = f"{type(exc).__name__}: {exc}"[:500]
         if row.attempts >= self.settings.max_attempts:
+            self.metrics.delivery(row.platform, DeliveryResult.FAILED)
             await self._close(row, DeliveryStatus.FAILED, error)
             return 1
+        self.metrics.delivery(row.platform, DeliveryResult.RETRY)
         delay = min(
             self.settings.retry_base_seconds * 2 ** (row.attempts - 1),
             self.settings.retry_max_seconds,
