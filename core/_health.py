@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -50,20 +51,30 @@ DB_TIMEOUT = 3.0
 
 class LoopMonitor:
     """Ticks every ``interval`` seconds and records how late each tick was: a loop blocked
-    by a slow synchronous call shows as lag long before it stops answering at all."""
+    by a slow synchronous call shows as lag. ``/healthz`` fails while the worst lag of the
+    last ``window`` seconds is over ``limit``, or when the monitor stopped ticking."""
 
-    def __init__(self, interval: float = 0.5, limit: float = 10.0) -> None:
+    def __init__(self, interval: float = 0.5, limit: float = 10.0, window: float = 30.0) -> None:
         self.interval = interval
         self.limit = limit
-        self.lag = 0.0
+        self.window = window
         self.last_tick = time.monotonic()
+        self._samples: deque[tuple[float, float]] = deque()
+
+    @property
+    def lag(self) -> float:
+        """The worst lag seen in the last ``window`` seconds."""
+        horizon = time.monotonic() - self.window
+        return max((lag for at, lag in self._samples if at >= horizon), default=0.0)
 
     async def run_forever(self) -> None:
         while True:
             before = time.monotonic()
             await asyncio.sleep(self.interval)
             now = time.monotonic()
-            self.lag = max(0.0, now - before - self.interval)
+            self._samples.append((now, max(0.0, now - before - self.interval)))
+            while self._samples and self._samples[0][0] < now - self.window:
+                self._samples.popleft()
             self.last_tick = now
 
     async def run_due(self, limit: int | None = None) -> int:
@@ -71,9 +82,10 @@ class LoopMonitor:
 
     def healthy(self) -> tuple[bool, dict[str, Any]]:
         since = time.monotonic() - self.last_tick
+        lag = self.lag
         stale = since > self.limit + self.interval
-        detail = {"loop_lag_seconds": round(self.lag, 4), "since_tick_seconds": round(since, 3)}
-        return (self.lag <= self.limit and not stale), detail
+        detail = {"loop_lag_seconds": round(lag, 4), "since_tick_seconds": round(since, 3)}
+        return (lag <= self.limit and not stale), detail
 
 
 @dataclass

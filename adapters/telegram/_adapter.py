@@ -718,6 +718,13 @@ class TelegramAdapter(Adapter):
         base = f"https://t.me/{self.me.username}"
         return f"{base}?start={clean}" if clean else base
 
+    def health(self) -> str | None:
+        if not self.application.running:
+            return "not connected to the Bot API"
+        if self.mode == "webhook" and self.webhook is None:
+            return "webhook server not listening"
+        return None
+
     def rate_limits(self) -> RateLimits:
         """Telegram's published limits: ~30 messages/s overall, 1/s per chat, 20/min per
         group."""
