@@ -51,16 +51,21 @@ from core._roles import Audit, PermissionDenied, Role, Roles
 from core._scheduler import Scheduler
 from core._settings import Settings, SettingsError
 from core._specs import Action, Flow
-from core._trace import current_scope, scope
+from core._trace import current_scope, platform_strings, scope
 from core.models import Account, Member
 from core.outbox import Outbox
 from core.outbox import plugin as _outbox_plugin
 from core.privacy import Privacy
 from core.privacy import plugin as _privacy_plugin
 
-__all__ = ["App", "Worker"]
+__all__ = ["App", "Worker", "worker_name"]
 
 log = logging.getLogger(__name__)
+
+
+def worker_name(settings: Settings) -> str:
+    """This process's name: ``[worker] name``, or host-pid when none is set."""
+    return settings.worker.name or f"{socket.gethostname()}-{os.getpid()}"
 
 
 class Worker(Protocol):
@@ -99,7 +104,7 @@ class App:
         self._drop_database = drop_database
         self._worker_id = worker_id
         #: This process's name in metrics, logs and ``guyub status``.
-        self.worker_name = settings.worker.name or f"{socket.gethostname()}-{os.getpid()}"
+        self.worker_name = worker_name(settings)
         self.metrics = Metrics(self.worker_name)
         self.loop_monitor = LoopMonitor()
         #: True once a stop was asked for: /readyz answers 503, adapters take no more updates.
@@ -436,6 +441,7 @@ class App:
         self.metrics.update_received(event.platform, kind)
         started = time.perf_counter()
         with scope(kind, event.platform) as update:
+            update.private = platform_strings(event)
             if isinstance(event, CommandInvoked):
                 # Declared names only: a hostile command name makes no new series.
                 known = self.commands.get(event.name)

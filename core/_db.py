@@ -132,10 +132,6 @@ class Database:
         await executor.migrate(None, progress=progress)
         return applied
 
-    async def ping(self) -> None:
-        """Ask the database a trivial question (raises when it does not answer)."""
-        await self._require().db("default").execute_query("SELECT 1")
-
     async def pending_migrations(self) -> list[str]:
         """Migrations of the core and the enabled plugins not yet applied (``app.name``)."""
         ctx = self._require()

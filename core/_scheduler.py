@@ -27,6 +27,7 @@ from core._clock import Clock, utc
 from core._metrics import Metrics
 from core._settings import SchedulerSettings
 from core._specs import JobKind
+from core._trace import scope
 from core.models import Job
 
 if TYPE_CHECKING:
@@ -161,7 +162,8 @@ class Scheduler:
                 if not batch:
                     break
                 for claimed in batch:
-                    await self._run(claimed)
+                    with scope("job"):
+                        await self._run(claimed)
                     ran += 1
         return ran
 
@@ -237,13 +239,13 @@ class Scheduler:
         now = self.clock.now()
         if kind is None:
             await self._finish(job, JobStatus.FAILED, f"no handler for job kind {job.kind!r}")
-            self.metrics.job(job.kind, "failed")
+            self._outcome(job, "failed")
             log.error("job %s: no plugin handles kind %r", job.id, job.kind)
             return
         late_by = now - job.due_at
         if job.late_after_seconds is not None and late_by.total_seconds() > job.late_after_seconds:
             await self._finish(job, JobStatus.LATE, f"dropped: {late_by} late")
-            self.metrics.job(job.kind, "late")
+            self._outcome(job, "late")
             log.warning(
                 "job %s (%s) dropped: it fell due %s ago while the bot was down",
                 job.id,
@@ -264,7 +266,18 @@ class Scheduler:
             await self._failed(job, exc)
             return
         await self._finish(job, JobStatus.DONE, None)
-        self.metrics.job(job.kind, "done")
+        self._outcome(job, "done")
+
+    def _outcome(self, job: Job, result: str) -> None:
+        """Count a job run's result and log one line for it."""
+        self.metrics.job(job.kind, result)
+        log.info(
+            "job %s (%s): %s",
+            job.id,
+            job.kind,
+            result,
+            extra={"job": job.id, "kind_name": job.kind, "result": result},
+        )
 
     async def _failed(self, job: Job, exc: BaseException) -> None:
         error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -278,9 +291,9 @@ class Scheduler:
                 exc_info=exc,
             )
             await self._finish(job, JobStatus.FAILED, error)
-            self.metrics.job(job.kind, "failed")
+            self._outcome(job, "failed")
             return
-        self.metrics.job(job.kind, "retry")
+        self._outcome(job, "retry")
         delay = min(
             self.settings.retry_base_seconds * 2 ** (job.attempts - 1),
             self.settings.retry_max_seconds,

@@ -14,8 +14,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["UpdateScope", "correlation_id", "current_scope", "new_id", "scope"]
+__all__ = [
+    "UpdateScope",
+    "correlation_id",
+    "current_scope",
+    "enter",
+    "new_id",
+    "platform_strings",
+    "scope",
+]
 
 
 @dataclass(slots=True)
@@ -28,6 +37,8 @@ class UpdateScope:
     member: int | None = None
     command: str | None = None
     outcome: str = "ok"
+    #: The platform strings the update brought (ids, names, text), masked in its log lines.
+    private: tuple[str, ...] = ()
 
     def refused(self) -> None:
         """The core answered but did not do what was asked (limits, consent, roles)."""
@@ -61,3 +72,43 @@ def scope(kind: str, platform: str = "", cid: str | None = None) -> Iterator[Upd
         yield opened
     finally:
         _current.reset(token)
+
+
+def enter(kind: str, platform: str = "", cid: str | None = None) -> UpdateScope:
+    """Open a scope for the rest of the current context (a task's copied context)."""
+    opened = UpdateScope(cid or new_id(), kind, platform)
+    _current.set(opened)
+    return opened
+
+
+#: Shorter strings are not masked: they would mangle ordinary words in log lines.
+_MIN_PRIVATE = 4
+
+
+def platform_strings(event: Any) -> tuple[str, ...]:
+    """What an event carries that identifies a person or is their words: the sender's and
+    the replied-to user's platform id and names, a private chat's id, the text."""
+    found: list[str] = []
+    for sender in (getattr(event, "user", None), getattr(event, "reply_to_user", None)):
+        if sender is None:
+            continue
+        ref = getattr(sender, "ref", None)
+        found.extend(
+            str(v)
+            for v in (
+                getattr(ref, "id", None),
+                getattr(sender, "display_name", None),
+                getattr(sender, "username", None),
+            )
+            if v
+        )
+    chat = getattr(event, "chat", None)
+    if chat is not None and getattr(chat, "is_dm", False):
+        found.append(str(chat.id))
+    for name in ("text", "args"):
+        value = getattr(event, name, None)
+        if isinstance(value, str) and value.strip():
+            found.append(value.strip())
+    # Longest first, so a name inside the text is not masked before the whole text.
+    unique = {v for v in found if len(v) >= _MIN_PRIVATE}
+    return tuple(sorted(unique, key=len, reverse=True))

@@ -19,7 +19,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from core._adapter import Adapter
-from core._app import App
+from core._app import App, worker_name
 from core._clock import FakeClock
 from core._db import Database, redact_url, throwaway_url
 from core._events import UserRef
@@ -64,6 +64,16 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
 def _secrets(settings: Settings) -> list[str]:
     values = [settings.telegram.token, settings.telegram.webhook_secret, settings.discord.token]
     return [v.get_secret_value() for v in values if v is not None]
+
+
+def _logging(settings: Settings, level: str = "WARNING") -> None:
+    """Logging as ``[logging]`` says (format), at ``level``; secrets masked."""
+    setup_logging(
+        level,
+        secrets=_secrets(settings),
+        format=settings.logging.format,
+        worker=worker_name(settings),
+    )
 
 
 def adapter_modules() -> dict[str, ModuleType]:
@@ -114,7 +124,7 @@ def _run(coro: Awaitable[int | None]) -> None:
 def run(config: ConfigOption = None) -> None:
     """Run the bot: every configured adapter (the console chat when no token is set)."""
     settings = _settings(config)
-    setup_logging(secrets=_secrets(settings))
+    _logging(settings, settings.logging.level)
 
     async def main() -> None:
         app = App(settings, adapters=configured_adapters(settings))
@@ -139,6 +149,9 @@ def chat(
         typer.Option(help="Database URL (scripts default to a throw-away database)."),
     ] = None,
     config: ConfigOption = None,
+    log_level: Annotated[
+        str, typer.Option(help="Log level (logs go to stderr, as [logging] format says).")
+    ] = "WARNING",
 ) -> None:
     """Chat with the bot in the terminal, or run a scenario script (exit 0 ok, 1 a failed
     :expect, 2 a malformed line)."""
@@ -152,7 +165,7 @@ def chat(
         settings = settings.model_copy(
             update={"database": settings.database.model_copy(update=overrides["database"])}
         )
-    setup_logging("WARNING", secrets=_secrets(settings))
+    _logging(settings, log_level.upper())
     console = _console()
     if script is None:
 
@@ -232,7 +245,7 @@ def privacy_state(plugin: LoadedPlugin) -> str:
 def db_migrate(config: ConfigOption = None) -> None:
     """Apply pending migrations of the core and every enabled plugin."""
     settings = _settings(config)
-    setup_logging("WARNING", secrets=_secrets(settings))
+    _logging(settings)
 
     async def main() -> None:
         database = _database(settings)
@@ -350,7 +363,7 @@ def _plugin_command(spec: CliCommand) -> Callable[..., None]:
     def command(**kwargs: Any) -> None:
         config = kwargs.pop("config", None)
         settings = _settings(config)
-        setup_logging("WARNING", secrets=_secrets(settings))
+        _logging(settings)
 
         async def main() -> int | None:
             async with App(settings) as app:
