@@ -41,6 +41,7 @@ from core._events import (
     UserRef,
 )
 from core._health import LoopMonitor, ProbeServer
+from core._heartbeat import Heartbeat
 from core._i18n import Translator
 from core._identity import Activity, Buttons, Conversations, Identity
 from core._messages import Button, Message, RenderedButton
@@ -109,6 +110,11 @@ class App:
         self.loop_monitor = LoopMonitor()
         #: True once a stop was asked for: /readyz answers 503, adapters take no more updates.
         self.stopping = False
+        #: Updates handled since start, and being handled now.
+        self.handled = 0
+        self.in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.translator = Translator(settings.language)
         self.commands = CommandRegistry()
         self.actions: dict[str, Action] = {}
@@ -276,7 +282,8 @@ class App:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, stop.set)
-        background: list[Worker] = [self.loop_monitor]
+        heartbeat = Heartbeat(self)
+        background: list[Worker] = [self.loop_monitor, heartbeat]
         if self.settings.metrics.listen:
             background.append(ProbeServer(self, self.settings.metrics.listen))
         try:
@@ -447,9 +454,15 @@ class App:
                 known = self.commands.get(event.name)
                 update.command = known.name if known is not None else None
             self.metrics.in_flight.labels(self.metrics.worker).inc()
+            self.in_flight += 1
+            self._idle.clear()
             try:
                 await self._dispatch(event, adapter)
             finally:
+                self.in_flight -= 1
+                self.handled += 1
+                if not self.in_flight:
+                    self._idle.set()
                 self.metrics.in_flight.labels(self.metrics.worker).dec()
                 seconds = time.perf_counter() - started
                 self.metrics.update_handled(kind, seconds)

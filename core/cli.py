@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -239,6 +240,49 @@ def privacy_state(plugin: LoadedPlugin) -> str:
     if not missing:
         return "ok"
     return "MISSING " + ",".join(m.removeprefix("guyub_").removesuffix("_member") for m in missing)
+
+
+@cli.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    stale_after: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds without a heartbeat before a worker counts as missing "
+            "(default: three heartbeats)."
+        ),
+    ] = None,
+    max_lag: Annotated[
+        float, typer.Option(help="Scheduler lag, in seconds, above which it is degraded.")
+    ] = 300.0,
+    config: ConfigOption = None,
+) -> None:
+    """Workers alive, outbox claims and depths, scheduler lag, last errors, from the
+    database. Exit 0 healthy, 1 degraded, 2 configuration error."""
+    settings = _settings(config)
+    _logging(settings)
+    stale = stale_after if stale_after is not None else 3 * settings.worker.heartbeat_seconds
+
+    async def main() -> int:
+        from core._clock import SystemClock
+        from core._status import collect_status, render_status
+
+        database = _database(settings)
+        try:
+            await database.open()
+            report = await collect_status(SystemClock().now(), stale, max_lag)
+        except Exception as exc:
+            typer.echo(f"status: DEGRADED\n  ! database unreachable: {exc}", err=True)
+            return 1
+        finally:
+            await database.close()
+        if as_json:
+            typer.echo(json.dumps(report.as_dict(), indent=2, sort_keys=True))
+        else:
+            typer.echo(render_status(report))
+        return 0 if report.healthy else 1
+
+    _run(main())
 
 
 @db_cli.command("migrate")
