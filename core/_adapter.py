@@ -128,6 +128,10 @@ class Adapter(ABC):
     async def run(self, app: App) -> None:
         """Connect and feed events to ``app.dispatch`` until cancelled."""
 
+    async def stop_receiving(self) -> None:  # noqa: B027
+        """Take no more updates (a graceful stop); sending must still work. Adapters that
+        poll or listen override it; ``run`` is cancelled later."""
+
     @abstractmethod
     async def send(
         self, chat: ChatRef, message: Outgoing, *, reply_to: MessageRef | None = None

@@ -51,6 +51,7 @@ from core._regions import Regions
 from core._roles import Audit, PermissionDenied, Role, Roles
 from core._scheduler import Scheduler
 from core._settings import Settings, SettingsError
+from core._shutdown import release_leases
 from core._specs import Action, Flow
 from core._trace import current_scope, platform_strings, scope
 from core.models import Account, Member
@@ -138,6 +139,7 @@ class App:
         self.regions: Regions
         self._started = False
         self._stop = asyncio.Event()
+        self._hurry = asyncio.Event()
 
     # --- composition -----------------------------------------------------------------
 
@@ -275,13 +277,19 @@ class App:
             await self.database.close(drop=self._drop_database)
 
     async def run(self, *, install_signal_handlers: bool = True) -> None:
-        """Run every adapter and worker until cancelled, Ctrl-C or SIGTERM."""
+        """Run every adapter and worker until cancelled, Ctrl-C or SIGTERM.
+
+        A stop is graceful: adapters stop taking updates, the updates in hand get
+        ``[worker] shutdown_timeout`` seconds to finish (a second signal cuts it short),
+        then everything is cancelled, this worker's leases on jobs and deliveries are
+        released for the others, and ``run`` returns."""
         stop = self._stop = asyncio.Event()
+        self._hurry = asyncio.Event()
         loop = asyncio.get_running_loop()
         if install_signal_handlers:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.add_signal_handler(sig, stop.set)
+                    loop.add_signal_handler(sig, self._on_signal)
         heartbeat = Heartbeat(self)
         background: list[Worker] = [self.loop_monitor, heartbeat]
         if self.settings.metrics.listen:
@@ -303,15 +311,54 @@ class App:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     with contextlib.suppress(NotImplementedError, RuntimeError):
                         loop.remove_signal_handler(sig)
+            await release_leases(self)
+            with contextlib.suppress(Exception):
+                await heartbeat.beat(stopped=True)
 
     def request_stop(self) -> None:
         """Ask a running ``run()`` to stop (the console does this at end of input)."""
         self._stop.set()
 
-    @staticmethod
-    async def _stop_when(stop: asyncio.Event) -> None:
+    def _on_signal(self) -> None:
+        if self._stop.is_set():
+            self._hurry.set()  # a second signal: stop waiting for the updates in hand
+        else:
+            self._stop.set()
+
+    async def _stop_when(self, stop: asyncio.Event) -> None:
         await stop.wait()
+        await self._finish_in_flight()
         raise _Stop
+
+    async def _finish_in_flight(self) -> None:
+        """Stop taking updates, then wait (within the budget) for those being handled."""
+        self.stopping = True
+        budget = self.settings.worker.shutdown_timeout
+        log.info(
+            "stopping: taking no new updates; %d in flight, waiting up to %gs",
+            self.in_flight,
+            budget,
+        )
+        for adapter in self.adapters.values():
+            try:
+                await asyncio.wait_for(adapter.stop_receiving(), budget)
+            except Exception:
+                log.warning("%s did not stop receiving cleanly", adapter.platform, exc_info=True)
+        waits = [
+            asyncio.ensure_future(self._idle.wait()),
+            asyncio.ensure_future(self._hurry.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, timeout=budget, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        if self.in_flight:
+            log.warning(
+                "%d updates still in flight after the shutdown budget; cancelled", self.in_flight
+            )
+        else:
+            log.info("every update in hand finished; stopping")
 
     async def _register_commands(self, adapter: Adapter) -> None:
         try:

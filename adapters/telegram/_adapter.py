@@ -244,6 +244,16 @@ class TelegramAdapter(Adapter):
             self._forget_now_and_then(), name="telegram:forget"
         )
 
+    async def stop_receiving(self) -> None:
+        """A graceful stop: no more getUpdates, and the webhook refuses connections (Telegram
+        retries them, on another worker behind the load balancer)."""
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
+
     async def stop(self) -> None:
         """Stop receiving, finish the updates in hand and close the HTTP clients."""
         tasks = list(self._tasks.values())
