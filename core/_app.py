@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from core import _builtin
@@ -40,7 +41,7 @@ from core._events import (
     ScheduledEventInterest,
     UserRef,
 )
-from core._health import LoopMonitor, ProbeServer
+from core._health import LoopMonitor, ProbeServer, routes
 from core._heartbeat import Heartbeat
 from core._i18n import Translator
 from core._identity import Activity, Buttons, Conversations, Identity
@@ -150,6 +151,11 @@ class App:
 
     def add_worker(self, worker: Worker) -> None:
         self.workers.append(worker)
+
+    def probe_routes(self) -> list[web.RouteDef]:
+        """``/metrics``, ``/healthz`` and ``/readyz`` of this App, for any aiohttp server
+        the worker runs (the web server, the Telegram webhook)."""
+        return routes(self)
 
     @property
     def schema_managed(self) -> bool:

@@ -298,6 +298,8 @@ class TelegramAdapter(Adapter):
             deliver=self.deliver_json,
             host=self.webhook_listen,
             port=self.webhook_port,
+            # /metrics, /healthz and /readyz beside the webhook, for the load balancer.
+            routes=self._app.probe_routes() if self._app is not None else (),
         )
         await self.webhook.start()
         self._spawn("webhook", self._set_webhook)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiohttp import web
@@ -29,8 +29,10 @@ class WebhookServer:
         deliver: Callable[[dict[str, Any]], Awaitable[None]],
         host: str,
         port: int,
+        routes: Iterable[web.RouteDef] = (),
     ) -> None:
         self.path = path or "/"
+        self._routes = list(routes)
         self._secret = secret.encode()
         self._deliver = deliver
         self.host = host
@@ -40,6 +42,7 @@ class WebhookServer:
     async def start(self) -> None:
         app = web.Application(client_max_size=2**20)
         app.router.add_post(self.path, self._handle)
+        app.add_routes(self._routes)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)

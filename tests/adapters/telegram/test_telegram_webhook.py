@@ -100,3 +100,26 @@ def test_webhook_mode_needs_a_secret() -> None:
     )
     with pytest.raises(ValueError, match="WEBHOOK_SECRET"):
         TelegramAdapter(settings)
+
+
+async def test_probes_and_metrics_are_served_beside_the_webhook(
+    api: FakeBotApi, probe: Probe
+) -> None:
+    """A load balancer in front of webhook workers asks each one /readyz; Prometheus
+    scrapes /metrics on the same port."""
+    right = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    said = {"update_id": 950, "message": text_message("halo", message_id=12)}
+    async with running(api, probe, **WEBHOOK) as (_, adapter), aiohttp.ClientSession() as http:
+        base = f"http://127.0.0.1:{adapter.webhook.port}"  # type: ignore[union-attr]
+        async with http.post(_url(adapter), json=said, headers=right) as good:
+            assert good.status == 200
+        await eventually(lambda: probe.seen(MessageReceived))
+        async with http.get(f"{base}/healthz") as health:
+            assert health.status == 200
+        async with http.get(f"{base}/readyz") as ready:
+            body = await ready.json()
+            assert ready.status == 200, body
+            assert body["checks"]["adapter:telegram"] == "ok"
+        async with http.get(f"{base}/metrics") as metrics:
+            text = await metrics.text()
+    assert 'guyub_updates_received_total{platform="telegram",type="MessageReceived",worker=' in text
