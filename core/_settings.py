@@ -104,6 +104,8 @@ class WorkerSettings(_Section):
     shutdown_timeout: float = Field(default=25.0, ge=0)
     #: Seconds between heartbeats written to the database.
     heartbeat_seconds: float = Field(default=15.0, gt=0)
+    #: Adapters this process runs, by name; empty: every configured one.
+    adapters: list[str] = Field(default_factory=list)
 
 
 class MetricsSettings(_Section):

@@ -43,7 +43,7 @@ cli = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-db_cli = typer.Typer(help="Database: migrations.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database: migrations and backups.", no_args_is_help=True)
 admins_cli = typer.Typer(help="PMO admins.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(admins_cli, name="admins")
@@ -89,12 +89,16 @@ def adapter_modules() -> dict[str, ModuleType]:
 
 
 def configured_adapters(settings: Settings) -> list[Adapter]:
-    """Every adapter whose platform is configured; the console when none is."""
+    """Every adapter whose platform is configured (of ``[worker] adapters`` when that is
+    set); the console when none is."""
     modules = adapter_modules()
+    only = {name.lower() for name in settings.worker.adapters}
     adapters = [
         adapter
         for name, module in sorted(modules.items())
-        if name != "console" and (adapter := module.create(settings)) is not None
+        if name != "console"
+        and (not only or name in only)
+        and (adapter := module.create(settings)) is not None
     ]
     if not adapters and "console" in modules:
         adapters.append(modules["console"].create(settings))
@@ -301,6 +305,48 @@ def db_migrate(config: ConfigOption = None) -> None:
         typer.echo("\n".join(f"applied {m}" for m in applied) or "nothing to migrate")
 
     _run(main())
+
+
+@db_cli.command("backup")
+def db_backup(
+    target: Annotated[Path, typer.Argument(help="File to write the copy to (must not exist).")],
+    config: ConfigOption = None,
+) -> None:
+    """Copy a SQLite database while the bot runs (SQLite's online backup API): a
+    consistent snapshot, taken page by page without stopping the bot. PostgreSQL: use
+    pg_dump (docs/operations.md)."""
+    settings = _settings(config)
+    url = settings.database.url
+    if not url.startswith("sqlite://") or ":memory:" in url:
+        typer.echo("db backup copies SQLite files; for PostgreSQL use pg_dump", err=True)
+        raise typer.Exit(2)
+    source = Path(url.removeprefix("sqlite://").split("?", 1)[0])
+    if not source.is_file():
+        typer.echo(f"no database at {source}", err=True)
+        raise typer.Exit(2)
+    if target.exists():
+        typer.echo(f"{target} exists; not overwriting it", err=True)
+        raise typer.Exit(2)
+    pages = backup_sqlite(source, target)
+    typer.echo(f"backed up {source} to {target} ({pages} pages)")
+
+
+def backup_sqlite(source: Path, target: Path) -> int:
+    """SQLite's online backup of ``source`` into a new file ``target``; returns its pages."""
+    import sqlite3
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    dst = sqlite3.connect(target)
+    try:
+        # A few hundred pages at a time, so the running bot's writers are never held long.
+        src.backup(dst, pages=256, sleep=0.005)
+        dst.execute("PRAGMA journal_mode=WAL")
+        pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
+    finally:
+        dst.close()
+        src.close()
+    return pages
 
 
 @db_cli.command("makemigrations")

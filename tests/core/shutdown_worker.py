@@ -82,6 +82,7 @@ async def main(url: str, seconds: str, budget: str) -> None:
         plugins=[Slow(float(seconds))],
         discover_plugins=False,
         clock=SystemClock(),
+        create_database=not url.startswith("sqlite"),
     )
     async with app:
         await app.scheduler.schedule("hang", app.clock.now() - timedelta(seconds=1))

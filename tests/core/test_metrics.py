@@ -200,10 +200,9 @@ async def test_scrape_after_a_scripted_session_counts_what_happened(make_app):
 
 
 async def test_each_app_has_its_own_registry(make_app):
-    settings = test_settings(worker={"name": "w1"})
     async with (
-        make_app(discover_plugins=False, settings=settings) as one,
-        make_app(discover_plugins=False, settings=settings) as two,
+        make_app(discover_plugins=False, settings=test_settings(worker={"name": "w1"})) as one,
+        make_app(discover_plugins=False, settings=test_settings(worker={"name": "w1"})) as two,
     ):
         one.metrics.command("help", "ok")
         assert b"guyub_commands_total" in one.metrics.exposition()

@@ -16,6 +16,7 @@ from core import App, Job
 from core.state import get_value
 from core.state.models import WorkerBeat
 from core.testing import test_settings
+from tests.databases import drop, real_database_url
 
 WORKER = Path(__file__).with_name("shutdown_worker.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,12 +48,14 @@ async def _run_and_term(url: str, handler: float, budget: float) -> tuple[int, s
 async def _state(url: str) -> tuple[str | None, Job, WorkerBeat]:
     settings = test_settings(database={"url": url})
     async with App(settings, discover_plugins=False, schema="none"):
-        return await get_value("slow:finished"), await Job.get(kind="hang"), await WorkerBeat.get()
+        found = await get_value("slow:finished"), await Job.get(kind="hang"), await WorkerBeat.get()
+    await drop(url)
+    return found
 
 
 @pytest.mark.slow
 async def test_sigterm_finishes_updates_in_hand_and_releases_leases(tmp_path: Path):
-    url = f"sqlite://{tmp_path / 'guyub.sqlite3'}"
+    url = real_database_url(tmp_path)
     code, output, _ = await _run_and_term(url, handler=1.5, budget=20)
     assert code == 0, output
     assert "stopped receiving" in output
@@ -70,7 +73,7 @@ async def test_sigterm_finishes_updates_in_hand_and_releases_leases(tmp_path: Pa
 
 @pytest.mark.slow
 async def test_an_update_outlasting_the_budget_is_cut_off(tmp_path: Path):
-    url = f"sqlite://{tmp_path / 'guyub.sqlite3'}"
+    url = real_database_url(tmp_path)
     code, output, elapsed = await _run_and_term(url, handler=300, budget=1)
     assert code == 0, output
     assert "finished" not in output.replace("every update in hand finished", "")

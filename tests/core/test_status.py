@@ -18,6 +18,7 @@ from core.cli import cli
 from core.models import Job
 from core.state.models import WorkerBeat
 from core.testing import test_settings
+from tests.databases import drop, is_server, real_database_url
 
 
 def run_status(url: str, *args: str) -> tuple[int, str]:
@@ -28,11 +29,14 @@ def run_status(url: str, *args: str) -> tuple[int, str]:
 
 
 def test_status_shows_workers_queues_lag_and_errors(tmp_path: Path):
-    url = f"sqlite://{tmp_path / 'guyub.sqlite3'}"
+    url = real_database_url(tmp_path)
     settings = test_settings(database={"url": url}, worker={"name": "bot-1"})
 
     async def first_worker() -> None:
-        async with App(settings, discover_plugins=False, clock=SystemClock()) as app:
+        app = App(
+            settings, discover_plugins=False, clock=SystemClock(), create_database=is_server(url)
+        )
+        async with app:
             heartbeat = Heartbeat(app)
             logging.getLogger().addHandler(heartbeat.errors)
             try:
@@ -95,6 +99,7 @@ def test_status_shows_workers_queues_lag_and_errors(tmp_path: Path):
     assert [w["state"] for w in report["workers"]] == ["alive", "missing", "stopped"]
     assert report["jobs"]["due"] == 1
     assert report["problems"] == [p for p in report["problems"] if "bot-2" in p]
+    asyncio.run(drop(url))
 
 
 def test_status_is_degraded_when_the_database_is_unreachable(tmp_path: Path):
