@@ -360,9 +360,7 @@ class App:
             for waiting in waits:
                 waiting.cancel()
         if self.in_flight:
-            log.warning(
-                "%d updates still in flight after the shutdown budget; cancelled", self.in_flight
-            )
+            log.warning("%d updates still in flight when the wait ended; cancelled", self.in_flight)
         else:
             log.info("every update in hand finished; stopping")
 

@@ -22,7 +22,9 @@ WORKER = Path(__file__).with_name("shutdown_worker.py")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def _run_and_term(url: str, handler: float, budget: float) -> tuple[int, str, float]:
+async def _run_and_term(
+    url: str, handler: float, budget: float, *, twice: bool = False
+) -> tuple[int, str, float]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(WORKER),
@@ -39,6 +41,10 @@ async def _run_and_term(url: str, handler: float, budget: float) -> tuple[int, s
     await asyncio.sleep(0.5)  # the job is running too
     sent = time.monotonic()
     process.send_signal(signal.SIGTERM)
+    if twice:
+        # The worker says it stopped receiving once the first signal is being handled.
+        assert await asyncio.wait_for(process.stdout.readline(), 60) == b"stopped receiving\n"
+        process.send_signal(signal.SIGTERM)
     out, err = await asyncio.wait_for(process.communicate(), 120)
     elapsed = time.monotonic() - sent
     print(f"handler {handler}s, budget {budget}s: exited {elapsed:.2f}s after SIGTERM")
@@ -77,8 +83,20 @@ async def test_an_update_outlasting_the_budget_is_cut_off(tmp_path: Path):
     code, output, elapsed = await _run_and_term(url, handler=300, budget=1)
     assert code == 0, output
     assert "finished" not in output.replace("every update in hand finished", "")
-    assert "1 updates still in flight after the shutdown budget" in output
+    assert "1 updates still in flight when the wait ended" in output
     assert elapsed < 60  # the 300-second handler did not hold the stop
+    finished, job, _ = await _state(url)
+    assert finished is None
+    assert job.status == "pending"
+
+
+@pytest.mark.slow
+async def test_a_second_sigterm_cuts_the_wait_short(tmp_path: Path):
+    url = real_database_url(tmp_path)
+    code, output, elapsed = await _run_and_term(url, handler=300, budget=120, twice=True)
+    assert code == 0, output
+    assert "1 updates still in flight when the wait ended" in output
+    assert elapsed < 60  # not the 120-second budget
     finished, job, _ = await _state(url)
     assert finished is None
     assert job.status == "pending"
