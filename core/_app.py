@@ -504,7 +504,7 @@ class App:
                 # Declared names only: a hostile command name makes no new series.
                 known = self.commands.get(event.name)
                 update.command = known.name if known is not None else None
-            self.metrics.in_flight.labels(self.metrics.worker).inc()
+            self.metrics.handling_started()
             self.in_flight += 1
             self._idle.clear()
             try:
@@ -514,7 +514,7 @@ class App:
                 self.handled += 1
                 if not self.in_flight:
                     self._idle.set()
-                self.metrics.in_flight.labels(self.metrics.worker).dec()
+                self.metrics.handling_ended()
                 seconds = time.perf_counter() - started
                 self.metrics.update_handled(kind, seconds)
                 if isinstance(event, CommandInvoked):

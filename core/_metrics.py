@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -73,6 +73,9 @@ class Metrics:
     def __init__(self, worker: str = "", registry: CollectorRegistry | None = None) -> None:
         self.worker = worker or "main"
         self.registry = registry or CollectorRegistry()
+        # Labelled children, looked up once: prometheus-client's labels() is the costly part
+        # of a count, and every label value here comes from a bounded set.
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         r = self.registry
         w = ["worker"]
         self.updates = Counter(
@@ -169,33 +172,46 @@ class Metrics:
 
     # --- recording -------------------------------------------------------------------
 
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(self.worker, *labels)
+        return child
+
+    def handling_started(self) -> None:
+        self._child(self.in_flight).inc()
+
+    def handling_ended(self) -> None:
+        self._child(self.in_flight).dec()
+
     def update_received(self, platform: str, event_type: str) -> None:
-        self.updates.labels(self.worker, platform, event_type).inc()
+        self._child(self.updates, platform, event_type).inc()
 
     def update_handled(self, event_type: str, seconds: float) -> None:
-        self.handling.labels(self.worker, event_type).observe(seconds)
+        self._child(self.handling, event_type).observe(seconds)
 
     def command(self, name: str, outcome: str) -> None:
-        self.commands.labels(self.worker, name, outcome).inc()
+        self._child(self.commands, name, outcome).inc()
 
     def hook_failed(self, plugin: str, hook: str, *, timeout: bool = False) -> None:
         series = self.hook_timeouts if timeout else self.hook_errors
-        series.labels(self.worker, plugin, hook).inc()
+        self._child(series, plugin, hook).inc()
 
     def delivery(self, platform: str, result: str) -> None:
-        self.deliveries.labels(self.worker, platform, result).inc()
+        self._child(self.deliveries, platform, result).inc()
 
     def rate_limit(self, platform: str) -> None:
-        self.rate_limited.labels(self.worker, platform).inc()
+        self._child(self.rate_limited, platform).inc()
 
     def job(self, kind: str, result: str) -> None:
-        self.jobs.labels(self.worker, kind, result).inc()
+        self._child(self.jobs, kind, result).inc()
 
     def job_failed(self, kind: str) -> None:
-        self.job_failures.labels(self.worker, kind).inc()
+        self._child(self.job_failures, kind).inc()
 
     def db_error(self, where: str) -> None:
-        self.db_errors.labels(self.worker, where).inc()
+        self._child(self.db_errors, where).inc()
 
     def note_error(self, exc: BaseException, where: str) -> None:
         """Count ``exc`` as a database error at ``where`` if it is one."""
@@ -203,17 +219,17 @@ class Metrics:
             self.db_error(where)
 
     def started(self, at: datetime) -> None:
-        self.up.labels(self.worker).set(at.timestamp())
+        self._child(self.up).set(at.timestamp())
 
     # --- database gauges -------------------------------------------------------------
 
     def set_queue(self, depths: dict[str, int]) -> None:
         for status, count in depths.items():
-            self.queue_depth.labels(self.worker, status).set(count)
+            self._child(self.queue_depth, status).set(count)
 
     def set_scheduler(self, due: int, lag_seconds: float) -> None:
-        self.jobs_due.labels(self.worker).set(due)
-        self.scheduler_lag.labels(self.worker).set(max(0.0, lag_seconds))
+        self._child(self.jobs_due).set(due)
+        self._child(self.scheduler_lag).set(max(0.0, lag_seconds))
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""
