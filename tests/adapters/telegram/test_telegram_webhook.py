@@ -123,3 +123,16 @@ async def test_probes_and_metrics_are_served_beside_the_webhook(
         async with http.get(f"{base}/metrics") as metrics:
             text = await metrics.text()
     assert 'guyub_updates_received_total{platform="telegram",type="MessageReceived",worker=' in text
+
+
+async def test_stop_receiving_closes_the_webhook_for_a_graceful_stop(
+    api: FakeBotApi, probe: Probe
+) -> None:
+    """On SIGTERM the worker refuses new webhook posts (the proxy tries another worker)."""
+    async with running(api, probe, **WEBHOOK) as (_, adapter), aiohttp.ClientSession() as http:
+        url = _url(adapter)
+        await adapter.stop_receiving()
+        assert adapter.health() == "webhook server not listening"
+        with pytest.raises(aiohttp.ClientConnectionError):
+            async with http.post(url, json={"update_id": 960}):
+                pass
