@@ -259,6 +259,10 @@ class App:
         # Plain group chatter is the hot path. Unless a plugin listens to every message, it
         # only marks the sender active (batched), after one indexed look for a flow running
         # in that group, and none at all when no flow runs in groups.
+        # /metrics, /healthz and /readyz ride on the App's web server when it has one.
+        web = getattr(self, "web", None)
+        if web is not None:
+            web.add_routes(self.probe_routes())
         self._quiet_groups = not self.plugins.implements("guyub_on_message")
         self._group_flows = any(f.groups for f in self.flows.values())
 
