@@ -38,10 +38,16 @@ class WebhookServer:
         self.host = host
         self.port = port
         self._runner: web.AppRunner | None = None
+        #: False once the worker is stopping: posts get 503 and Telegram sends them again.
+        self.accepting = True
+
+    def route(self) -> web.RouteDef:
+        """The endpoint as a route, to mount on another aiohttp application (the App's)."""
+        return web.post(self.path, self.handle)
 
     async def start(self) -> None:
         app = web.Application(client_max_size=2**20)
-        app.router.add_post(self.path, self._handle)
+        app.router.add_post(self.path, self.handle)
         app.add_routes(self._routes)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -56,7 +62,9 @@ class WebhookServer:
             await self._runner.cleanup()
             self._runner = None
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
+        if not self.accepting:
+            return web.Response(status=503)
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
             log.warning("webhook request from %s without the right secret", request.remote)

@@ -46,3 +46,13 @@ class WorkerBeat(Model):
 
     class Meta:
         table = "core_worker"
+
+
+class CacheChange(Model):
+    """A member id or chat key a write touched, for the caches of every worker."""
+
+    id = fields.BigIntField(primary_key=True)
+    key = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "core_cache_change"

@@ -73,21 +73,21 @@ async def test_readyz_names_what_is_wrong_and_recovers(tmp_path: Path):
         assert body["problems"] == ["adapter:fake: not connected to the gateway"]
         platform.down = None
 
-        # A deployment one migration behind: its record is missing.
+        # A deployment one migration behind: the record of the core's latest is missing.
         conn = app.database.context.db("default")  # type: ignore[union-attr]
-        where = "WHERE app = 'core' AND name = '0002_conversation_chat_key_index'"
-        _, rows = await conn.execute_query(f"SELECT applied_at FROM tortoise_migrations {where}")
-        applied_at = rows[0]["applied_at"]
+        _, rows = await conn.execute_query(
+            "SELECT name, applied_at FROM tortoise_migrations WHERE app = 'core' ORDER BY name DESC"
+        )
+        latest, applied_at = rows[0]["name"], rows[0]["applied_at"]
+        where = f"WHERE app = 'core' AND name = '{latest}'"
         await conn.execute_query(f"DELETE FROM tortoise_migrations {where}")
         status, body = await get("/readyz")
         assert status == 503
-        assert body["problems"] == [
-            "migrations: not applied: core.0002_conversation_chat_key_index"
-        ]
+        assert body["problems"] == [f"migrations: not applied: core.{latest}"]
         mark = "$1" if is_server(url) else "?"
         await conn.execute_query(
             "INSERT INTO tortoise_migrations (app, name, applied_at) VALUES "
-            f"('core', '0002_conversation_chat_key_index', {mark})",
+            f"('core', '{latest}', {mark})",
             [applied_at],
         )
         assert (await get("/readyz"))[0] == 200

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('state', '0001_initial')]
+    dependencies = [('state', '0002_cache_changes')]
 
     initial = False
 
