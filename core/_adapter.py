@@ -182,6 +182,10 @@ class Adapter(ABC):
     async def run(self, app: App) -> None:
         """Connect and feed events to ``app.dispatch`` until cancelled."""
 
+    async def stop_receiving(self) -> None:  # noqa: B027
+        """Take no more updates (a graceful stop); sending must still work. Adapters that
+        poll or listen override it; ``run`` is cancelled later."""
+
     @abstractmethod
     async def send(
         self, chat: ChatRef, message: Outgoing, *, reply_to: MessageRef | None = None
@@ -253,6 +257,11 @@ class Adapter(ABC):
 
     def dm_link(self, payload: str = "") -> str | None:
         """A link that opens a private chat with the bot (Telegram deep link), if any."""
+        return None
+
+    def health(self) -> str | None:
+        """Why this adapter cannot take updates or send right now (``/readyz`` shows it),
+        or None when it can. Adapters that connect somewhere override it."""
         return None
 
     def rate_limits(self) -> RateLimits:

@@ -10,12 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from tortoise.transactions import in_transaction
 
@@ -48,10 +52,14 @@ from core._events import (
     ScheduledEventInterest,
     UserRef,
 )
+from core._health import LoopMonitor, ProbeServer
+from core._health import routes as probe_routes
+from core._heartbeat import Heartbeat
 from core._i18n import Translator
 from core._identity import Activity, Buttons, Conversations, Identity
 from core._logging import pseudonym
 from core._messages import Button, Message, RenderedButton
+from core._metrics import CommandOutcome, Metrics
 from core._plugins import LoadedPlugin, Plugins, check_explicit, discover, select
 from core._regions import Regions
 from core._roles import Audit, PermissionDenied, Role, Roles
@@ -59,8 +67,10 @@ from core._safety import Safety
 from core._scheduler import Scheduler
 from core._sensitive import find_secret
 from core._settings import Settings, SettingsError
+from core._shutdown import release_leases
 from core._specs import Action, Flow
 from core._supervise import supervise
+from core._trace import current_scope, platform_strings, scope
 from core.models import Account, Member
 from core.outbox import Outbox
 from core.outbox import plugin as _outbox_plugin
@@ -69,9 +79,14 @@ from core.privacy import plugin as _privacy_plugin
 from core.web import WebServer
 from core.web import plugin as _web_plugin
 
-__all__ = ["App", "Worker"]
+__all__ = ["App", "Worker", "worker_name"]
 
 log = logging.getLogger(__name__)
+
+
+def worker_name(settings: Settings) -> str:
+    """This process's name: ``[worker] name``, or host-pid when none is set."""
+    return settings.worker.name or f"{socket.gethostname()}-{os.getpid()}"
 
 
 class Worker(Protocol):
@@ -111,6 +126,17 @@ class App:
         self._create_database = create_database
         self._drop_database = drop_database
         self._worker_id = worker_id
+        #: This process's name in metrics, logs and ``guyub status``.
+        self.worker_name = worker_name(settings)
+        self.metrics = Metrics(self.worker_name)
+        self.loop_monitor = LoopMonitor()
+        #: True once a stop was asked for: /readyz answers 503, adapters take no more updates.
+        self.stopping = False
+        #: Updates handled since start, and being handled now.
+        self.handled = 0
+        self.in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.translator = Translator(settings.language)
         self.commands = CommandRegistry()
         #: Renders commands as each platform and language spell them.
@@ -141,6 +167,7 @@ class App:
         self.cache: DispatchCache
         self._started = False
         self._stop = asyncio.Event()
+        self._hurry = asyncio.Event()
 
     # --- composition -----------------------------------------------------------------
 
@@ -151,6 +178,17 @@ class App:
 
     def add_worker(self, worker: Worker) -> None:
         self.workers.append(worker)
+
+    def probe_routes(self) -> list[web.RouteDef]:
+        """``/metrics``, ``/healthz`` and ``/readyz`` of this App, for any aiohttp server
+        the worker runs (the web server, the Telegram webhook)."""
+        return probe_routes(self)
+
+    @property
+    def schema_managed(self) -> bool:
+        """Whether the schema comes from migrations (``/readyz`` then checks they are all
+        applied); tests that build tables from the models say no."""
+        return self._schema == "migrate"
 
     def plugin_settings(self, plugin: str) -> Any:
         """The validated ``[plugin]`` settings table of a plugin that declared a model."""
@@ -186,7 +224,8 @@ class App:
         """Load plugins, open and migrate the database, start services (no adapters yet)."""
         loaded = self.loaded_plugins()
         check_explicit(loaded)
-        self.plugins = Plugins(loaded, self.settings.plugins.hook_timeout)
+        self.plugins = Plugins(loaded, self.settings.plugins.hook_timeout, metrics=self.metrics)
+        self.metrics.started(self.clock.now())
         self._register()
         self.database = Database(self.settings.database.url, self.plugins.models())
         await self.database.open(create=self._create_database)
@@ -207,6 +246,7 @@ class App:
                 self.settings.scheduler,
                 dialect=self.database.dialect,
                 worker_id=self._worker_id,
+                metrics=self.metrics,
             )
             self.scheduler.bind(lambda job, late: JobContext(self, job, late))
             for _, kinds in self.plugins.jobs():
@@ -220,6 +260,7 @@ class App:
                 self.render,
                 dialect=self.database.dialect,
                 worker_id=self._worker_id,
+                metrics=self.metrics,
             )
             self.workers.insert(1, self.outbox)
             self.regions = Regions(self.plugins)
@@ -257,6 +298,8 @@ class App:
         # Plain group chatter is the hot path. Unless a plugin listens to every message, it
         # only marks the sender active (batched), after one indexed look for a flow running
         # in that group, and none at all when no flow runs in groups.
+        # /metrics, /healthz and /readyz ride on the App's web server.
+        self.web.add_routes(self.probe_routes())
         self._quiet_groups = not self.plugins.implements("guyub_on_message")
         self._group_flows = any(f.groups for f in self.flows.values())
 
@@ -297,13 +340,22 @@ class App:
 
         ``web`` also serves the web server (``web.listen``); ``workers=False`` leaves the
         scheduler and outbox to other processes (``guyub web`` runs the web server alone).
-        """
+
+        A stop is graceful: adapters stop taking updates, the updates in hand get
+        ``[worker] shutdown_timeout`` seconds to finish (a second signal cuts it short),
+        then everything is cancelled, this worker's leases on jobs and deliveries are
+        released for the others, and ``run`` returns."""
         stop = self._stop = asyncio.Event()
+        self._hurry = asyncio.Event()
         loop = asyncio.get_running_loop()
         if install_signal_handlers:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.add_signal_handler(sig, stop.set)
+                    loop.add_signal_handler(sig, self._on_signal)
+        heartbeat = Heartbeat(self)
+        background: list[Worker] = [self.loop_monitor, heartbeat]
+        if self.settings.metrics.listen:
+            background.append(ProbeServer(self, self.settings.metrics.listen))
         try:
             if web:
                 for adapter in self.adapters.values():
@@ -311,6 +363,8 @@ class App:
                 # Listening first: a port already taken stops start-up with a clear error.
                 await self.web.start()
             async with asyncio.TaskGroup() as group:
+                for worker in background:
+                    group.create_task(worker.run_forever(), name=type(worker).__name__)
                 if web:
                     group.create_task(self.web.run_forever(), name="web")
                 for adapter in self.adapters.values():
@@ -328,15 +382,52 @@ class App:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     with contextlib.suppress(NotImplementedError, RuntimeError):
                         loop.remove_signal_handler(sig)
+            await release_leases(self)
+            with contextlib.suppress(Exception):
+                await heartbeat.beat(stopped=True)
 
     def request_stop(self) -> None:
         """Ask a running ``run()`` to stop (the console does this at end of input)."""
         self._stop.set()
 
-    @staticmethod
-    async def _stop_when(stop: asyncio.Event) -> None:
+    def _on_signal(self) -> None:
+        if self._stop.is_set():
+            self._hurry.set()  # a second signal: stop waiting for the updates in hand
+        else:
+            self._stop.set()
+
+    async def _stop_when(self, stop: asyncio.Event) -> None:
         await stop.wait()
+        await self._finish_in_flight()
         raise _Stop
+
+    async def _finish_in_flight(self) -> None:
+        """Stop taking updates, then wait (within the budget) for those being handled."""
+        self.stopping = True
+        budget = self.settings.worker.shutdown_timeout
+        log.info(
+            "stopping: taking no new updates; %d in flight, waiting up to %gs",
+            self.in_flight,
+            budget,
+        )
+        for adapter in self.adapters.values():
+            try:
+                await asyncio.wait_for(adapter.stop_receiving(), budget)
+            except Exception:
+                log.warning("%s did not stop receiving cleanly", adapter.platform, exc_info=True)
+        waits = [
+            asyncio.ensure_future(self._idle.wait()),
+            asyncio.ensure_future(self._hurry.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, timeout=budget, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        if self.in_flight:
+            log.warning("%d updates still in flight when the wait ended; cancelled", self.in_flight)
+        else:
+            log.info("every update in hand finished; stopping")
 
     async def _register_commands(self, adapter: Adapter) -> None:
         try:
@@ -483,8 +574,42 @@ class App:
         self.activity.seen_id(platform, user_id, self.clock.now())
 
     async def dispatch(self, event: Event, adapter: Adapter | None = None) -> None:
-        """Handle one platform event. Never raises: errors are logged, the member is told."""
+        """Handle one platform event. Never raises: errors are logged, the member is told.
+
+        Each update gets a correlation id (every log line it causes carries it), is counted
+        and timed in the metrics, and ends with one log line saying how it went."""
+        kind = type(event).__name__
+        self.metrics.update_received(event.platform, kind)
+        started = time.perf_counter()
+        with scope(kind, event.platform) as update:
+            update.private = platform_strings(event)
+            if isinstance(event, CommandInvoked):
+                # Declared names only: a hostile command name makes no new series.
+                known = self.commands.get(event.name)
+                update.command = known.name if known is not None else None
+            self.metrics.handling_started()
+            self.in_flight += 1
+            self._idle.clear()
+            try:
+                await self._dispatch(event, adapter)
+            finally:
+                self.in_flight -= 1
+                self.handled += 1
+                if not self.in_flight:
+                    self._idle.set()
+                self.metrics.handling_ended()
+                seconds = time.perf_counter() - started
+                self.metrics.update_handled(kind, seconds)
+                if isinstance(event, CommandInvoked):
+                    self.metrics.command(update.command or "unknown", update.outcome)
+                log.info(
+                    "update handled",
+                    extra={"outcome": update.outcome, "ms": round(seconds * 1000, 1)},
+                )
+
+    async def _dispatch(self, event: Event, adapter: Adapter | None) -> None:
         adapter = adapter or self.adapters.get(event.platform)
+        update = current_scope()
         secret = find_secret(event.text) if isinstance(event, MessageReceived) else None
         if (
             self._quiet_groups
@@ -515,6 +640,8 @@ class App:
         try:
             account = await self.identity.resolve(event.user)
             ctx.account, ctx.member = account, account.member
+            if update is not None:
+                update.member = account.member_id
             if event.chat.is_dm and not account.dm_open:
                 account.dm_open = True
                 await Account.filter(id=account.id).update(dm_open=True)
@@ -522,15 +649,21 @@ class App:
             if event.user.impersonating:
                 await self.safety.name_flagged(ctx)
             if not await self.privacy.admit(ctx, event):
+                if update is not None:
+                    update.refused()
                 return
             await self._route(ctx, event)
         except UsageError as exc:
+            if update is not None:
+                update.outcome = CommandOutcome.USAGE_ERROR
             kwargs = dict(exc.kwargs)
             if exc.command is not None:
                 kwargs.setdefault("usage", ctx.usage(exc.command))
                 kwargs.setdefault("command", ctx.cmd(exc.command))
             await self._safe_reply(ctx, ctx.t(exc.key, **kwargs))
         except PermissionDenied as exc:
+            if update is not None:
+                update.outcome = CommandOutcome.REFUSED
             kwargs = dict(exc.kwargs)
             reason = exc.reason
             if reason == "core.error.forbidden":
@@ -547,7 +680,10 @@ class App:
             await self._safe_reply(ctx, ctx.t(reason, **kwargs))
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
+            if update is not None:
+                update.outcome = CommandOutcome.INTERNAL_ERROR
+            self.metrics.note_error(exc, "dispatch")
             # Pseudonymous ids: a log line never carries a member's platform id.
             log.exception(
                 "error handling %s from %s in %s",
@@ -589,14 +725,19 @@ class App:
         assert ctx.member is not None
         # Counted in the database, so the limit holds across worker processes; the polite
         # answer goes out once per window, later commands in it are dropped silently.
+        update = current_scope()
         over = await self.privacy.over_command_limit(ctx.member.id)
         if over:
+            if update is not None:
+                update.refused()
             if over == 1:
                 limit = self.settings.limits.commands_per_minute
                 await ctx.reply(ctx.t("core.error.rate_limited", limit=limit), private=True)
             return
         command = self.commands.get(event.name)
         if command is None:
+            if update is not None:
+                update.outcome = CommandOutcome.UNKNOWN_COMMAND
             role = await self.roles.highest(ctx.member.id)
             visible = [c for c in self.visible_commands() if c.role <= role]
             suggestion = self.commands.suggest(event.name[:64], visible)
@@ -628,6 +769,8 @@ class App:
         if command.where is Where.GROUP and event.chat.is_dm:
             raise UsageError("core.error.group_only", command=command)
         if command.where is Where.DM and not event.chat.is_dm:
+            if update is not None:
+                update.refused()
             await self._dm_only(ctx, command)
             return
         parsed_as = _reply_names_member(command, event)

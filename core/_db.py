@@ -170,6 +170,13 @@ class Database:
         await executor.migrate(None, progress=progress)
         return applied
 
+    async def pending_migrations(self) -> list[str]:
+        """Migrations of the core and the enabled plugins not yet applied (``app.name``)."""
+        ctx = self._require()
+        apps = {k: v for k, v in self.config["apps"].items() if v.get("migrations")}
+        plan = await MigrationExecutor(ctx.db("default"), apps).plan()
+        return [f"{s.migration.app_label}.{s.migration.name}" for s in plan if not s.backward]
+
     async def create_schema(self) -> None:
         """Create every table straight from the models (fast path for tests)."""
         await self._require().generate_schemas(safe=True)

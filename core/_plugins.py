@@ -22,6 +22,7 @@ import pluggy
 from tortoise.transactions import in_transaction
 
 from core import hookspecs
+from core._metrics import Metrics
 from core._specs import Action, CliCommand, Flow, JobKind, ModelModule, PluginInfo
 
 if TYPE_CHECKING:
@@ -150,8 +151,15 @@ def check_explicit(plugins: Sequence[LoadedPlugin]) -> None:
 class Plugins:
     """A fresh pluggy manager per App, wrapped in typed methods."""
 
-    def __init__(self, plugins: Iterable[LoadedPlugin], hook_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        plugins: Iterable[LoadedPlugin],
+        hook_timeout: float = 10.0,
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.pm = pluggy.PluginManager("guyub")
+        self.metrics = metrics or Metrics()
         self.pm.add_hookspecs(hookspecs)
         self.hook_timeout = hook_timeout
         self.loaded = list(plugins)
@@ -250,6 +258,7 @@ class Plugins:
                     result = await result
             return True, result
         except TimeoutError:
+            self.metrics.hook_failed(impl.plugin_name, hook, timeout=True)
             log.error(
                 "plugin %s timed out in %s after %.1fs",
                 impl.plugin_name,
@@ -258,7 +267,9 @@ class Plugins:
             )
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
+            self.metrics.hook_failed(impl.plugin_name, hook)
+            self.metrics.note_error(exc, f"plugin:{impl.plugin_name}")
             log.exception("plugin %s failed in %s", impl.plugin_name, hook)
         return False, None
 

@@ -23,9 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from core import _sql
 from core._clock import Clock, utc
+from core._metrics import Metrics
 from core._settings import SchedulerSettings
 from core._specs import JobKind
 from core._supervise import Backoff, Rounds
+from core._trace import scope
 from core.models import Job
 
 if TYPE_CHECKING:
@@ -108,8 +110,10 @@ class Scheduler:
         *,
         dialect: str = "sqlite",
         worker_id: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.clock = clock
+        self.metrics = metrics or Metrics()
         self.settings = settings
         self.dialect = dialect
         self.worker_id = worker_id or f"{os.getpid()}-{secrets.token_hex(4)}"
@@ -251,7 +255,8 @@ class Scheduler:
                     break
                 if concurrency <= 1:
                     for claimed in batch:
-                        await self._run(claimed)
+                        with scope("job"):
+                            await self._run(claimed)
                 else:
                     await self._run_side_by_side(batch, concurrency)
                 await self._finish_done()
@@ -266,7 +271,8 @@ class Scheduler:
             if wait > 0:
                 await asyncio.sleep(wait)
             async with slots:
-                await self._run(claimed)
+                with scope("job"):
+                    await self._run(claimed)
 
         async with asyncio.TaskGroup() as group:
             for claimed in batch:
@@ -289,8 +295,9 @@ class Scheduler:
                 wait = self.settings.poll_interval
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 # A database outage: wait longer each time, keep the loop alive.
+                self.metrics.note_error(exc, "scheduler")
                 wait = backoff.next()
                 log.exception("scheduler loop failed; retrying in %.1fs", wait)
                 next_due = None
@@ -316,11 +323,13 @@ class Scheduler:
         now = self.clock.now()
         if kind is None:
             await self._finish(job, JobStatus.FAILED, f"no handler for job kind {job.kind!r}")
+            self._outcome(job, "failed")
             log.error("job %s: no plugin handles kind %r", job.id, job.kind)
             return
         late_by = now - job.due_at
         if job.late_after_seconds is not None and late_by.total_seconds() > job.late_after_seconds:
             await self._finish(job, JobStatus.LATE, f"dropped: {late_by} late")
+            self._outcome(job, "late")
             log.warning(
                 "job %s (%s) dropped: it fell due %s ago while the bot was down",
                 job.id,
@@ -337,9 +346,23 @@ class Scheduler:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            self.metrics.job_failed(job.kind)
+            self.metrics.note_error(exc, f"job:{job.kind}")
             await self._failed(job, exc)
             return
         self._done.append(job.id)
+        self._outcome(job, "done")
+
+    def _outcome(self, job: JobRow, result: str) -> None:
+        """Count a job run's result and log one line for it."""
+        self.metrics.job(job.kind, result)
+        log.info(
+            "job %s (%s): %s",
+            job.id,
+            job.kind,
+            result,
+            extra={"job": job.id, "kind_name": job.kind, "result": result},
+        )
 
     async def _finish_done(self) -> None:
         """Mark the jobs that ran as done: one statement per batch."""
@@ -364,7 +387,9 @@ class Scheduler:
                 exc_info=exc,
             )
             await self._finish(job, JobStatus.FAILED, error)
+            self._outcome(job, "failed")
             return
+        self._outcome(job, "retry")
         delay = min(
             self.settings.retry_base_seconds * 2 ** (job.attempts - 1),
             self.settings.retry_max_seconds,

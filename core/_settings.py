@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -23,6 +23,8 @@ from pydantic_settings import (
 __all__ = [
     "DatabaseSettings",
     "DiscordSettings",
+    "LoggingSettings",
+    "MetricsSettings",
     "OutboxSettings",
     "PluginSettings",
     "SafetySettings",
@@ -31,6 +33,7 @@ __all__ = [
     "SettingsError",
     "TelegramSettings",
     "WebSettings",
+    "WorkerSettings",
     "load_settings",
 ]
 
@@ -122,6 +125,28 @@ class OutboxSettings(_Section):
     rate_limits: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
+class WorkerSettings(_Section):
+    #: This process's name in metrics, logs and ``guyub status`` (default: host-pid).
+    name: str = ""
+    #: Seconds SIGTERM waits for updates being handled before the process exits.
+    shutdown_timeout: float = Field(default=25.0, ge=0)
+    #: Seconds between heartbeats written to the database.
+    heartbeat_seconds: float = Field(default=15.0, gt=0)
+    #: Adapters this process runs, by name; empty: every configured one.
+    adapters: list[str] = Field(default_factory=list)
+
+
+class MetricsSettings(_Section):
+    #: "host:port" for a /metrics, /healthz, /readyz server of its own; empty: none (they
+    #: are served on the web or webhook server when one runs).
+    listen: str = ""
+
+
+class LoggingSettings(_Section):
+    format: Literal["text", "json"] = "text"
+    level: str = "INFO"
+
+
 class WebSettings(_Section):
     #: HOST:PORT the web server (dashboard, health checks) listens on; "" serves none.
     listen: str = "127.0.0.1:8080"
@@ -173,6 +198,9 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
     safety: SafetySettings = Field(default_factory=SafetySettings)
     web: WebSettings = Field(default_factory=WebSettings)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -20,7 +21,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from core._adapter import Adapter
-from core._app import App
+from core._app import App, worker_name
 from core._clock import FakeClock
 from core._db import Database, redact_url, throwaway_url
 from core._events import UserRef
@@ -44,7 +45,7 @@ cli = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-db_cli = typer.Typer(help="Database: migrations.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database: migrations and backups.", no_args_is_help=True)
 admins_cli = typer.Typer(help="PMO admins.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(admins_cli, name="admins")
@@ -67,6 +68,16 @@ def _secrets(settings: Settings) -> list[str]:
     return settings.secret_values()
 
 
+def _logging(settings: Settings, level: str = "WARNING") -> None:
+    """Logging as ``[logging]`` says (format), at ``level``; secrets masked."""
+    setup_logging(
+        level,
+        secrets=_secrets(settings),
+        format=settings.logging.format,
+        worker=worker_name(settings),
+    )
+
+
 def adapter_modules() -> dict[str, ModuleType]:
     """Adapter packages installed under ``guyub.adapters``, by name."""
     modules: dict[str, ModuleType] = {}
@@ -79,12 +90,16 @@ def adapter_modules() -> dict[str, ModuleType]:
 
 
 def configured_adapters(settings: Settings) -> list[Adapter]:
-    """Every adapter whose platform is configured; the console when none is."""
+    """Every adapter whose platform is configured (of ``[worker] adapters`` when that is
+    set); the console when none is."""
     modules = adapter_modules()
+    only = {name.lower() for name in settings.worker.adapters}
     adapters = [
         adapter
         for name, module in sorted(modules.items())
-        if name != "console" and (adapter := module.create(settings)) is not None
+        if name != "console"
+        and (not only or name in only)
+        and (adapter := module.create(settings)) is not None
     ]
     if not adapters and "console" in modules:
         adapters.append(modules["console"].create(settings))
@@ -115,7 +130,7 @@ def _run(coro: Awaitable[int | None]) -> None:
 def run(config: ConfigOption = None) -> None:
     """Run the bot: every configured adapter (the console chat when no token is set)."""
     settings = _settings(config)
-    setup_logging(secrets=_secrets(settings))
+    _logging(settings, settings.logging.level)
 
     async def main() -> None:
         app = App(settings, adapters=configured_adapters(settings))
@@ -191,6 +206,9 @@ def chat(
         ),
     ] = None,
     config: ConfigOption = None,
+    log_level: Annotated[
+        str, typer.Option(help="Log level (logs go to stderr, as [logging] format says).")
+    ] = "WARNING",
 ) -> None:
     """Chat with the bot in the terminal, or run a scenario script (exit 0 ok, 1 a failed
     :expect, 2 a malformed line)."""
@@ -208,7 +226,7 @@ def chat(
         settings = settings.model_copy(
             update={"database": settings.database.model_copy(update=overrides["database"])}
         )
-    setup_logging("WARNING", secrets=_secrets(settings))
+    _logging(settings, log_level.upper())
     console = _console()
     if script is None:
 
@@ -306,11 +324,54 @@ def privacy_state(plugin: LoadedPlugin) -> str:
     return "MISSING " + ",".join(m.removeprefix("guyub_").removesuffix("_member") for m in missing)
 
 
+@cli.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    stale_after: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds without a heartbeat before a worker counts as missing "
+            "(default: three heartbeats)."
+        ),
+    ] = None,
+    max_lag: Annotated[
+        float, typer.Option(help="Scheduler lag, in seconds, above which it is degraded.")
+    ] = 300.0,
+    config: ConfigOption = None,
+) -> None:
+    """Workers alive, outbox claims and depths, scheduler lag, last errors, from the
+    database. Exit 0 healthy, 1 degraded, 2 configuration error."""
+    settings = _settings(config)
+    _logging(settings)
+    stale = stale_after if stale_after is not None else 3 * settings.worker.heartbeat_seconds
+
+    async def main() -> int:
+        from core._clock import SystemClock
+        from core._status import collect_status, render_status
+
+        database = _database(settings)
+        try:
+            await database.open()
+            report = await collect_status(SystemClock().now(), stale, max_lag)
+        except Exception as exc:
+            typer.echo(f"status: DEGRADED\n  ! database unreachable: {exc}", err=True)
+            return 1
+        finally:
+            await database.close()
+        if as_json:
+            typer.echo(json.dumps(report.as_dict(), indent=2, sort_keys=True))
+        else:
+            typer.echo(render_status(report))
+        return 0 if report.healthy else 1
+
+    _run(main())
+
+
 @db_cli.command("migrate")
 def db_migrate(config: ConfigOption = None) -> None:
     """Apply pending migrations of the core and every enabled plugin."""
     settings = _settings(config)
-    setup_logging("WARNING", secrets=_secrets(settings))
+    _logging(settings)
 
     async def main() -> None:
         database = _database(settings)
@@ -322,6 +383,48 @@ def db_migrate(config: ConfigOption = None) -> None:
         typer.echo("\n".join(f"applied {m}" for m in applied) or "nothing to migrate")
 
     _run(main())
+
+
+@db_cli.command("backup")
+def db_backup(
+    target: Annotated[Path, typer.Argument(help="File to write the copy to (must not exist).")],
+    config: ConfigOption = None,
+) -> None:
+    """Copy a SQLite database while the bot runs (SQLite's online backup API): a
+    consistent snapshot, taken page by page without stopping the bot. PostgreSQL: use
+    pg_dump (docs/operations.md)."""
+    settings = _settings(config)
+    url = settings.database.url
+    if not url.startswith("sqlite://") or ":memory:" in url:
+        typer.echo("db backup copies SQLite files; for PostgreSQL use pg_dump", err=True)
+        raise typer.Exit(2)
+    source = Path(url.removeprefix("sqlite://").split("?", 1)[0])
+    if not source.is_file():
+        typer.echo(f"no database at {source}", err=True)
+        raise typer.Exit(2)
+    if target.exists():
+        typer.echo(f"{target} exists; not overwriting it", err=True)
+        raise typer.Exit(2)
+    pages = backup_sqlite(source, target)
+    typer.echo(f"backed up {source} to {target} ({pages} pages)")
+
+
+def backup_sqlite(source: Path, target: Path) -> int:
+    """SQLite's online backup of ``source`` into a new file ``target``; returns its pages."""
+    import sqlite3
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    dst = sqlite3.connect(target)
+    try:
+        # A few hundred pages at a time, so the running bot's writers are never held long.
+        src.backup(dst, pages=256, sleep=0.005)
+        dst.execute("PRAGMA journal_mode=WAL")
+        pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
+    finally:
+        dst.close()
+        src.close()
+    return pages
 
 
 @db_cli.command("makemigrations")
@@ -455,7 +558,7 @@ def _plugin_command(spec: CliCommand) -> Callable[..., None]:
     def command(**kwargs: Any) -> None:
         config = kwargs.pop("config", None)
         settings = _settings(config)
-        setup_logging("WARNING", secrets=_secrets(settings))
+        _logging(settings)
 
         async def main() -> int | None:
             async with App(settings) as app:

@@ -744,6 +744,11 @@ class DiscordAdapter(Adapter):
         user = self.client.user
         return f"https://discord.com/users/{user.id}" if user is not None else None
 
+    def health(self) -> str | None:
+        if self.client.is_closed() or not self.client.is_ready():
+            return "not connected to the Discord gateway"
+        return None
+
     def rate_limits(self) -> RateLimits:
         # REST limits come from Discord's headers and discord.py waits on them; what it
         # can't know is that bulk DMs get a bot flagged as spam, so DMs go slowly.

@@ -183,6 +183,7 @@ class TelegramAdapter(Adapter):
             config.webhook_port,
         )
         self._mounted = False
+        self._shared_webhook: WebhookServer | None = None
         self.language = settings.language
         self.caller = caller or Caller()
         #: First pause before retrying a failed non-essential call (doubles up to an hour).
@@ -259,6 +260,19 @@ class TelegramAdapter(Adapter):
             self._forget_now_and_then(), name="telegram:forget"
         )
 
+    async def stop_receiving(self) -> None:
+        """A graceful stop: no more getUpdates, and the webhook refuses connections (Telegram
+        retries them, on another worker behind the load balancer)."""
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
+        if self._shared_webhook is not None:
+            # On the App's web server (still serving the dashboard): refuse with 503.
+            self._shared_webhook.accepting = False
+
     async def stop(self) -> None:
         """Stop receiving, finish the updates in hand and close the HTTP clients."""
         tasks = list(self._tasks.values())
@@ -303,6 +317,8 @@ class TelegramAdapter(Adapter):
             deliver=self.deliver_json,
             host=self.webhook_listen,
             port=self.webhook_port,
+            # /metrics, /healthz and /readyz beside the webhook, for the load balancer.
+            routes=self._app.probe_routes() if self._app is not None else (),
         )
 
     def web_routes(self) -> Sequence[AbstractRouteDef]:
@@ -310,7 +326,8 @@ class TelegramAdapter(Adapter):
         if not self.shares_web:
             return ()
         self._mounted = True
-        return [self._webhook_server().route()]
+        self._shared_webhook = self._webhook_server()
+        return [self._shared_webhook.route()]
 
     async def _serve_webhook(self) -> None:
         shared = self._mounted and self._app is not None and self._app.web.running
@@ -789,6 +806,17 @@ class TelegramAdapter(Adapter):
         clean = _START_PAYLOAD.sub("_", payload)[:64]
         base = f"https://t.me/{self.me.username}"
         return f"{base}?start={clean}" if clean else base
+
+    def health(self) -> str | None:
+        if not self.application.running:
+            return "not connected to the Bot API"
+        if self.mode == "webhook":
+            shared = self._shared_webhook
+            if shared is not None and self._app is not None and self._app.web.running:
+                return None if shared.accepting else "webhook not accepting updates"
+            if self.webhook is None:
+                return "webhook server not listening"
+        return None
 
     def rate_limits(self) -> RateLimits:
         """Telegram's published limits: ~30 messages/s overall, 1/s per chat, 20/min per

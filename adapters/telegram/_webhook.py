@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiohttp import web
@@ -29,13 +29,17 @@ class WebhookServer:
         deliver: Callable[[dict[str, Any]], Awaitable[None]],
         host: str,
         port: int,
+        routes: Iterable[web.RouteDef] = (),
     ) -> None:
         self.path = path or "/"
+        self._routes = list(routes)
         self._secret = secret.encode()
         self._deliver = deliver
         self.host = host
         self.port = port
         self._runner: web.AppRunner | None = None
+        #: False once the worker is stopping: posts get 503 and Telegram sends them again.
+        self.accepting = True
 
     def route(self) -> web.RouteDef:
         """The endpoint as a route, to mount on another aiohttp application (the App's)."""
@@ -44,6 +48,7 @@ class WebhookServer:
     async def start(self) -> None:
         app = web.Application(client_max_size=2**20)
         app.router.add_post(self.path, self.handle)
+        app.add_routes(self._routes)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -58,6 +63,8 @@ class WebhookServer:
             self._runner = None
 
     async def handle(self, request: web.Request) -> web.Response:
+        if not self.accepting:
+            return web.Response(status=503)
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
             log.warning("webhook request from %s without the right secret", request.remote)

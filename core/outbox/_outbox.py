@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import contextvars
 import heapq
 import logging
 import os
@@ -51,8 +52,10 @@ from core._clock import Clock
 from core._events import ChatKind, ChatRef, MessageRef, UserRef
 from core._markup import Markup
 from core._messages import Attachment, AttachmentKind, Message, PollSpec, RenderedButton
+from core._metrics import DeliveryResult, Metrics
 from core._settings import OutboxSettings
 from core._supervise import Backoff, Rounds
+from core._trace import correlation_id, enter
 from core.models import Account, Member
 from core.outbox._pace import Pace, Timer, timer_for
 from core.outbox.models import Delivery, OutboxBatch
@@ -306,8 +309,10 @@ class Outbox:
         dialect: str = "sqlite",
         worker_id: str | None = None,
         timer: Timer | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.clock = clock
+        self.metrics = metrics or Metrics()
         self.settings = settings
         self.adapters = adapters
         self.render = render
@@ -317,6 +322,7 @@ class Outbox:
         self._listeners: dict[str, ProgressCallback] = {}
         self._paces: dict[str, Pace] = {}
         self._messages: dict[int, Outgoing] = {}
+        self._cids: dict[int, str | None] = {}
         self._last_progress: dict[int, float] = {}
         self._claims = 0
         self._late_edits: dict[MessageRef, Outgoing] = {}
@@ -351,11 +357,15 @@ class Outbox:
                 return existing
         out = message if isinstance(message, Outgoing) else await self.render(message)
         now = self.clock.now()
+        meta = dict(meta or {})
+        cid = correlation_id()
+        if cid is not None:
+            meta.setdefault("cid", cid)  # the deliveries' log lines carry the update's id
         seen: set[tuple[str, str, str]] = set()
         total = 0
         async with in_transaction():
             batch = await OutboxBatch.create(
-                kind=kind, key=key, message=dump_message(out), meta=dict(meta or {}), created_at=now
+                kind=kind, key=key, message=dump_message(out), meta=meta, created_at=now
             )
             chunk: list[tuple[Any, ...]] = []
             for r in recipients:
@@ -382,6 +392,13 @@ class Outbox:
             total += await self._insert(chunk)
             await OutboxBatch.filter(id=batch.id).update(total=total)
             batch.total = total
+        log.info(
+            "outbox batch %s (%s) enqueued for %d recipients",
+            batch.id,
+            kind,
+            total,
+            extra={"batch": batch.id, "count": total},
+        )
         self._wakeup.set()
         return batch
 
@@ -661,8 +678,9 @@ class Outbox:
                 backoff.reset()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 # A database outage: wait longer each time, keep the loop alive.
+                self.metrics.note_error(exc, "outbox")
                 wait = backoff.next()
                 log.exception("outbox loop failed; retrying in %.1fs", wait)
             with contextlib.suppress(TimeoutError):
@@ -802,8 +820,16 @@ class Outbox:
                 return None
             if len(self._messages) > 64:
                 self._messages.clear()
+                self._cids.clear()
             out = self._messages[batch_id] = load_message(batch.message)
+            self._cids[batch_id] = str(batch.meta.get("cid") or "") or None
         return out
+
+    def _context(self, row: Delivery) -> contextvars.Context:
+        """A send's context: its own scope, under the id of the update that enqueued it."""
+        context = contextvars.copy_context()
+        context.run(enter, "delivery", row.platform, self._cids.get(row.batch_id))
+        return context
 
     async def _drain(self, rows: list[Delivery]) -> int:
         """Send claimed rows in waves: each wave is marked ``sending`` in one statement just
@@ -872,7 +898,10 @@ class Outbox:
                         await settle_one()
                     pace.take(chat, is_group, now)
                     tasks.add(
-                        asyncio.create_task(self._deliver(row, out, pace, chat, requeue, sent))
+                        asyncio.create_task(
+                            self._deliver(row, out, pace, chat, requeue, sent),
+                            context=self._context(row),
+                        )
                     )
                 if len(sent) >= wave_size:
                     await self._record_sent(sent)
@@ -952,6 +981,8 @@ class Outbox:
                 send = adapter.send_dm(UserRef(row.platform, row.target), out)
             await asyncio.wait_for(send, timeout=self.settings.send_timeout)
         except RetryAfter as exc:
+            self.metrics.rate_limit(row.platform)
+            self._outcome(row, DeliveryResult.DEFERRED)
             pace.pause(chat, exc.seconds, self.timer.monotonic())
             # Not sent: the platform refused before delivering. Only this chat waits.
             await Delivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
@@ -966,19 +997,23 @@ class Outbox:
             await self._release(row, exc.seconds)
             return 0
         except DeliveryUnknown as exc:
+            self._outcome(row, DeliveryResult.UNKNOWN)
             await self._close(row, DeliveryStatus.UNKNOWN, str(exc))
             return 1
         except Unreachable as exc:
+            self._outcome(row, DeliveryResult.UNREACHABLE)
             await self._close(row, DeliveryStatus.UNREACHABLE, str(exc))
             if row.account_id is not None:
                 await Account.filter(id=row.account_id).update(dm_open=False)
             return 1
         except DeliveryError as exc:
             if exc.permanent:
+                self._outcome(row, DeliveryResult.FAILED)
                 await self._close(row, DeliveryStatus.FAILED, str(exc))
                 return 1
             return await self._transient(row, exc)
         except TimeoutError:
+            self._outcome(row, DeliveryResult.UNKNOWN)
             await self._close(row, DeliveryStatus.UNKNOWN, "timed out; " + INTERRUPTED)
             return 1
         except asyncio.CancelledError:
@@ -986,8 +1021,20 @@ class Outbox:
         except Exception as exc:
             log.exception("outbox: sending delivery %s failed", row.id)
             return await self._transient(row, exc)
+        self._outcome(row, DeliveryResult.DELIVERED)
         sent.append(row.id)
         return 1
+
+    def _outcome(self, row: Delivery, result: str) -> None:
+        """Count a send's result and log it (under the enqueuing update's correlation id)."""
+        self.metrics.delivery(row.platform, result)
+        log.debug(
+            "delivery %s of batch %s: %s",
+            row.id,
+            row.batch_id,
+            result,
+            extra={"result": result, "batch": row.batch_id},
+        )
 
     async def _close(self, row: Delivery, status: str, error: str) -> None:
         await Delivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
@@ -997,8 +1044,10 @@ class Outbox:
     async def _transient(self, row: Delivery, exc: BaseException) -> int:
         error = f"{type(exc).__name__}: {exc}"[:500]
         if row.attempts >= self.settings.max_attempts:
+            self._outcome(row, DeliveryResult.FAILED)
             await self._close(row, DeliveryStatus.FAILED, error)
             return 1
+        self._outcome(row, DeliveryResult.RETRY)
         delay = min(
             self.settings.retry_base_seconds * 2 ** (row.attempts - 1),
             self.settings.retry_max_seconds,

@@ -29,6 +29,25 @@ class KeyValue(Model):
         table = "core_kv"
 
 
+class WorkerBeat(Model):
+    """A worker process's heartbeat, written every few seconds, for guyub status."""
+
+    name = fields.CharField(max_length=96, primary_key=True)
+    host = fields.CharField(max_length=128)
+    pid = fields.IntField()
+    adapters = fields.CharField(max_length=128, default="")
+    started_at = fields.DatetimeField()
+    seen_at = fields.DatetimeField(db_index=True)
+    stopped_at = fields.DatetimeField(null=True)
+    handled = fields.BigIntField(default=0)
+    in_flight = fields.IntField(default=0)
+    last_error = fields.TextField(null=True)
+    last_error_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "core_worker"
+
+
 class CacheChange(Model):
     """A member id or chat key a write touched, for the caches of every worker."""
 

@@ -102,6 +102,42 @@ def test_webhook_mode_needs_a_secret() -> None:
         TelegramAdapter(settings)
 
 
+async def test_probes_and_metrics_are_served_beside_the_webhook(
+    api: FakeBotApi, probe: Probe
+) -> None:
+    """A load balancer in front of webhook workers asks each one /readyz; Prometheus
+    scrapes /metrics on the same port."""
+    right = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    said = {"update_id": 950, "message": text_message("halo", message_id=12)}
+    async with running(api, probe, **WEBHOOK) as (_, adapter), aiohttp.ClientSession() as http:
+        base = f"http://127.0.0.1:{adapter.webhook.port}"  # type: ignore[union-attr]
+        async with http.post(_url(adapter), json=said, headers=right) as good:
+            assert good.status == 200
+        await eventually(lambda: probe.seen(MessageReceived))
+        async with http.get(f"{base}/healthz") as health:
+            assert health.status == 200
+        async with http.get(f"{base}/readyz") as ready:
+            body = await ready.json()
+            assert ready.status == 200, body
+            assert body["checks"]["adapter:telegram"] == "ok"
+        async with http.get(f"{base}/metrics") as metrics:
+            text = await metrics.text()
+    assert 'guyub_updates_received_total{platform="telegram",type="MessageReceived",worker=' in text
+
+
+async def test_stop_receiving_closes_the_webhook_for_a_graceful_stop(
+    api: FakeBotApi, probe: Probe
+) -> None:
+    """On SIGTERM the worker refuses new webhook posts (the proxy tries another worker)."""
+    async with running(api, probe, **WEBHOOK) as (_, adapter), aiohttp.ClientSession() as http:
+        url = _url(adapter)
+        await adapter.stop_receiving()
+        assert adapter.health() == "webhook server not listening"
+        with pytest.raises(aiohttp.ClientConnectionError):
+            async with http.post(url, json={"update_id": 960}):
+                pass
+
+
 async def test_webhook_shares_the_apps_web_server_on_the_same_address(
     api: FakeBotApi, probe: Probe
 ) -> None:
@@ -146,6 +182,13 @@ async def test_webhook_shares_the_apps_web_server_on_the_same_address(
                     assert response.status == 200
                 async with http.get(f"{base}/probe") as response:
                     assert await response.text() == "dasbor"
+                # The probes ride on the same shared server.
+                async with http.get(f"{base}/readyz") as response:
+                    body = await response.json()
+                    assert response.status == 200, body
+                    assert body["checks"]["adapter:telegram"] == "ok"
+                async with http.get(f"{base}/metrics") as response:
+                    assert "guyub_updates_received_total" in await response.text()
             await api.wait_for("sendMessage")
         finally:
             app.request_stop()

@@ -1,0 +1,277 @@
+"""Prometheus metrics: one registry per App, every series labelled with the ``worker``.
+
+Each worker process serves its own ``/metrics`` (on the web server, the webhook server or
+``[metrics] listen``) from its own registry, and every series carries ``worker`` (the
+``[worker] name``), so several processes on one host never share or overwrite a series and
+Prometheus sums across workers with ``sum without (worker)``. No global registry: two Apps in
+one process (tests) keep separate counts.
+
+Counters are bumped at the core's choke points (dispatch, the plugin hook caller, the
+scheduler, the outbox); gauges that describe the database (queue depths, due jobs, lag) are
+read from it when scraped (:meth:`Metrics.refresh`), so they are right whichever worker did
+the work.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Any, Final
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from tortoise.exceptions import (
+    DBConnectionError,
+    IncompleteInstanceError,
+    IntegrityError,
+    NotExistOrMultiple,
+    NoValuesFetched,
+    ObjectDoesNotExistError,
+    OperationalError,
+    TransactionManagementError,
+)
+
+__all__ = [
+    "CONTENT_TYPE",
+    "CommandOutcome",
+    "DeliveryResult",
+    "Metrics",
+    "is_database_error",
+]
+
+CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
+
+#: Seconds; a command answered from the database is typically a few milliseconds, a
+#: broadcast start or an export a second or more.
+_HANDLING_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class CommandOutcome:
+    """The ``outcome`` label of ``guyub_commands_total``."""
+
+    OK = "ok"
+    USAGE_ERROR = "usage_error"
+    REFUSED = "refused"
+    INTERNAL_ERROR = "internal_error"
+    UNKNOWN_COMMAND = "unknown_command"
+
+
+class DeliveryResult:
+    """The ``result`` label of ``guyub_deliveries_total``."""
+
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+    UNKNOWN = "unknown"
+    DEFERRED = "deferred"  # a 429: put back for later, nothing dropped
+    RETRY = "retry"  # a transient error: tried again after a backoff
+
+
+class Metrics:
+    """Every series Guyub exports, in a registry of its own."""
+
+    def __init__(self, worker: str = "", registry: CollectorRegistry | None = None) -> None:
+        self.worker = worker or "main"
+        self.registry = registry or CollectorRegistry()
+        # Labelled children, looked up once: prometheus-client's labels() is the costly part
+        # of a count, and every label value here comes from a bounded set.
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+        r = self.registry
+        w = ["worker"]
+        self.updates = Counter(
+            "guyub_updates_received",
+            "Platform updates received, by platform and event type.",
+            [*w, "platform", "type"],
+            registry=r,
+        )
+        self.handling = Histogram(
+            "guyub_update_handling_seconds",
+            "Time from an update's arrival to the end of its handling, by event type.",
+            [*w, "type"],
+            buckets=_HANDLING_BUCKETS,
+            registry=r,
+        )
+        self.in_flight = Gauge(
+            "guyub_updates_in_flight", "Updates being handled right now.", w, registry=r
+        )
+        self.commands = Counter(
+            "guyub_commands",
+            "Commands by name and outcome (ok, usage_error, refused, internal_error, "
+            "unknown_command).",
+            [*w, "command", "outcome"],
+            registry=r,
+        )
+        self.hook_errors = Counter(
+            "guyub_plugin_hook_errors",
+            "Plugin hook calls that raised, by plugin and hook.",
+            [*w, "plugin", "hook"],
+            registry=r,
+        )
+        self.hook_timeouts = Counter(
+            "guyub_plugin_hook_timeouts",
+            "Plugin hook calls abandoned after plugins.hook_timeout, by plugin and hook.",
+            [*w, "plugin", "hook"],
+            registry=r,
+        )
+        self.deliveries = Counter(
+            "guyub_deliveries",
+            "Outbox sends by platform and result (delivered, failed, unreachable, unknown, "
+            "deferred by a 429, retry).",
+            [*w, "platform", "result"],
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "guyub_rate_limited",
+            "429 / retry-after answers received from a platform.",
+            [*w, "platform"],
+            registry=r,
+        )
+        self.queue_depth = Gauge(
+            "guyub_outbox_queue_depth",
+            "Outbox deliveries not finished, by status (due, deferred, sending); read from the "
+            "database when scraped.",
+            [*w, "status"],
+            registry=r,
+        )
+        self.jobs = Counter(
+            "guyub_scheduler_jobs",
+            "Scheduler job runs by kind and result (done, retry, failed, late).",
+            [*w, "kind", "result"],
+            registry=r,
+        )
+        self.job_failures = Counter(
+            "guyub_scheduler_job_failures",
+            "Job attempts that raised, by kind (each retry counts).",
+            [*w, "kind"],
+            registry=r,
+        )
+        self.jobs_due = Gauge(
+            "guyub_scheduler_due_jobs",
+            "Pending jobs whose due time has passed; read from the database when scraped.",
+            w,
+            registry=r,
+        )
+        self.scheduler_lag = Gauge(
+            "guyub_scheduler_lag_seconds",
+            "How long the oldest due pending job has been waiting (0 when none is due).",
+            w,
+            registry=r,
+        )
+        self.db_errors = Counter(
+            "guyub_database_errors",
+            "Database errors caught by the core, by where they happened.",
+            [*w, "where"],
+            registry=r,
+        )
+        self.up = Gauge(
+            "guyub_worker_start_time_seconds",
+            "Unix time this worker process started.",
+            w,
+            registry=r,
+        )
+
+    # --- recording -------------------------------------------------------------------
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(self.worker, *labels)
+        return child
+
+    def handling_started(self) -> None:
+        self._child(self.in_flight).inc()
+
+    def handling_ended(self) -> None:
+        self._child(self.in_flight).dec()
+
+    def update_received(self, platform: str, event_type: str) -> None:
+        self._child(self.updates, platform, event_type).inc()
+
+    def update_handled(self, event_type: str, seconds: float) -> None:
+        self._child(self.handling, event_type).observe(seconds)
+
+    def command(self, name: str, outcome: str) -> None:
+        self._child(self.commands, name, outcome).inc()
+
+    def hook_failed(self, plugin: str, hook: str, *, timeout: bool = False) -> None:
+        series = self.hook_timeouts if timeout else self.hook_errors
+        self._child(series, plugin, hook).inc()
+
+    def delivery(self, platform: str, result: str) -> None:
+        self._child(self.deliveries, platform, result).inc()
+
+    def rate_limit(self, platform: str) -> None:
+        self._child(self.rate_limited, platform).inc()
+
+    def job(self, kind: str, result: str) -> None:
+        self._child(self.jobs, kind, result).inc()
+
+    def job_failed(self, kind: str) -> None:
+        self._child(self.job_failures, kind).inc()
+
+    def db_error(self, where: str) -> None:
+        self._child(self.db_errors, where).inc()
+
+    def note_error(self, exc: BaseException, where: str) -> None:
+        """Count ``exc`` as a database error at ``where`` if it is one."""
+        if is_database_error(exc):
+            self.db_error(where)
+
+    def started(self, at: datetime) -> None:
+        self._child(self.up).set(at.timestamp())
+
+    # --- database gauges -------------------------------------------------------------
+
+    def set_queue(self, depths: dict[str, int]) -> None:
+        for status, count in depths.items():
+            self._child(self.queue_depth, status).set(count)
+
+    def set_scheduler(self, due: int, lag_seconds: float) -> None:
+        self._child(self.jobs_due).set(due)
+        self._child(self.scheduler_lag).set(max(0.0, lag_seconds))
+
+    def exposition(self) -> bytes:
+        """The registry in Prometheus' text format."""
+        return generate_latest(self.registry)
+
+
+_DB_ERRORS: tuple[type[BaseException], ...] = (
+    DBConnectionError,
+    OperationalError,
+    IntegrityError,
+    TransactionManagementError,
+    sqlite3.Error,
+    ConnectionRefusedError,
+)
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return ()
+    return (asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+_ALL_DB_ERRORS = _DB_ERRORS + _driver_errors()
+_NOT_DB_ERRORS: tuple[type[BaseException], ...] = (
+    NotExistOrMultiple,
+    ObjectDoesNotExistError,
+    NoValuesFetched,
+    IncompleteInstanceError,
+)
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) came from the database or its driver."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _NOT_DB_ERRORS):
+            return False  # a lookup that found nothing is the code's business, not the DB's
+        if isinstance(current, _ALL_DB_ERRORS):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
