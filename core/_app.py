@@ -187,6 +187,7 @@ class App:
             for _, kinds in self.plugins.jobs():
                 for kind in kinds:
                     self.scheduler.register(kind)
+            await self.scheduler.resume_series()
             self.workers[:0] = [self.scheduler, self.activity]
             self.outbox = Outbox(
                 self.clock,

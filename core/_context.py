@@ -303,6 +303,9 @@ class JobContext(Context):
         super().__init__(app)
         self.job = job
         self.payload: dict[str, Any] = dict(job.payload or {})
+        # A recurring occurrence's bookkeeping: which series, in which zone.
+        recur = self.payload.pop("_recur", None)
+        self.series: str | None = str(recur["series"]) if recur else None
         self.late_by = late_by
 
     @property

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+
+from core._recurrence import Recurrence
 
 if TYPE_CHECKING:
     from core._context import Context, JobContext
@@ -57,12 +60,34 @@ class Flow:
 @dataclass(frozen=True, slots=True)
 class JobKind:
     """A kind of scheduled job. ``late_after`` (seconds): a job found more than that late
-    (the bot was down) is dropped and logged instead of run; ``None`` runs it anyway."""
+    (the bot was down) is dropped and logged instead of run; ``None`` runs it anyway.
+
+    A kind with ``every`` (a timedelta or seconds, counted from Monday 2024-01-01 00:00 in
+    ``tz``: ``every=timedelta(days=7)`` runs Mondays at midnight) or ``cron``
+    (``"0 9 * * mon"``: Mondays at 09:00 in ``tz``) recurs. Each occurrence is one durable
+    job with its own key, so it runs exactly once however many workers share the database;
+    the next one is scheduled when it finishes. Occurrences missed while the bot was down
+    are not replayed: the pending one runs late (or is dropped by ``late_after``) and the
+    series continues from now. With ``autostart`` the core keeps one series (``"default"``)
+    going from start-up; more series (one per region, in the region's zone) are started with
+    ``scheduler.start_series(kind, series, tz=..., payload=...)``.
+    """
 
     name: str
     handler: JobHandler
     max_attempts: int | None = None
     late_after: float | None = None
+    every: timedelta | float | None = None
+    cron: str | None = None
+    tz: str = "Asia/Jakarta"
+    autostart: bool = True
+
+    def __post_init__(self) -> None:
+        Recurrence.of(self.every, self.cron)  # raises ValueError on a bad rule
+
+    @property
+    def recurrence(self) -> Recurrence | None:
+        return Recurrence.of(self.every, self.cron)
 
 
 @dataclass(frozen=True, slots=True)
