@@ -57,11 +57,12 @@ from core._messages import (
 )
 from core._plugins import PluginError
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
-from core._roles import PermissionDenied, Role, covers, scope_chain
+from core._roles import Audit, PermissionDenied, Role, Roles, covers, scope_chain
+from core._scheduler import Scheduler
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
 from core.hookspecs import hookimpl, hookspec
-from core.models import Account, AuditEntry, Job, Member, RoleGrant
+from core.models import Account, AuditEntry, Conversation, Job, Member, RoleGrant
 from core.outbox import BatchReport, DeliveryStatus, Outbox, Recipient
 from core.outbox.models import Delivery, OutboxBatch
 
@@ -74,6 +75,7 @@ __all__ = [
     "App",
     "Attachment",
     "AttachmentKind",
+    "Audit",
     "AuditEntry",
     "BatchReport",
     "Button",
@@ -89,6 +91,7 @@ __all__ = [
     "CommandNames",
     "CommandStyle",
     "Context",
+    "Conversation",
     "Delivery",
     "DeliveryError",
     "DeliveryStatus",
@@ -128,8 +131,10 @@ __all__ = [
     "RetryAfter",
     "Role",
     "RoleGrant",
+    "Roles",
     "ScheduledEvent",
     "ScheduledEventInterest",
+    "Scheduler",
     "Sender",
     "Settings",
     "SettingsError",

@@ -329,6 +329,9 @@ class Plugins:
     async def resolve_region_chats(self, code: str) -> list[ChatRef]:
         return list(await self.call_first("guyub_resolve_region_chats", code=code) or [])
 
+    async def resolve_region_children(self, code: str) -> list[RegionInfo]:
+        return list(await self.call_first("guyub_resolve_region_children", code=code) or [])
+
     async def handle_start(self, ctx: Context, payload: str) -> bool:
         return bool(await self.call_first("guyub_handle_start", ctx=ctx, payload=payload))
 

@@ -203,6 +203,13 @@ async def guyub_resolve_region_chats(code: str) -> Sequence[ChatRef] | None:
 
 
 @hookspec
+async def guyub_resolve_region_children(code: str) -> Sequence[RegionInfo] | None:
+    """Return the regions directly below ``code``: a province's kabupaten/kota (``"11"`` →
+    ``11.01`` … ``11.75``), the provinces for ``""``, an empty list for a kabupaten/kota;
+    None if you don't know regions. Plugins read it as ``app.regions.children(code)``."""
+
+
+@hookspec
 async def guyub_handle_start(ctx: Context, payload: str) -> bool | None:
     """Called on ``/start`` in a private chat (``payload`` is the deep-link argument, e.g.
     ``onboard``). Return True if you answered; the first True wins and the core's own
