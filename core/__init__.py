@@ -61,6 +61,7 @@ from core._roles import Audit, PermissionDenied, Role, Roles, covers, scope_chai
 from core._scheduler import Scheduler
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
+from core._steps import Invalid, Step
 from core.hookspecs import hookimpl, hookspec
 from core.models import Account, AuditEntry, Conversation, Job, Member, RoleGrant
 from core.outbox import BatchReport, DeliveryStatus, Outbox, Recipient
@@ -100,6 +101,7 @@ __all__ = [
     "Flow",
     "Form",
     "FormField",
+    "Invalid",
     "Job",
     "JobContext",
     "JobKind",
@@ -138,6 +140,7 @@ __all__ = [
     "Sender",
     "Settings",
     "SettingsError",
+    "Step",
     "SystemClock",
     "Text",
     "Translator",

@@ -15,6 +15,7 @@ from core._i18n import Text, normalize_language
 from core._markup import Markup
 from core._messages import Button, Form, Message, as_message
 from core._roles import PermissionDenied
+from core._steps import begin
 from core.models import Account, Conversation, Job, Member
 
 if TYPE_CHECKING:
@@ -282,6 +283,14 @@ class Context:
             self.member.id, self.chat.key, flow, step, data
         )
         return self.conversation
+
+    async def start_steps(self, flow: str, **answers: Any) -> None:
+        """Start the declarative flow ``flow`` (:meth:`Flow.of_steps`): steps already
+        answered in ``answers`` are skipped; the first open one is asked."""
+        spec = self.app.flows.get(flow)
+        if spec is None or not spec.steps or spec.done is None:
+            raise ValueError(f"{flow!r} is not a flow of steps")
+        await begin(self, flow, spec.steps, spec.done, dict(answers))
 
     async def set_step(self, step: str, **data: Any) -> Conversation:
         """Move the current flow to ``step``, merging ``data`` into its stored data."""

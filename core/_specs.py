@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from core._recurrence import Recurrence
+from core._steps import Done, Step, run_steps
 
 if TYPE_CHECKING:
     from core._context import Context, JobContext
@@ -55,6 +56,21 @@ class Flow:
     name: str
     handler: FlowHandler
     groups: bool = False
+    steps: tuple[Step, ...] = ()
+    done: Done | None = None
+
+    @classmethod
+    def of_steps(
+        cls, name: str, steps: Sequence[Step], done: Done, *, groups: bool = False
+    ) -> Flow:
+        """A declarative flow: the core asks each :class:`Step` in turn, stores the answers
+        and calls ``done(ctx, answers)``; start it with ``ctx.start_steps(name, **given)``."""
+        if not steps:
+            raise ValueError(f"flow {name!r} needs at least one step")
+        names = [s.name for s in steps]
+        if len(set(names)) != len(names):
+            raise ValueError(f"flow {name!r}: step names must be unique")
+        return cls(name, run_steps, groups, tuple(steps), done)
 
 
 @dataclass(frozen=True, slots=True)
