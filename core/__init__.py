@@ -55,7 +55,7 @@ from core._messages import (
     PollSpec,
     RenderedButton,
 )
-from core._plugins import PluginError
+from core._plugins import API_VERSION, PluginError
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
 from core._roles import Audit, PermissionDenied, Role, Roles, covers, scope_chain
 from core._scheduler import Scheduler
@@ -68,6 +68,7 @@ from core.outbox import BatchReport, DeliveryStatus, Outbox, Recipient
 from core.outbox.models import Delivery, OutboxBatch
 
 __all__ = [
+    "API_VERSION",
     "DEFAULT_ZONE",
     "LANGUAGES",
     "Account",

@@ -25,13 +25,16 @@ CliHandler = Callable[..., Awaitable[int | None]]
 class PluginInfo:
     """A plugin's metadata: set ``PLUGIN = PluginInfo(...)`` in the plugin module.
 
-    ``requires`` names plugins that must be enabled for this one to load.
+    ``requires`` names plugins that must be enabled for this one to load. ``api`` is the
+    range of :data:`core.API_VERSION` the plugin works with (``">=1.1,<2"``); a core outside
+    it refuses the plugin with a clear message instead of failing later.
     """
 
     name: str
     version: str = "0"
     description: str = ""
     requires: tuple[str, ...] = ()
+    api: str = ""
 
 
 @dataclass(frozen=True, slots=True)
