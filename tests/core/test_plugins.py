@@ -240,6 +240,6 @@ async def test_a_plugin_for_another_api_is_refused_with_a_clear_message(
     assert not refused.enabled
     assert refused.reason == f"supports the plugin API >=2.0, this Guyub has {API_VERSION}"
     assert "plugin future not loaded" in caplog.text
-    with pytest.raises(PluginError, match="supports the plugin API >=2.0"):
+    with pytest.raises(PluginError, match=r"supports the plugin API >=2\.0"):
         async with make_app(plugins=[future[0][0]], discover_plugins=False):
             pass
