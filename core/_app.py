@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import Token
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -25,7 +26,7 @@ from core._clock import Clock, SystemClock, utc
 from core._command_names import CommandNames
 from core._commands import Command, CommandRegistry, ParamType, UsageError, Where, parse_args
 from core._context import Context, JobContext
-from core._db import Database
+from core._db import Database, reset_clock, use_clock
 from core._events import (
     ButtonPressed,
     ChatRef,
@@ -122,6 +123,7 @@ class App:
         self.regions: Regions
         self._started = False
         self._stop = asyncio.Event()
+        self._clock_token: Token[Clock | None] | None = None
 
     # --- composition -----------------------------------------------------------------
 
@@ -166,6 +168,7 @@ class App:
         """Load plugins, open and migrate the database, start services (no adapters yet)."""
         loaded = self.loaded_plugins()
         check_explicit(loaded)
+        self._clock_token = use_clock(self.clock)
         self.plugins = Plugins(loaded, self.settings.plugins.hook_timeout)
         self._register()
         self.database = Database(self.settings.database.url, self.plugins.models())
@@ -251,6 +254,11 @@ class App:
         finally:
             self._started = False
             await self.database.close(drop=self._drop_database)
+            token = self._clock_token
+            if token is not None:
+                with contextlib.suppress(ValueError):  # stopped from another context
+                    reset_clock(token)
+                self._clock_token = None
 
     async def run(self, *, install_signal_handlers: bool = True) -> None:
         """Run every adapter and worker until cancelled, Ctrl-C or SIGTERM."""
