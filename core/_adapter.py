@@ -122,9 +122,24 @@ def _spelled(message: Outgoing, style: CommandStyle) -> Outgoing:
         tuple(replace(b, label=resolve_refs(b.label, style)) for b in row)
         for row in message.buttons
     )
-    if text is message.text and buttons == message.buttons:
+    attachments = tuple(
+        replace(a, caption=resolve_refs(a.caption, style)) for a in message.attachments
+    )
+    poll = message.poll
+    if poll is not None:
+        poll = replace(
+            poll,
+            question=resolve_refs(poll.question, style),
+            options=tuple(resolve_refs(o, style) for o in poll.options),
+        )
+    if (
+        text is message.text
+        and buttons == message.buttons
+        and attachments == message.attachments
+        and poll == message.poll
+    ):
         return message
-    return replace(message, text=Markup(text), buttons=buttons)
+    return replace(message, text=Markup(text), buttons=buttons, attachments=attachments, poll=poll)
 
 
 def _spelling(method: Callable[..., Any]) -> Callable[..., Any]:

@@ -308,3 +308,14 @@ def test_the_checker_catches_a_name_typed_by_hand() -> None:
     assert bad_mentions("Ketik /acara_baru", names, GROUPED, registry.all()) == ["/acara_baru"]
     assert bad_mentions("Ketik /acara baru", names, FLAT, registry.all()) == ["/acara"]
     assert bad_mentions("Ketik /acara baru, kabupaten/kota", names, GROUPED, registry.all()) == []
+
+
+def test_a_group_has_one_indonesian_name() -> None:
+    registry = _registry()
+    with pytest.raises(ValueError, match="command group 'event' is called 'acara'"):
+        registry.add(
+            Command(
+                "event_edit", _noop, "x", group="event", subname="edit", group_alias="kegiatan"
+            ),
+            "events",
+        )
