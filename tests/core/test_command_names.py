@@ -319,3 +319,13 @@ def test_a_group_has_one_indonesian_name() -> None:
             ),
             "events",
         )
+
+
+async def test_every_builtin_parameter_and_group_has_an_indonesian_name(app: App) -> None:
+    missing = [f"/{c.name} {p.name}" for c in app.commands.all() for p in c.params if not p.alias]
+    missing += [
+        f"/{c.name} (group)"
+        for c in app.commands.all()
+        if c.group and not (c.group_alias and c.subalias)
+    ]
+    assert not missing, "usage lines would show English names to Indonesian members"
