@@ -331,3 +331,10 @@ async def test_every_builtin_parameter_and_group_has_an_indonesian_name(app: App
     ]
     assert len(builtin) > 30
     assert not missing, f"usage lines would show English names to Indonesian members: {missing}"
+
+
+async def test_plain_text_outside_a_chat_reads_the_flat_spelling(app: App) -> None:
+    from core import to_plain
+
+    text = app.translator("core.help.more", "id")  # no platform: a reference inside
+    assert to_plain(text) == "Ketik /bantuan NAMA untuk penjelasan satu perintah."
