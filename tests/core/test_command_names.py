@@ -338,3 +338,11 @@ async def test_plain_text_outside_a_chat_reads_the_flat_spelling(app: App) -> No
 
     text = app.translator("core.help.more", "id")  # no platform: a reference inside
     assert to_plain(text) == "Ketik /bantuan NAMA untuk penjelasan satu perintah."
+
+
+def test_a_translator_outside_an_app_names_commands_plainly() -> None:
+    from core import Translator
+
+    translator = Translator()
+    translator.add({"id": {"k": "Ketik {cmd:help} atau {usage:event_new}, {name}."}})
+    assert translator("k", "id", name="Amir") == "Ketik /help atau /event_new, Amir."
