@@ -61,19 +61,28 @@ class Flow:
     groups: bool = False
     steps: tuple[Step, ...] = ()
     done: Done | None = None
+    title: str | None = None
 
     @classmethod
     def of_steps(
-        cls, name: str, steps: Sequence[Step], done: Done, *, groups: bool = False
+        cls,
+        name: str,
+        steps: Sequence[Step],
+        done: Done,
+        *,
+        groups: bool = False,
+        title: str | None = None,
     ) -> Flow:
         """A declarative flow: the core asks each :class:`Step` in turn, stores the answers
-        and calls ``done(ctx, answers)``; start it with ``ctx.start_steps(name, **given)``."""
+        and calls ``done(ctx, answers)``; start it with ``ctx.start_steps(name, **given)``.
+        Where the platform has forms and every open step has a ``label``, the steps are
+        one form instead (``title``, a text key, heads it)."""
         if not steps:
             raise ValueError(f"flow {name!r} needs at least one step")
         names = [s.name for s in steps]
         if len(set(names)) != len(names):
             raise ValueError(f"flow {name!r}: step names must be unique")
-        return cls(name, run_steps, groups, tuple(steps), done)
+        return cls(name, run_steps, groups, tuple(steps), done, title)
 
 
 @dataclass(frozen=True, slots=True)

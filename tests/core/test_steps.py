@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from core import (
+    Capability,
     Command,
     Context,
     FakeClock,
@@ -23,7 +24,14 @@ from core import (
 )
 from core._db import throwaway_url
 from core._steps import max_length
-from core.testing import TEST_START, FakeChat, make_app, test_settings
+from core.testing import (
+    ALL_CAPABILITIES,
+    TEST_START,
+    FakeChat,
+    MemoryAdapter,
+    make_app,
+    test_settings,
+)
 
 
 def _closing_date(text: str) -> str:
@@ -73,11 +81,24 @@ class Vacancies:
             Flow.of_steps(
                 "vac:new",
                 [
-                    Step("title", "vac.ask.title", check=max_length(20)),
-                    Step("closes", "vac.ask.closes", _closing_date, check=_not_past),
-                    Step("seats", self.ask_seats, int, error="vac.not_a_number"),
+                    Step("title", "vac.ask.title", check=max_length(20), label="vac.label.title"),
+                    Step(
+                        "closes",
+                        "vac.ask.closes",
+                        _closing_date,
+                        check=_not_past,
+                        label="vac.label.closes",
+                    ),
+                    Step(
+                        "seats",
+                        self.ask_seats,
+                        int,
+                        error="vac.not_a_number",
+                        label="vac.label.seats",
+                    ),
                 ],
                 done=self.save,
+                title="vac.cmd",
             )
         ]
 
@@ -91,6 +112,9 @@ class Vacancies:
                 "vac.past": "Tanggal {when} sudah lewat.",
                 "vac.not_a_number": "“{text}” bukan angka.",
                 "vac.saved": "Tersimpan: {title}, tutup {closes}.",
+                "vac.label.title": "Judul",
+                "vac.label.closes": "Tanggal tutup",
+                "vac.label.seats": "Jumlah kursi",
             },
             "en": {
                 "vac.cmd": "New vacancy",
@@ -99,6 +123,9 @@ class Vacancies:
                 "vac.past": "{when} is in the past.",
                 "vac.not_a_number": "“{text}” is not a number.",
                 "vac.saved": "Saved: {title}, closes {closes}.",
+                "vac.label.title": "Title",
+                "vac.label.closes": "Closing date",
+                "vac.label.seats": "Seats",
             },
         }
 
@@ -179,3 +206,28 @@ def test_a_flow_needs_unique_steps() -> None:
         Flow.of_steps("x", [Step("a", "k"), Step("a", "k")], done)
     with pytest.raises(ValueError, match="at least one"):
         Flow.of_steps("x", [], done)
+
+
+async def test_where_the_platform_has_forms_the_steps_are_one_form() -> None:
+    plugin = Vacancies()
+    modals = MemoryAdapter("discord", caps=ALL_CAPABILITIES | {Capability.MODALS})
+    async with make_app(plugins=[plugin], discover_plugins=False) as app:
+        chat = FakeChat(app, [modals])
+        amir = chat.user("amir")
+        await amir.says("/lowongan Kasir")
+        form, _ = modals.forms[-1]
+        assert form.title == "Lowongan baru"
+        assert [(f.name, f.label) for f in form.fields] == [
+            ("closes", "Tanggal tutup"),
+            ("seats", "Jumlah kursi"),
+        ]
+        await amir.fills({"closes": "2026-12-31", "seats": "4"})
+        chat.expect_sent(amir, contains="Tersimpan: Kasir, tutup 2026-12-31.")
+        # A refused answer is asked again on its own; the others are kept.
+        await amir.says("/lowongan")
+        await amir.fills({"title": "Satpam", "closes": "kemarin", "seats": "2"})
+        chat.expect_sent(amir, contains="“kemarin” tidak bisa saya pakai")
+        chat.expect_sent(amir, contains="Ditutup tanggal berapa")
+        await amir.says("2027-01-15")
+        chat.expect_sent(amir, contains="Tersimpan: Satpam, tutup 2027-01-15.")
+    assert plugin.saved[-1] == {"title": "Satpam", "closes": "2027-01-15", "seats": 2}
