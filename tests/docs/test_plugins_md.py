@@ -92,3 +92,30 @@ def test_every_public_name_is_documented(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(core.testing.__all__))
 def test_every_test_kit_name_is_documented(name: str) -> None:
     assert name in _documented(), f"core.testing.{name} is public but not in docs/plugins.md"
+
+
+def test_the_builtin_plugins_use_only_the_public_api() -> None:
+    """What the five built-in plugins need is in ``core.__all__``: a third-party plugin can
+    do what they do."""
+    import ast
+
+    problems = []
+    for path in sorted((ROOT / "plugins").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("core"):
+                if node.module != "core":
+                    problems.append(f"{path.relative_to(ROOT)}: from {node.module} import ...")
+                    continue
+                problems += [
+                    f"{path.relative_to(ROOT)}: core.{a.name} is not public"
+                    for a in node.names
+                    if a.name not in core.__all__
+                ]
+            elif isinstance(node, ast.Import):
+                problems += [
+                    f"{path.relative_to(ROOT)}: import {a.name}"
+                    for a in node.names
+                    if a.name.startswith("core.")
+                ]
+    assert not problems, "\n".join(problems)
