@@ -67,6 +67,28 @@ async def test_the_tutorial_plugins_own_tests_pass(tutorial: Path) -> None:
         await getattr(tests, name)(make_app)
 
 
+async def test_the_tutorial_migrations_are_written_and_applied(tutorial: Path) -> None:
+    """What ``guyub db makemigrations`` and ``guyub db migrate`` do for the plugin."""
+    import guyub_jobs
+
+    from core import App, ModelModule
+    from core._db import Database
+    from core.testing import test_settings
+
+    (module,) = [m for m in guyub_jobs.guyub_register_models() if isinstance(m, ModelModule)]
+    database = Database("sqlite://:memory:", [module])
+    await database.open()
+    try:
+        written = await database.make_migrations()
+        assert [Path(p).name for p in written] == ["0001_initial.py"]
+        assert await database.pending_changes() == []
+    finally:
+        await database.close()
+    async with App(test_settings(), plugins=[guyub_jobs], schema="migrate") as app:
+        assert "jobs" in app.plugins.names()
+        assert await guyub_jobs.models.Vacancy.all().count() == 0
+
+
 async def test_the_tutorial_console_scenario_runs(tutorial: Path) -> None:
     import guyub_jobs
 
