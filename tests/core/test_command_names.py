@@ -346,3 +346,19 @@ def test_a_translator_outside_an_app_names_commands_plainly() -> None:
     translator = Translator()
     translator.add({"id": {"k": "Ketik {cmd:help} atau {usage:event_new}, {name}."}})
     assert translator("k", "id", name="Amir") == "Ketik /help atau /event_new, Amir."
+
+
+async def test_any_adapter_method_taking_an_outgoing_gets_resolved_text() -> None:
+    from core import ChatRef, Markup, Outgoing
+    from core.testing import MemoryAdapter
+
+    class Batching(MemoryAdapter):
+        async def send_batch(self, chats: list[ChatRef], message: Outgoing) -> str:
+            return str(message.text)
+
+    names = CommandNames(_registry())
+    reference = names.name("event_new", "id", None)
+    adapter = Batching("discord")
+    assert await adapter.send_batch([], Outgoing(Markup(f"Ketik {reference}"))) == (
+        "Ketik /acara baru"
+    )
