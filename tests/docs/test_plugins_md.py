@@ -141,3 +141,11 @@ def test_the_builtin_plugins_use_only_the_public_api() -> None:
                     if a.name.startswith("core.")
                 ]
     assert not problems, "\n".join(problems)
+
+
+def test_every_hook_is_in_the_guide() -> None:
+    from core import hookspecs
+
+    hooks = [n for n, f in vars(hookspecs).items() if n.startswith("guyub_") and callable(f)]
+    missing = [h for h in hooks if h not in _documented()]
+    assert not missing, f"hooks missing from docs/plugins.md: {missing}"
