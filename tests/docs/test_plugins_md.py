@@ -84,7 +84,15 @@ async def test_the_tutorial_migrations_are_written_and_applied(tutorial: Path) -
         assert await database.pending_changes() == []
     finally:
         await database.close()
-    async with App(test_settings(), plugins=[guyub_jobs], schema="migrate") as app:
+    settings = test_settings()
+    server = not settings.database.url.startswith("sqlite")  # a throw-away PostgreSQL database
+    async with App(
+        settings,
+        plugins=[guyub_jobs],
+        schema="migrate",
+        create_database=server,
+        drop_database=server,
+    ) as app:
         assert "jobs" in app.plugins.names()
         assert await guyub_jobs.models.Vacancy.all().count() == 0
 
