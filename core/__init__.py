@@ -7,6 +7,7 @@ from core._adapter import (
     Adapter,
     Capability,
     DeliveryError,
+    DeliveryUnknown,
     NotSupported,
     Outgoing,
     RateLimits,
@@ -28,6 +29,7 @@ from core._commands import (
     parse_duration,
 )
 from core._context import Context, JobContext
+from core._csv import CsvWriter, csv_bytes, safe_cell
 from core._events import (
     ButtonPressed,
     ChatKind,
@@ -43,6 +45,7 @@ from core._events import (
     Sender,
     UserRef,
 )
+from core._humanize import format_duration, format_moment, format_number
 from core._i18n import LANGUAGES, Text, Translator, load_texts, normalize_language
 from core._markup import Markup, escape, parse_markup, to_plain
 from core._messages import (
@@ -58,10 +61,12 @@ from core._messages import (
 from core._plugins import API_VERSION, PluginError
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
 from core._roles import Audit, PermissionDenied, Role, Roles, covers, scope_chain
-from core._scheduler import Scheduler
+from core._scheduler import Scheduled, Scheduler
+from core._sensitive import SecretKind, find_secret, is_nik
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
 from core._steps import Invalid, Step
+from core._text import MAX_ID, clean_line, clean_platform_text, parse_id, terminal_safe
 from core.hookspecs import hookimpl, hookspec
 from core.models import Account, AuditEntry, Conversation, Job, Member, RoleGrant
 from core.outbox import BatchReport, DeliveryStatus, Outbox, Recipient
@@ -71,6 +76,7 @@ __all__ = [
     "API_VERSION",
     "DEFAULT_ZONE",
     "LANGUAGES",
+    "MAX_ID",
     "Account",
     "Action",
     "Adapter",
@@ -94,9 +100,11 @@ __all__ = [
     "CommandStyle",
     "Context",
     "Conversation",
+    "CsvWriter",
     "Delivery",
     "DeliveryError",
     "DeliveryStatus",
+    "DeliveryUnknown",
     "Event",
     "FakeClock",
     "Flow",
@@ -135,9 +143,11 @@ __all__ = [
     "Role",
     "RoleGrant",
     "Roles",
+    "Scheduled",
     "ScheduledEvent",
     "ScheduledEventInterest",
     "Scheduler",
+    "SecretKind",
     "Sender",
     "Settings",
     "SettingsError",
@@ -150,18 +160,29 @@ __all__ = [
     "UserRef",
     "Where",
     "Worker",
+    "clean_line",
+    "clean_platform_text",
     "clean_text",
     "covers",
+    "csv_bytes",
     "escape",
+    "find_secret",
+    "format_duration",
+    "format_moment",
+    "format_number",
     "hookimpl",
     "hookspec",
+    "is_nik",
     "load_settings",
     "load_texts",
     "normalize_language",
     "parse_command_line",
     "parse_duration",
+    "parse_id",
     "parse_markup",
+    "safe_cell",
     "scope_chain",
+    "terminal_safe",
     "to_plain",
     "utc",
     "zone_abbreviation",

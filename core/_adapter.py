@@ -17,6 +17,8 @@ from core._markup import Markup
 from core._messages import Attachment, Form, PollSpec, RenderedButton
 
 if TYPE_CHECKING:
+    from aiohttp.web import AbstractRouteDef
+
     from core._app import App
     from core._commands import Command
 
@@ -24,6 +26,7 @@ __all__ = [
     "Adapter",
     "Capability",
     "DeliveryError",
+    "DeliveryUnknown",
     "NotSupported",
     "Outgoing",
     "RateLimits",
@@ -100,8 +103,19 @@ class Unreachable(DeliveryError):
         super().__init__(message, permanent=True)
 
 
+class DeliveryUnknown(DeliveryError):
+    """The request may have reached the platform: a timeout or a dropped connection after it
+    was written, a 5xx answer to a send. Nobody can know whether the recipient got it, so it
+    is never sent again (``permanent``); the outbox records the delivery as ``unknown``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, permanent=True)
+
+
 class RetryAfter(DeliveryError):
-    """The platform asked us to wait ``seconds`` before sending to this target again."""
+    """The platform asked us to wait ``seconds`` before sending to this target again. The
+    request had no effect (a 429 is refused before anything is done), so it may be sent
+    again after the wait."""
 
     def __init__(self, seconds: float) -> None:
         super().__init__(f"rate limited, retry after {seconds}s")
@@ -234,6 +248,12 @@ class Adapter(ABC):
     async def unmute(self, chat: ChatRef, user: UserRef) -> None:
         raise NotSupported("mute")
 
+    async def is_chat_admin(self, chat: ChatRef, user: UserRef) -> bool:
+        """Whether ``user`` administers the group ``chat`` on the platform itself (Telegram
+        ``getChatMember``). Raise :class:`NotSupported` where the platform can't tell; any
+        other error means "unknown" and callers refuse what needed the answer."""
+        raise NotSupported("chat_admins")
+
     async def show_form(self, form: Form, key: str) -> None:
         """Show ``form`` to the member whose interaction is being answered; its submission
         comes back as :class:`ButtonPressed` with ``key`` and the answers in ``form``."""
@@ -253,6 +273,11 @@ class Adapter(ABC):
 
     async def cancel_scheduled_event(self, chat: ChatRef, event_id: str) -> None:
         raise NotSupported("scheduled_events")
+
+    def web_routes(self) -> Sequence[AbstractRouteDef]:
+        """Routes to mount on the App's web server when it is served (a webhook sharing the
+        dashboard's port). Called once by ``App.run(web=True)`` before the server starts."""
+        return ()
 
     def dm_link(self, payload: str = "") -> str | None:
         """A link that opens a private chat with the bot (Telegram deep link), if any."""

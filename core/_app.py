@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from core import _builtin
 from core._adapter import Adapter, Outgoing, Unreachable
+from core._cache import DispatchCache
 from core._clock import Clock, SystemClock, utc
 from core._command_names import CommandNames
 from core._commands import Command, CommandRegistry, ParamType, UsageError, Where, parse_args
@@ -46,14 +47,19 @@ from core._messages import Button, Message, RenderedButton
 from core._plugins import LoadedPlugin, Plugins, check_explicit, discover, select
 from core._regions import Regions
 from core._roles import Audit, PermissionDenied, Role, Roles
+from core._safety import Safety
 from core._scheduler import Scheduler
+from core._sensitive import find_secret
 from core._settings import Settings, SettingsError
 from core._specs import Action, Flow
+from core._supervise import supervise
 from core.models import Account, Member
 from core.outbox import Outbox
 from core.outbox import plugin as _outbox_plugin
 from core.privacy import Privacy
 from core.privacy import plugin as _privacy_plugin
+from core.web import WebServer
+from core.web import plugin as _web_plugin
 
 __all__ = ["App", "Worker"]
 
@@ -104,23 +110,27 @@ class App:
         self.translator.names = self.command_names
         self.actions: dict[str, Action] = {}
         self.flows: dict[str, Flow] = {}
-        self.identity = Identity(self.clock)
+        self.activity = Activity()
+        self.identity = Identity(self.clock, self.activity)
         self.conversations = Conversations()
         self.buttons = Buttons()
         self.audit = Audit(self.clock)
         self.roles = Roles(self.audit)
         self.privacy = Privacy(self)
+        self.safety = Safety(self)
         self.workers: list[Worker] = []
-        self.activity = Activity()
         self._quiet_groups = False
         self._group_flows = False
         self.services: dict[str, Any] = {}
+        #: The web server; mount routes before ``run(web=True)`` starts it.
+        self.web = WebServer(self, settings.web)
         self._plugin_settings: dict[str, BaseModel] = {}
         self.plugins: Plugins
         self.database: Database
         self.scheduler: Scheduler
         self.outbox: Outbox
         self.regions: Regions
+        self.cache: DispatchCache
         self._started = False
         self._stop = asyncio.Event()
         self._clock_token: Token[Clock | None] | None = None
@@ -144,6 +154,7 @@ class App:
             (_builtin, "core"),
             (_privacy_plugin, "core"),
             (_outbox_plugin, "core"),
+            (_web_plugin, "core"),
         ]
         if self._discover:
             # A plugin both installed and passed in code loads once, as passed.
@@ -180,6 +191,11 @@ class App:
                     log.info("applied migrations: %s", ", ".join(applied))
             elif self._schema == "create":
                 await self.database.create_schema()
+            self.cache = DispatchCache(self.settings.database.url, self.database.dialect)
+            await self.cache.open()
+            self.identity.cache = self.roles.cache = self.conversations.cache = self.cache
+            await self.buttons.open()
+            self.activity.dialect = self.privacy.budget.dialect = self.database.dialect
             self.scheduler = Scheduler(
                 self.clock,
                 self.settings.scheduler,
@@ -191,7 +207,7 @@ class App:
                 for kind in kinds:
                     self.scheduler.register(kind)
             await self.scheduler.resume_series()
-            self.workers[:0] = [self.scheduler, self.activity]
+            self.workers[:0] = [self.scheduler, self.activity, self.privacy.budget, self.cache]
             self.outbox = Outbox(
                 self.clock,
                 self.settings.outbox,
@@ -224,6 +240,10 @@ class App:
                 if action.name in self.actions:
                     raise ValueError(f"button action {action.name!r} of {plugin} is taken")
                 self.actions[action.name] = action
+        for _plugin, routes in self.plugins.web_routes():
+            self.web.add_routes(routes)
+        for _plugin, pages in self.plugins.dashboard_pages():
+            self.web.pages.extend(pages)
         for plugin, flows in self.plugins.flows():
             for flow in flows:
                 if flow.name in self.flows:
@@ -249,10 +269,19 @@ class App:
             return
         try:
             if self._started:
-                await self.activity.run_due()
+                try:
+                    await self.activity.run_due()
+                except Exception:
+                    log.exception("could not write the last activity marks at shutdown")
+                try:
+                    await self.privacy.budget.flush()
+                except Exception:
+                    log.exception("could not write the last command counts at shutdown")
                 await self.plugins.shutdown(self)
         finally:
             self._started = False
+            if hasattr(self, "cache"):
+                await self.cache.close()
             await self.database.close(drop=self._drop_database)
             token = self._clock_token
             if token is not None:
@@ -260,8 +289,14 @@ class App:
                     reset_clock(token)
                 self._clock_token = None
 
-    async def run(self, *, install_signal_handlers: bool = True) -> None:
-        """Run every adapter and worker until cancelled, Ctrl-C or SIGTERM."""
+    async def run(
+        self, *, install_signal_handlers: bool = True, web: bool = False, workers: bool = True
+    ) -> None:
+        """Run every adapter and worker until cancelled, Ctrl-C or SIGTERM.
+
+        ``web`` also serves the web server (``web.listen``); ``workers=False`` leaves the
+        scheduler and outbox to other processes (``guyub web`` runs the web server alone).
+        """
         stop = self._stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         if install_signal_handlers:
@@ -269,16 +304,25 @@ class App:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, stop.set)
         try:
+            if web:
+                for adapter in self.adapters.values():
+                    self.web.add_routes(adapter.web_routes())
+                # Listening first: a port already taken stops start-up with a clear error.
+                await self.web.start()
             async with asyncio.TaskGroup() as group:
+                if web:
+                    group.create_task(self.web.run_forever(), name="web")
                 for adapter in self.adapters.values():
                     await self._register_commands(adapter)
                     group.create_task(adapter.run(self), name=f"adapter:{adapter.platform}")
-                for worker in self.workers:
-                    group.create_task(worker.run_forever(), name=type(worker).__name__)
+                for worker in self.workers if workers else ():
+                    name = type(worker).__name__
+                    group.create_task(supervise(name, worker.run_forever), name=name)
                 group.create_task(self._stop_when(stop))
         except* _Stop:
             pass
         finally:
+            await self.web.stop()
             if install_signal_handlers:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -419,17 +463,49 @@ class App:
 
     # --- dispatch --------------------------------------------------------------------
 
+    def chatter_is_quiet(self, chat_key: str) -> bool:
+        """Whether a plain group message in this chat would only mark its sender active (no
+        plugin listens to every message, no flow runs there), known without a query. Adapters
+        check it before building an event; False means: dispatch the message as usual."""
+        if not self._quiet_groups:
+            return False
+        if not self._group_flows:
+            return True
+        return self.cache.refresh_now() and self.cache.chat_known(chat_key) is False
+
+    def mark_active(self, platform: str, user_id: str) -> None:
+        """Note that a user was active now (written behind, in batches)."""
+        self.activity.seen_id(platform, user_id, self.clock.now())
+
     async def dispatch(self, event: Event, adapter: Adapter | None = None) -> None:
         """Handle one platform event. Never raises: errors are logged, the member is told."""
         adapter = adapter or self.adapters.get(event.platform)
+        secret = find_secret(event.text) if isinstance(event, MessageReceived) else None
         if (
             self._quiet_groups
+            and secret is None
             and isinstance(event, MessageReceived)
             and not event.chat.is_dm
-            and not (self._group_flows and await self.conversations.in_chat(event.chat.key))
         ):
-            self.activity.seen(event.user.ref, self.clock.now())
-            return
+            try:
+                await self.cache.refresh()
+                in_flow = self._group_flows and await self.cache.chat_has_flow(event.chat.key)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Plain chatter while the database is away: note the sender, answer nothing.
+                log.exception("could not look up a flow in %s", event.chat.key)
+                in_flow = False
+            if not in_flow:
+                self.activity.seen(event.user.ref, self.clock.now())
+                return
+        else:
+            try:
+                await self.cache.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not refresh the dispatch cache")
         ctx = Context(self, event=event, adapter=adapter)
         try:
             account = await self.identity.resolve(event.user)
@@ -437,6 +513,7 @@ class App:
             if event.chat.is_dm and not account.dm_open:
                 account.dm_open = True
                 await Account.filter(id=account.id).update(dm_open=True)
+                self.cache.member_changed(account.member_id)
             if not await self.privacy.admit(ctx, event):
                 return
             await self._route(ctx, event)
@@ -563,6 +640,11 @@ class App:
         assert ctx.member is not None
         text = event.text
         if not text.strip():
+            return
+        secret = find_secret(text)
+        if secret is not None:
+            # Never handed to a flow or a plugin: not stored, not echoed.
+            await self.safety.caught(ctx, event, secret)
             return
         conversation = await self.conversations.get(ctx.member.id, event.chat.key)
         if conversation is not None:

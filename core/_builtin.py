@@ -5,6 +5,7 @@ It is an ordinary pluggy plugin, always enabled; it knows no other plugin.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,22 @@ async def help_command(ctx: Context, command: str | None = None) -> None:
             lines.append(ctx.t("core.help.alias", alias=other))
         await ctx.reply(Markup("\n").join(lines))
         return
+    # The list depends only on these, and building it is most of what /help costs.
+    memo_key = (role, in_dm, ctx.lang, ctx.chat.platform if ctx.chat else "")
+    memo = _HELP_TEXTS.setdefault(ctx.app, {})
+    if memo_key not in memo:
+        memo[memo_key] = _help_list(ctx, role, in_dm)
+    await ctx.reply(memo[memo_key])
+
+
+#: Rendered /help lists per App (commands and texts are fixed once an App has started).
+_HELP_TEXTS: weakref.WeakKeyDictionary[Any, dict[tuple[Role, bool, str, str], Markup]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _help_list(ctx: Context, role: Role, in_dm: bool) -> Markup:
+    flat = ctx.command_style is not CommandStyle.GROUPED
     sections: dict[Role, list[Markup]] = {}
     for cmd in ctx.app.visible_commands():
         if cmd.role > role:
@@ -76,7 +93,7 @@ async def help_command(ctx: Context, command: str | None = None) -> None:
         parts.append(Markup("\n<b>{}</b>").format(ctx.t(f"core.role.{section_role.label}")))
         parts.extend(lines)
     parts.append(Markup("\n") + ctx.t("core.help.more"))
-    await ctx.reply(Markup("\n").join(parts))
+    return Markup("\n").join(parts)
 
 
 def _other_name(ctx: Context, command: Command) -> Markup | None:
@@ -105,6 +122,7 @@ async def _set_language(ctx: Context, data: dict[str, Any]) -> None:
         await ctx.reply(ctx.t("core.language.unknown", choices=", ".join(_LANGUAGE_NAMES)))
         return
     await Member.filter(id=ctx.member.id).update(language=code)
+    ctx.app.cache.member_changed(ctx.member.id)
     ctx.member.language = code
     ctx.lang = code
     await ctx.reply(ctx.t("core.language.set", language=escape(_LANGUAGE_NAMES[code])))

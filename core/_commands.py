@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from core._roles import Role
+from core._text import MAX_ID
 
 if TYPE_CHECKING:
     pass
@@ -64,7 +65,9 @@ class Param:
     """A typed command parameter. ``description`` is a text key. ``autocomplete`` names a
     completion source (``regions``, ``events``...) answered by ``guyub_resolve_completions``.
     ``name`` is English (the handler's keyword); ``alias`` is its Indonesian name, shown in
-    usage lines and as the Discord option's localized name."""
+    usage lines and as the Discord option's localized name.
+    ``choice_aliases`` maps other words for a choice to it (``("kapasitas", "capacity")``):
+    members type their own language's word, the handler always gets the canonical choice."""
 
     name: str
     type: ParamType = ParamType.STRING
@@ -74,6 +77,21 @@ class Param:
     autocomplete: str | None = None
     default: Any = None
     alias: str | None = None
+    choice_aliases: tuple[tuple[str, str], ...] = ()
+
+    def choice(self, word: str) -> str | None:
+        """The canonical choice ``word`` names (itself or an alias), or None."""
+        lowered = word.lower()
+        if lowered in self.choices:
+            return lowered
+        return dict(self.choice_aliases).get(lowered)
+
+    def choice_labels(self) -> str:
+        """``judul/title, mulai/start``: each choice with its first alias, for error texts."""
+        first: dict[str, str] = {}
+        for alias, canonical in self.choice_aliases:
+            first.setdefault(canonical, alias)
+        return ", ".join(f"{first[c]}/{c}" if c in first else c for c in self.choices)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,13 +251,20 @@ _FALSE = {"no", "n", "tidak", "false", "off", "0"}
 
 
 def _convert(command: Command, param: Param, raw: Any) -> Any:
+    if param.type is ParamType.INT and isinstance(raw, int) and not -MAX_ID <= raw <= MAX_ID:
+        raise UsageError("core.usage.not_a_number", param=param.name, usage=command.usage())
     if not isinstance(raw, str):
         return raw  # typed options from the platform (Discord) arrive converted
     if param.type is ParamType.INT:
-        try:
-            return int(raw)
-        except ValueError:
-            raise UsageError("core.usage.not_a_number", command=command, param=param) from None
+        # Bounded: a 20-digit "id" would overflow the database driver.
+        text = raw.strip()
+        digits = text.removeprefix("-")
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= 10):
+            raise UsageError("core.usage.not_a_number", command=command, param=param)
+        value = int(text)
+        if not -MAX_ID <= value <= MAX_ID:
+            raise UsageError("core.usage.not_a_number", command=command, param=param)
+        return value
     if param.type is ParamType.BOOL:
         lowered = raw.lower()
         if lowered in _TRUE or lowered in _FALSE:
@@ -251,15 +276,15 @@ def _convert(command: Command, param: Param, raw: Any) -> Any:
         except ValueError:
             raise UsageError("core.usage.not_a_duration", command=command, param=param) from None
     if param.type is ParamType.CHOICE:
-        lowered = raw.lower()
-        if lowered not in param.choices:
+        chosen = param.choice(raw)
+        if chosen is None:
             raise UsageError(
                 "core.usage.not_a_choice",
                 command=command,
                 param=param,
-                choices=", ".join(param.choices),
+                choices=param.choice_labels(),
             )
-        return lowered
+        return chosen
     return raw
 
 

@@ -3,6 +3,7 @@ App's services, and sends through whichever adapter the target lives on."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,10 +23,12 @@ if TYPE_CHECKING:
     from core._app import App
     from core._regions import Regions
     from core._roles import Audit, Roles
-    from core._scheduler import Scheduler
+    from core._scheduler import JobRow, Scheduler
     from core.outbox import Outbox
 
 __all__ = ["Context", "JobContext"]
+
+log = logging.getLogger(__name__)
 
 
 class Context:
@@ -159,6 +162,20 @@ class Context:
         if self.member is None:
             raise PermissionDenied()
         await self.app.roles.require_region(self.member.id, region_code)
+
+    async def is_platform_admin(self) -> bool | None:
+        """Whether the member administers this group on its platform: True or False where
+        the platform tells, None where it can't (no such notion, or not in a group).
+        An error asking the platform counts as False: what needs the answer is refused."""
+        if self.adapter is None or self.chat is None or self.chat.is_dm or self.user is None:
+            return None
+        try:
+            return await self.adapter.is_chat_admin(self.chat, self.user)
+        except NotSupported:
+            return None
+        except Exception:
+            log.warning("could not ask %s who administers a group", self.chat.platform)
+            return False
 
     # --- sending ---------------------------------------------------------------------
 
@@ -308,7 +325,7 @@ class Context:
 class JobContext(Context):
     """The context a scheduled job runs in: no event, the job's payload and lateness."""
 
-    def __init__(self, app: App, job: Job, late_by: timedelta) -> None:
+    def __init__(self, app: App, job: Job | JobRow, late_by: timedelta) -> None:
         super().__init__(app)
         self.job = job
         self.payload: dict[str, Any] = dict(job.payload or {})

@@ -25,6 +25,8 @@ from core import hookspecs
 from core._specs import Action, CliCommand, Flow, JobKind, ModelModule, PluginInfo
 
 if TYPE_CHECKING:
+    from aiohttp.web import AbstractRouteDef
+
     from core._app import App
     from core._commands import Command
     from core._context import Context
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from core._settings import PluginSettings
     from core.models import Member
     from core.privacy import RetentionPolicy
+    from core.web import DashboardPage
 
 __all__ = [
     "API_VERSION",
@@ -285,7 +288,9 @@ class Plugins:
         try:
             result = impl.function(**args)
             if inspect.isawaitable(result):
-                result = await asyncio.wait_for(result, self.hook_timeout)
+                # In this task, no task per call (what wait_for does from Python 3.12 on).
+                async with asyncio.timeout(self.hook_timeout):
+                    result = await result
             return True, result
         except TimeoutError:
             log.error(
@@ -322,6 +327,12 @@ class Plugins:
 
     def cli_commands(self) -> list[tuple[str, Sequence[CliCommand]]]:
         return self.collect("guyub_register_cli")
+
+    def web_routes(self) -> list[tuple[str, Iterable[AbstractRouteDef]]]:
+        return self.collect("guyub_register_web")
+
+    def dashboard_pages(self) -> list[tuple[str, Sequence[DashboardPage]]]:
+        return self.collect("guyub_register_dashboard")
 
     def settings_models(self) -> list[tuple[str, type[Any]]]:
         return self.collect("guyub_register_settings")

@@ -30,10 +30,10 @@ from datetime import datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from core import App, ChatRef, Role, clean_text, parse_duration
+from core import App, ChatRef, Role, clean_text, parse_duration, terminal_safe
 from core.testing import ExpectationFailed, FakeChat, FakeUser, MemoryAdapter, Sent
 
-__all__ = ["ConsoleSession", "ScriptError", "ScriptResult"]
+__all__ = ["ConsoleSession", "ScriptError", "ScriptResult", "TerminalOut"]
 
 PLATFORM = "console"
 _WIB = ZoneInfo("Asia/Jakarta")
@@ -52,12 +52,26 @@ class ScriptResult:
     message: str = ""
 
 
+class TerminalOut:
+    """Writes to a terminal (or file) through :func:`core.terminal_safe`: a member's ESC,
+    BEL or NUL never reaches the terminal raw, a lone surrogate never raises."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.raw = out
+
+    def write(self, text: str) -> int:
+        return self.raw.write(terminal_safe(text))
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
 class ConsoleSession:
     """One console conversation on an App, printing a transcript to ``out``."""
 
     def __init__(self, app: App, out: TextIO, *, adapter: MemoryAdapter | None = None) -> None:
         self.app = app
-        self.out = out
+        self.out = TerminalOut(out)
         self.adapter = adapter or MemoryAdapter(PLATFORM)
         self.chat = FakeChat(app, [self.adapter])
         self.adapter.on_send.append(self._print_sent)

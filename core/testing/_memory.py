@@ -121,6 +121,8 @@ class MemoryAdapter(Adapter):
     limits: RateLimits = field(default_factory=lambda: RateLimits(1e9, 1e9, 1e9, 1e9))
     sent: list[Sent] = field(default_factory=list)
     moderation: list[Moderation] = field(default_factory=list)
+    #: Messages the bot deleted (its own or members').
+    deleted: list[MessageRef] = field(default_factory=list)
     started: set[str] = field(default_factory=set)
     blocked: set[str] = field(default_factory=set)
     on_send: list[Callable[[Sent, bool], None]] = field(default_factory=list)
@@ -130,6 +132,9 @@ class MemoryAdapter(Adapter):
     #: Forms shown (with the key their submission carries), latest last; only on a platform
     #: created with ``Capability.MODALS`` in ``caps``.
     forms: list[tuple[Form, str]] = field(default_factory=list)
+    #: Who administers each group on the platform (chat id → user ids); None models a
+    #: platform that can't tell (``is_chat_admin`` raises NotSupported).
+    chat_admins: dict[str, set[str]] | None = None
     #: Calendar events by id, with their chat and whether they were cancelled.
     scheduled: dict[str, tuple[ChatRef, ScheduledEvent, bool]] = field(default_factory=dict)
 
@@ -178,6 +183,12 @@ class MemoryAdapter(Adapter):
         for listener in self.on_send:
             listener(record, True)
 
+    async def delete(self, ref: MessageRef) -> None:
+        if Capability.DELETE_MESSAGES not in self.capabilities:
+            raise NotSupported("delete_messages")
+        self.deleted.append(ref)
+        self._by_ref.pop(ref, None)
+
     async def kick(self, chat: ChatRef, user: UserRef) -> None:
         self._moderate("kick", chat, user, None, Capability.KICK)
 
@@ -189,6 +200,11 @@ class MemoryAdapter(Adapter):
 
     async def unmute(self, chat: ChatRef, user: UserRef) -> None:
         self._moderate("unmute", chat, user, None, Capability.MUTE)
+
+    async def is_chat_admin(self, chat: ChatRef, user: UserRef) -> bool:
+        if self.chat_admins is None:
+            raise NotSupported("chat_admins")
+        return user.id in self.chat_admins.get(chat.id, set())
 
     def _moderate(
         self,

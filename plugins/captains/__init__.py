@@ -25,7 +25,7 @@ from core import (
     hookimpl,
     load_texts,
 )
-from plugins.captains import _broadcast, _captains, _members, _moderation, _stats
+from plugins.captains import _broadcast, _captains, _members, _moderation, _stats, _web
 from plugins.captains._cli import cli_commands
 from plugins.captains.models import Broadcast, Warning
 
@@ -299,3 +299,13 @@ async def guyub_on_members_merged(app: App, kept: Member, merged: Member) -> Non
     await Warning.filter(by_id=merged.id).update(by_id=kept.id)
     await Broadcast.filter(sender_id=merged.id).update(sender_id=kept.id)
     await Broadcast.filter(approved_by_id=merged.id).update(approved_by_id=kept.id)
+
+
+@hookimpl
+def guyub_register_web() -> list[Any]:
+    return list(_web.routes())
+
+
+@hookimpl
+def guyub_register_dashboard() -> list[Any]:
+    return list(_web.pages())

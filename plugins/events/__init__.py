@@ -33,6 +33,7 @@ from core import (
 )
 
 from . import _commands as c
+from . import _web
 from ._render import format_when
 from ._service import (
     ANNOUNCE_KIND,
@@ -137,6 +138,20 @@ def guyub_register_commands() -> list[Command]:
                     description="events.param.field",
                     alias="isian",
                     choices=("title", "start", "place", "capacity", "description", "reminders"),
+                    choice_aliases=(
+                        ("judul", "title"),
+                        ("nama", "title"),
+                        ("mulai", "start"),
+                        ("waktu", "start"),
+                        ("jadwal", "start"),
+                        ("tempat", "place"),
+                        ("lokasi", "place"),
+                        ("kapasitas", "capacity"),
+                        ("kuota", "capacity"),
+                        ("keterangan", "description"),
+                        ("deskripsi", "description"),
+                        ("pengingat", "reminders"),
+                    ),
                 ),
                 Param("value", ParamType.TEXT, description="events.param.value", alias="nilai"),
             ),
@@ -160,6 +175,7 @@ def guyub_register_commands() -> list[Command]:
                     description="events.param.scope",
                     alias="cakupan",
                     choices=("one", "all"),
+                    choice_aliases=(("ini", "one"), ("satu", "one"), ("semua", "all")),
                 ),
             ),
         ),
@@ -408,3 +424,13 @@ async def guyub_collect_stats(
 @hookimpl
 async def guyub_on_scheduled_event_interest(ctx: Context, event: ScheduledEventInterest) -> None:
     await c.calendar_interest(ctx, event)
+
+
+@hookimpl
+def guyub_register_web() -> list[Any]:
+    return list(_web.routes())
+
+
+@hookimpl
+def guyub_register_dashboard() -> list[Any]:
+    return list(_web.pages())

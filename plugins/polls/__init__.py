@@ -30,7 +30,7 @@ from core import (
     hookimpl,
     load_texts,
 )
-from plugins.polls import ballots, cli, commands, posting, results, stats
+from plugins.polls import ballots, cli, commands, posting, results, stats, web
 from plugins.polls.settings import PollSettings
 
 PLUGIN = PluginInfo(
@@ -230,3 +230,13 @@ async def guyub_forget_member(member: Member) -> None:
 @hookimpl
 async def guyub_collect_stats(region_codes: Sequence[str] | None, app: App) -> dict[str, Any]:
     return await stats.collect(region_codes, app)
+
+
+@hookimpl
+def guyub_register_web() -> list[Any]:
+    return list(web.routes())
+
+
+@hookimpl
+def guyub_register_dashboard() -> list[Any]:
+    return list(web.pages())

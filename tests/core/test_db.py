@@ -42,15 +42,39 @@ async def test_auto_now_fields_follow_the_apps_clock() -> None:
     """Rows stamped by tortoise (auto_now_add / auto_now) get the App's (test) time."""
     from datetime import timedelta
 
-    from core import FakeClock
-    from core.models import Job
+    from core import FakeClock, Member, Role, RoleGrant
     from core.testing import TEST_START, make_app
 
     clock = FakeClock(TEST_START)
     async with make_app(clock=clock) as app:
-        kind = next(iter(app.scheduler.kinds))
-        first = await app.scheduler.schedule(kind, TEST_START + timedelta(days=1))
+        first = await Member.create(display_name="amir")
         clock.advance(timedelta(hours=5))
-        second = await app.scheduler.schedule(kind, TEST_START + timedelta(days=1))
-        assert (await Job.get(id=first.id)).created_at == TEST_START
-        assert (await Job.get(id=second.id)).created_at == TEST_START + timedelta(hours=5)
+        await app.roles.grant(first.id, Role.CAPTAIN, "11.08")
+        assert (await Member.get(id=first.id)).created_at == TEST_START
+        grant = await RoleGrant.get(member_id=first.id)
+        assert grant.created_at == TEST_START + timedelta(hours=5)
+
+
+async def test_a_start_with_nothing_pending_finds_it_without_the_executor(tmp_path: Path) -> None:
+    from core import App
+    from core.models import Job
+
+    settings = test_settings(database={"url": f"sqlite://{tmp_path}/m.sqlite3"})
+    async with App(settings, schema="migrate") as app:
+        assert await app.database.unapplied() == []
+        await Job.all().count()  # the tables are there
+    app = App(settings, schema="none")
+    async with app:
+        assert await app.database.unapplied() == []
+        assert await app.database.migrate() == []
+
+
+async def test_a_new_database_lists_every_migration_file(tmp_path: Path) -> None:
+    from core import App
+
+    settings = test_settings(database={"url": f"sqlite://{tmp_path}/n.sqlite3"})
+    async with App(settings, schema="create", discover_plugins=False) as app:
+        missing = await app.database.unapplied()
+    assert "core.0001_initial" in missing
+    assert "core.0003_job_status_due_index" in missing
+    assert "state.0002_cache_changes" in missing

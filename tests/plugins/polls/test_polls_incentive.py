@@ -131,7 +131,7 @@ async def test_vote_after_close_is_refused_politely(polls_chat: FakeChat, town) 
     pmo = polls_chat.user("pmo")
     await town.admin(pmo)
     await pmo.says(group, "/poll_new incentive --closes 2h")
-    polls_chat.expect_sent(group, contains="Ditutup")
+    polls_chat.expect_sent(group, contains="Masih dibuka sampai Senin, 23 Nov 2026")
     poll = await Poll.all().order_by("-id").first()
     assert poll is not None
     amir = polls_chat.user("amir")
@@ -144,6 +144,8 @@ async def test_vote_after_close_is_refused_politely(polls_chat: FakeChat, town) 
     post = polls_chat.sent_to(group)[0]
     assert post.buttons == ()
     assert "sudah ditutup" in post.text
+    assert "Jumlah yang menjawab: 1" in post.text
+    assert "Masih dibuka" not in post.text
 
     # An old client still shows the buttons: the press is refused and nothing changes.
     await polls_chat.emit(

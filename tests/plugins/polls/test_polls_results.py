@@ -274,3 +274,21 @@ def test_templates_are_checked_when_the_bot_starts() -> None:
             PollSettings.model_validate({"templates": {"t": bad}})
     with pytest.raises(pydantic.ValidationError):
         PollSettings.model_validate({"templates": {"a": good, "b": {**good, "aliases": ["A"]}}})
+
+
+async def test_exports_neutralise_formula_option_labels(
+    polls_chat: FakeChat, polls_app: App, town
+) -> None:
+    """Security: option labels and names become CSV headers and cells: ``@SUM`` and ``=``
+    reach the spreadsheet as text."""
+    votes = {"11.08": [[0]] * 5}
+    poll = await poll_with_votes(polls_chat, town, votes, "Q | @SUM(A1) | =1+1 --public")
+    out = io.StringIO()
+    assert await cli.export_poll(polls_app, out, poll.id, format="csv", by="region") == 0
+    header = next(csv.reader(io.StringIO(out.getvalue())))
+    assert header[3:] == ["'@SUM(A1) (n)", "'@SUM(A1) (share)", "'=1+1 (n)", "'=1+1 (share)"]
+    pmo = polls_chat.user("pmo")
+    await pmo.says(polls_chat.group("Alumni"), f"/poll_export {poll.id} ballots")
+    sent = polls_chat.expect_sent(pmo, contains="Jawaban perorangan")
+    rows = list(csv.reader(io.StringIO(sent.attachments[0].data.decode())))
+    assert rows[0][-2:] == ["'@SUM(A1)", "'=1+1"]

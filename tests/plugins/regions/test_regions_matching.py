@@ -21,7 +21,7 @@ SPELLINGS: list[tuple[str, str]] = [
     ("Aceh Utra", "11.08"),
     ("lhokseumawe", "11.73"),
     ("NAD", "11"),
-    ("sumut", "12"),
+    ("sumut", ASK),  # or Sulut: one letter apart
     ("jogja", ASK),  # the city or the province
     ("Bekasi", ASK),
     ("Kabupaten Bekasi", "32.16"),
@@ -58,11 +58,11 @@ SPELLINGS: list[tuple[str, str]] = [
     ("Jogjakarta", ASK),
     # abbreviations and colloquial names
     ("DIY", "34"),
-    ("Jabar", "32"),
-    ("Jatim", "35"),
-    ("NTT", "53"),
+    ("Jabar", ASK),  # or Jakbar (Jakarta Barat) missing its k
+    ("Jatim", ASK),  # or Jaktim
+    ("NTT", ASK),  # or NTB
     ("Kaltim", "64"),
-    ("Sulsel", "73"),
+    ("Sulsel", ASK),  # or Sumsel
     ("DKI", "31"),
     ("Jaksel", "31.74"),
     ("Jakarta Selatan", "31.74"),
@@ -101,6 +101,28 @@ SPELLINGS: list[tuple[str, str]] = [
     ("xyz", ASK),
     ("Jakarta", "31"),
     ("Jakarta Utara", "31.72"),
+    # seats and towns people name as home (issue #16)
+    ("Takengon", "11.04"),
+    ("Meulaboh", "11.05"),
+    ("Lhoksukon", "11.08"),
+    ("Sigli", "11.07"),  # Pidie, not Kabupaten Sigi in Sulawesi Tengah
+    ("Sigi", "72.10"),
+    ("Blangpidie", "11.12"),
+    ("Kuala Simpang", "11.16"),
+    ("Purwokerto", "33.02"),
+    ("Cibinong", "32.01"),
+    ("Cepu", "33.16"),
+    ("Ubud", "51.04"),
+    ("Labuan Bajo", "53.15"),
+    ("Timika", "94.04"),
+    ("Daerah Khusus Ibukota Jakarta", "31"),
+    # a town shared by two regions asks
+    ("Martapura", ASK),
+    ("Tebing Tinggi", ASK),
+    ("Kota Tebing Tinggi", "12.76"),
+    ("Kuta", ASK),
+    ("Tanjung", ASK),
+    ("Sukadana", ASK),
 ]
 
 
@@ -138,6 +160,9 @@ def test_asked_lists_hold_the_right_regions() -> None:
     assert {"34", "34.71"} <= set(_answer("jogja")[1])
     assert {"36.03", "36.71"} <= set(_answer("Tanggerang")[1])
     assert _answer("xyz")[1] == []
+    assert set(_answer("Martapura")[1]) == {"16.08", "63.03"}  # Sumsel and Kalsel
+    assert set(_answer("Tebing Tinggi")[1]) == {"12.76", "16.11"}
+    assert set(_answer("Kuta")[1]) == {"51.03", "52.02"}  # Bali and Lombok
 
 
 def test_long_and_odd_input_is_harmless() -> None:
@@ -172,3 +197,14 @@ def test_one_letter_typos_never_land_elsewhere_silently() -> None:
                 f"{typo!r} (from {name!r}) silently became {found.best.name}"
             )
     assert checked > 1000
+
+
+def test_a_short_abbreviation_one_letter_from_another_is_asked_back() -> None:
+    """ "jatim" is Jawa Timur's abbreviation, and "jaktim" (Jakarta Timur) with a letter
+    dropped: both are offered, the one typed first; the longer names stay certain."""
+    for typed, first, other in (("jatim", "35", "31.75"), ("jaktim", "31.75", "35")):
+        found = matcher().match(typed)
+        assert not found.certain
+        assert [r.code for r in found.candidates][:2] == [first, other]
+    assert matcher().match("Jawa Timur").certain
+    assert matcher().match("Jakarta Timur").certain
