@@ -59,20 +59,22 @@ from core._messages import (
     RenderedButton,
 )
 from core._names import MAX_NAME_CHARS, NameCheck, guard_name, neutral_name
-from core._plugins import PluginError
+from core._plugins import API_VERSION, PluginError
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
-from core._roles import PermissionDenied, Role, covers, scope_chain
-from core._scheduler import Scheduled
+from core._roles import Audit, PermissionDenied, Role, Roles, covers, scope_chain
+from core._scheduler import Scheduled, Scheduler
 from core._sensitive import SecretKind, find_secret, is_nik
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
+from core._steps import Invalid, Step
 from core._text import MAX_ID, clean_line, clean_platform_text, parse_id, terminal_safe
 from core.hookspecs import hookimpl, hookspec
-from core.models import Account, AuditEntry, Job, Member, RoleGrant
+from core.models import Account, AuditEntry, Conversation, Job, Member, RoleGrant
 from core.outbox import BatchReport, DeliveryStatus, Outbox, Recipient
 from core.outbox.models import Delivery, OutboxBatch
 
 __all__ = [
+    "API_VERSION",
     "DEFAULT_ZONE",
     "LANGUAGES",
     "MAX_ID",
@@ -83,6 +85,7 @@ __all__ = [
     "App",
     "Attachment",
     "AttachmentKind",
+    "Audit",
     "AuditEntry",
     "BatchReport",
     "Button",
@@ -98,6 +101,7 @@ __all__ = [
     "CommandNames",
     "CommandStyle",
     "Context",
+    "Conversation",
     "CsvWriter",
     "Delivery",
     "DeliveryError",
@@ -108,6 +112,7 @@ __all__ = [
     "Flow",
     "Form",
     "FormField",
+    "Invalid",
     "Job",
     "JobContext",
     "JobKind",
@@ -140,13 +145,16 @@ __all__ = [
     "RetryAfter",
     "Role",
     "RoleGrant",
+    "Roles",
     "Scheduled",
     "ScheduledEvent",
     "ScheduledEventInterest",
+    "Scheduler",
     "SecretKind",
     "Sender",
     "Settings",
     "SettingsError",
+    "Step",
     "SystemClock",
     "Text",
     "Translator",

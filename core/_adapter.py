@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -136,23 +137,47 @@ def _spelled(message: Outgoing, style: CommandStyle) -> Outgoing:
         tuple(replace(b, label=resolve_refs(b.label, style)) for b in row)
         for row in message.buttons
     )
-    if text is message.text and buttons == message.buttons:
+    attachments = tuple(
+        replace(a, caption=resolve_refs(a.caption, style)) for a in message.attachments
+    )
+    poll = message.poll
+    if poll is not None:
+        poll = replace(
+            poll,
+            question=resolve_refs(poll.question, style),
+            options=tuple(resolve_refs(o, style) for o in poll.options),
+        )
+    if (
+        text is message.text
+        and buttons == message.buttons
+        and attachments == message.attachments
+        and poll == message.poll
+    ):
         return message
-    return replace(message, text=Markup(text), buttons=buttons)
+    return replace(message, text=Markup(text), buttons=buttons, attachments=attachments, poll=poll)
 
 
 def _spelling(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     async def wrapper(self: Adapter, *args: Any, **kwargs: Any) -> Any:
-        # Every subclass method takes (target, message, ...); message may be by keyword.
-        if len(args) >= 2 and isinstance(args[1], Outgoing):
-            args = (args[0], _spelled(args[1], self.command_style), *args[2:])
-        elif isinstance(kwargs.get("message"), Outgoing):
-            kwargs["message"] = _spelled(kwargs["message"], self.command_style)
+        style = self.command_style
+        args = tuple(_spelled(a, style) if isinstance(a, Outgoing) else a for a in args)
+        for key, value in kwargs.items():
+            if isinstance(value, Outgoing):
+                kwargs[key] = _spelled(value, style)
         return await method(self, *args, **kwargs)
 
     wrapper.__guyub_spelling__ = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def _takes_outgoing(method: Any) -> bool:
+    """A coroutine method with a parameter annotated ``Outgoing`` (send, send_dm, edit, and
+    any sending method an adapter adds)."""
+    if not inspect.iscoroutinefunction(method):
+        return False
+    annotations = getattr(method, "__annotations__", {})
+    return any("Outgoing" in str(v) for k, v in annotations.items() if k != "return")
 
 
 class Adapter(ABC):
@@ -164,7 +189,8 @@ class Adapter(ABC):
 
     ``command_style`` says how the platform spells commands. Command names in a message
     whose platform was not known when it was written are resolved for it before ``send``,
-    ``send_dm`` and ``edit`` see the message, whichever path (reply, DM, outbox) sent it.
+    ``send_dm``, ``edit`` — or any other method taking an ``Outgoing`` — see the message,
+    whichever path (reply, DM, outbox) sent it.
     """
 
     platform: str = ""
@@ -173,9 +199,11 @@ class Adapter(ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        for name in ("send", "send_dm", "edit"):
-            method = cls.__dict__.get(name)
-            if method is not None and not getattr(method, "__guyub_spelling__", False):
+        for name, method in list(cls.__dict__.items()):
+            sending = name in ("send", "send_dm", "edit") or (
+                not name.startswith("_") and _takes_outgoing(method)
+            )
+            if sending and not getattr(method, "__guyub_spelling__", False):
                 setattr(cls, name, _spelling(method))
 
     @abstractmethod

@@ -15,6 +15,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import Token
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -38,7 +39,7 @@ from core._commands import (
     split_args,
 )
 from core._context import Context, JobContext
-from core._db import Database
+from core._db import Database, reset_clock, use_clock
 from core._events import (
     ButtonPressed,
     ChatRef,
@@ -168,6 +169,7 @@ class App:
         self._started = False
         self._stop = asyncio.Event()
         self._hurry = asyncio.Event()
+        self._clock_token: Token[Clock | None] | None = None
 
     # --- composition -----------------------------------------------------------------
 
@@ -224,6 +226,7 @@ class App:
         """Load plugins, open and migrate the database, start services (no adapters yet)."""
         loaded = self.loaded_plugins()
         check_explicit(loaded)
+        self._clock_token = use_clock(self.clock)
         self.plugins = Plugins(loaded, self.settings.plugins.hook_timeout, metrics=self.metrics)
         self.metrics.started(self.clock.now())
         self._register()
@@ -252,6 +255,7 @@ class App:
             for _, kinds in self.plugins.jobs():
                 for kind in kinds:
                     self.scheduler.register(kind)
+            await self.scheduler.resume_series()
             self.workers[:0] = [self.scheduler, self.activity, self.privacy.budget, self.cache]
             self.outbox = Outbox(
                 self.clock,
@@ -332,6 +336,11 @@ class App:
             if hasattr(self, "cache"):
                 await self.cache.close()
             await self.database.close(drop=self._drop_database)
+            token = self._clock_token
+            if token is not None:
+                with contextlib.suppress(ValueError):  # stopped from another context
+                    reset_clock(token)
+                self._clock_token = None
 
     async def run(
         self, *, install_signal_handlers: bool = True, web: bool = False, workers: bool = True

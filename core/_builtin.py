@@ -16,6 +16,7 @@ from core._markup import Markup, escape
 from core._messages import Button
 from core._roles import Role
 from core._specs import Action, PluginInfo
+from core._steps import FORM_ACTION, form_submitted
 from core.hookspecs import hookimpl
 from core.models import Member
 
@@ -189,7 +190,7 @@ def guyub_register_commands() -> Sequence[Command]:
 
 @hookimpl
 def guyub_register_actions() -> Sequence[Action]:
-    return [Action("core:language", _set_language)]
+    return [Action("core:language", _set_language), Action(FORM_ACTION, form_submitted)]
 
 
 @hookimpl

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from core._commands import Command, CommandRegistry, Param
-from core._markup import Markup, escape
+from core._markup import ALT_CLOSE, ALT_OPEN, ALT_SEP, Markup, escape, pick_alternative
 
 __all__ = ["CommandNames", "CommandStyle", "resolve_refs"]
 
@@ -42,23 +42,17 @@ class CommandStyle(StrEnum):
     GROUPED = "grouped"
 
 
-# A reference: both spellings between private-use characters, chosen at the adapter boundary.
-_OPEN, _SEP, _CLOSE = "\ue000", "\ue001", "\ue002"
-_REF = re.compile(f"{_OPEN}([^{_SEP}{_CLOSE}]*){_SEP}([^{_CLOSE}]*){_CLOSE}")
 _PLACEHOLDER = re.compile(r"\{(cmd|usage):([a-z][a-z0-9_]{0,31})\}")
 
 
 def resolve_refs(text: str, style: CommandStyle = CommandStyle.FLAT) -> str:
     """Choose the spelling for ``style`` in every command reference in ``text``."""
-    if _OPEN not in text:
-        return text
-    group = 1 if style is CommandStyle.FLAT else 2
-    resolved = _REF.sub(lambda m: m.group(group), text)
-    return Markup(resolved) if isinstance(text, Markup) else resolved
+    return pick_alternative(text, second=style is CommandStyle.GROUPED)
 
 
 def _ref(flat: str, grouped: str) -> Markup:
-    return Markup(f"{_OPEN}{flat}{_SEP}{grouped}{_CLOSE}")
+    # A reference: both spellings, chosen at the adapter boundary (see core._markup).
+    return Markup(f"{ALT_OPEN}{flat}{ALT_SEP}{grouped}{ALT_CLOSE}")
 
 
 class CommandNames:

@@ -325,6 +325,17 @@ class CommandRegistry:
 
     def add(self, command: Command, plugin: str) -> None:
         command = replace(command, plugin=plugin)
+        if command.group is not None and command.group_alias is not None:
+            for other in self._by_name.values():
+                if (
+                    other.group == command.group
+                    and other.group_alias is not None
+                    and other.group_alias != command.group_alias
+                ):
+                    raise ValueError(
+                        f"command group {command.group!r} is called {other.group_alias!r} "
+                        f"by /{other.name} and {command.group_alias!r} by /{command.name}"
+                    )
         for name in filter(None, (command.name, command.alias)):
             existing = self._by_name.get(name)
             if existing is not None:

@@ -16,6 +16,7 @@ from core._i18n import Text, normalize_language
 from core._markup import Markup
 from core._messages import Button, Form, Message, as_message
 from core._roles import PermissionDenied
+from core._steps import begin
 from core.models import Account, Conversation, Job, Member
 
 if TYPE_CHECKING:
@@ -300,6 +301,14 @@ class Context:
         )
         return self.conversation
 
+    async def start_steps(self, flow: str, **answers: Any) -> None:
+        """Start the declarative flow ``flow`` (:meth:`Flow.of_steps`): steps already
+        answered in ``answers`` are skipped; the first open one is asked."""
+        spec = self.app.flows.get(flow)
+        if spec is None or not spec.steps or spec.done is None:
+            raise ValueError(f"{flow!r} is not a flow of steps")
+        await begin(self, flow, spec.steps, spec.done, dict(answers))
+
     async def set_step(self, step: str, **data: Any) -> Conversation:
         """Move the current flow to ``step``, merging ``data`` into its stored data."""
         if self.conversation is None:
@@ -320,6 +329,9 @@ class JobContext(Context):
         super().__init__(app)
         self.job = job
         self.payload: dict[str, Any] = dict(job.payload or {})
+        # A recurring occurrence's bookkeeping: which series, in which zone.
+        recur = self.payload.pop("_recur", None)
+        self.series: str | None = str(recur["series"]) if recur else None
         self.late_by = late_by
 
     @property

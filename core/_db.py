@@ -10,16 +10,20 @@ import importlib.util
 import logging
 import uuid
 from collections.abc import Sequence
+from contextvars import ContextVar, Token
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from tortoise import timezone as _tortoise_time
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 from tortoise.migrations.recorder import MigrationRecorder
 
+from core._clock import Clock
 from core._logging import secret_filter
 from core._specs import ModelModule
 
@@ -46,6 +50,31 @@ CORE_APPS: list[ModelModule] = [
     ModelModule(app="outbox", models=("core.outbox.models",), migrations="core.outbox.migrations"),
     ModelModule(app="web", models=("core.web.models",), migrations="core.web.migrations"),
 ]
+
+
+# tortoise stamps auto_now / auto_now_add fields with its own wall clock; they follow the
+# running App's clock instead, so tests and the console's :clock see consistent times.
+_APP_CLOCK: ContextVar[Clock | None] = ContextVar("guyub_app_clock", default=None)
+_wall_now = _tortoise_time.now
+
+
+def _now() -> datetime:
+    clock = _APP_CLOCK.get()
+    return clock.now() if clock is not None else _wall_now()
+
+
+_tortoise_time.now = _now
+
+
+def use_clock(clock: Clock | None) -> Token[Clock | None]:
+    """Make ``clock`` the time of auto_now fields in this context (the App's task and the
+    tasks it starts)."""
+    return _APP_CLOCK.set(clock)
+
+
+def reset_clock(token: Token[Clock | None]) -> None:
+    """Undo :func:`use_clock` (raises ValueError from another context)."""
+    _APP_CLOCK.reset(token)
 
 
 def dialect_of(url: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
-from core._command_names import CommandNames, CommandStyle
+from core._command_names import _PLACEHOLDER, CommandNames, CommandStyle
 from core._commands import Command, Param
 from core._markup import Markup
 
@@ -130,7 +130,10 @@ class Translator:
     ) -> Markup:
         lang = normalize_language(lang, self.default_language)
         raw = self.template(key, lang)
-        if self.names is not None:
+        if self.names is None:
+            # A translator outside an App (adapter tests, tools): plain canonical names.
+            raw = _PLACEHOLDER.sub(lambda m: f"/{m.group(2)}", raw)
+        else:
             raw = self.names.expand(raw, lang, style)
             for name, value in kwargs.items():
                 if isinstance(value, Command):

@@ -28,6 +28,7 @@ from core._events import UserRef
 from core._logging import setup_logging
 from core._plugins import LoadedPlugin, Plugins, missing_privacy_hooks
 from core._roles import Role
+from core._scaffold import new_plugin
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import CliCommand, CliParam
 from core.web import create_login_link
@@ -295,6 +296,23 @@ def demo(config: ConfigOption = None) -> None:
     setup_logging("WARNING")
     console = _console()
     _run(_play(settings, console, console.demo_script().splitlines(), sys.stdout))
+
+
+@cli.command("new-plugin")
+def new_plugin_command(
+    name: Annotated[str, typer.Argument(help="The plugin's name: lowercase, e.g. jobs.")],
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where to create the guyub-NAME folder.")
+    ] = Path("."),
+) -> None:
+    """Create a new plugin package (guyub-NAME) that installs, loads and passes its tests."""
+    try:
+        root = new_plugin(name, directory)
+    except (ValueError, FileExistsError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"created {root}")
+    typer.echo(f"next: pip install -e {root} && pytest {root}/tests")
 
 
 @cli.command("plugins")

@@ -425,7 +425,7 @@ def guyub_register_commands() -> Sequence[Command]:
             unlink,
             "privacy.cmd.unlink",
             alias="putuskan",
-            params=(Param("platform", description="privacy.param.platform"),),
+            params=(Param("platform", description="privacy.param.platform", alias="platform"),),
             where=Where.DM,
             private=True,
         ),

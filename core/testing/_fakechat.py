@@ -118,6 +118,26 @@ class FakeUser:
         )
         return message
 
+    async def fills(self, answers: dict[str, str], where: ChatRef | None = None) -> None:
+        """Submit the form the bot showed last on this user's platform (a Discord modal)
+        with ``answers`` by field name, from ``where`` (default: their DM)."""
+        adapter = self.chat.adapter(self.platform)
+        if not adapter.forms:
+            raise ExpectationFailed(f"no form was shown on {self.platform}")
+        form, key = adapter.forms[-1]
+        unknown = set(answers) - {f.name for f in form.fields}
+        if unknown:
+            raise ExpectationFailed(f"form {form.title!r} has no field {sorted(unknown)}")
+        await self.chat.emit(
+            ButtonPressed(
+                user=self.sender,
+                chat=where or self.dm,
+                key=key,
+                form=dict(answers),
+                at=self.chat.now(),
+            )
+        )
+
     async def votes(self, options: Iterable[int], where: ChatRef | None = None) -> None:
         """Answer the latest native poll in ``where`` with 1-based option numbers."""
         chat = where or self.dm

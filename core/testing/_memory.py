@@ -22,7 +22,7 @@ from core._app import App
 from core._command_names import CommandStyle
 from core._events import ChatKind, ChatRef, MessageRef, UserRef
 from core._markup import Markup, to_plain
-from core._messages import Attachment, RenderedButton
+from core._messages import Attachment, Form, RenderedButton
 
 __all__ = ["ALL_CAPABILITIES", "MemoryAdapter", "Moderation", "Sent"]
 
@@ -129,6 +129,9 @@ class MemoryAdapter(Adapter):
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _polls: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _by_ref: dict[MessageRef, Sent] = field(default_factory=dict)
+    #: Forms shown (with the key their submission carries), latest last; only on a platform
+    #: created with ``Capability.MODALS`` in ``caps``.
+    forms: list[tuple[Form, str]] = field(default_factory=list)
     #: Who administers each group on the platform (chat id → user ids); None models a
     #: platform that can't tell (``is_chat_admin`` raises NotSupported).
     chat_admins: dict[str, set[str]] | None = None
@@ -233,6 +236,11 @@ class MemoryAdapter(Adapter):
         if event_id in self.scheduled:
             known_chat, event, _ = self.scheduled[event_id]
             self.scheduled[event_id] = (known_chat, event, True)
+
+    async def show_form(self, form: Form, key: str) -> None:
+        if Capability.MODALS not in self.capabilities:
+            raise NotSupported("modals")
+        self.forms.append((form, key))
 
     def dm_link(self, payload: str = "") -> str | None:
         return f"https://{self.platform}.invalid/bot?start={payload}"

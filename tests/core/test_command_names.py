@@ -313,3 +313,57 @@ def test_the_checker_catches_a_name_typed_by_hand() -> None:
     assert bad_mentions("Ketik /acara_baru", names, GROUPED, registry.all()) == ["/acara_baru"]
     assert bad_mentions("Ketik /acara baru", names, FLAT, registry.all()) == ["/acara"]
     assert bad_mentions("Ketik /acara baru, kabupaten/kota", names, GROUPED, registry.all()) == []
+
+
+def test_a_group_has_one_indonesian_name() -> None:
+    registry = _registry()
+    with pytest.raises(ValueError, match="command group 'event' is called 'acara'"):
+        registry.add(
+            Command(
+                "event_edit", _noop, "x", group="event", subname="edit", group_alias="kegiatan"
+            ),
+            "events",
+        )
+
+
+async def test_every_builtin_parameter_and_group_has_an_indonesian_name(app: App) -> None:
+    builtin = [
+        c for c in app.commands.all() if c.handler.__module__.startswith(("core.", "plugins."))
+    ]
+    missing = [f"/{c.name} {p.name}" for c in builtin for p in c.params if not p.alias]
+    missing += [
+        f"/{c.name} (group)" for c in builtin if c.group and not (c.group_alias and c.subalias)
+    ]
+    assert len(builtin) > 30
+    assert not missing, f"usage lines would show English names to Indonesian members: {missing}"
+
+
+async def test_plain_text_outside_a_chat_reads_the_flat_spelling(app: App) -> None:
+    from core import to_plain
+
+    text = app.translator("core.help.more", "id")  # no platform: a reference inside
+    assert to_plain(text) == "Ketik /bantuan NAMA untuk penjelasan satu perintah."
+
+
+def test_a_translator_outside_an_app_names_commands_plainly() -> None:
+    from core import Translator
+
+    translator = Translator()
+    translator.add({"id": {"k": "Ketik {cmd:help} atau {usage:event_new}, {name}."}})
+    assert translator("k", "id", name="Amir") == "Ketik /help atau /event_new, Amir."
+
+
+async def test_any_adapter_method_taking_an_outgoing_gets_resolved_text() -> None:
+    from core import ChatRef, Markup, Outgoing
+    from core.testing import MemoryAdapter
+
+    class Batching(MemoryAdapter):
+        async def send_batch(self, chats: list[ChatRef], message: Outgoing) -> str:
+            return str(message.text)
+
+    names = CommandNames(_registry())
+    reference = names.name("event_new", "id", None)
+    adapter = Batching("discord")
+    assert await adapter.send_batch([], Outgoing(Markup(f"Ketik {reference}"))) == (
+        "Ketik /acara baru"
+    )

@@ -38,6 +38,23 @@ async def test_a_file_database_uses_wal_and_normal_sync(tmp_path: Path) -> None:
     assert (tmp_path / "g.sqlite3").is_file()
 
 
+async def test_auto_now_fields_follow_the_apps_clock() -> None:
+    """Rows stamped by tortoise (auto_now_add / auto_now) get the App's (test) time."""
+    from datetime import timedelta
+
+    from core import FakeClock, Member, Role, RoleGrant
+    from core.testing import TEST_START, make_app
+
+    clock = FakeClock(TEST_START)
+    async with make_app(clock=clock) as app:
+        first = await Member.create(display_name="amir")
+        clock.advance(timedelta(hours=5))
+        await app.roles.grant(first.id, Role.CAPTAIN, "11.08")
+        assert (await Member.get(id=first.id)).created_at == TEST_START
+        grant = await RoleGrant.get(member_id=first.id)
+        assert grant.created_at == TEST_START + timedelta(hours=5)
+
+
 async def test_a_start_with_nothing_pending_finds_it_without_the_executor(tmp_path: Path) -> None:
     from core import App
     from core.models import Job

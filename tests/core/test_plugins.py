@@ -214,3 +214,32 @@ def test_a_token_in_a_file_is_refused(tmp_path) -> None:  # type: ignore[no-unty
     config.write_text('[telegram]\ntoken = "123456:ABCDEF"\n')
     with pytest.raises(SettingsError, match="GUYUB_TELEGRAM__TOKEN"):
         load_settings(config)
+
+
+def test_api_ranges() -> None:
+    from core._plugins import api_supported
+
+    assert api_supported("", "1.1")
+    assert api_supported(">=1.0,<2", "1.1")
+    assert api_supported(">=1.1", "1.1")
+    assert not api_supported(">=1.2", "1.1")
+    assert not api_supported("<1", "1.1")
+    assert api_supported("==1.1", "1.1")
+    with pytest.raises(ValueError, match="bad API range"):
+        api_supported("~=1.1", "1.1")
+
+
+async def test_a_plugin_for_another_api_is_refused_with_a_clear_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from core import API_VERSION, PluginError
+    from core.testing import make_app
+
+    future = _candidates(PluginInfo("future", api=">=2.0"))
+    (refused,) = select(future, PluginSettings())
+    assert not refused.enabled
+    assert refused.reason == f"supports the plugin API >=2.0, this Guyub has {API_VERSION}"
+    assert "plugin future not loaded" in caplog.text
+    with pytest.raises(PluginError, match=r"supports the plugin API >=2\.0"):
+        async with make_app(plugins=[future[0][0]], discover_plugins=False):
+            pass
