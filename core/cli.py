@@ -7,9 +7,13 @@ them); plugins add ``guyub GROUP NAME`` commands through ``guyub_register_cli``.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import inspect
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -146,6 +150,9 @@ def chat(
     settings = _settings(config)
     if database:
         overrides["database"] = {"url": database}
+    elif script is not None and os.environ.get("GUYUB_DATABASE__URL"):
+        # The environment names a database: the script runs there, and says so.
+        typer.echo(f"script database: {redact_url(settings.database.url)}", err=True)
     elif script is not None:
         overrides["database"] = {"url": _throwaway(settings)}
     if overrides:
@@ -155,12 +162,7 @@ def chat(
     setup_logging("WARNING", secrets=_secrets(settings))
     console = _console()
     if script is None:
-
-        async def interactive() -> None:
-            async with App(settings, adapters=[console.create(settings)]) as app:
-                await app.run()
-
-        _run(interactive())
+        _run(_interactive(settings, console))
         return
     try:
         lines = script.read_text(encoding="utf-8").splitlines()
@@ -170,22 +172,70 @@ def chat(
     _run(_play(settings, console, lines, sys.stdout))
 
 
+async def _interactive(settings: Settings, console: ModuleType) -> None:
+    """The terminal chat; ``:restart`` and ``:config`` start a new App on the same database
+    (with the changed setting) and the conversation carries on."""
+    adapter = console.create(settings)
+    current = settings
+    while True:
+        try:
+            async with App(current, adapters=[adapter]) as app:
+                await app.run()
+        except (SettingsError, ValueError) as exc:
+            if current is settings:
+                raise
+            typer.echo(f"!! the app did not start with that setting: {exc}", err=True)
+            current = settings  # back to the last settings that worked
+            continue
+        following: Settings | None = adapter.next_settings
+        if following is None:
+            return
+        adapter.next_settings = None
+        settings, current = current, following
+
+
 def _throwaway(settings: Settings) -> str:
+    """A database for one script: a fresh PostgreSQL database, or an SQLite file in a
+    temporary folder (a file, not memory, so that ``:restart`` finds the same data)."""
     url = settings.database.url
-    return throwaway_url(url) if url.startswith("postgres") else "sqlite://:memory:"
+    if url.startswith("postgres"):
+        return throwaway_url(url)
+    folder = tempfile.mkdtemp(prefix="guyub-script-")
+    atexit.register(shutil.rmtree, folder, True)
+    return f"sqlite://{folder}/script.sqlite3"
 
 
 async def _play(settings: Settings, console: ModuleType, lines: Sequence[str], out: TextIO) -> int:
     url = settings.database.url
-    fresh = not url.startswith("sqlite")
-    app = App(
-        settings,
-        clock=FakeClock(),
-        create_database=fresh and "guyub_test_" in url,
-        drop_database=fresh and "guyub_test_" in url,
-    )
-    async with app:
-        result = await console.ConsoleSession(app, out).run_script(lines)
+    fresh = not url.startswith("sqlite") and "guyub_test_" in url
+    clock = FakeClock()
+    running = App(settings, clock=clock, create_database=fresh)
+    await running.start()
+
+    async def restart(new: Settings) -> App:
+        """Stop the app and start another on the same database (``:restart``, ``:config``)."""
+        nonlocal running
+        old = running
+        adapters = list(old.adapters.values())
+        await old.stop()
+        for candidate in (new, old.settings):
+            app = App(candidate, clock=clock, adapters=adapters)
+            try:
+                await app.start()
+            except (SettingsError, ValueError) as exc:
+                await app.stop()
+                out.write(f"!! the app did not start with that setting: {exc}\n")
+                continue
+            running = app
+            return app  # on the previous settings if the new ones were refused
+        raise console.ScriptError("the app did not start again")
+
+    try:
+        session = console.ConsoleSession(running, out, restart=restart)
+        result = await session.run_script(lines)
+    finally:
+        running._drop_database = fresh  # the throw-away database goes at the very end
+        await running.stop()
     return int(result.code)
 
 

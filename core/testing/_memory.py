@@ -77,8 +77,13 @@ class Sent:
         for kind, filename, caption, _ in self.attachments:
             lines.append(f"  <{kind}: {caption or filename}>")
         for row in self.buttons:
-            lines.append("  " + " ".join(f"[{b.label}]" for b in row))
+            lines.append("  " + " ".join(_shown(b) for b in row))
         return "\n".join(lines)
+
+
+def _shown(button: RenderedButton) -> str:
+    """``[Label]``, or ``[Label ↗ https://…]`` for a link."""
+    return f"[{button.label} ↗ {button.url}]" if button.url else f"[{button.label}]"
 
 
 @dataclass(frozen=True)
