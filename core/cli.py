@@ -120,17 +120,13 @@ def run(config: ConfigOption = None) -> None:
     settings = _settings(config)
     setup_logging(secrets=_secrets(settings))
 
-    async def main() -> None:
-        app = App(settings, adapters=configured_adapters(settings))
-        log.info(
-            "starting with %s on %s",
-            ", ".join(app.adapters) or "no adapter",
-            redact_url(settings.database.url),
-        )
-        async with app:
-            await app.run()
-
-    _run(main())
+    adapters = configured_adapters(settings)
+    log.info(
+        "starting with %s on %s",
+        ", ".join(a.platform for a in adapters) or "no adapter",
+        redact_url(settings.database.url),
+    )
+    _run(_serve(settings, adapters))
 
 
 @cli.command()
@@ -162,7 +158,7 @@ def chat(
     setup_logging("WARNING", secrets=_secrets(settings))
     console = _console()
     if script is None:
-        _run(_interactive(settings, console))
+        _run(_serve(settings, [console.create(settings)]))
         return
     try:
         lines = script.read_text(encoding="utf-8").splitlines()
@@ -172,14 +168,14 @@ def chat(
     _run(_play(settings, console, lines, sys.stdout))
 
 
-async def _interactive(settings: Settings, console: ModuleType) -> None:
-    """The terminal chat; ``:restart`` and ``:config`` start a new App on the same database
-    (with the changed setting) and the conversation carries on."""
-    adapter = console.create(settings)
+async def _serve(settings: Settings, adapters: Sequence[Adapter]) -> None:
+    """Run the app until it stops. When an adapter asks for a restart (the console's
+    ``:restart`` and ``:config``), a new App starts on the same database with the settings it
+    gives, and the conversation carries on; a setting the app refuses falls back."""
     current = settings
     while True:
         try:
-            async with App(current, adapters=[adapter]) as app:
+            async with App(current, adapters=adapters) as app:
                 await app.run()
         except (SettingsError, ValueError) as exc:
             if current is settings:
@@ -187,10 +183,13 @@ async def _interactive(settings: Settings, console: ModuleType) -> None:
             typer.echo(f"!! the app did not start with that setting: {exc}", err=True)
             current = settings  # back to the last settings that worked
             continue
-        following: Settings | None = adapter.next_settings
+        following: Settings | None = None
+        for adapter in adapters:
+            following = following or getattr(adapter, "next_settings", None)
+            if hasattr(adapter, "next_settings"):
+                adapter.next_settings = None
         if following is None:
             return
-        adapter.next_settings = None
         settings, current = current, following
 
 
