@@ -601,7 +601,9 @@ async def _managed(ctx: Context, raw: str | int) -> Event:
 
 async def events_list(ctx: Context) -> None:
     member = _member(ctx)
-    events = await upcoming_for(member, ctx.now())
+    # A captain sees the events of the regions they run, even without a region of their own.
+    managed = await ctx.roles.captain_scopes(member.id)
+    events = await upcoming_for(member, ctx.now(), managed=managed)
     if not events:
         await ctx.reply(ctx.t("events.list.empty"))
         return
