@@ -273,3 +273,17 @@ def test_templates_are_checked_when_the_bot_starts() -> None:
             PollSettings.model_validate({"templates": {"t": bad}})
     with pytest.raises(pydantic.ValidationError):
         PollSettings.model_validate({"templates": {"a": good, "b": {**good, "aliases": ["A"]}}})
+
+
+async def test_a_region_folded_to_protect_another_is_not_called_small(
+    polls_chat: FakeChat, polls_app: App, town
+) -> None:
+    """Issue #16: "2 wilayah dengan kurang dari 5 responden" when one had exactly 5."""
+    votes = {"11.08": [[0]] * 10, "11.11": [[1]] * 6, "12.71": [[0]] * 4}
+    poll = await poll_with_votes(polls_chat, town, votes, "Ikut? | Ya | Tidak")
+    table = await tally(poll.id, 2, By.KABUPATEN, 5)
+    assert (len(table.folded), table.protecting) == (2, 1)
+    await polls_chat.user("pmo").says(polls_chat.group("Alumni"), f"/poll_results {poll.id} kab")
+    sent = polls_chat.expect_sent(polls_chat.group("Alumni"), contains="Wilayah lain")
+    assert "1 wilayah dengan kurang dari 5 responden" in sent.text
+    assert "bersama 1 wilayah lain yang cukup besar" in sent.text
