@@ -198,3 +198,15 @@ async def test_bad_poll_specs_get_a_clear_answer_and_change_nothing(
     await pmo.says(group, f"/poll_new {spec}")
     polls_chat.expect_sent(group, contains=reply)
     assert await Poll.all().count() == 0
+
+
+async def test_a_captain_is_told_a_national_poll_belongs_to_the_pmo(
+    polls_chat: FakeChat, town
+) -> None:
+    """Issue #16: "dikelola kapten wilayah lain" for a national PMO poll."""
+    group = polls_chat.group("Alumni Prakerja")
+    poll = await start_incentive_poll(polls_chat, town, group)
+    kapten = polls_chat.user("kapten")
+    await town.captain(kapten, "11.08")
+    await kapten.says(group, f"/poll_close {poll.id}")
+    polls_chat.expect_sent(group, contains="polling nasional dan hanya dikelola admin PMO")
