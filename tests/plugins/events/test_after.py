@@ -33,6 +33,9 @@ async def test_ics_round_trips_the_start_in_utc(chat: FakeChat, regions: Regions
     assert any(tz["TZID"] == "Asia/Jayapura" for tz in calendar.walk("VTIMEZONE"))
     assert str(vevent["summary"]) == "Temu alumni"
     assert vevent.decoded("dtend") - start == timedelta(hours=2)
+    # ORGANIZER must be a calendar address; the bot has none, so it names the calendar.
+    assert "ORGANIZER" not in vevent
+    assert str(calendar["X-WR-CALNAME"]) == "Guyub"
 
 
 async def test_ics_of_a_cancelled_event_says_so(chat: FakeChat) -> None:
