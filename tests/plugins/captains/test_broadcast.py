@@ -116,6 +116,15 @@ async def test_member_and_other_region_captain_are_refused(make_app):
         await people["ani"].says("/siaran Aceh Utara")
         chat.expect_sent(people["ani"], contains="hanya untuk kapten atau admin")
         await amir.says("/siaran Bireuen")
-        chat.expect_sent(amir, contains="tidak mengurus wilayah 11.11")
+        chat.expect_sent(amir, contains="tidak mengurus wilayah Bireuen.")
         await amir.says("/siaran Aceh")
-        chat.expect_sent(amir, contains="tidak mengurus wilayah 11")
+        chat.expect_sent(amir, contains="tidak mengurus wilayah Aceh.")
+
+
+async def test_a_refused_whole_country_broadcast_names_it(make_app):
+    """Issue #16: "/siaran semua" by a captain said "Anda tidak mengurus wilayah ." (empty)."""
+    async with world(make_app) as w:
+        chat = w.chat
+        _, amir, _, _ = await setup(w)
+        await amir.says("/siaran semua")
+        chat.expect_sent(amir, contains="Anda tidak mengurus wilayah seluruh Indonesia.")

@@ -229,7 +229,7 @@ async def test_captain_polls_are_scoped_to_their_region(
     await town.captain(captain, "11")
     await town.place(captain, "11.08")
     await captain.says(group, "/poll_new Q | A | B --region 12.71")
-    polls_chat.expect_sent(group, contains="tidak mengurus wilayah 12.71")
+    polls_chat.expect_sent(group, contains="tidak mengurus wilayah Kota Medan.")
     await captain.says('/poll_new Kopdar? | Sabtu | Minggu --region "aceh utara" --hidden')
     polls_chat.expect_sent(captain, contains="dikirim ke 2 grup wilayah")
     poll = await Poll.get(id=1)

@@ -75,7 +75,7 @@ async def test_region_link_needs_a_captain_of_that_region(chat: FakeChat) -> Non
     group = chat.group("Aceh")
     dewi = chat.user("dewi")
     await dewi.says(group, "/region_link aceh utara")
-    chat.expect_sent(group, contains="tidak mengurus wilayah 11.08")
+    chat.expect_sent(group, contains="tidak mengurus wilayah Kabupaten Aceh Utara.")
     assert await RegionChat.all().count() == 0
     await chat.user("budi").says(group, "/region_link aceh utara")
     assert await RegionChat.all().count() == 0
