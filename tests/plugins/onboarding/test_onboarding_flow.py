@@ -358,3 +358,13 @@ async def test_captains_who_only_typed_start_are_not_nudged(chat: FakeChat) -> N
     await chat.advance("4d")
     chat.expect_not_sent(kapten, contains="belum selesai")
     chat.expect_not_sent(kapten, contains="pengingat terakhir")
+
+
+async def test_start_onboard_typed_in_a_group_points_to_the_private_chat(chat: FakeChat) -> None:
+    """Issue #16: "/start onboard" in a group only greeted."""
+    ani = chat.user("ani")
+    group = chat.group("Alumni Aceh")
+    await ani.says(group, "/start onboard")
+    chat.expect_sent(group, contains="mengirim pesan pribadi untuk melanjutkan pendaftaran")
+    chat.expect_not_sent(group, contains="Saya Guyub")
+    chat.expect_sent(ani, contains="Persetujuan data")  # the flow goes on in the DM
