@@ -45,9 +45,12 @@ cli = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: rich mode shows "--help <bool>" with click 8.2+ and keeps docstring
+    # line breaks mid-sentence.
+    rich_markup_mode=None,
 )
-db_cli = typer.Typer(help="Database: migrations.", no_args_is_help=True)
-admins_cli = typer.Typer(help="PMO admins.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database: migrations.", no_args_is_help=True, rich_markup_mode=None)
+admins_cli = typer.Typer(help="PMO admins.", no_args_is_help=True, rich_markup_mode=None)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(admins_cli, name="admins")
 
@@ -447,6 +450,15 @@ def _typer_param(param: CliParam) -> Any:
     return typer.Argument(..., help=param.help)
 
 
+#: One line on each command group plugins add (``guyub --help``).
+_GROUP_HELP = {
+    "privacy": "Members' data: the retention policy.",
+    "captains": "Captains: add, remove and list them.",
+    "export": "Exports for the PMO: members, poll results.",
+    "regions": "Regions: search, member counts, official recipient counts.",
+}
+
+
 def _add_plugin_commands() -> None:
     try:
         settings = load_settings(_config_from_argv())
@@ -459,7 +471,9 @@ def _add_plugin_commands() -> None:
             group = groups.get(spec.group)
             if group is None:
                 group = groups[spec.group] = typer.Typer(
-                    no_args_is_help=True, help=f"{spec.group} commands."
+                    no_args_is_help=True,
+                    help=_GROUP_HELP.get(spec.group, f"Commands of the {spec.group} plugin."),
+                    rich_markup_mode=None,
                 )
                 cli.add_typer(group, name=spec.group)
             group.command(spec.name, help=spec.help)(_plugin_command(spec))

@@ -57,6 +57,10 @@ def test_every_cli_command_has_help(tmp_path: Path) -> None:
         result = _run(tmp_path, "", *args)
         assert result.returncode == 0, (args, result.stderr)
         assert "Usage" in result.stdout
+        assert "<bool>" not in result.stdout  # "--help <bool>" (issue #16)
+    groups = _run(tmp_path, "", "--help").stdout
+    assert " commands." not in groups  # every plugin group says what it is for
+    assert "Captains: add, remove and list them." in groups
 
 
 @pytest.mark.slow
