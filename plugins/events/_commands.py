@@ -878,7 +878,8 @@ async def checkin_open(ctx: Context, event: str, minutes: int | None = None) -> 
     )
     lang = ctx.app.settings.language
     for chat in await card_chats(found):
-        text = ctx.app.translator("events.checkin.opened", lang, title=found.title, minutes=window)
+        length = format_duration(timedelta(minutes=window), ctx.app.translator, lang)
+        text = ctx.app.translator("events.checkin.opened", lang, title=found.title, duration=length)
         button = Button(
             str(ctx.app.translator("events.button.checkin", lang)),
             "events:checkin",

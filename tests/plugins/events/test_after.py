@@ -59,7 +59,7 @@ async def test_checkin_and_attendees_csv(chat: FakeChat, regions: RegionsForTest
     await kapten.says(f"/buka_absen {event.id} 60")
     code_msg = chat.expect_sent(kapten, contains="Kode absensi")
     code = code_msg.text.split(": ", 1)[1].split(" ", 1)[0]
-    chat.expect_sent(tg, contains="Absensi")
+    chat.expect_sent(tg, contains="Presensi")
     await ani.presses("Saya hadir", tg)
     chat.expect_sent(ani, contains="tercatat")
     await citra.says(f"/absen {code.lower()}")
