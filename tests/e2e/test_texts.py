@@ -28,7 +28,7 @@ SCRIPTS = {
 #: in a reply is a key that leaked
 _NAMESPACES = ("core", "events", "polls", "poll", "captains", "regions", "onboarding", "privacy")
 _DOTTED = re.compile(r"(?<![\w./@:-])[a-z_]+(?:\.[a-z0-9_]+)+(?![\w/-])")
-_PLACEHOLDER = re.compile(r"\{[a-z_][a-z0-9_]*\}")
+_PLACEHOLDER = re.compile(r"\{[a-z_][a-z0-9_]*(?::[a-z0-9_]+)?\}")  # {when}, {cmd:help}
 
 
 def leaks(text: str, keys: set[str]) -> list[str]:
@@ -46,6 +46,7 @@ def test_the_leak_detector_sees_what_issue_16_saw() -> None:
     assert leaks("captains.stats.title", keys) == ["captains.stats.title"]
     assert leaks("🕖 role.grant · - → member:1", keys) == ["role.grant"]
     assert leaks("Ditutup {when}", keys) == ["{when}"]
+    assert leaks("Ketik {cmd:help}", keys) == ["{cmd:help}"]
     assert leaks("Buka https://www.prakerja.go.id/ atau meet.example/umkm, pukul 19.00", keys) == []
 
 
