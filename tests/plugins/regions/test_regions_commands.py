@@ -33,6 +33,7 @@ async def test_region_shows_region_captain_and_groups(chat: FakeChat) -> None:
     await chat.user("siti").says("/wilayah")
     card = chat.expect_sent(chat.user("siti"), contains="Kabupaten Aceh Utara")
     assert "Provinsi: Aceh" in card.text
+    assert "Ibu kota kabupaten: Lhoksukon" in card.text
     assert "Kapten: cut" in card.text
     assert "https://t.me/+acehutara" in card.markup
     assert siti.region_code == "11.08"
