@@ -4,9 +4,9 @@ N synthetic MESSAGE_CREATE and INTERACTION_CREATE (``/help``) payloads go throug
 own parsers twice in the same process:
 
 * baseline: a raw ``discord.Client`` whose listeners do nothing;
-* guyub: the Discord adapter's client, dispatching into an App (core + plugins) on an
-  in-memory SQLite database, answering each slash command through an offline interaction
-  webhook (no network).
+* guyub: the Discord adapter's client, dispatching into an App (core + plugins) on a SQLite
+  file in a temporary folder (as in production), answering each slash command through an
+  offline interaction webhook (no network).
 
 Prints both rates and their ratio. Run: ``.venv/bin/python bench/discord_dispatch.py``.
 """
@@ -17,6 +17,7 @@ import asyncio
 import logging
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -117,6 +118,10 @@ def _interaction(i: int) -> dict[str, Any]:
     }
 
 
+def _first_sight() -> list[dict[str, Any]]:
+    return [{**_interaction(n), "id": str(1650000000000000000 + n)} for n in range(USERS)]
+
+
 class _OfflineInteractionWebhook:
     """Stands in for Discord's interaction endpoint: accepts every response."""
 
@@ -197,7 +202,11 @@ async def guyub(
     interactions: list[dict[str, Any]],
     webhook: _OfflineInteractionWebhook,
 ) -> tuple[float, float]:
-    settings = test_settings(discord={"token": "bench", "message_content": True})
+    folder = tempfile.mkdtemp(prefix="guyub-bench-")
+    settings = test_settings(
+        discord={"token": "bench", "message_content": True},
+        database={"url": f"sqlite://{folder}/bench.sqlite3"},
+    )
     adapter = DiscordAdapter(settings, defer_after=None)
     async with make_app(settings=settings, adapters=[adapter]) as app:
         adapter.bind(app)
@@ -207,6 +216,8 @@ async def guyub(
             await _drain_ready(adapter.client)
             token = async_context.set(webhook)  # type: ignore[arg-type]
             try:
+                # First sight creates each member's account: not what we measure.
+                await _feed(adapter.client, "INTERACTION_CREATE", _first_sight())
                 m = await _feed(adapter.client, "MESSAGE_CREATE", messages)
                 i = await _feed(adapter.client, "INTERACTION_CREATE", interactions)
             finally:
@@ -222,7 +233,7 @@ async def main() -> None:
     raw_m, raw_i = await baseline(messages, interactions)
     webhook = _OfflineInteractionWebhook()
     our_m, our_i = await guyub(messages, interactions, webhook)
-    if webhook.responses < INTERACTIONS:
+    if webhook.responses < INTERACTIONS + USERS:
         sys.exit(f"only {webhook.responses} of {INTERACTIONS} interactions were answered")
     python = sys.version.split()[0]
     print(f"machine: {os.cpu_count()} CPUs (shared with other sessions); Python {python}")

@@ -1,5 +1,6 @@
 """Group messages per second through FakeChat + core + every installed plugin's hooks, beside
-the same count through a bare asyncio loop calling a no-op handler.
+the same count through a bare asyncio loop calling a no-op handler; with and without a plugin
+listening to every message. The database is a SQLite file in a temporary folder.
 
     .venv/bin/python bench/dispatch.py [N]
 """
@@ -10,10 +11,11 @@ import asyncio
 import os
 import platform
 import sys
+import tempfile
 import time
 
 from core import Context, MessageReceived, MessageRef, PluginInfo, hookimpl
-from core.testing import FakeChat, make_app
+from core.testing import FakeChat, make_app, test_settings
 
 
 async def bare_loop(n: int) -> float:
@@ -39,7 +41,9 @@ class Listener:
 
 
 async def through_core(n: int, users: int = 50, *, listen: bool = False) -> tuple[float, list[str]]:
-    async with make_app(plugins=[Listener()] if listen else []) as app:
+    folder = tempfile.mkdtemp(prefix="guyub-bench-")
+    settings = test_settings(database={"url": f"sqlite://{folder}/bench.sqlite3"})
+    async with make_app(plugins=[Listener()] if listen else [], settings=settings) as app:
         chat = FakeChat(app)
         aceh = chat.group("Aceh")
         people = [chat.user(f"alumni{i}") for i in range(users)]

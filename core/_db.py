@@ -6,6 +6,7 @@ that runs the App (tasks it starts inherit the context) and always closed on the
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import uuid
 from collections.abc import Sequence
@@ -13,10 +14,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
+from tortoise.migrations.recorder import MigrationRecorder
 
+from core._logging import secret_filter
 from core._specs import ModelModule
 
 __all__ = [
@@ -40,6 +44,7 @@ CORE_APPS: list[ModelModule] = [
         app="privacy", models=("core.privacy.models",), migrations="core.privacy.migrations"
     ),
     ModelModule(app="outbox", models=("core.outbox.models",), migrations="core.outbox.migrations"),
+    ModelModule(app="web", models=("core.web.models",), migrations="core.web.migrations"),
 ]
 
 
@@ -48,6 +53,13 @@ def dialect_of(url: str) -> str:
     if scheme in ("postgres", "postgresql", "asyncpg", "psycopg"):
         return "postgres"
     return scheme
+
+
+def _password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
 
 
 def redact_url(url: str) -> str:
@@ -91,6 +103,10 @@ class Database:
 
     def __init__(self, url: str, modules: Sequence[ModelModule]) -> None:
         self.url = url
+        password = _password(url)
+        if password:
+            # Drivers put the URL in their errors; no log line may show the password.
+            secret_filter().add(password)
         core_labels = {m.app for m in CORE_APPS}
         self.modules = [*CORE_APPS, *[m for m in modules if m.app not in core_labels]]
         self.dialect = dialect_of(url)
@@ -107,6 +123,7 @@ class Database:
             Path(self.url.removeprefix("sqlite://").split("?", 1)[0]).parent.mkdir(
                 parents=True, exist_ok=True
             )
+        _forget_other_dialects_sql(self.dialect)
         ctx = TortoiseContext()
         ctx.__enter__()
         try:
@@ -118,8 +135,29 @@ class Database:
         log.info("database open: %s", redact_url(self.url))
         return ctx
 
+    async def unapplied(self) -> list[str]:
+        """Migration files not recorded as applied (``app.name``), found without loading
+        them; every file when the migrations table does not exist yet."""
+        recorder = MigrationRecorder(self._require().db("default"))
+        try:
+            done = {(k.app_label, k.name) for k in await recorder.applied_migrations()}
+        except Exception:  # no migrations table: a new database
+            done = set()
+        missing: list[str] = []
+        for label, app in self._apps_config().items():
+            missing.extend(
+                f"{label}.{name}"
+                for name in migration_names(app["migrations"])
+                if (label, name) not in done
+            )
+        return missing
+
     async def migrate(self) -> list[str]:
-        """Apply every pending migration; returns the ones applied."""
+        """Apply every pending migration; returns the ones applied. When none is pending
+        (every start but the first after an upgrade) the migration executor, which imports
+        every migration module and builds their graph, is not even created."""
+        if not await self.unapplied():
+            return []
         ctx = self._require()
         applied: list[str] = []
         apps = {k: v for k, v in self.config["apps"].items() if v.get("migrations")}
@@ -175,6 +213,25 @@ class Database:
         if self.context is None:
             raise RuntimeError("database is not open")
         return self.context
+
+
+_dialect_in_use: list[str] = []
+
+
+def _forget_other_dialects_sql(dialect: str) -> None:
+    """Tortoise keeps each model's INSERT/UPDATE text per connection name, not per dialect:
+    a process that opens a SQLite database and then a PostgreSQL one (tests, benchmarks)
+    would send SQLite's placeholders to PostgreSQL. Forget them when the dialect changes."""
+    if _dialect_in_use and _dialect_in_use[0] != dialect:
+        EXECUTOR_CACHE.clear()
+    _dialect_in_use[:] = [dialect]
+
+
+def migration_names(package: str) -> list[str]:
+    """The migration module names in a migrations package, without importing them."""
+    spec = importlib.util.find_spec(package)
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    return sorted(path.stem for folder in folders for path in Path(folder).glob("[0-9]*.py"))
 
 
 def throwaway_url(base_url: str) -> str:

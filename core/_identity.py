@@ -4,18 +4,31 @@ button payloads are kept per member in the database."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import re
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
 
+from core import _sql
 from core._clock import Clock
 from core._events import Sender, UserRef
 from core._i18n import normalize_language
+from core._supervise import Rounds
 from core.models import Account, ButtonKey, Conversation, Member
 
+if TYPE_CHECKING:
+    from core._cache import DispatchCache
+
 __all__ = ["Activity", "Buttons", "Conversations", "Identity"]
+
+log = logging.getLogger(__name__)
 
 #: How often ``last_seen_at`` is written for a chatty user (writes on every message would
 #: make group chatter cost a database write each).
@@ -25,42 +38,69 @@ _SEEN_EVERY = timedelta(minutes=5)
 class Identity:
     """Finds or creates the account and member behind a platform user."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, activity: Activity | None = None) -> None:
         self.clock = clock
+        self.activity = activity
+        self.cache: DispatchCache | None = None
+        self._flights: dict[UserRef, asyncio.Future[Account | None]] = {}
 
     async def resolve(self, sender: Sender) -> Account:
         """The account (with ``member`` loaded) for ``sender``, created on first sight;
-        names and language are kept up to date."""
+        names and language are kept up to date, activity is marked (batched).
+
+        Updates of one user handled side by side share one lookup (a newcomer's burst of
+        messages creates one member, not one per message and an integrity error each)."""
+        ref = sender.ref
+        flight = self._flights.get(ref)
+        if flight is not None:
+            found = await asyncio.shield(flight)
+            if found is not None:
+                return _copied(found)
+        flight = self._flights[ref] = asyncio.get_running_loop().create_future()
+        found = None
+        try:
+            found = await self._resolve(sender)
+            return found
+        finally:
+            del self._flights[ref]
+            # A copy as it is now (the caller may change its own); None: waiters look again.
+            flight.set_result(_copied(found) if found is not None else None)
+
+    async def _resolve(self, sender: Sender) -> Account:
         ref = sender.ref
         name = sender.display_name[:128]
         now = self.clock.now()
-        account = (
-            await Account.filter(platform=ref.platform, platform_user_id=ref.id)
-            .select_related("member")
-            .first()
-        )
-        if account is None:
-            account = await self._create(sender, now)
+        if self.cache is not None:
+            account = await self.cache.account(ref)
         else:
-            changes: dict[str, Any] = {}
-            if name and account.display_name != name:
-                changes["display_name"] = name
-            if sender.username != account.username:
-                changes["username"] = sender.username
-            if sender.language and sender.language != account.language:
-                changes["language"] = sender.language[:16]
-            if account.last_seen_at is None or now - account.last_seen_at > _SEEN_EVERY:
-                changes["last_seen_at"] = now
-            if changes:
-                await Account.filter(id=account.id).update(**changes)
-                for key, value in changes.items():
-                    setattr(account, key, value)
-                if "last_seen_at" in changes:
-                    await Member.filter(id=account.member_id).update(last_active_at=now)
+            account = (
+                await Account.filter(platform=ref.platform, platform_user_id=ref.id)
+                .select_related("member")
+                .first()
+            )
+        if account is None:
+            return await self._create(sender, now)
+        changes: dict[str, Any] = {}
+        if name and account.display_name != name:
+            changes["display_name"] = name
+        if sender.username != account.username:
+            changes["username"] = sender.username
+        if sender.language and sender.language[:16] != account.language:
+            changes["language"] = sender.language[:16]
+        if changes:
+            await Account.filter(id=account.id).update(**changes)
+            for key, value in changes.items():
+                setattr(account, key, value)
+        if self.activity is not None:
+            self.activity.seen(ref, now)
+        elif account.last_seen_at is None or now - account.last_seen_at > _SEEN_EVERY:
+            await Account.filter(id=account.id).update(last_seen_at=now)
+            await Member.filter(id=account.member_id).update(last_active_at=now)
         return account
 
     async def _create(self, sender: Sender, now: Any) -> Account:
         ref = sender.ref
+        epoch = self.cache.epoch if self.cache is not None else 0
         member = await Member.create(
             display_name=sender.display_name[:128],
             language=normalize_language(sender.language),
@@ -84,6 +124,8 @@ class Identity:
                 platform=ref.platform, platform_user_id=ref.id
             ).prefetch_related("member")
         account.member = member
+        if self.cache is not None:
+            self.cache.adopt(account, epoch)
         return account
 
     async def account_for(self, ref: UserRef) -> Account | None:
@@ -121,11 +163,27 @@ class Identity:
         return await Member.get_or_none(id=account.member_id) if account else None
 
 
+def _copied(account: Account) -> Account:
+    from core._cache import twin
+
+    return twin(account, account.member)
+
+
 class Conversations:
     """Persisted flow state: a restart mid-flow resumes at the same step."""
 
+    def __init__(self) -> None:
+        self.cache: DispatchCache | None = None
+
     async def get(self, member_id: int, chat_key: str) -> Conversation | None:
+        if self.cache is not None and not await self.cache.chat_has_flow(chat_key):
+            return None
         return await Conversation.get_or_none(member_id=member_id, chat_key=chat_key)
+
+    def _changed(self, chat_key: str) -> None:
+        # Other workers learn of it through the database; this one at once.
+        if self.cache is not None:
+            self.cache.chat_changed(chat_key)
 
     async def start(
         self, member_id: int, chat_key: str, flow: str, step: str, data: dict[str, Any]
@@ -138,6 +196,7 @@ class Conversations:
         if not created:
             conversation.flow, conversation.step, conversation.data = flow, step, data
             await conversation.save()
+        self._changed(chat_key)
         return conversation
 
     async def advance(
@@ -150,20 +209,45 @@ class Conversations:
 
     async def in_chat(self, chat_key: str) -> bool:
         """Whether anyone is in a flow in this chat."""
+        if self.cache is not None:
+            return await self.cache.chat_has_flow(chat_key)
         return await Conversation.filter(chat_key=chat_key).exists()
 
     async def finish(self, member_id: int, chat_key: str) -> None:
         await Conversation.filter(member_id=member_id, chat_key=chat_key).delete()
+        self._changed(chat_key)
 
     async def active(self, member_id: int, flow: str) -> list[Conversation]:
         return await Conversation.filter(member_id=member_id, flow=flow)
 
 
 class Buttons:
-    """Button payloads stored server-side behind short random keys (callback data on
-    Telegram is limited to 64 bytes; a key can't be guessed to act for someone else)."""
+    """Button payloads behind short keys (callback data on Telegram is limited to 64 bytes).
+
+    A button tied to one member (``only_for``) or with a large payload is stored server-side
+    behind a random key that can't be guessed. Any other button is *static*: its action and
+    data travel in the key itself, signed with this deployment's secret (HMAC-SHA256, 72 bits),
+    so rendering it writes nothing and a forged or altered payload is refused like an unknown
+    key. Either kind can be pressed again, as long as its message exists.
+    """
+
+    def __init__(self) -> None:
+        self._secret: bytes | None = None
+
+    async def open(self) -> None:
+        """Load (or create, once for all workers) the signing secret."""
+        from core.state.models import KeyValue
+
+        row, _ = await KeyValue.get_or_create(
+            key=_SECRET_KEY, defaults={"value": secrets.token_hex(32)}
+        )
+        self._secret = bytes.fromhex(row.value)
 
     async def store(self, action: str, data: dict[str, Any], only_for: int | None) -> str:
+        if only_for is None:
+            signed = self.sign(action, data)
+            if signed is not None:
+                return signed
         for _ in range(5):
             key = secrets.token_urlsafe(9)[:12]
             try:
@@ -173,37 +257,113 @@ class Buttons:
             return key
         raise RuntimeError("could not allocate a button key")
 
+    def sign(self, action: str, data: dict[str, Any]) -> str | None:
+        """The static key of a button, or None when it can't be one (too long, no secret)."""
+        if self._secret is None or "|" in action or not all(map(_plain, data.values())):
+            return None
+        try:
+            body = action + "|" + json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        except (TypeError, ValueError):
+            return None
+        key = _STATIC + self._mac(body) + body
+        return key if len(key.encode()) <= _MAX_KEY_BYTES else None
+
+    def _mac(self, body: str) -> str:
+        assert self._secret is not None
+        digest = hmac.new(self._secret, body.encode(), hashlib.sha256).digest()[:9]
+        return base64.urlsafe_b64encode(digest).decode()
+
     async def load(self, key: str) -> ButtonKey | None:
-        if not key or len(key) > 16:
+        if not key or len(key) > _MAX_KEY_BYTES:
+            return None
+        if key.startswith(_STATIC):
+            return self._static(key)
+        if len(key) > 16:
             return None
         return await ButtonKey.get_or_none(key=key)
 
+    def _static(self, key: str) -> ButtonKey | None:
+        mac, body = key[1:13], key[13:]
+        if self._secret is None or not hmac.compare_digest(mac, self._mac(body)):
+            return None
+        action, _, raw = body.partition("|")
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        return ButtonKey(key=key[:16], action=action, data=data, only_for=None)
+
+
+def _plain(value: object) -> bool:
+    """Values a static key may carry: ids, flags and short codes. Anything else (a name, a
+    text) stays on the server: the platform sees a static key's data."""
+    if value is None or isinstance(value, bool | int):
+        return True
+    return isinstance(value, str) and len(value) <= 32 and _CODE.fullmatch(value) is not None
+
+
+_CODE = re.compile(r"[A-Za-z0-9_.:-]*")
+#: Static keys start with a character random keys never contain.
+_STATIC = "~"
+#: Telegram's callback_data limit (Discord's custom_id allows 100 characters).
+_MAX_KEY_BYTES = 64
+_SECRET_KEY = "core.buttons.secret"
+
 
 class Activity:
-    """Who was active, written in batches: group chatter marks senders active without a
-    database round trip per message. At most ``interval`` seconds of activity timestamps can
-    be lost in a crash (they are approximate by nature: "active in the last 30 days")."""
+    """Who was active, written behind: an update marks its sender in memory and a flush
+    writes everyone seen since the last one in two statements per few hundred users (one
+    for accounts, one for members), whatever the number of members. A SIGKILL loses at most
+    ``interval`` seconds of activity timestamps (approximate by nature: "active in the last
+    30 days"); a normal stop or SIGTERM flushes them."""
 
-    def __init__(self, interval: float = 30.0) -> None:
+    def __init__(self, interval: float = 30.0, dialect: str = "sqlite") -> None:
         self.interval = interval
-        self._pending: dict[UserRef, datetime] = {}
+        self.dialect = dialect
+        self._pending: dict[tuple[str, str], datetime] = {}
 
     def seen(self, user: UserRef, at: datetime) -> None:
-        self._pending[user] = at
+        self._pending[(user.platform, user.id)] = at
+
+    def seen_id(self, platform: str, user_id: str, at: datetime) -> None:
+        """:meth:`seen` for adapters' lean paths (no ``UserRef`` to build)."""
+        self._pending[(platform, user_id)] = at
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
 
     async def run_due(self, limit: int | None = None) -> int:
-        """Write what was seen; returns how many users were written."""
+        """Write what was seen; returns how many users were written. When the database
+        fails midway, what was not written is kept for the next round."""
         pending, self._pending = self._pending, {}
-        for user, at in pending.items():
-            account = await Account.get_or_none(platform=user.platform, platform_user_id=user.id)
-            if account is None:
-                continue  # unknown users become accounts when they join or talk to the bot
-            if account.last_seen_at is None or account.last_seen_at < at:
-                await Account.filter(id=account.id).update(last_seen_at=at)
-                await Member.filter(id=account.member_id).update(last_active_at=at)
+        if not pending:
+            return 0
+        try:
+            items = list(pending.items())
+            for start in range(0, len(items), _FLUSH_CHUNK):
+                await _sql.mark_active(self.dialect, items[start : start + _FLUSH_CHUNK])
+        except BaseException:
+            # Keep what was not written for the next flush (newer sightings win).
+            for user, at in pending.items():
+                self._pending.setdefault(user, at)
+            raise
         return len(pending)
 
     async def run_forever(self) -> None:
+        """Write every ``interval`` seconds; a database error is logged and the marks kept."""
+        rounds = Rounds()
         while True:
             await asyncio.sleep(self.interval)
-            await self.run_due()
+            try:
+                await rounds.run(self.run_due)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not write activity marks; keeping them for later")
+
+
+#: Users written per statement (three parameters each; SQLite allows 32,766).
+_FLUSH_CHUNK = 500

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import IntEnum
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from core._clock import Clock
 from core.models import AuditEntry, Member, RoleGrant
+
+if TYPE_CHECKING:
+    from core._cache import DispatchCache, MemberState
 
 __all__ = ["Audit", "PermissionDenied", "Role", "Roles", "covers", "scope_chain"]
 
@@ -86,12 +89,20 @@ class Roles:
 
     def __init__(self, audit: Audit) -> None:
         self.audit = audit
+        self.cache: DispatchCache | None = None
 
     async def grants(self, member_id: int) -> list[RoleGrant]:
         return await RoleGrant.filter(member_id=member_id)
 
+    async def _cached(self, member_id: int) -> MemberState | None:
+        return await self.cache.member(member_id) if self.cache is not None else None
+
     async def highest(self, member_id: int) -> Role:
-        roles = {g.role for g in await self.grants(member_id)}
+        state = await self._cached(member_id)
+        if state is not None:
+            roles = {r for r, _ in state.roles}
+        else:
+            roles = {g.role for g in await self.grants(member_id)}
         if Role.ADMIN.label in roles:
             return Role.ADMIN
         if Role.CAPTAIN.label in roles:
@@ -99,9 +110,15 @@ class Roles:
         return Role.MEMBER
 
     async def is_admin(self, member_id: int) -> bool:
+        state = await self._cached(member_id)
+        if state is not None:
+            return state.has_role(Role.ADMIN.label)
         return await RoleGrant.filter(member_id=member_id, role=Role.ADMIN.label).exists()
 
     async def captain_scopes(self, member_id: int) -> list[str]:
+        state = await self._cached(member_id)
+        if state is not None:
+            return state.scopes(Role.CAPTAIN.label)
         scopes = await RoleGrant.filter(member_id=member_id, role=Role.CAPTAIN.label).values_list(
             "scope", flat=True
         )
@@ -140,6 +157,7 @@ class Roles:
             member_id=member_id, role=role.label, scope=scope, defaults={"granted_by_id": by}
         )
         if created:
+            self._changed(member_id)
             await self.audit.record(
                 "role.grant",
                 actor=by,
@@ -154,6 +172,7 @@ class Roles:
     ) -> bool:
         deleted = await RoleGrant.filter(member_id=member_id, role=role.label, scope=scope).delete()
         if deleted:
+            self._changed(member_id)
             await self.audit.record(
                 "role.revoke",
                 actor=by,
@@ -162,6 +181,11 @@ class Roles:
                 role=role.label,
             )
         return bool(deleted)
+
+    def _changed(self, member_id: int) -> None:
+        # Other workers learn of it through the database; this one at once.
+        if self.cache is not None:
+            self.cache.member_changed(member_id)
 
     async def members_with(self, role: Role, scopes: Iterable[str] | None = None) -> list[int]:
         query = RoleGrant.filter(role=role.label)

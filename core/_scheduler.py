@@ -12,26 +12,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from tortoise.expressions import F, Q
-from tortoise.transactions import in_transaction
-
+from core import _sql
 from core._clock import Clock, utc
 from core._settings import SchedulerSettings
 from core._specs import JobKind
+from core._supervise import Backoff, Rounds
 from core.models import Job
 
 if TYPE_CHECKING:
     from core._context import JobContext
 
-__all__ = ["JobStatus", "Scheduler"]
+__all__ = ["JobRow", "JobStatus", "Scheduled", "Scheduler"]
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +46,56 @@ class JobStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class Scheduled:
+    """One job for :meth:`Scheduler.schedule_many`."""
+
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any] | None = None
+    key: str | None = None
+    tz: str = "UTC"
+    max_attempts: int | None = None
+
+
+#: Jobs scheduled at once after which PostgreSQL's statistics are refreshed.
+_ANALYZE_AFTER = 1_000
+
+
+@dataclass(slots=True)
+class JobRow:
+    """A claimed job as the claim returned it: the fields a run needs, no ORM object."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    due_at: datetime
+    tz: str
+    attempts: int
+    max_attempts: int
+    late_after_seconds: int | None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> JobRow:
+        due, payload = row["due_at"], row["payload"]
+        return cls(
+            id=int(row["id"]),
+            kind=str(row["kind"]),
+            payload=json.loads(payload) if isinstance(payload, str | bytes) else payload or {},
+            due_at=utc(due if isinstance(due, datetime) else datetime.fromisoformat(due)),
+            tz=str(row["tz"]),
+            attempts=int(row["attempts"]),
+            max_attempts=int(row["max_attempts"]),
+            late_after_seconds=row["late_after_seconds"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class _Claimed:
-    job: Job
+    job: JobRow
     kind: JobKind | None
 
 
-ContextFactory = Callable[[Job, timedelta], "JobContext"]
+ContextFactory = Callable[[JobRow, timedelta], "JobContext"]
 
 
 class Scheduler:
@@ -73,6 +117,7 @@ class Scheduler:
         self._context_factory: ContextFactory | None = None
         self._wakeup = asyncio.Event()
         self._run_lock = asyncio.Lock()
+        self._done: list[int] = []
         self.job_timeout = 120.0
 
     def bind(self, context_factory: ContextFactory) -> None:
@@ -112,23 +157,63 @@ class Scheduler:
             "max_attempts": attempts,
             "late_after_seconds": late,
         }
-        if key is None:
-            job = await Job.create(**fields)
-        else:
-            existing = await Job.get_or_none(idempotency_key=key)
-            if existing is None:
-                job = await Job.create(idempotency_key=key, **fields)
-            elif existing.status == JobStatus.PENDING:
-                await Job.filter(id=existing.id, status=JobStatus.PENDING).update(
-                    payload=fields["payload"], due_at=due, tz=tz
-                )
-                await existing.refresh_from_db()
-                job = existing
-            else:
-                job = existing
+        rows = await _sql.upsert_jobs(self.dialect, [self._row(fields, key)], returning=True)
+        if rows:
+            job = Job._init_from_db(**rows[0])
+        else:  # the key's job has run (or is running): it stays as it is
+            job = await Job.get(idempotency_key=key)
         if due <= self.clock.now() + timedelta(seconds=self.settings.poll_interval):
             self._wakeup.set()
         return job
+
+    async def schedule_many(self, jobs: Iterable[Scheduled]) -> int:
+        """Schedule many jobs in a few statements (a thousand per statement); the same rules
+        as :meth:`schedule` for keys (a later entry with the same key wins). Returns how many
+        were given."""
+        rows: dict[object, tuple[Any, ...]] = {}
+        soonest: datetime | None = None
+        for n, item in enumerate(jobs):
+            if item.kind not in self.kinds:
+                raise ValueError(f"unknown job kind {item.kind!r}")
+            spec = self.kinds[item.kind]
+            due = utc(item.due_at)
+            soonest = due if soonest is None or due < soonest else soonest
+            fields = {
+                "kind": item.kind,
+                "payload": item.payload or {},
+                "due_at": due,
+                "tz": item.tz,
+                "max_attempts": item.max_attempts
+                or spec.max_attempts
+                or self.settings.max_attempts,
+                "late_after_seconds": int(spec.late_after) if spec.late_after is not None else None,
+            }
+            rows[item.key if item.key is not None else n] = self._row(fields, item.key)
+        ordered = list(rows.values())
+        for start in range(0, len(ordered), _sql.JOB_CHUNK):
+            await _sql.upsert_jobs(self.dialect, ordered[start : start + _sql.JOB_CHUNK])
+        if len(ordered) >= _ANALYZE_AFTER:
+            await _sql.analyze_jobs(self.dialect)
+        if soonest is not None and soonest <= self.clock.now() + timedelta(
+            seconds=self.settings.poll_interval
+        ):
+            self._wakeup.set()
+        return len(ordered)
+
+    def _row(self, fields: dict[str, Any], key: str | None) -> tuple[Any, ...]:
+        meta = Job._meta.fields_map
+        return (
+            fields["kind"],
+            meta["payload"].to_db_value(fields["payload"], Job),
+            fields["due_at"],
+            fields["tz"],
+            JobStatus.PENDING,
+            0,
+            fields["max_attempts"],
+            fields["late_after_seconds"],
+            key,
+            self.clock.now(),
+        )
 
     async def cancel(self, key: str) -> bool:
         """Cancel the pending job with this key."""
@@ -149,83 +234,81 @@ class Scheduler:
 
     # --- running ---------------------------------------------------------------------
 
-    async def run_due(self, limit: int | None = None) -> int:
-        """Claim and run every job due now, oldest first; returns how many ran."""
+    async def run_due(
+        self, limit: int | None = None, *, ahead: float = 0.0, concurrency: int = 1
+    ) -> int:
+        """Claim and run every job due now, oldest first; returns how many ran.
+
+        ``ahead`` claims jobs falling due that many seconds from now too (each waits for its
+        time): the worker loop uses it so a job runs on time, not a claim round late.
+        ``concurrency`` runs that many jobs of a batch side by side (order is then only
+        guaranteed by due time, not within the same instant)."""
         ran = 0
         async with self._run_lock:
             while limit is None or ran < limit:
-                batch = await self._claim(self.settings.batch_size)
+                batch = await self._claim(self.settings.batch_size, ahead=ahead)
                 if not batch:
                     break
-                for claimed in batch:
-                    await self._run(claimed)
-                    ran += 1
+                if concurrency <= 1:
+                    for claimed in batch:
+                        await self._run(claimed)
+                else:
+                    await self._run_side_by_side(batch, concurrency)
+                await self._finish_done()
+                ran += len(batch)
         return ran
+
+    async def _run_side_by_side(self, batch: list[_Claimed], concurrency: int) -> None:
+        slots = asyncio.Semaphore(concurrency)
+
+        async def one(claimed: _Claimed) -> None:
+            wait = (claimed.job.due_at - self.clock.now()).total_seconds()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            async with slots:
+                await self._run(claimed)
+
+        async with asyncio.TaskGroup() as group:
+            for claimed in batch:
+                group.create_task(one(claimed))
 
     async def run_forever(self) -> None:
         """The worker loop, run in the App's TaskGroup."""
+        backoff = Backoff(first=self.settings.poll_interval)
+        rounds = Rounds()
         while True:
             try:
-                await self.run_due()
-                next_due = await self.next_due()
+                await rounds.run(
+                    lambda: self.run_due(
+                        ahead=self.settings.claim_ahead_seconds,
+                        concurrency=self.settings.concurrency,
+                    )
+                )
+                next_due = await rounds.run(self.next_due)
+                backoff.reset()
+                wait = self.settings.poll_interval
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("scheduler loop failed; retrying")
+                # A database outage: wait longer each time, keep the loop alive.
+                wait = backoff.next()
+                log.exception("scheduler loop failed; retrying in %.1fs", wait)
                 next_due = None
-            wait = self.settings.poll_interval
             if next_due is not None:
                 wait = min(wait, max(0.0, (next_due - self.clock.now()).total_seconds()))
             self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
 
-    async def _claim(self, limit: int) -> list[_Claimed]:
+    async def _claim(self, limit: int, *, ahead: float = 0.0) -> list[_Claimed]:
+        """One statement claims the batch (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+        workers never wait for each other; SQLite has one writer at a time)."""
         now = self.clock.now()
         lease = now + timedelta(seconds=self.settings.lease_seconds)
-        claimable = Q(status=JobStatus.PENDING, due_at__lte=now) | Q(
-            status=JobStatus.RUNNING, locked_until__lt=now
+        rows = await _sql.claim_jobs(
+            self.dialect, self.worker_id, lease, now, now + timedelta(seconds=ahead), limit
         )
-        claim = {"status": JobStatus.RUNNING, "locked_by": self.worker_id, "locked_until": lease}
-        ids: list[int]
-        if self.dialect == "postgres":
-            # Lock a batch nobody else holds, then claim it in the same transaction.
-            async with in_transaction() as conn:
-                locked = (
-                    await Job.filter(claimable)
-                    .using_db(conn)
-                    .order_by("due_at", "id")
-                    .limit(limit)
-                    .select_for_update(skip_locked=True)
-                    .values_list("id", flat=True)
-                )
-                ids = cast(list[int], list(locked))
-                if ids:
-                    await (
-                        Job.filter(claimable, id__in=ids)
-                        .using_db(conn)
-                        .update(attempts=F("attempts") + 1, **claim)
-                    )
-        else:
-            # SQLite has one writer at a time: a conditional UPDATE per row is the claim.
-            candidates = await (
-                Job.filter(claimable)
-                .order_by("due_at", "id")
-                .limit(limit)
-                .values_list("id", flat=True)
-            )
-            ids = []
-            for job_id in candidates:
-                taken = await Job.filter(claimable, id=job_id).update(
-                    attempts=F("attempts") + 1, **claim
-                )
-                if taken:
-                    ids.append(cast(int, job_id))
-        if not ids:
-            return []
-        jobs = await Job.filter(
-            id__in=ids, status=JobStatus.RUNNING, locked_by=self.worker_id, locked_until=lease
-        ).order_by("due_at", "id")
+        jobs = sorted(map(JobRow.of, rows), key=lambda j: (j.due_at, j.id))
         return [_Claimed(job, self.kinds.get(job.kind)) for job in jobs]
 
     async def _run(self, claimed: _Claimed) -> None:
@@ -249,15 +332,27 @@ class Scheduler:
             raise RuntimeError("scheduler is not bound to an App")
         ctx = self._context_factory(job, late_by)
         try:
-            await asyncio.wait_for(kind.handler(ctx), timeout=self.job_timeout)
+            async with asyncio.timeout(self.job_timeout):
+                await kind.handler(ctx)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             await self._failed(job, exc)
             return
-        await self._finish(job, JobStatus.DONE, None)
+        self._done.append(job.id)
 
-    async def _failed(self, job: Job, exc: BaseException) -> None:
+    async def _finish_done(self) -> None:
+        """Mark the jobs that ran as done: one statement per batch."""
+        done, self._done = self._done, []
+        if done:
+            await Job.filter(id__in=done, locked_by=self.worker_id).update(
+                status=JobStatus.DONE,
+                last_error=None,
+                finished_at=self.clock.now(),
+                locked_until=None,
+            )
+
+    async def _failed(self, job: JobRow, exc: BaseException) -> None:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if job.attempts >= job.max_attempts:
             log.error(
@@ -291,7 +386,7 @@ class Scheduler:
             locked_until=None,
         )
 
-    async def _finish(self, job: Job, status: str, error: str | None) -> None:
+    async def _finish(self, job: JobRow, status: str, error: str | None) -> None:
         await Job.filter(id=job.id, locked_by=self.worker_id).update(
             status=status, last_error=error, finished_at=self.clock.now(), locked_until=None
         )

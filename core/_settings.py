@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,16 +25,26 @@ __all__ = [
     "DiscordSettings",
     "OutboxSettings",
     "PluginSettings",
+    "SafetySettings",
     "SchedulerSettings",
     "Settings",
     "SettingsError",
     "TelegramSettings",
+    "WebSettings",
     "load_settings",
 ]
 
 #: The shipped defaults, documented line by line.
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.toml"
 SECRET_KEYS = ("token", "webhook_secret")
+#: Key names that hold secrets wherever they appear (``tokn``, ``bot_token``, ``api_key``...).
+_SECRET_NAME = re.compile(
+    r"tok[en]|tkn|secret|pass(word|wd)?\b|pwd|api_?key|private_?key|credential", re.I
+)
+#: Values shaped like a Telegram or Discord bot token, whatever the key is called.
+_TOKEN_VALUE = re.compile(
+    r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b|\b[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{20,}\b"
+)
 
 
 class SettingsError(ValueError):
@@ -45,6 +57,19 @@ class _Section(BaseModel):
 
 class DatabaseSettings(_Section):
     url: str = "sqlite://data/guyub.sqlite3"
+
+    @property
+    def password(self) -> str | None:
+        """The password inside ``url``, if any (masked in every log line)."""
+        try:
+            return urlsplit(self.url).password
+        except ValueError:
+            return None
+
+    def __repr_args__(self) -> Any:
+        # Printed settings never show the database password.
+        secret = self.password
+        yield "url", self.url.replace(f":{secret}@", ":***@") if secret else self.url
 
 
 class TelegramSettings(_Section):
@@ -79,6 +104,8 @@ class SchedulerSettings(_Section):
     retry_base_seconds: float = 30.0
     retry_max_seconds: float = 3600.0
     max_attempts: int = 5
+    claim_ahead_seconds: float = 0.5
+    concurrency: int = 16
 
 
 class OutboxSettings(_Section):
@@ -95,10 +122,31 @@ class OutboxSettings(_Section):
     rate_limits: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
+class WebSettings(_Section):
+    #: HOST:PORT the web server (dashboard, health checks) listens on; "" serves none.
+    listen: str = "127.0.0.1:8080"
+    #: The address people use, e.g. "https://guyub.example.org" behind a reverse proxy.
+    public_url: str | None = None
+    max_body_bytes: int = Field(default=4 * 2**20, ge=1024)
+    #: Minutes a one-time dashboard login link stays valid.
+    login_link_minutes: int = Field(default=10, ge=1, le=60)
+    #: Hours a dashboard session lasts before signing in again.
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+
+
 class LimitSettings(_Section):
     max_message_chars: int = 4096
-    #: Commands one member may send per minute (0: no limit), counted in the database.
+    #: Commands one member may send per minute (0: no limit), shared by every worker.
     commands_per_minute: int = Field(default=20, ge=0)
+
+
+class SafetySettings(_Section):
+    #: Delete a group message holding a NIK, OTP, password, phone or card number where the
+    #: bot may (it warns either way).
+    delete_secret_messages: bool = True
+    #: At most one joki warning per group in this many seconds (a wave of posts must not
+    #: become a wave of warnings).
+    group_warning_cooldown_seconds: float = Field(default=60.0, ge=0)
 
 
 class Settings(BaseSettings):
@@ -123,6 +171,8 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    safety: SafetySettings = Field(default_factory=SafetySettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @field_validator("language")
     @classmethod
@@ -141,6 +191,15 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _TomlFiles(settings_cls, cls.config_files))
+
+    def secret_values(self) -> list[str]:
+        """Every secret these settings hold (tokens, webhook secret, database password), for
+        the log mask."""
+        values = [self.telegram.token, self.telegram.webhook_secret, self.discord.token]
+        found = [v.get_secret_value() for v in values if v is not None]
+        if self.database.password:
+            found.append(self.database.password)
+        return found
 
     def section(self, name: str) -> dict[str, Any]:
         """A plugin's raw settings table: ``[name]`` in TOML, overridden by the environment
@@ -196,6 +255,28 @@ def _refuse_secrets(data: dict[str, Any], path: Path) -> None:
                     f"{path}: {section}.{key} is a secret; set it in the environment ({env}), "
                     "not in a file"
                 )
+    _refuse_secret_looking(data, path, ())
+
+
+def _refuse_secret_looking(data: dict[str, Any], path: Path, at: tuple[str, ...]) -> None:
+    """Any other key that looks like it holds a secret (a misspelt ``tokn``, a plugin's
+    ``api_key``) or any value shaped like a bot token is refused too, naming the key and
+    never echoing the value."""
+    for key, value in data.items():
+        where = (*at, str(key))
+        if isinstance(value, dict):
+            _refuse_secret_looking(value, path, where)
+            continue
+        texts = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+        if (_SECRET_NAME.search(str(key)) and any(texts)) or any(
+            _TOKEN_VALUE.search(t) for t in texts
+        ):
+            dotted = ".".join(where)
+            env = "GUYUB_" + "__".join(w.upper() for w in where)
+            raise SettingsError(
+                f"{path}: {dotted} looks like a secret (value not shown); secrets are read "
+                f"from the environment only ({env}); remove it from the file"
+            )
 
 
 def _deep_merge(into: dict[str, Any], data: dict[str, Any]) -> None:
@@ -241,5 +322,16 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         return _Loaded(**overrides)
     except SettingsError:
         raise
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
     except ValueError as exc:
         raise SettingsError(str(exc)) from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    """What is wrong, by key, without the values: a misplaced token must not be printed."""
+    lines = [f"{exc.error_count()} problem(s) in the settings:"]
+    for error in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "(settings)"
+        lines.append(f"  {where}: {error['msg']}")
+    return "\n".join(lines)

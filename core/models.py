@@ -150,3 +150,5 @@ class Job(Model):
 
     class Meta:
         table = "core_job"
+        # The claim looks for pending jobs by due time.
+        indexes = (("status", "due_at"),)

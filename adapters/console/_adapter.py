@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
-from adapters.console._session import PLATFORM, ConsoleSession, ScriptError
+from adapters.console._session import PLATFORM, ConsoleSession, ScriptError, TerminalOut
 from core import App, Settings
 from core.testing import ExpectationFailed, MemoryAdapter
 
@@ -40,25 +40,30 @@ class ConsoleAdapter(MemoryAdapter):
         self.next_settings = settings
 
     async def run(self, app: App) -> None:
+        out = TerminalOut(self.stdout)
         if self.session is None:
             self.session = ConsoleSession(app, self.stdout, adapter=self, restart=self._restart)
-            self.stdout.write(BANNER + "\n")
+            out.write(BANNER + "\n")
         else:
             self.session.rebind(app)
-            self.stdout.write("* the app is running again\n")
+            out.write("* the app is running again\n")
         session = self.session
         while True:
-            self.stdout.write(f"{session.user.name}@{session._label(session.where)}> ")
-            self.stdout.flush()
-            line = await asyncio.to_thread(self.stdin.readline)
+            out.write(f"{session.user.name}@{session._label(session.where)}> ")
+            out.flush()
+            try:
+                line = await asyncio.to_thread(self.stdin.readline)
+            except UnicodeDecodeError:
+                out.write("!! that line is not UTF-8 text; ignored\n")
+                continue
             if not line:
-                self.stdout.write("\n")
+                out.write("\n")
                 app.request_stop()
                 return
             try:
                 await session.handle(line)
             except (ScriptError, ExpectationFailed) as exc:
-                self.stdout.write(f"!! {exc}\n")
+                out.write(f"!! {exc}\n")
             if session.restarting:
                 app.request_stop()
                 return

@@ -8,6 +8,7 @@ first guard, the API flag the second.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import discord
@@ -55,9 +56,11 @@ def _safe_url(href: str) -> str | None:
     return href
 
 
+@functools.lru_cache(maxsize=512)
 def to_markdown(markup: str) -> str:
     """Render neutral markup (``<b>``, ``<i>``, ``<u>``, ``<s>``, ``<code>``, ``<pre>``,
-    ``<a href>``) as Discord markdown with all text escaped."""
+    ``<a href>``) as Discord markdown with all text escaped. Remembered for the texts sent
+    most (/help, prompts): a pure function of the markup."""
     out: list[str] = []
     for span in parse_markup(markup):
         if span.pre:

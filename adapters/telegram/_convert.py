@@ -90,6 +90,12 @@ def _message_chat(message: Message) -> ChatRef:
     return chat_ref(message.chat, topic)
 
 
+def chat_key(message: Message) -> str:
+    """``_message_chat(message).key`` without building the ChatRef (the lean path)."""
+    topic = message.message_thread_id if message.is_topic_message else None
+    return f"{PLATFORM}:{message.chat.id}/{topic}" if topic else f"{PLATFORM}:{message.chat.id}"
+
+
 def message_ref(message: Message) -> MessageRef:
     return MessageRef(_message_chat(message), str(message.message_id))
 

@@ -126,6 +126,7 @@ async def split_platform(app: App, member: Member, platform: str) -> Member:
             last_active_at=first.last_seen_at,
         )
         await Account.filter(id__in=[a.id for a in accounts]).update(member_id=fresh.id)
+        app.cache.member_changed(member.id)
         current = await _consent.latest(member.id)
         if current is not None:
             await _consent.record(
@@ -246,13 +247,17 @@ async def forget_member(app: App, member: Member, *, reason: str) -> str:
         )
         await LinkCode.filter(Q(member_id__in=ids) | Q(claimed_by_id__in=ids)).delete()
         await ConsentRecord.filter(member_id__in=ids).delete()
+        app.privacy.budget.drop(ids)
         await _ratelimit.forget([f"{kind}:{i}" for i in ids for kind in ("cmd", "link", "code")])
         await ButtonKey.filter(only_for__in=ids).delete()
         await RoleGrant.filter(granted_by_id__in=ids).update(granted_by_id=None)
+        chats = await Conversation.filter(member_id__in=ids).values_list("chat_key", flat=True)
         await Conversation.filter(member_id__in=ids).delete()
         await RoleGrant.filter(member_id__in=ids).delete()
         await Account.filter(member_id__in=ids).delete()
         await Member.filter(id__in=ids).delete()
+        # The caches' change log must not keep the member's ids or chat keys either.
+        await app.cache.scrub([f"m:{i}" for i in ids] + [f"c:{c}" for c in chats])
         await app.audit.record(
             "privacy.forget", receipt=receipt, reason=reason, plugins=app.plugins.names()
         )

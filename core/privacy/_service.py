@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from core._adapter import Unreachable
 from core._events import (
@@ -43,6 +43,7 @@ class Privacy:
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self.budget = _ratelimit.CommandBudget("sqlite", window=_MINUTE)
 
     @property
     def settings(self) -> PrivacySettings:
@@ -89,7 +90,7 @@ class Privacy:
         if await self._is_privacy_event(event):
             return True
         settings = self.settings
-        row = await _consent.latest(member.id)
+        row = await self._consent_state(member.id)
         interactive = isinstance(event, CommandInvoked | ButtonPressed) or (
             isinstance(event, MessageReceived) and event.chat.is_dm
         )
@@ -117,6 +118,14 @@ class Privacy:
         if outdated and isinstance(event, CommandInvoked) and await self.ask(ctx, updated=True):
             await self.record_consent(member.id, ConsentStatus.ASKED, event.platform)
         return True
+
+    async def _consent_state(self, member_id: int) -> _ConsentState | None:
+        cache = getattr(self.app, "cache", None)
+        state = await cache.member(member_id) if cache is not None else None
+        if state is not None:
+            return _ConsentState(*state.consent) if state.consent else None
+        row = await _consent.latest(member_id)
+        return _ConsentState(row.status, row.version) if row is not None else None
 
     def _allowed_names(self) -> set[str]:
         names: set[str] = set()
@@ -192,6 +201,14 @@ class Privacy:
             self.app.clock.now(),
             channel,
         )
+        self._member_changed(member_id)
+
+    def _member_changed(self, *member_ids: int) -> None:
+        # Other workers learn of it through the database; this one at once.
+        cache = getattr(self.app, "cache", None)
+        if cache is not None:
+            for member_id in member_ids:
+                cache.member_changed(member_id)
 
     # --- rate limiting ---------------------------------------------------------------
 
@@ -201,7 +218,7 @@ class Privacy:
         limit = self.app.settings.limits.commands_per_minute
         if limit <= 0:
             return 0
-        count = await _ratelimit.hit(f"cmd:{member_id}", self.app.clock.now(), _MINUTE)
+        count = await self.budget.hit(member_id, self.app.clock.now(), limit)
         return max(0, count - limit)
 
     # --- member data -----------------------------------------------------------------
@@ -210,10 +227,21 @@ class Privacy:
         return await _members.export_member(self.app, member)
 
     async def forget(self, member: Member, *, reason: str = "request") -> str:
-        return await _members.forget_member(self.app, member, reason=reason)
+        try:
+            return await _members.forget_member(self.app, member, reason=reason)
+        finally:
+            self._member_changed(member.id)
 
     async def merge(self, kept: Member, merged: Member, *, channel: str = "link") -> None:
-        await _members.merge_members(self.app, kept, merged, channel=channel)
+        try:
+            await _members.merge_members(self.app, kept, merged, channel=channel)
+        finally:
+            self._member_changed(kept.id, merged.id)
 
 
 _MINUTE = timedelta(minutes=1)
+
+
+class _ConsentState(NamedTuple):
+    status: str
+    version: int

@@ -27,3 +27,13 @@ class KeyValue(Model):
 
     class Meta:
         table = "core_kv"
+
+
+class CacheChange(Model):
+    """A member id or chat key a write touched, for the caches of every worker."""
+
+    id = fields.BigIntField(primary_key=True)
+    key = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "core_cache_change"

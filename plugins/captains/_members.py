@@ -4,7 +4,6 @@ columns in :data:`COLUMNS`, never more personal data."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections import defaultdict
@@ -19,6 +18,7 @@ from core import (
     AttachmentKind,
     Button,
     Context,
+    CsvWriter,
     Markup,
     Member,
     Message,
@@ -91,7 +91,7 @@ async def export_members(app: App, codes: Sequence[str], fmt: str, out: TextIO) 
     """Write the members of the areas as CSV or JSON; returns how many."""
     n = 0
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        writer = CsvWriter(out, fieldnames=COLUMNS)
         writer.writeheader()
         async for row in member_rows(app, codes):
             writer.writerow(row)

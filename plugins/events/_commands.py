@@ -6,6 +6,7 @@ import itertools
 import logging
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from core import (
     format_duration,
     format_moment,
     parse_duration,
+    parse_id,
     zone_abbreviation,
 )
 
@@ -38,6 +40,7 @@ from ._service import (
     NO,
     SCHEDULED,
     STATUSES,
+    Counts,
     announce,
     cancel_reminders,
     card_chats,
@@ -193,7 +196,7 @@ async def _accept(ctx: Context, step: str, text: str, *, button: bool = False) -
     elif step == "capacity":
         if button:
             await ctx.set_step(step, capacity=None)
-        elif not text.isdigit() or not 1 <= int(text) <= 100_000:
+        elif not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 100_000:
             await ctx.reply(ctx.t("events.new.bad_capacity"))
             return False
         else:
@@ -594,8 +597,8 @@ async def _send_ics(ctx: Context, event: Event, *, private: bool = False) -> Non
 
 
 async def _event_arg(ctx: Context, raw: str | int) -> Event:
-    text = str(raw).strip().lstrip("#")
-    event = await Event.get_or_none(id=int(text)) if text.isdigit() else None
+    event_id = parse_id(str(raw))
+    event = await Event.get_or_none(id=event_id) if event_id is not None else None
     if event is None:
         raise UsageError("events.error.no_event", event=str(raw)[:32])
     return event
@@ -676,7 +679,8 @@ async def event_edit(ctx: Context, event: str, field: str, value: str) -> None:
         try:
             parsed = parse_when(value, found.tz, ctx.now())
         except DateError as exc:
-            raise UsageError(f"events.date.{exc.reason}", text=value, **exc.details) from None
+            details: dict[str, Any] = dict(exc.details)
+            raise UsageError(f"events.date.{exc.reason}", text=value, **details) from None
         when = format_when(parsed.start, parsed.zone, ctx.lang, parsed.end)
         payload = {
             "event": found.id,
@@ -718,7 +722,7 @@ async def event_edit(ctx: Context, event: str, field: str, value: str) -> None:
         lowered = value.lower()
         if lowered in {"0", "none", "tanpa batas", "unlimited", "-"}:
             found.capacity = None
-        elif value.isdigit() and 1 <= int(value) <= 100_000:
+        elif value.isascii() and value.isdigit() and 1 <= int(value) <= 100_000:
             found.capacity = int(value)
         else:
             raise UsageError("events.new.bad_capacity")
@@ -805,8 +809,18 @@ async def event_cancel(ctx: Context, event: str, scope: str | None = None) -> No
 # --- after the event: attendees and check-in --------------------------------------------
 
 
-async def attendees(ctx: Context, event: str) -> None:
-    found = await _managed(ctx, event)
+@dataclass(frozen=True, slots=True)
+class AttendeeReport:
+    """An event's attendee CSV and the figures of its summary (chat and dashboard)."""
+
+    csv: bytes
+    tally: Counts
+    checked: int
+    showed: int
+    said_going: int
+
+
+async def attendee_report(found: Event) -> AttendeeReport:
     rsvps = await Rsvp.filter(event_id=found.id).order_by("created_at", "id")
     checked: dict[int, datetime] = {
         int(m): at
@@ -838,6 +852,13 @@ async def attendees(ctx: Context, event: str) -> None:
     data = attendees_csv(
         ("member_id", "name", "rsvp", "waitlist", "checked_in", "answered_at"), rows
     )
+    return AttendeeReport(data, tally, len(checked), len(going_ids & set(checked)), len(going_ids))
+
+
+async def attendees(ctx: Context, event: str) -> None:
+    found = await _managed(ctx, event)
+    report = await attendee_report(found)
+    data, tally = report.csv, report.tally
     text = ctx.t(
         "events.attendees.summary",
         id=found.id,
@@ -849,9 +870,9 @@ async def attendees(ctx: Context, event: str) -> None:
         no=tally.no,
         waitlist=tally.waitlist,
         answered=tally.going + tally.maybe + tally.no + tally.waitlist,
-        checked=len(checked),
-        showed=len(going_ids & set(checked)),
-        said_going=len(going_ids),
+        checked=report.checked,
+        showed=report.showed,
+        said_going=report.said_going,
         as_of=format_moment(ctx.now(), found.tz, ctx.app.translator, ctx.lang),
     )
     attachment = Attachment(
@@ -912,10 +933,12 @@ async def checkin_button(ctx: Context, data: dict[str, Any]) -> None:
 
 
 async def checkin(ctx: Context, code: str) -> None:
+    code = code.strip().upper()
+    # Bounded by the column: a longer "code" can't match and must not reach the database.
+    if not code or len(code) > 16:
+        raise UsageError("events.checkin.bad_code")
     event = (
-        await Event.filter(checkin_code=code.strip().upper(), checkin_until__gte=ctx.now())
-        .order_by("-id")
-        .first()
+        await Event.filter(checkin_code=code, checkin_until__gte=ctx.now()).order_by("-id").first()
     )
     if event is None:
         raise UsageError("events.checkin.bad_code")

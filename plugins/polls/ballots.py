@@ -13,10 +13,11 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from core import Member, covers
-from plugins.polls.models import Ballot, Poll
+from plugins.polls.models import Ballot, Poll, TallyCell
 
 __all__ = [
     "VoteRefused",
@@ -80,9 +81,6 @@ async def record_vote(
         member.region_code and covers(poll.region_code, member.region_code)
     ):
         raise VoteRefused("polls.vote.out_of_scope", poll=poll.id)
-    if not picked:
-        await Ballot.filter(poll_id=poll.id, member_id=member.id).delete()
-        return None
     fields: dict[str, Any] = {
         "choices": mask_of(picked),
         "region_code": member.region_code,
@@ -90,17 +88,59 @@ async def record_vote(
         "platform": platform,
         "voted_at": now,
     }
-    ballot = await Ballot.get_or_none(poll_id=poll.id, member_id=member.id)
-    if ballot is None:
-        try:
-            return await Ballot.create(poll_id=poll.id, member_id=member.id, **fields)
-        except IntegrityError:
-            # The same member voted from another platform at the same moment: last one wins.
-            ballot = await Ballot.get(poll_id=poll.id, member_id=member.id)
-    await Ballot.filter(id=ballot.id).update(**fields)
-    for name, value in fields.items():
-        setattr(ballot, name, value)
+    # The ballot and the result cells change together, or not at all.
+    async with in_transaction():
+        ballot = await _locked(Ballot.filter(poll_id=poll.id, member_id=member.id)).first()
+        if ballot is not None:
+            await shift(ballot, -ballot.weight)
+        if not picked:
+            if ballot is not None:
+                await Ballot.filter(id=ballot.id).delete()
+            return None
+        if ballot is None:
+            try:
+                async with in_transaction():
+                    ballot = await Ballot.create(poll_id=poll.id, member_id=member.id, **fields)
+            except IntegrityError:
+                # The same member voted from another platform at the same moment: last wins.
+                ballot = await _locked(Ballot.filter(poll_id=poll.id, member_id=member.id)).get()
+                await shift(ballot, -ballot.weight)
+            else:
+                await shift(ballot, ballot.weight)
+                return ballot
+        await Ballot.filter(id=ballot.id).update(**fields)
+        for name, value in fields.items():
+            setattr(ballot, name, value)
+        await shift(ballot, ballot.weight)
     return ballot
+
+
+def _locked(query: QuerySet[Ballot]) -> QuerySet[Ballot]:
+    """The ballot rows locked for this transaction (PostgreSQL; SQLite has one writer and
+    tortoise leaves ``FOR UPDATE`` out there)."""
+    return query.select_for_update()
+
+
+async def shift(ballot: Ballot, weight: int) -> None:
+    """Add ``weight`` to the result cell of the ballot's poll, region and answer set."""
+    cell = (
+        await TallyCell.filter(
+            poll_id=ballot.poll_id, region_code=ballot.region_code, choices=ballot.choices
+        )
+        .order_by("id")
+        .first()
+        .values_list("id", flat=True)
+    )
+    if cell is not None:
+        await TallyCell.filter(id=cell).update(weight=F("weight") + weight)
+        return
+    await TallyCell.create(
+        poll_id=ballot.poll_id,
+        region_code=ballot.region_code,
+        province_code=ballot.province_code,
+        choices=ballot.choices,
+        weight=weight,
+    )
 
 
 async def current_choices(poll: Poll, member_id: int) -> int:
@@ -118,10 +158,12 @@ async def merge_ballots(kept: Member, merged: Member) -> int:
                 await Ballot.filter(id=ballot.id).update(member_id=kept.id)
                 moved += 1
             elif ballot.voted_at > other.voted_at:
+                await shift(other, -other.weight)
                 await other.delete()
                 await Ballot.filter(id=ballot.id).update(member_id=kept.id)
                 moved += 1
             else:
+                await shift(ballot, -ballot.weight)
                 await ballot.delete()
     return moved
 
@@ -186,6 +228,13 @@ async def move_region(member: Member, now: datetime) -> int:
     ]
     if not open_ids:
         return 0
-    return await Ballot.filter(member_id=member.id, poll_id__in=open_ids).update(
-        region_code=member.region_code, province_code=province_of(member.region_code)
-    )
+    async with in_transaction():
+        ballots = await _locked(Ballot.filter(member_id=member.id, poll_id__in=open_ids))
+        for ballot in ballots:
+            await shift(ballot, -ballot.weight)
+            ballot.region_code = member.region_code
+            ballot.province_code = province_of(member.region_code)
+            await shift(ballot, ballot.weight)
+        return await Ballot.filter(member_id=member.id, poll_id__in=open_ids).update(
+            region_code=member.region_code, province_code=province_of(member.region_code)
+        )

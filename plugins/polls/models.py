@@ -12,7 +12,7 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
-__all__ = ["Ballot", "Poll", "Post"]
+__all__ = ["Ballot", "Poll", "Post", "TallyCell"]
 
 
 class Poll(Model):
@@ -94,3 +94,25 @@ class Post(Model):
     class Meta:
         table = "polls_post"
         indexes = (("platform", "native_poll_id"),)
+
+
+class TallyCell(Model):
+    """Ballots of a poll (by weight) with one answer set in one region, kept with them.
+
+    Updated in the transaction of every ballot change. Several rows for the same cell may
+    exist (two workers creating it at once): results add them up."""
+
+    id = fields.BigIntField(primary_key=True)
+    poll: fields.ForeignKeyRelation[Poll] = fields.ForeignKeyField(
+        "polls.Poll", related_name="tally", on_delete=fields.CASCADE
+    )
+    region_code = fields.CharField(max_length=16, null=True)
+    province_code = fields.CharField(max_length=8, null=True)
+    choices = fields.IntField()
+    weight = fields.IntField(default=0)
+
+    poll_id: int
+
+    class Meta:
+        table = "polls_tally"
+        indexes = (("poll_id", "region_code", "choices"),)

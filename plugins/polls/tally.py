@@ -1,8 +1,10 @@
-"""Poll results computed in the database: one ``GROUP BY`` over the ballots of a poll.
+"""Poll results computed in the database: one ``GROUP BY`` over the poll's result cells.
 
-A ballot's choices are a bit set, so one scan gives, per region, the respondents
-(``SUM(weight)``) and every option's count (``SUM(weight * bit i of choices)``), read from a
-covering index, through the ORM (no SQL text is built anywhere). Python
+Every ballot change also adds to or takes from a cell (poll, region, answer set) in the same
+transaction (``ballots.shift``), so results read a few thousand cells at most, whatever the
+number of ballots: exact while votes keep arriving. A ballot's choices are a bit set, so one
+scan gives, per region, the respondents (``SUM(weight)``) and every option's count
+(``SUM(weight * bit i of choices)``), through the ORM (no SQL text is built anywhere). Python
 only folds the few hundred region rows that come back: regions with fewer respondents than
 ``min_group_size`` go into "other regions" (and, if that group is still too small, the next
 smallest regions join it), so nobody's answer can be singled out.
@@ -17,7 +19,7 @@ from enum import StrEnum
 from tortoise.expressions import CombinedExpression, Connector, F, Value
 from tortoise.functions import Sum
 
-from plugins.polls.models import Ballot
+from plugins.polls.models import TallyCell
 
 __all__ = ["By", "Row", "Table", "fold", "tally"]
 
@@ -109,7 +111,7 @@ async def raw_rows(poll_id: int, options: int, by: By) -> list[Row]:
     """Per-group rows straight from the database (no folding): one ``GROUP BY`` query."""
     column = _COLUMNS[by]
     sums = {f"o{i}": _option_count(i) for i in range(options)}
-    query = Ballot.filter(poll_id=poll_id).annotate(respondents=Sum("weight"), **sums)
+    query = TallyCell.filter(poll_id=poll_id).annotate(respondents=Sum("weight"), **sums)
     if column is not None:
         records = await query.group_by(column).values(column, "respondents", *sums)
     else:

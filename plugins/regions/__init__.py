@@ -27,7 +27,7 @@ from core import (
     hookimpl,
     load_texts,
 )
-from plugins.regions import _cli, _commands
+from plugins.regions import _cli, _commands, _web
 from plugins.regions._gazetteer import gazetteer
 from plugins.regions._stats import region_rows
 from plugins.regions._sync import sync_regions
@@ -64,6 +64,16 @@ def guyub_register_actions() -> Sequence[Action]:
 @hookimpl
 def guyub_register_cli() -> Sequence[CliCommand]:
     return _cli.commands()
+
+
+@hookimpl
+def guyub_register_web() -> list[Any]:
+    return list(_web.routes())
+
+
+@hookimpl
+def guyub_register_dashboard() -> list[Any]:
+    return list(_web.pages())
 
 
 @hookimpl

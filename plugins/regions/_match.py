@@ -16,9 +16,12 @@ The order of attempts:
 
 from __future__ import annotations
 
+import bisect
+import math
 import re
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from core import RegionInfo, RegionMatch
 from plugins.regions._gazetteer import (
@@ -40,6 +43,9 @@ MIN_FUZZY_CERTAIN_LENGTH = 6
 #: Candidates below this (rapidfuzz ``WRatio``) are not worth offering.
 LIST_SCORE = 72.0
 MAX_CANDIDATES = 6
+_EXTRACT_CUTOFF = min(LIST_SCORE, CERTAIN_SCORE - MARGIN)
+#: Distinct typed names whose answers are kept.
+_REMEMBERED = 10_000
 MAX_INPUT = 80
 
 _CODE = re.compile(r"^\d{2}(\.\d{2})?$")
@@ -63,6 +69,28 @@ class Matcher:
         self._keys = list(gazetteer.index)
         # A probe without spaces is only compared with keys without spaces: half the work.
         self._compact_keys = [k for k in self._keys if " " not in k]
+        # Substring search over one string of all keys (C speed instead of a loop).
+        self._blob = _Blob(self._compact_keys, gazetteer.index)
+
+        self._confusable = _confusable_abbreviations(gazetteer)
+        self._reach: dict[int, list[str]] = {}
+        self._answers: dict[str, RegionMatch] = {}
+
+    def _within_reach(self, length: int) -> list[str]:
+        """Keys long or short enough to score ``_EXTRACT_CUTOFF`` against a text of
+        ``length``: ratio is at most 2*min/(sum) of the two lengths."""
+        keys = self._reach.get(length)
+        if keys is None:
+            c = _EXTRACT_CUTOFF / 100
+            low = math.ceil(length * c / (2 - c) - 1e-9)
+            high = math.floor(length * (2 - c) / c + 1e-9)
+            keys = [k for k in self._compact_keys if low <= len(k) <= high]
+            self._reach[length] = keys
+        return keys
+
+    def _containing(self, probe: str) -> set[str]:
+        """Codes of every key (without spaces) that contains ``probe``."""
+        return self._blob.codes_containing(probe)
 
     def match(self, text: str) -> RegionMatch:
         """Regions matching ``text``, best first; ``certain`` only when nothing is in doubt."""
@@ -92,6 +120,17 @@ class Matcher:
         norm = normalise(text)
         if not norm:
             return RegionMatch(())
+        # Members of one area type the same few names: answers (immutable, over static
+        # data) are remembered per normalised text.
+        found = self._answers.get(norm)
+        if found is None:
+            found = self._answer(norm)
+            if len(self._answers) >= _REMEMBERED:
+                self._answers.clear()
+            self._answers[norm] = found
+        return found
+
+    def _answer(self, norm: str) -> RegionMatch:
         kind, core = split_kind(norm)
         exact = self._exact(norm, kind, core)
         if exact is not None:
@@ -104,6 +143,14 @@ class Matcher:
 
     def _exact(self, norm: str, kind: str | None, core: str) -> RegionMatch | None:
         index = self.gazetteer.index
+        # A short abbreviation one letter from another region's ("jatim" / "jaktim") may be
+        # a typo of the other: both are offered.
+        neighbours = self._confusable.get(compact(norm))
+        if neighbours is not None:
+            typed = index[compact(norm)]
+            return RegionMatch(
+                self._ordered(typed) + self._ordered(neighbours - typed), certain=False
+            )
         # The whole text first: "kota baru" is Kabupaten Kotabaru, not a kota called Baru.
         for probe in (norm, compact(norm)):
             codes = index.get(probe)
@@ -136,22 +183,24 @@ class Matcher:
         query = core or norm
         close: dict[str, float] = {}  # code -> best rapidfuzz ratio, for certainty and order
         partial: set[str] = set()  # codes whose name contains the typed text ("tapanuli")
-        probes = {query, compact(query)}
+        # The index holds every name without spaces too, so comparing the text without
+        # spaces with those keys finds what comparing it with spaces would (at half the cost).
+        probes = {compact(query)}
         if core and core != norm:
-            probes |= {norm, compact(norm)}
+            probes.add(compact(norm))
         for probe in probes:
             # ratio is cheap (a bit-parallel Indel distance); the slower WRatio is not needed
             # because partial names are found by the substring scan below.
-            keys = self._keys if " " in probe else self._compact_keys
+            keys = self._within_reach(len(probe))
+            # Below LIST_SCORE a name is neither listed nor close enough to spoil a certain
+            # best (>= CERTAIN_SCORE, so a runner-up under CERTAIN_SCORE - MARGIN can't).
             for key, score, _ in process.extract(
-                probe, keys, scorer=fuzz.ratio, limit=20, score_cutoff=LIST_SCORE - 12
+                probe, keys, scorer=fuzz.ratio, limit=20, score_cutoff=_EXTRACT_CUTOFF
             ):
                 for code in index[key]:
                     close[code] = max(close.get(code, 0.0), float(score))
             if len(probe) >= 5:
-                for key in keys:
-                    if probe in key:
-                        partial.update(index[key])
+                partial.update(self._containing(probe))
         for code in partial:
             close.setdefault(code, 0.0)
         if kind is not None:
@@ -169,3 +218,61 @@ class Matcher:
             order = [ranked[0], *(c for c in order if c != ranked[0])]
         regions = tuple(self.gazetteer.regions[c] for c in order[:MAX_CANDIDATES])
         return RegionMatch(regions, certain=certain and bool(regions))
+
+
+class _Blob:
+    """Keys joined by newlines, for finding every key that contains a piece of text."""
+
+    def __init__(self, keys: list[str], index: dict[str, frozenset[str]]) -> None:
+        self.text = "\n".join(keys)
+        self.starts: list[int] = []
+        position = 0
+        for key in keys:
+            self.starts.append(position)
+            position += len(key) + 1
+        self.codes = [index[key] for key in keys]
+
+    def codes_containing(self, probe: str) -> set[str]:
+        found: set[str] = set()
+        at = self.text.find(probe)
+        while at != -1:
+            slot = bisect.bisect_right(self.starts, at) - 1
+            found.update(self.codes[slot])
+            # Go on from the next key: one hit per key is enough.
+            following = slot + 1
+            if following >= len(self.starts):
+                break
+            at = self.text.find(probe, self.starts[following])
+        return found
+
+
+#: Abbreviations this short or shorter may be a typo of one another.
+SHORT_ABBREVIATION = 6
+
+
+def _confusable_abbreviations(gazetteer: Gazetteer) -> dict[str, frozenset[str]]:
+    """Each short alias (not a region's own name) that is one edit from another region's
+    short alias, with the codes of those other regions."""
+    names = {compact(split_kind(normalise(r.name))[1]) for r in gazetteer.regions.values()}
+    short = sorted(
+        {
+            key
+            for values in gazetteer.aliases.values()
+            for alias in values
+            if 3 <= len(key := compact(normalise(alias))) <= SHORT_ABBREVIATION
+            and key not in names
+            and key in gazetteer.index
+        }
+    )
+    out: dict[str, frozenset[str]] = {}
+    for key in short:
+        mine = gazetteer.index[key]
+        others: set[str] = set()
+        for other, _, _ in process.extract(
+            key, short, scorer=Levenshtein.distance, score_cutoff=1, limit=None
+        ):
+            if other != key:
+                others |= gazetteer.index[other] - mine
+        if others:
+            out[key] = frozenset(others)
+    return out

@@ -36,3 +36,28 @@ async def test_a_file_database_uses_wal_and_normal_sync(tmp_path: Path) -> None:
     assert pragmas["synchronous"] == "normal"
     assert pragmas["busy_timeout"] == "5000"
     assert (tmp_path / "g.sqlite3").is_file()
+
+
+async def test_a_start_with_nothing_pending_finds_it_without_the_executor(tmp_path: Path) -> None:
+    from core import App
+    from core.models import Job
+
+    settings = test_settings(database={"url": f"sqlite://{tmp_path}/m.sqlite3"})
+    async with App(settings, schema="migrate") as app:
+        assert await app.database.unapplied() == []
+        await Job.all().count()  # the tables are there
+    app = App(settings, schema="none")
+    async with app:
+        assert await app.database.unapplied() == []
+        assert await app.database.migrate() == []
+
+
+async def test_a_new_database_lists_every_migration_file(tmp_path: Path) -> None:
+    from core import App
+
+    settings = test_settings(database={"url": f"sqlite://{tmp_path}/n.sqlite3"})
+    async with App(settings, schema="create", discover_plugins=False) as app:
+        missing = await app.database.unapplied()
+    assert "core.0001_initial" in missing
+    assert "core.0003_job_status_due_index" in missing
+    assert "state.0002_cache_changes" in missing

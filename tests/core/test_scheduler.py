@@ -200,3 +200,75 @@ def _file_settings(tmp_path: Path) -> Settings:
         url = throwaway_url(base)
         return test_settings(database={"url": url})
     return test_settings(database={"url": f"sqlite://{tmp_path}/guyub.sqlite3"})
+
+
+async def test_schedule_many_writes_a_thousand_jobs_per_statement(
+    app: App, recorder: Recorder, clock: FakeClock
+) -> None:
+    from core import Scheduled
+    from tests.core.sql_trace import statements
+
+    due = clock.now() + timedelta(hours=1)
+    with statements() as sent:
+        count = await app.scheduler.schedule_many(
+            Scheduled("rec:note", due + timedelta(seconds=i), {"n": i}, key=f"k{i}")
+            for i in range(2500)
+        )
+    assert count == 2500
+    inserts = [s for s in sent if s.startswith("INSERT INTO core_job")]
+    assert len(inserts) == 3
+    assert await Job.filter(kind="rec:note").count() == 2500
+    # Keys keep their meaning: a pending job moves, a done one stays done.
+    await app.advance_clock(due)
+    assert recorder.ran == [("rec:note", 0)]
+    await app.scheduler.schedule_many(
+        [
+            Scheduled("rec:note", due + timedelta(minutes=5), {"n": "again"}, key="k0"),
+            Scheduled("rec:note", due + timedelta(minutes=5), {"n": "moved"}, key="k1"),
+            Scheduled("rec:note", due + timedelta(minutes=9), {"n": "later"}, key="k1"),
+        ]
+    )
+    assert (await Job.get(idempotency_key="k0")).status == "done"
+    moved = await Job.get(idempotency_key="k1")
+    assert moved.payload == {"n": "later"}
+    assert moved.due_at == due + timedelta(minutes=9)
+    assert await Job.filter(kind="rec:note").count() == 2500
+
+
+async def test_a_batch_is_claimed_and_finished_in_one_statement_each(
+    app: App, recorder: Recorder, clock: FakeClock
+) -> None:
+    from core import Scheduled
+    from tests.core.sql_trace import statements
+
+    await app.scheduler.schedule_many(
+        Scheduled("rec:note", clock.now() - timedelta(seconds=1), {"n": i}) for i in range(120)
+    )
+    with statements() as sent:
+        assert await app.scheduler.run_due() == 120
+    claims = [s for s in sent if s.startswith("UPDATE core_job SET status = 'running'")]
+    finishes = [s for s in sent if s.startswith('UPDATE "core_job" SET "status"=') and " IN " in s]
+    assert len(claims) == 4  # 50 + 50 + 20, then one that finds nothing
+    assert len(finishes) == 3
+    assert [n for _, n in recorder.ran] == list(range(120))
+    assert await Job.filter(status="done").count() == 120
+
+
+async def test_jobs_of_a_batch_run_side_by_side(app: App, clock: FakeClock) -> None:
+    import asyncio
+
+    started: list[int] = []
+    gate = asyncio.Event()
+
+    async def slow(job: JobContext) -> None:
+        started.append(job.payload["n"])
+        if len(started) == 4:
+            gate.set()
+        await gate.wait()  # only returns once all four are running at the same time
+
+    app.scheduler.register(JobKind("rec:slow", slow))
+    for i in range(4):
+        await app.scheduler.schedule("rec:slow", clock.now(), {"n": i})
+    assert await asyncio.wait_for(app.scheduler.run_due(concurrency=4), 10) == 4
+    assert sorted(started) == [0, 1, 2, 3]
+    assert await Job.filter(status="done").count() == 4

@@ -147,7 +147,7 @@ async def test_members_counts_pages_and_csv(make_app):
         chat.expect_sent(pmo, contains="Halaman 2 dari 2")
         await pmo.presses("CSV")
         sent = chat.expect_sent(pmo, contains="Daftar anggota (3 baris)")
-        _, filename, _, data = sent.attachments[0]
+        filename, data = sent.attachments[0].filename, sent.attachments[0].data
         assert filename == "members.csv"
         assert data.decode().splitlines()[0] == ",".join(COLUMNS)
 
@@ -162,7 +162,11 @@ async def test_stats_text_and_chart(make_app):
         sent = chat.expect_sent(pmo, contains="Statistik — Aceh")
         assert "Anggota: 2" in sent.text
         assert "Siaran dalam 30 hari: 0" in sent.text
-        kind, filename, _, png = sent.attachments[0]
+        kind, filename, png = (
+            sent.attachments[0].kind,
+            sent.attachments[0].filename,
+            sent.attachments[0].data,
+        )
         assert (kind, filename) == ("image", "statistik.png")
         assert png.startswith(b"\x89PNG")
 
@@ -181,3 +185,24 @@ async def test_export_and_forget_warnings(make_app):
         await guyub_forget_member(member)
         assert not await Warning.filter(member_id=member.id).exists()
         assert await guyub_export_member(member) is None
+
+
+async def test_member_exports_neutralise_formula_names(make_app):
+    """Security: a display name ``=HYPERLINK(...)`` reaches the CSV (CLI and /anggota file)
+    as text, not as a formula."""
+    async with world(make_app) as w:
+        chat = w.chat
+        app = chat.app
+        pmo = await w.person("pmo", None)
+        evil = await w.person("evil", "11.08")
+        name = '=HYPERLINK("https://bit.ly/prakerja-cair","Klik")'
+        await Member.filter(id=(await w.member_of(evil)).id).update(display_name=name)
+        buffer = io.StringIO()
+        assert await members(app, buffer, "csv", "Aceh") == 0
+        rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
+        assert [r["display_name"] for r in rows] == ["'" + name]
+        await pmo.says("/anggota Aceh Utara")
+        await pmo.presses("CSV")
+        sent = chat.expect_sent(pmo, contains="Daftar anggota")
+        rows = list(csv.DictReader(io.StringIO(sent.attachments[0].data.decode())))
+        assert [r["display_name"] for r in rows] == ["'" + name]

@@ -23,7 +23,8 @@ async def test_ics_round_trips_the_start_in_utc(chat: FakeChat, regions: Regions
     assert event.starts_at == datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 19:00 WIT
     await kapten.says(f"/event_ics {event.id}")
     sent = chat.expect_sent(kapten, contains="kalender")
-    ((_, filename, _, data),) = sent.attachments
+    (attached,) = sent.attachments
+    filename, data = attached.filename, attached.data
     assert filename == f"event-{event.id}.ics"
     calendar = icalendar.Calendar.from_ical(data)
     vevent = next(iter(calendar.walk("VEVENT")))
@@ -57,7 +58,7 @@ async def test_checkin_and_attendees_csv(chat: FakeChat, regions: RegionsForTest
     await citra.presses("Tidak", tg)
     await chat.advance(event.starts_at - chat.now())
     await kapten.says(f"/buka_absen {event.id} 60")
-    code_msg = chat.expect_sent(kapten, contains="Kode absensi")
+    code_msg = chat.expect_sent(kapten, contains="Kode presensi")
     code = code_msg.text.split(": ", 1)[1].split(" ", 1)[0]
     chat.expect_sent(tg, contains="Presensi")
     await ani.presses("Saya hadir", tg)
@@ -70,7 +71,8 @@ async def test_checkin_and_attendees_csv(chat: FakeChat, regions: RegionsForTest
     summary = chat.expect_sent(kapten, contains="Sudah presensi: 2")
     assert "1 dari 2 yang menjawab hadir" in summary.text
     assert "Jumlah yang menjawab: 3" in summary.text
-    ((_, filename, _, data),) = summary.attachments
+    (attached,) = summary.attachments
+    filename, data = attached.filename, attached.data
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert filename == f"attendees-{event.id}.csv"
     assert {(r["name"], r["rsvp"], r["checked_in"]) for r in rows} == {
@@ -118,3 +120,21 @@ async def test_completions(chat: FakeChat, regions: RegionsForTests) -> None:
     assert found == [(f"#{event.id} Webinar UMKM · Selasa, 24 Nov 2026 19:00 WIB", str(event.id))]
     assert await chat.app.plugins.resolve_completions("events", "tidak ada") == []
     assert await events_plugin.guyub_resolve_completions("regions", "x", None) is None
+
+
+async def test_attendees_csv_neutralises_formula_names(
+    chat: FakeChat, regions: RegionsForTests
+) -> None:
+    """Security: a member named ``@SUM(...)`` or ``=HYPERLINK(...)`` is text in /peserta's file."""
+    tg = chat.group("Aceh Utara", platform="telegram")
+    regions.bind("11.08", tg)
+    kapten = await captain(chat, "kapten", "11.08")
+    event = await create(chat, kapten, "Aceh Utara", "besok jam 19.00")
+    names = ['=HYPERLINK("https://bit.ly/x","Klik")', "@SUM(1+1)", "-1+2", "+62"]
+    for name in names:
+        await chat.user(name, platform="telegram").presses("Hadir", tg)
+    await kapten.says(f"/peserta {event.id}")
+    sent = chat.expect_sent(kapten, contains="Peserta acara")
+    data = sent.attachments[0].data
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert sorted(r["name"] for r in rows) == sorted("'" + n for n in names)

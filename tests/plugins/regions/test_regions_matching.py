@@ -21,7 +21,7 @@ SPELLINGS: list[tuple[str, str]] = [
     ("Aceh Utra", "11.08"),
     ("lhokseumawe", "11.73"),
     ("NAD", "11"),
-    ("sumut", "12"),
+    ("sumut", ASK),  # or Sulut: one letter apart
     ("jogja", ASK),  # the city or the province
     ("Bekasi", ASK),
     ("Kabupaten Bekasi", "32.16"),
@@ -58,11 +58,11 @@ SPELLINGS: list[tuple[str, str]] = [
     ("Jogjakarta", ASK),
     # abbreviations and colloquial names
     ("DIY", "34"),
-    ("Jabar", "32"),
-    ("Jatim", "35"),
-    ("NTT", "53"),
+    ("Jabar", ASK),  # or Jakbar (Jakarta Barat) missing its k
+    ("Jatim", ASK),  # or Jaktim
+    ("NTT", ASK),  # or NTB
     ("Kaltim", "64"),
-    ("Sulsel", "73"),
+    ("Sulsel", ASK),  # or Sumsel
     ("DKI", "31"),
     ("Jaksel", "31.74"),
     ("Jakarta Selatan", "31.74"),
@@ -197,3 +197,14 @@ def test_one_letter_typos_never_land_elsewhere_silently() -> None:
                 f"{typo!r} (from {name!r}) silently became {found.best.name}"
             )
     assert checked > 1000
+
+
+def test_a_short_abbreviation_one_letter_from_another_is_asked_back() -> None:
+    """ "jatim" is Jawa Timur's abbreviation, and "jaktim" (Jakarta Timur) with a letter
+    dropped: both are offered, the one typed first; the longer names stay certain."""
+    for typed, first, other in (("jatim", "35", "31.75"), ("jaktim", "31.75", "35")):
+        found = matcher().match(typed)
+        assert not found.certain
+        assert [r.code for r in found.candidates][:2] == [first, other]
+    assert matcher().match("Jawa Timur").certain
+    assert matcher().match("Jakarta Timur").certain
