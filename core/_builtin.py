@@ -31,10 +31,11 @@ _LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 
 
 async def start(ctx: Context, payload: str | None = None) -> None:
-    """Greets in a private chat, unless a plugin takes the deep-link payload."""
+    """Greets, unless a plugin takes the deep-link payload: in a private chat always, in a
+    group when a payload was typed (``/start onboard`` there points to the private chat)."""
     if (
         ctx.chat is not None
-        and ctx.chat.is_dm
+        and (ctx.chat.is_dm or payload)
         and await ctx.app.plugins.handle_start(ctx, payload or "")
     ):
         return

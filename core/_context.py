@@ -161,7 +161,10 @@ class Context:
         """Raise :class:`PermissionDenied` unless the member may manage ``region_code``."""
         if self.member is None:
             raise PermissionDenied()
-        await self.app.roles.require_region(self.member.id, region_code)
+        if not await self.app.roles.can_manage(self.member.id, region_code):
+            # Named as people know it ("Aceh", "seluruh Indonesia"), never a bare code.
+            name = await self.regions.name(region_code) if region_code else self.t("core.country")
+            raise PermissionDenied("core.error.not_your_region", region=name)
 
     async def is_platform_admin(self) -> bool | None:
         """Whether the member administers this group on its platform: True or False where

@@ -7,10 +7,14 @@ them); plugins add ``guyub GROUP NAME`` commands through ``guyub_register_cli``.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import inspect
 import json
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from importlib.metadata import entry_points
@@ -45,9 +49,14 @@ cli = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: rich mode shows "--help <bool>" with click 8.2+ and keeps docstring
+    # line breaks mid-sentence.
+    rich_markup_mode=None,
 )
-db_cli = typer.Typer(help="Database: migrations and backups.", no_args_is_help=True)
-admins_cli = typer.Typer(help="PMO admins.", no_args_is_help=True)
+db_cli = typer.Typer(
+    help="Database: migrations and backups.", no_args_is_help=True, rich_markup_mode=None
+)
+admins_cli = typer.Typer(help="PMO admins.", no_args_is_help=True, rich_markup_mode=None)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(admins_cli, name="admins")
 
@@ -133,21 +142,13 @@ def run(config: ConfigOption = None) -> None:
     settings = _settings(config)
     _logging(settings, settings.logging.level)
 
-    async def main() -> None:
-        app = App(settings, adapters=configured_adapters(settings))
-        log.info(
-            "starting with %s on %s",
-            ", ".join(app.adapters) or "no adapter",
-            redact_url(settings.database.url),
-        )
-        serve_web = bool(settings.web.listen)
-        async with app:
-            if serve_web:
-                await app.web.start()
-                await _announce_web(app, local=list(app.adapters) == ["console"])
-            await app.run(web=serve_web)
-
-    _run(_configured(main()))
+    adapters = configured_adapters(settings)
+    log.info(
+        "starting with %s on %s",
+        ", ".join(a.platform for a in adapters) or "no adapter",
+        redact_url(settings.database.url),
+    )
+    _run(_configured(_serve(settings, adapters, web=bool(settings.web.listen))))
 
 
 @cli.command()
@@ -221,6 +222,9 @@ def chat(
     settings = _settings(config)
     if database:
         overrides["database"] = {"url": database}
+    elif script is not None and os.environ.get("GUYUB_DATABASE__URL"):
+        # The environment names a database: the script runs there, and says so.
+        typer.echo(f"script database: {redact_url(settings.database.url)}", err=True)
     elif script is not None:
         overrides["database"] = {"url": _throwaway(settings)}
     if overrides:
@@ -230,12 +234,7 @@ def chat(
     _logging(settings, log_level.upper())
     console = _console()
     if script is None:
-
-        async def interactive() -> None:
-            async with App(settings, adapters=[console.create(settings)]) as app:
-                await app.run()
-
-        _run(interactive())
+        _run(_serve(settings, [console.create(settings)]))
         return
     try:
         lines = script.read_text(encoding="utf-8").splitlines()
@@ -260,9 +259,47 @@ def _start_time(text: str) -> datetime:
     return when
 
 
+async def _serve(settings: Settings, adapters: Sequence[Adapter], *, web: bool = False) -> None:
+    """Run the app until it stops (with the web server when ``web``). When an adapter asks
+    for a restart (the console's ``:restart`` and ``:config``), a new App starts on the same
+    database with the settings it gives, and the conversation carries on; a setting the app
+    refuses falls back."""
+    current = settings
+    announced = False
+    while True:
+        try:
+            async with App(current, adapters=adapters) as app:
+                if web:
+                    await app.web.start()
+                    if not announced:
+                        await _announce_web(app, local=list(app.adapters) == ["console"])
+                        announced = True
+                await app.run(web=web)
+        except (SettingsError, ValueError) as exc:
+            if current is settings:
+                raise
+            typer.echo(f"!! the app did not start with that setting: {exc}", err=True)
+            current = settings  # back to the last settings that worked
+            continue
+        following: Settings | None = None
+        for adapter in adapters:
+            following = following or getattr(adapter, "next_settings", None)
+            if hasattr(adapter, "next_settings"):
+                adapter.next_settings = None
+        if following is None:
+            return
+        settings, current = current, following
+
+
 def _throwaway(settings: Settings) -> str:
+    """A database for one script: a fresh PostgreSQL database, or an SQLite file in a
+    temporary folder (a file, not memory, so that ``:restart`` finds the same data)."""
     url = settings.database.url
-    return throwaway_url(url) if url.startswith("postgres") else "sqlite://:memory:"
+    if url.startswith("postgres"):
+        return throwaway_url(url)
+    folder = tempfile.mkdtemp(prefix="guyub-script-")
+    atexit.register(shutil.rmtree, folder, True)
+    return f"sqlite://{folder}/script.sqlite3"
 
 
 async def _play(
@@ -274,15 +311,35 @@ async def _play(
     start: datetime | None = None,
 ) -> int:
     url = settings.database.url
-    fresh = not url.startswith("sqlite")
-    app = App(
-        settings,
-        clock=FakeClock(start) if start is not None else FakeClock(),
-        create_database=fresh and "guyub_test_" in url,
-        drop_database=fresh and "guyub_test_" in url,
-    )
-    async with app:
-        result = await console.ConsoleSession(app, out).run_script(lines)
+    fresh = not url.startswith("sqlite") and "guyub_test_" in url
+    clock = FakeClock(start) if start is not None else FakeClock()
+    running = App(settings, clock=clock, create_database=fresh)
+    await running.start()
+
+    async def restart(new: Settings) -> App:
+        """Stop the app and start another on the same database (``:restart``, ``:config``)."""
+        nonlocal running
+        old = running
+        adapters = list(old.adapters.values())
+        await old.stop()
+        for candidate in (new, old.settings):
+            app = App(candidate, clock=clock, adapters=adapters)
+            try:
+                await app.start()
+            except (SettingsError, ValueError) as exc:
+                await app.stop()
+                out.write(f"!! the app did not start with that setting: {exc}\n")
+                continue
+            running = app
+            return app  # on the previous settings if the new ones were refused
+        raise console.ScriptError("the app did not start again")
+
+    try:
+        session = console.ConsoleSession(running, out, restart=restart)
+        result = await session.run_script(lines)
+    finally:
+        running._drop_database = fresh  # the throw-away database goes at the very end
+        await running.stop()
     return int(result.code)
 
 
@@ -624,6 +681,15 @@ def _typer_param(param: CliParam) -> Any:
     return typer.Argument(..., help=param.help)
 
 
+#: One line on each command group plugins add (``guyub --help``).
+_GROUP_HELP = {
+    "privacy": "Members' data: the retention policy.",
+    "captains": "Captains: add, remove and list them.",
+    "export": "Exports for the PMO: members, poll results.",
+    "regions": "Regions: search, member counts, official recipient counts.",
+}
+
+
 def _add_plugin_commands() -> None:
     try:
         settings = load_settings(_config_from_argv())
@@ -636,7 +702,9 @@ def _add_plugin_commands() -> None:
             group = groups.get(spec.group)
             if group is None:
                 group = groups[spec.group] = typer.Typer(
-                    no_args_is_help=True, help=f"{spec.group} commands."
+                    no_args_is_help=True,
+                    help=_GROUP_HELP.get(spec.group, f"Commands of the {spec.group} plugin."),
+                    rich_markup_mode=None,
                 )
                 cli.add_typer(group, name=spec.group)
             group.command(spec.name, help=spec.help)(_plugin_command(spec))

@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from adapters.console._session import PLATFORM, ConsoleSession, ScriptError, TerminalOut
-from core import App
+from core import App, Settings
 from core.testing import ExpectationFailed, MemoryAdapter
 
 __all__ = ["ConsoleAdapter"]
 
 BANNER = """Guyub console. Type messages as the current user (commands start with /).
 :as NAME, :admin NAME, :in group NAME, :in dm, :join, :leave, :press LABEL, :vote 1,3,
-:clock +2h.
-Ctrl-D quits."""
+:clock +2h, :restart, :config KEY VALUE. :help explains them. Ctrl-D quits."""
 
 
 @dataclass(eq=False)
@@ -29,14 +28,26 @@ class ConsoleAdapter(MemoryAdapter):
         super().__post_init__()
         self.stdin: TextIO = sys.stdin
         self.stdout: TextIO = sys.stdout
+        self.session: ConsoleSession | None = None
+        #: settings to restart with (":restart", ":config"); the runner (``guyub chat``)
+        #: starts a new App on them once this one has stopped
+        self.next_settings: Settings | None = None
 
     def __hash__(self) -> int:
         return id(self)
 
+    async def _restart(self, settings: Settings) -> None:
+        self.next_settings = settings
+
     async def run(self, app: App) -> None:
-        session = ConsoleSession(app, self.stdout, adapter=self)
         out = TerminalOut(self.stdout)
-        out.write(BANNER + "\n")
+        if self.session is None:
+            self.session = ConsoleSession(app, self.stdout, adapter=self, restart=self._restart)
+            out.write(BANNER + "\n")
+        else:
+            self.session.rebind(app)
+            out.write("* the app is running again\n")
+        session = self.session
         while True:
             out.write(f"{session.user.name}@{session._label(session.where)}> ")
             out.flush()
@@ -53,3 +64,6 @@ class ConsoleAdapter(MemoryAdapter):
                 await session.handle(line)
             except (ScriptError, ExpectationFailed) as exc:
                 out.write(f"!! {exc}\n")
+            if session.restarting:
+                app.request_stop()
+                return

@@ -17,23 +17,59 @@ Script format (one line at a time; the same lines can be typed at the prompt)::
                           jobs that fall due run, in order
     :expect REGEX         the bot's output since the previous action must match
     :expect-not REGEX     it must not match
+    :expect-file GLOB REGEX  a file named like GLOB (``*.csv``) came since the previous
+                          action and its text matches
+    :restart              stop the app and start it again on the same database (what a
+                          deploy or a crash does); users, chats and buttons stay
+    :config KEY VALUE     change a setting and restart: ``:config captains.auto_mute_minutes
+                          30``, ``:config limits.commands_per_minute 0`` (VALUE as JSON
+                          where it parses: numbers, true/false, lists)
+    :help                 list these directives
     anything else         a message from the current user in the current chat
+
+A URL button is shown with its link. Pressing it follows the link: a link into the bot
+(``/start`` with a payload) continues in the user's private chat with the bot, as tapping it
+on Telegram does; any other link is only shown.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TextIO
+from typing import Any, TextIO
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from core import App, ChatRef, Role, clean_text, parse_duration, terminal_safe
+from pydantic import BaseModel
+
+from core import (
+    App,
+    ChatRef,
+    Role,
+    Settings,
+    SettingsError,
+    clean_text,
+    parse_duration,
+    terminal_safe,
+)
 from core.testing import ExpectationFailed, FakeChat, FakeUser, MemoryAdapter, Sent
 
-__all__ = ["ConsoleSession", "ScriptError", "ScriptResult", "TerminalOut"]
+__all__ = [
+    "ConsoleSession",
+    "Restart",
+    "ScriptError",
+    "ScriptResult",
+    "TerminalOut",
+    "with_setting",
+]
+
+#: Starts the app again on new settings: returns the new App, or None when the app will be
+#: restarted by its runner once the current one has stopped (the interactive console).
+Restart = Callable[[Settings], Awaitable[App | None]]
 
 PLATFORM = "console"
 _WIB = ZoneInfo("Asia/Jakarta")
@@ -69,7 +105,14 @@ class TerminalOut:
 class ConsoleSession:
     """One console conversation on an App, printing a transcript to ``out``."""
 
-    def __init__(self, app: App, out: TextIO, *, adapter: MemoryAdapter | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        out: TextIO,
+        *,
+        adapter: MemoryAdapter | None = None,
+        restart: Restart | None = None,
+    ) -> None:
         self.app = app
         self.out = TerminalOut(out)
         self.adapter = adapter or MemoryAdapter(PLATFORM)
@@ -77,6 +120,19 @@ class ConsoleSession:
         self.adapter.on_send.append(self._print_sent)
         self.user: FakeUser = self.chat.user("amir", language="id")
         self.where: ChatRef = self.chat.group("Aceh")
+        self.restart = restart
+        #: the chat each user last spoke in, so that ":as" goes back there
+        self.last_chat: dict[str, ChatRef] = {}
+        #: set while the runner restarts the app (interactive console): stop reading lines
+        self.restarting = False
+
+    def rebind(self, app: App) -> None:
+        """Carry on with a restarted app: same users, chats and transcript."""
+        self.app = app
+        self.chat.app = app
+        if self.adapter.platform not in app.adapters:
+            app.add_adapter(self.adapter)
+        self.restarting = False
 
     # --- transcript ------------------------------------------------------------------
 
@@ -99,6 +155,7 @@ class ConsoleSession:
         self.out.flush()
 
     def _print_user(self, text: str) -> None:
+        self.last_chat[self.user.name] = self.where
         self.out.write(f"[{self._label(self.where)}] {self.user.name}: {text}\n")
         self.out.flush()
 
@@ -140,13 +197,29 @@ class ConsoleSession:
             ":expect": self._expect,
             ":expect-not": self._expect_not,
             ":expect-file": self._expect_file,
+            ":restart": self._restart,
+            ":config": self._config,
+            ":help": self._help,
         }
+
+    async def _help(self, arg: str) -> None:
+        doc = __doc__ or ""
+        start = doc.index("    # a comment")
+        self.out.write(doc[start:].rstrip() + "\n")
 
     async def _as(self, arg: str) -> None:
         name = clean_text(arg)
         if not name or " " in name:
             raise ScriptError(":as needs one user name")
         self.user = self.chat.user(name, language="id")
+        # Back to where this user last was; someone new stays in a group, not in a DM that
+        # belongs to the previous user.
+        if name in self.last_chat:
+            self.where = self.last_chat[name]
+        elif self.where.is_dm:
+            self.where = self.user.dm
+            self.adapter.started.add(self.user.user_id)
+        self.out.write(f"* now {name} in {self._label(self.where)}\n")
 
     async def _admin(self, arg: str) -> None:
         name = clean_text(arg)
@@ -166,6 +239,7 @@ class ConsoleSession:
             self.where = self.chat.group(title.strip())
         else:
             raise ScriptError(":in needs 'dm' or 'group NAME'")
+        self.last_chat[self.user.name] = self.where
 
     async def _join(self, arg: str) -> None:
         self._need_group(":join")
@@ -184,8 +258,55 @@ class ConsoleSession:
     async def _press(self, arg: str) -> None:
         if not arg:
             raise ScriptError(":press needs a button label or number")
+        message = self.chat.latest_with_button(self.where, arg)
+        button = message.find_button(arg) if message is not None else None
+        if button is not None and button.url:
+            await self._follow(button.label, button.url)
+            return
         self._note(f"{self.user.name} presses [{arg}]")
         await self.user.presses(arg, self.where)
+
+    async def _follow(self, label: str, url: str) -> None:
+        """A URL button: a link into the bot continues in the DM with ``/start PAYLOAD``."""
+        self._note(f"{self.user.name} opens [{label}] → {url}")
+        own = self.adapter.dm_link("")
+        parts = urlsplit(url)
+        if own is None or not url.startswith(own.split("?", 1)[0]):
+            self.out.write("* (a link outside the bot: nothing more happens here)\n")
+            return
+        payload = (parse_qs(parts.query).get("start") or [""])[0]
+        self.where = self.user.dm
+        self.adapter.started.add(self.user.user_id)
+        text = f"/start {payload}".strip()
+        self._print_user(text)
+        await self.user.says(self.where, text)
+
+    async def _restart(self, arg: str) -> None:
+        await self._restart_with(self.app.settings)
+
+    async def _config(self, arg: str) -> None:
+        key, _, value = arg.partition(" ")
+        if not key or not value.strip():
+            raise ScriptError(":config needs a KEY and a VALUE, e.g. limits.commands_per_minute 0")
+        try:
+            settings = with_setting(self.app.settings, key, value.strip())
+        except SettingsError as exc:
+            raise ScriptError(str(exc)) from None
+        self.out.write(f"* {key} = {value.strip()}\n")
+        await self._restart_with(settings)
+
+    async def _restart_with(self, settings: Settings) -> None:
+        if self.restart is None:
+            raise ScriptError("this console cannot restart the app")
+        self.out.write("* restarting the app on the same database…\n")
+        app = await self.restart(settings)
+        if app is None:
+            self.restarting = True  # the runner starts the new app and rebinds us
+            return
+        self.rebind(app)
+        if app.settings is not settings:
+            raise ScriptError("setting refused; the app runs on the previous settings")
+        self.out.write("* the app is running again\n")
 
     async def _vote(self, arg: str) -> None:
         try:
@@ -254,6 +375,33 @@ class ConsoleSession:
                 self.out.write(f"!! FAILED {message}\n")
                 return ScriptResult(1, number, message)
         return ScriptResult(0)
+
+
+def with_setting(settings: Settings, key: str, value: str) -> Settings:
+    """``settings`` with one setting changed: ``limits.commands_per_minute`` (a core
+    section, validated now) or ``captains.auto_mute_minutes`` (a plugin's table, validated by
+    the plugin when the app starts)."""
+    section, _, name = key.lower().partition(".")
+    if not section or not name or "." in name:
+        raise SettingsError(f"{key!r}: use SECTION.KEY, e.g. limits.commands_per_minute")
+    parsed: Any
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = value
+    current = getattr(settings, section, None) if section in type(settings).model_fields else None
+    if isinstance(current, BaseModel):
+        if name not in type(current).model_fields:
+            raise SettingsError(f"{section} has no setting {name!r}")
+        try:
+            updated = type(current).model_validate({**current.model_dump(), name: parsed})
+        except ValueError as exc:
+            raise SettingsError(f"{key}: {exc}") from None
+        return settings.model_copy(update={section: updated})
+    if section in type(settings).model_fields:
+        raise SettingsError(f"{key!r} cannot be changed here")
+    table = {**settings.section(section), name: parsed}
+    return settings.model_copy(update={section: table})
 
 
 def _compile(pattern: str) -> re.Pattern[str]:

@@ -110,7 +110,9 @@ class FakeUser:
             )
         button = message.find_button(label)
         assert button is not None
-        assert button.key is not None
+        if button.key is None:
+            # A link opens a page (or the bot's DM); it sends the bot nothing to act on.
+            raise ExpectationFailed(f"button {label!r} is a link to {button.url}, not an action")
         await self.chat.emit(
             ButtonPressed(
                 user=self.sender, chat=chat, key=button.key, message=message.ref, at=self.chat.now()

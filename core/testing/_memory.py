@@ -93,8 +93,13 @@ class Sent:
             label = attachment.caption or attachment.filename
             lines.append(f"  <{attachment.kind.value}: {label}>")
         for row in self.buttons:
-            lines.append("  " + " ".join(f"[{b.label}]" for b in row))
+            lines.append("  " + " ".join(_shown(b) for b in row))
         return "\n".join(lines)
+
+
+def _shown(button: RenderedButton) -> str:
+    """``[Label]``, or ``[Label ↗ https://…]`` for a link."""
+    return f"[{button.label} ↗ {button.url}]" if button.url else f"[{button.label}]"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,9 @@ async def _member(app: App, who: str) -> Member | None:
 async def _region(app: App, text: str, out: TextIO) -> str | None:
     text = text.strip()
     if text and text[0].isdigit():
+        if await app.regions.get(text) is None:
+            out.write(f"region code {text!r} does not exist\n")
+            return None
         return text
     match = await app.regions.match(text)
     if match.best is not None and (match.certain or len(match.candidates) == 1):
@@ -74,8 +77,12 @@ async def list_(app: App, out: TextIO, region: str | None = None) -> int:
         if code is None:
             return 2
         codes = [code]
-    for member, code, name in await list_captains(app, codes):
+    found = await list_captains(app, codes)
+    for member, code, name in found:
         out.write(f"#{member.id}\t{member.display_name}\t{code}\t{name}\n")
+    if not found:
+        where = f" for {await app.regions.name(codes[0])} ({codes[0]})" if codes[0] else ""
+        out.write(f"no captains{where} yet; add one with: guyub captains add MEMBER REGION\n")
     return 0
 
 

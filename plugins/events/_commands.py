@@ -23,6 +23,7 @@ from core import (
     ScheduledEventInterest,
     Unreachable,
     UsageError,
+    format_duration,
     format_moment,
     parse_duration,
     parse_id,
@@ -388,9 +389,13 @@ async def _summary(ctx: Context, data: dict[str, Any]) -> Markup:
     if data.get("place"):
         lines.append(ctx.t("events.card.place", place=data["place"]))
     capacity = data.get("capacity")
-    lines.append(ctx.t("events.new.summary_capacity", capacity=capacity if capacity else "∞"))
-    reminders = ", ".join(_offset_text(ctx, m) for m in data.get("reminders") or []) or "-"
-    lines.append(ctx.t("events.new.summary_reminders", reminders=reminders))
+    lines.append(
+        ctx.t(
+            "events.new.summary_capacity",
+            capacity=capacity if capacity else ctx.t("events.new.unlimited"),
+        )
+    )
+    lines.append(ctx.t("events.new.summary_reminders", reminders=_reminders_text(ctx, data)))
     if data.get("repeat") not in (None, "none"):
         until = datetime.fromisoformat(data["until"])
         lines.append(
@@ -404,12 +409,23 @@ async def _summary(ctx: Context, data: dict[str, Any]) -> Markup:
     return Markup("\n").join(lines)
 
 
-def _offset_text(ctx: Context, minutes: int) -> str:
-    if minutes % 1440 == 0:
-        return str(ctx.t("events.unit.days", n=minutes // 1440))
-    if minutes % 60 == 0:
-        return str(ctx.t("events.unit.hours", n=minutes // 60))
-    return str(ctx.t("events.unit.minutes", n=minutes))
+def _reminders_text(ctx: Context, data: dict[str, Any]) -> str:
+    """``1 hari sebelumnya dan 1 jam sebelumnya``: each reminder on its own, so that two
+    reminders never read as one ("2 jam, 15 menit sebelum")."""
+    items = [
+        str(
+            ctx.t(
+                "events.new.reminder_before",
+                offset=format_duration(timedelta(minutes=m), ctx.app.translator, ctx.lang),
+            )
+        )
+        for m in data.get("reminders") or []
+    ]
+    if not items:
+        return str(ctx.t("events.new.no_reminders"))
+    if len(items) == 1:
+        return items[0]
+    return f"{', '.join(items[:-1])} {ctx.t('events.new.and')} {items[-1]}"
 
 
 def _occurrences(start: datetime, data: dict[str, Any]) -> list[datetime]:
@@ -604,7 +620,9 @@ async def _managed(ctx: Context, raw: str | int) -> Event:
 
 async def events_list(ctx: Context) -> None:
     member = _member(ctx)
-    events = await upcoming_for(member, ctx.now())
+    # A captain sees the events of the regions they run, even without a region of their own.
+    managed = await ctx.roles.captain_scopes(member.id)
+    events = await upcoming_for(member, ctx.now(), managed=managed)
     if not events:
         await ctx.reply(ctx.t("events.list.empty"))
         return
@@ -881,7 +899,8 @@ async def checkin_open(ctx: Context, event: str, minutes: int | None = None) -> 
     )
     lang = ctx.app.settings.language
     for chat in await card_chats(found):
-        text = ctx.app.translator("events.checkin.opened", lang, title=found.title, minutes=window)
+        length = format_duration(timedelta(minutes=window), ctx.app.translator, lang)
+        text = ctx.app.translator("events.checkin.opened", lang, title=found.title, duration=length)
         button = Button(
             str(ctx.app.translator("events.button.checkin", lang)),
             "events:checkin",

@@ -134,6 +134,8 @@ _PARTS = {
     "petang": "petang",
     "malam": "malam",
     "mlm": "malam",
+    "malem": "malam",
+    "pgi": "pagi",
     "subuh": "subuh",
     "dini": "dini",
     "am": "am",
@@ -175,6 +177,12 @@ _FILLER = frozenset(
         "ya",
         "yah",
         "insyaallah",
+        "kak",
+        "gan",
+        "yaa",
+        "sih",
+        "aja",
+        "saja",
         "waktu",
         "setempat",
         "wkt",
@@ -254,7 +262,8 @@ def _normalize(text: str) -> str:
     text = re.sub(r"\bdua\s+belas\b", " 12 ", text)
     text = re.sub(r"(?<=[a-z])\s*:", " ", text)  # "Pukul: 09.00"
     text = re.sub(r"(?<=[a-z])\.(?=\s|$)", " ", text)  # "Des." "Sab."
-    text = re.sub(r"[,;()!?]", " ", text)
+    text = re.sub(r"\b(hari|tanggal|tgl)\s*/\s*(tanggal|tgl|waktu|jam)\b", " ", text)  # labels
+    text = re.sub(r"[,;()!?|]", " ", text)
     return " ".join(text.split())
 
 
@@ -696,13 +705,17 @@ def parse_when(text: str, default_zone: str, now: datetime) -> Parsed:
     start_part = start_half.part
     if (
         start_part is None
-        and start_half.bare
+        and start_half.hour <= 12
         and end_half is not None
         and end_half.part is not None
+        and end_half.hour is not None
     ):
+        # "jam 7.30 - 9 malam": the start is evening too, if that keeps it before the end
         try:
-            _hour_with_part(start_half.hour, end_half.part, start_half.clock_text)
-            start_part = end_half.part
+            shared = _hour_with_part(start_half.hour, end_half.part, start_half.clock_text)
+            ending = _hour_with_part(end_half.hour, end_half.part, end_half.clock_text)
+            if (shared, start_half.minute) < (ending, end_half.minute):
+                start_part = end_half.part
         except DateError:
             start_part = None
     start_hour, assumed = _resolve_hour(start_half, start_part)

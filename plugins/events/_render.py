@@ -62,13 +62,17 @@ def other_zones(start: datetime, zone: str) -> str:
     )
 
 
-def event_ics(event: Event, now: datetime, *, organizer: str = "Guyub") -> bytes:
-    """An RFC 5545 calendar with the event in its own zone (VTIMEZONE included)."""
+def event_ics(event: Event, now: datetime) -> bytes:
+    """An RFC 5545 calendar with the event in its own zone (VTIMEZONE included).
+
+    No ORGANIZER: it must be a calendar address (``mailto:``) and the bot has none; the
+    calendar's name says where the event comes from instead."""
     zone = ZoneInfo(event.tz)
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Guyub//events//ID")
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", "Guyub")
     item = icalendar.Event()
     item.add("uid", f"event-{event.id}@guyub")
     item.add("dtstamp", now)
@@ -81,7 +85,6 @@ def event_ics(event: Event, now: datetime, *, organizer: str = "Guyub") -> bytes
     if event.place:
         item.add("location", event.place)
     item.add("status", "CANCELLED" if event.status == "cancelled" else "CONFIRMED")
-    item.add("organizer", organizer)
     calendar.add_component(item)
     calendar.add_missing_timezones()
     return bytes(calendar.to_ical())

@@ -597,15 +597,20 @@ def _left_minutes(left: timedelta, planned: int) -> int:
     return round(real / 1440) * 1440
 
 
-async def upcoming_for(member: Member, now: datetime, limit: int = 10) -> list[Event]:
+async def upcoming_for(
+    member: Member, now: datetime, limit: int = 10, managed: Sequence[str] = ()
+) -> list[Event]:
     """Upcoming events of the member's region (and the regions above it, and national ones),
-    plus any they answered."""
+    any they answered, and those of the regions they manage as captain (``managed``)."""
     codes = [""]
     if member.region_code:
         codes.extend(scope_chain(member.region_code))
     answered = await Rsvp.filter(member_id=member.id).values_list("event_id", flat=True)
+    condition = Q(region_code__in=codes) | Q(id__in=list(answered))
+    for scope in managed:
+        condition |= Q(region_code=scope) | Q(region_code__startswith=f"{scope}.")
     return (
-        await Event.filter(Q(region_code__in=codes) | Q(id__in=list(answered)))
+        await Event.filter(condition)
         .filter(status=SCHEDULED, starts_at__gt=now)
         .order_by("starts_at", "id")
         .limit(limit)

@@ -32,6 +32,7 @@ from core import (
     ModelModule,
     NotSupported,
     PluginInfo,
+    Role,
     Unreachable,
     UserRef,
     Where,
@@ -326,6 +327,8 @@ async def _nudge(job: JobContext) -> None:
         return
     if not await job.app.conversations.active(member.id, FLOW):
         return  # they said no, or stopped with /cancel: leave them alone
+    if await job.app.roles.highest(member.id) > Role.MEMBER:
+        return  # captains and the PMO use the bot without registering as alumni
     ctx = job.for_member(member)
     key = "onboarding.nudge.last" if job.payload.get("last") else "onboarding.nudge.first"
     try:
@@ -349,9 +352,13 @@ async def _digest(job: JobContext) -> None:
     captains = await job.app.roles.captains_of(region)
     region_name = await job.app.regions.name(region)
     for captain in captains:
+        # A captain who registers in their own region is not news to themselves.
+        theirs = [n for n in notices if n.member_id != captain.id]
+        if not theirs:
+            continue
         ctx = job.for_member(captain)
-        lines = [ctx.t("onboarding.digest.title", region=region_name, count=len(notices))]
-        for notice in notices:
+        lines = [ctx.t("onboarding.digest.title", region=region_name, count=len(theirs))]
+        for notice in theirs:
             who = members.get(notice.member_id)
             name = (who.display_name if who else "") or f"#{notice.member_id}"
             other = await job.app.regions.name(notice.other_region) if notice.other_region else ""

@@ -283,7 +283,9 @@ async def can_manage(ctx: Context, poll: Poll) -> bool:
 
 async def require_manager(ctx: Context, poll: Poll) -> None:
     if not await can_manage(ctx, poll):
-        raise PermissionDenied("polls.error.not_yours", id=poll.id)
+        # A national poll belongs to the PMO, not to "a captain of another region".
+        key = "polls.error.not_yours" if poll.region_code else "polls.error.national"
+        raise PermissionDenied(key, id=poll.id)
 
 
 async def require_visible(ctx: Context, poll: Poll) -> None:

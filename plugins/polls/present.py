@@ -60,7 +60,9 @@ async def export_rows(table: Table, name_of: NameOf, other: str, overall: str) -
     for row in table.rows:
         code = row.code or ""
         out.append(ExportRow(code, await name_of(row.code), row))
-    if table.other is not None:
+    # Every group too small: "other" would only repeat the total, and chat says there is no
+    # breakdown yet; the export says the same by leaving it out.
+    if table.other is not None and table.rows:
         out.append(ExportRow("other", other, table.other))
     out.append(ExportRow("all", overall, table.overall))
     return out

@@ -115,13 +115,9 @@ async def results_text(ctx: Context, poll: Poll, table: Table) -> Markup:
                 )
             )
         if table.other is not None:
-            lines.append(
-                ctx.t(
-                    "polls.results.folded",
-                    regions=len(table.folded),
-                    size=min_size,
-                )
-            )
+            small = len(table.folded) - table.protecting
+            key = "polls.results.folded_protecting" if table.protecting else "polls.results.folded"
+            lines.append(ctx.t(key, regions=small, size=min_size, protecting=table.protecting))
     return Markup("\n").join(lines)
 
 

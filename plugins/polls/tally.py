@@ -85,6 +85,8 @@ class Table:
     rows: tuple[Row, ...]
     other: Row | None
     folded: tuple[str | None, ...] = ()
+    #: how many of the folded groups were big enough but joined to protect a small one
+    protecting: int = 0
 
     @property
     def all_rows(self) -> list[Row]:
@@ -152,8 +154,10 @@ async def tally(poll_id: int, options: int, by: By, min_size: int) -> Table:
         return Table(by, overall, (), None)
     kept, other = fold(rows, min_size, options)
     kept_codes = {r.code for r in kept}
-    folded = tuple(r.code for r in rows if r.code not in kept_codes)
-    return Table(by, overall, tuple(kept), other, folded)
+    folded_rows = [r for r in rows if r.code not in kept_codes]
+    folded = tuple(r.code for r in folded_rows)
+    protecting = sum(1 for r in folded_rows if r.respondents >= min_size)
+    return Table(by, overall, tuple(kept), other, folded, protecting)
 
 
 def shares(row: Row) -> Sequence[float]:

@@ -60,6 +60,8 @@ async def region_card(ctx: Context, code: str) -> Markup:
     lines = [ctx.t("regions.card.title", name=region.name, zone=region.zone_label, code=code)]
     if province is not None and province.code != code:
         lines.append(ctx.t("regions.card.province", name=province.name))
+    if code in book.seats:
+        lines.append(ctx.t("regions.card.seat", name=book.seats[code]))
     captains = await ctx.roles.captains_of(code)
     if captains:
         lines.append(ctx.t("regions.card.captains", names=_names(captains)))

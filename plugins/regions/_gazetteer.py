@@ -89,6 +89,8 @@ class Gazetteer:
     regions: dict[str, RegionInfo]
     aliases: dict[str, tuple[str, ...]]
     index: dict[str, frozenset[str]] = field(repr=False)
+    #: the seat (ibu kota) of each kabupaten, from ``seats.csv``
+    seats: dict[str, str] = field(default_factory=dict)
 
     @property
     def provinces(self) -> list[RegionInfo]:
@@ -168,6 +170,9 @@ def gazetteer() -> Gazetteer:
     """The shipped data, read once per process (it never changes while the bot runs)."""
     # Seats of every kabupaten and towns people name as home ("Sigli", "Takengon"): a town
     # shared by two regions ("Martapura", "Tebing Tinggi") makes its name ask.
-    towns = [{"code": r["code"], "alias": r["town"]} for r in _read("seats.csv")]
+    seat_rows = _read("seats.csv")
+    towns = [{"code": r["code"], "alias": r["town"]} for r in seat_rows]
     aliases = _read("regions_aliases.csv") + _read("extra_aliases.csv") + towns
-    return build(_read("regions.csv"), aliases, _read("province_timezones.csv"))
+    book = build(_read("regions.csv"), aliases, _read("province_timezones.csv"))
+    book.seats.update((r["code"], r["town"]) for r in seat_rows if r["kind"] == "seat")
+    return book

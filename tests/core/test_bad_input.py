@@ -70,9 +70,9 @@ async def test_wrong_argument_types_show_the_usage_line(chat: FakeChat) -> None:
     await amir.says("/add dua 3")
     chat.expect_sent(amir, contains="a harus berupa angka. Cara pakai: /add <a> <b>")
     await amir.says("/add 2")
-    chat.expect_sent(amir, contains="Kurang isian b")
+    chat.expect_sent(amir, contains="b belum diisi")
     await amir.says("/add 1 2 3")
-    chat.expect_sent(amir, contains="Isian terlalu banyak")
+    chat.expect_sent(amir, contains="Isiannya terlalu banyak")
     await amir.says("/add 1 2")
     chat.expect_sent(amir, contains="3")
 
@@ -96,7 +96,7 @@ async def test_empty_and_invisible_text(chat: FakeChat) -> None:
     await amir.says(aceh, "/\u200bhelp")  # zero-width space inside a command
     chat.expect_sent(aceh, contains="Perintah Guyub")
     await amir.says(aceh, "/echo")
-    chat.expect_sent(aceh, contains="Kurang isian text")
+    chat.expect_sent(aceh, contains="text belum diisi")
 
 
 @pytest.mark.parametrize(

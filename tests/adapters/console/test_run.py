@@ -58,6 +58,10 @@ def test_every_cli_command_has_help(tmp_path: Path) -> None:
         result = _run(tmp_path, "", *args)
         assert result.returncode == 0, (args, result.stderr)
         assert "Usage" in result.stdout
+        assert "<bool>" not in result.stdout  # "--help <bool>" (issue #16)
+    groups = _run(tmp_path, "", "--help").stdout
+    assert " commands." not in groups  # every plugin group says what it is for
+    assert "Captains: add, remove and list them." in groups
 
 
 @pytest.mark.slow
@@ -70,3 +74,25 @@ def test_admins_add_bootstraps_an_admin(tmp_path: Path) -> None:
     bad = _run(tmp_path, "", "admins", "add", "12345")
     assert bad.returncode == 2
     assert "PLATFORM:USER_ID" in bad.stdout + bad.stderr
+
+
+@pytest.mark.slow
+def test_restart_and_config_at_the_prompt_carry_on_on_the_same_database(tmp_path: Path) -> None:
+    """``make run``'s console: ``:restart`` and ``:config`` start the app again and the chat
+    goes on; a refused setting falls back to the previous ones."""
+    lines = [
+        ":in dm",
+        "/bahasa en",
+        ":restart",
+        "/help",
+        ":config limits.commands_per_minute 0",
+        ":config captains.auto_mute_minutes -5",
+        "/help",
+    ]
+    result = _run(tmp_path, "\n".join(lines) + "\n", "run")
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert out.count("* the app is running again") == 3  # restart, config, fallback
+    assert "Guyub commands" in out.split("* the app is running again", 1)[1]  # kept English
+    assert "the app did not start with that setting" in result.stderr
+    assert "Traceback" not in out + result.stderr

@@ -59,7 +59,7 @@ async def test_hostile_link_codes_and_platforms_change_nothing(chat: FakeChat, t
     await amir.says(f"/link {text}")
     chat.expect_sent(amir, matches="Kode tidak berlaku|Terlalu banyak")
     await amir.says(f"/unlink {text}")
-    chat.expect_sent(amir, matches="Tidak ada akun tertaut|Isian terlalu banyak")
+    chat.expect_sent(amir, matches="Tidak ada akun tertaut|Isiannya terlalu banyak")
     assert await Member.all().count() == 1
 
 

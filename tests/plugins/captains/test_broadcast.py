@@ -146,9 +146,9 @@ async def test_member_and_other_region_captain_are_refused(make_app):
         await people["ani"].says("/siaran Aceh Utara")
         chat.expect_sent(people["ani"], contains="hanya untuk kapten atau admin")
         await amir.says("/siaran Bireuen")
-        chat.expect_sent(amir, contains="tidak mengurus wilayah 11.11")
+        chat.expect_sent(amir, contains="tidak mengurus wilayah Bireuen.")
         await amir.says("/siaran Aceh")
-        chat.expect_sent(amir, contains="tidak mengurus wilayah 11")
+        chat.expect_sent(amir, contains="tidak mengurus wilayah Aceh.")
 
 
 async def test_a_failed_progress_message_strands_nothing_and_the_report_still_comes(make_app):
@@ -190,3 +190,12 @@ async def test_kirim_after_a_crash_mid_start_resumes_once(make_app):
         await chat.advance("1h")
         assert len([s for s in chat.sent_to(people["ani"]) if "Pesan penting" in s.text]) == 1
         assert await OutboxBatch.all().count() == 1
+
+
+async def test_a_refused_whole_country_broadcast_names_it(make_app):
+    """Issue #16: "/siaran semua" by a captain said "Anda tidak mengurus wilayah ." (empty)."""
+    async with world(make_app) as w:
+        chat = w.chat
+        _, amir, _, _ = await setup(w)
+        await amir.says("/siaran semua")
+        chat.expect_sent(amir, contains="Anda tidak mengurus wilayah seluruh Indonesia.")

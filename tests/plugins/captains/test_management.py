@@ -79,6 +79,13 @@ async def test_cli_captains_and_member_export(make_app):
         assert "\tamir\t11.08\tAceh Utara" in out.getvalue()
         assert await remove(app, out, "#2") == 0
         assert await app.roles.highest((await w.member_of(amir)).id) == Role.MEMBER
+        none = io.StringIO()
+        assert await list_(app, none) == 0
+        assert none.getvalue().startswith("no captains yet")  # not an empty screen
+
+        unknown = io.StringIO()
+        assert await members(app, unknown, "csv", "99") == 2  # an error, not a bare header
+        assert unknown.getvalue() == "region code '99' does not exist\n"
 
         buffer = io.StringIO()
         assert await members(app, buffer, "csv", "Aceh") == 0

@@ -193,3 +193,23 @@ async def test_issue_phrases_are_read_and_confirmed(chat: FakeChat) -> None:
     assert await Event.all().count() == 0
     await kapten.presses("Ya, benar")
     chat.expect_sent(kapten, contains="Di mana")
+
+
+async def test_summary_names_each_reminder_and_unlimited_capacity(chat: FakeChat) -> None:
+    """Issue #16: "Pengingat: 2 jam, 15 menit sebelum" read as one reminder."""
+    kapten = await captain(chat, "kapten", "11.08")
+    await kapten.says("/acara_baru")
+    await kapten.says("Webinar UMKM")
+    await kapten.says("Aceh Utara")
+    await kapten.says("lusa jam 7 malam")
+    await kapten.presses("Ya, benar")
+    await kapten.presses("Lewati")
+    await kapten.presses("Tanpa batas")
+    await kapten.presses("Lewati")
+    await kapten.says("2h 15m 1d")
+    await kapten.presses("Sekali saja")
+    summary = chat.expect_sent(kapten, contains="Periksa sebelum disimpan")
+    assert "⏰ Pengingat: 1 hari sebelumnya, 2 jam sebelumnya dan 15 menit sebelumnya" in (
+        summary.text
+    )
+    assert "👥 Kapasitas: tanpa batas" in summary.text

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core import zone_abbreviation
 from plugins.events._dates import DateError, parse_day, parse_when
@@ -89,6 +91,13 @@ PHRASES = [
     ("besok jam 09.00 tepat", "2026-11-24 09:00"),
     ("besok jam 9 teng", "2026-11-24 09:00 ~pagi"),
     ("besok jam 9an", "2026-11-24 09:00 ~pagi"),
+    ("besok jam 8 malem ya kak", "2026-11-24 20:00"),
+    ("besok jam 7.30-9 malam", "2026-11-24 19:30 → 2026-11-24 21:00"),
+    ("besok jam 09.00 - 2 siang", "2026-11-24 09:00 → 2026-11-24 14:00"),
+    ("Minggu, 29 Nov 2026 | 08.00 WIB", "2026-11-29 08:00"),
+    ("Hari/Tanggal: Sabtu, 5 Desember 2026 Pukul: 09.00 WIB", "2026-12-05 09:00"),
+    ("Sabtu, 28/11 jam 08.00 - 11.00 WIB", "2026-11-28 08:00 → 2026-11-28 11:00"),
+    ("besok aja jam 7 pgi", "2026-11-24 07:00"),
     ("besok jam sembilan pagi", "2026-11-24 09:00"),
     ("besok jam tujuh malam", "2026-11-24 19:00"),
     ("besok jam dua belas siang", "2026-11-24 12:00"),
@@ -362,3 +371,81 @@ def test_parse_day_is_end_of_that_day_in_zone() -> None:
     assert day.astimezone(UTC) == datetime(2026, 12, 31, 15, 59, tzinfo=UTC)
     with pytest.raises(DateError):
         parse_day("1/1/2020", "Asia/Makassar", NOW)
+
+
+REASONS = {
+    "unreadable",
+    "no_time",
+    "no_day",
+    "past",
+    "too_far",
+    "end_before_start",
+    "bad_time",
+    "bad_date",
+    "part_conflict",
+    "weekday_mismatch",
+    "zone_conflict",
+}
+_WORDS = [
+    "besok",
+    "lusa",
+    "jam",
+    "pukul",
+    "pkl.",
+    "9",
+    "19.00",
+    "25.00",
+    "setengah",
+    "malam",
+    "pagi",
+    "sore",
+    "siang",
+    "Sabtu",
+    "depan",
+    "ini",
+    "pekan",
+    "minggu",
+    "tgl",
+    "5",
+    "Desember",
+    "2026",
+    "sampai",
+    "s.d.",
+    "-",
+    "–",
+    "selesai",
+    "WIB",
+    "WITA",
+    "WIT",
+    "kurang",
+    "seperempat",
+    "lewat",
+    "05/12/2026",
+    "2026-12-05",
+    "hari",
+    "nanti",
+    "bulan",
+    "lagi",
+    "3",
+    "am",
+    "pm",
+    "xyz",
+    ",",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=9) | st.text(max_size=40))
+def test_any_text_is_read_or_refused_with_a_reason(words: list[str] | str) -> None:
+    text = words if isinstance(words, str) else " ".join(words)
+    try:
+        parsed = parse_when(text, "Asia/Jakarta", NOW)
+    except DateError as exc:
+        reason = exc.reason
+    else:
+        reason = ""
+    if reason:
+        assert reason in REASONS
+        return
+    assert parsed.start > NOW
+    assert parsed.end is None or parsed.end > parsed.start

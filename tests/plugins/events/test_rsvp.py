@@ -162,3 +162,19 @@ async def test_simultaneous_answers_keep_one_row_and_the_capacity(
     rows = await Rsvp.filter(event_id=event.id)
     assert len(rows) == 2
     assert sorted(r.waitlisted for r in rows) == [False, True]
+
+
+async def test_a_captain_without_a_region_of_their_own_sees_their_regions_events(
+    chat: FakeChat, regions: RegionsForTests
+) -> None:
+    """Issue #16: /acara told such a captain there were no events while theirs existed."""
+    kapten = await captain(chat, "kapten", "11.08")  # no member region, only the role
+    await create(chat, kapten, "Aceh Utara", "besok jam 19.00", title="Kopdar Lhokseumawe")
+    await create(chat, kapten, "Aceh Utara", "lusa jam 19.00", title="Webinar UMKM")
+    await kapten.says("/acara")
+    listing = chat.expect_sent(kapten, contains="Acara mendatang")
+    assert "Kopdar Lhokseumawe" in listing.text
+    assert "Webinar UMKM" in listing.text
+    other = await captain(chat, "lain", "73")
+    await other.says("/acara")
+    chat.expect_sent(other, contains="Belum ada acara mendatang")

@@ -372,3 +372,47 @@ async def test_a_lost_question_never_shifts_the_answers(rchat: FakeChat) -> None
     await budi.presses("Bahasa Indonesia")
     profile = await Profile.get(member_id=member.id)
     assert (profile.batch, profile.training) == (7, "Pemasaran Digital")
+
+
+async def test_a_captain_is_not_news_in_their_own_digest(rchat: FakeChat) -> None:
+    """Issue #16: the captain's digest listed the captain himself as a new member."""
+    chat = rchat
+    cut = chat.user("cut")
+    await cut.says("/help")
+    captain = await member_of(chat, cut)
+    await chat.app.roles.grant(captain.id, Role.CAPTAIN, "11")
+    other = chat.user("teuku")
+    await other.says("/help")
+    await chat.app.roles.grant((await member_of(chat, other)).id, Role.CAPTAIN, "11")
+    for user in (cut, other):
+        user.chat.adapter().started.add(user.user_id)
+    await register_until_region(chat, cut)
+    await cut.says("aceh utara")
+    await cut.presses("Ya, benar")
+    await cut.says("gelombang 3")
+    await cut.says("Desain Grafis")
+    await cut.presses("Bahasa Indonesia")
+    await chat.advance("1h")
+    chat.expect_sent(other, contains="cut baru bergabung")  # news to the other captain
+    chat.expect_not_sent(cut, contains="Kabar anggota")  # not to cut himself
+
+
+async def test_captains_who_only_typed_start_are_not_nudged(chat: FakeChat) -> None:
+    """Issue #16: a captain who opened the bot with /start got "pendaftaran belum selesai"."""
+    kapten = chat.user("kapten")
+    await kapten.says("/start")
+    chat.expect_sent(kapten, contains="Persetujuan data")
+    await chat.app.roles.grant((await member_of(chat, kapten)).id, Role.CAPTAIN, "11")
+    await chat.advance("4d")
+    chat.expect_not_sent(kapten, contains="belum selesai")
+    chat.expect_not_sent(kapten, contains="pengingat terakhir")
+
+
+async def test_start_onboard_typed_in_a_group_points_to_the_private_chat(chat: FakeChat) -> None:
+    """Issue #16: "/start onboard" in a group only greeted."""
+    ani = chat.user("ani")
+    group = chat.group("Alumni Aceh")
+    await ani.says(group, "/start onboard")
+    chat.expect_sent(group, contains="mengirim pesan pribadi untuk melanjutkan pendaftaran")
+    chat.expect_not_sent(group, contains="Saya Guyub")
+    chat.expect_sent(ani, contains="Persetujuan data")  # the flow goes on in the DM

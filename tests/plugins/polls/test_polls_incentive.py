@@ -199,3 +199,31 @@ async def test_bad_poll_specs_get_a_clear_answer_and_change_nothing(
     await pmo.says(group, f"/poll_new {spec}")
     polls_chat.expect_sent(group, contains=reply)
     assert await Poll.all().count() == 0
+
+
+async def test_a_captain_is_told_a_national_poll_belongs_to_the_pmo(
+    polls_chat: FakeChat, town
+) -> None:
+    """Issue #16: "dikelola kapten wilayah lain" for a national PMO poll."""
+    group = polls_chat.group("Alumni Prakerja")
+    poll = await start_incentive_poll(polls_chat, town, group)
+    kapten = polls_chat.user("kapten")
+    await town.captain(kapten, "11.08")
+    await kapten.says(group, f"/poll_close {poll.id}")
+    polls_chat.expect_sent(group, contains="polling nasional dan hanya dikelola admin PMO")
+
+
+async def test_indonesian_flags_work_as_the_usage_text_shows(polls_chat: FakeChat, town) -> None:
+    group = polls_chat.group("Alumni Prakerja")
+    pmo = polls_chat.user("pmo")
+    await town.admin(pmo)
+    await pmo.says(group, "/polling_baru")
+    usage = polls_chat.expect_sent(group, contains="--ganda")
+    assert "--multi" not in usage.text
+    await pmo.says(
+        group, "/polling_baru Kapan kopdar? | Sabtu | Minggu --ganda --terbuka --tutup 2d"
+    )
+    poll = await Poll.all().order_by("-id").first()
+    assert poll is not None
+    assert (poll.multiple, poll.anonymous) == (True, False)
+    assert poll.closes_at is not None

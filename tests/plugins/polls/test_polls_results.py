@@ -154,10 +154,9 @@ async def test_cli_export_csv_and_json_by_region(
     data = json.loads(out.getvalue())
     assert data["by"] == "province"
     assert data["min_group_size"] == 5
-    # Sumatera Utara has one respondent: showing Aceh would give it away, so both fold.
-    assert [r["region_code"] for r in data["rows"]] == ["other", "all"]
-    assert data["rows"][0]["region_name"] == "Other regions"
-    assert data["rows"][0]["respondents"] == 11
+    # Sumatera Utara has one respondent: showing Aceh would give it away, so both fold, and
+    # an "other" row would only repeat the total (chat says there is no breakdown yet).
+    assert [r["region_code"] for r in data["rows"]] == ["all"]
     assert data["rows"][-1]["respondents"] == 11
     assert data["rows"][-1]["options"][0] == {"label": "A", "count": 6, "share": 0.5455}
     out = io.StringIO()
@@ -230,7 +229,7 @@ async def test_captain_polls_are_scoped_to_their_region(
     await town.captain(captain, "11")
     await town.place(captain, "11.08")
     await captain.says(group, "/poll_new Q | A | B --region 12.71")
-    polls_chat.expect_sent(group, contains="tidak mengurus wilayah 12.71")
+    polls_chat.expect_sent(group, contains="tidak mengurus wilayah Kota Medan.")
     await captain.says('/poll_new Kopdar? | Sabtu | Minggu --region "aceh utara" --hidden')
     polls_chat.expect_sent(captain, contains="dikirim ke 2 grup wilayah")
     poll = await Poll.get(id=1)
@@ -274,6 +273,33 @@ def test_templates_are_checked_when_the_bot_starts() -> None:
             PollSettings.model_validate({"templates": {"t": bad}})
     with pytest.raises(pydantic.ValidationError):
         PollSettings.model_validate({"templates": {"a": good, "b": {**good, "aliases": ["A"]}}})
+
+
+async def test_a_region_folded_to_protect_another_is_not_called_small(
+    polls_chat: FakeChat, polls_app: App, town
+) -> None:
+    """Issue #16: "2 wilayah dengan kurang dari 5 responden" when one had exactly 5."""
+    votes = {"11.08": [[0]] * 10, "11.11": [[1]] * 6, "12.71": [[0]] * 4}
+    poll = await poll_with_votes(polls_chat, town, votes, "Ikut? | Ya | Tidak")
+    table = await tally(poll.id, 2, By.KABUPATEN, 5)
+    assert (len(table.folded), table.protecting) == (2, 1)
+    await polls_chat.user("pmo").says(polls_chat.group("Alumni"), f"/poll_results {poll.id} kab")
+    sent = polls_chat.expect_sent(polls_chat.group("Alumni"), contains="Wilayah lain")
+    assert "1 wilayah dengan kurang dari 5 responden" in sent.text
+    assert "bersama 1 wilayah lain yang cukup besar" in sent.text
+
+
+async def test_csv_by_region_with_only_small_groups_has_no_other_row(
+    polls_chat: FakeChat, polls_app: App, town
+) -> None:
+    """Issue #16: chat said "no breakdown yet" while the CSV showed an "other" row."""
+    poll = await poll_with_votes(
+        polls_chat, town, {"11.08": [[0], [1]], "11.11": [[0]]}, "Q? | A | B"
+    )
+    out = io.StringIO()
+    assert await cli.export_poll(polls_app, out, poll.id, format="csv", by="region") == 0
+    codes = [row["region_code"] for row in csv.DictReader(io.StringIO(out.getvalue()))]
+    assert codes == ["all"]
 
 
 async def test_exports_neutralise_formula_option_labels(

@@ -46,12 +46,12 @@ async def test_other_regions_captain_cannot_rebind_a_bound_group(chat: FakeChat)
     assert chat.adapter().chat_admins is not None
     chat.adapter().chat_admins[group.id].add(attacker.ref.id)
     await attacker.says(group, "/tautkan_wilayah Aceh Utara https://t.me/+penipu")
-    chat.expect_sent(group, contains="tidak mengurus wilayah 11.11")
+    chat.expect_sent(group, contains="tidak mengurus wilayah Kabupaten Bireuen")
     bound = await RegionChat.get(chat_id=group.id)
     assert bound.region_code == "11.11"
     assert bound.invite_link == "https://t.me/+bireuen"
     await attacker.says(group, "/lepas_wilayah")
-    chat.expect_sent(group, contains="tidak mengurus wilayah 11.11")
+    chat.expect_sent(group, contains="tidak mengurus wilayah Kabupaten Bireuen")
     assert await RegionChat.filter(chat_id=group.id).count() == 1
     # The group is still Bireuen's: its captain's broadcasts reach it, Aceh Utara's card
     # doesn't advertise it with the attacker's link.

@@ -33,6 +33,7 @@ async def test_region_shows_region_captain_and_groups(chat: FakeChat) -> None:
     await chat.user("siti").says("/wilayah")
     card = chat.expect_sent(chat.user("siti"), contains="Kabupaten Aceh Utara")
     assert "Provinsi: Aceh" in card.text
+    assert "Ibu kota kabupaten: Lhoksukon" in card.text
     assert "Kapten: cut" in card.text
     assert "https://t.me/+acehutara" in card.markup
     assert siti.region_code == "11.08"
@@ -75,7 +76,7 @@ async def test_region_link_needs_a_captain_of_that_region(chat: FakeChat) -> Non
     group = chat.group("Aceh")
     dewi = chat.user("dewi")
     await dewi.says(group, "/region_link aceh utara")
-    chat.expect_sent(group, contains="tidak mengurus wilayah 11.08")
+    chat.expect_sent(group, contains="tidak mengurus wilayah Kabupaten Aceh Utara.")
     assert await RegionChat.all().count() == 0
     await chat.user("budi").says(group, "/region_link aceh utara")
     assert await RegionChat.all().count() == 0
