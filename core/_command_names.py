@@ -110,6 +110,15 @@ class CommandNames:
         """A parameter's name in ``lang`` (its Indonesian ``alias`` where it has one)."""
         return param.alias if self._indonesian(lang) and param.alias else param.name
 
+    def choice(self, param: Param, choice: str, lang: str) -> str:
+        """A choice as the member types it: in Indonesian its first alias (``kapasitas`` for
+        ``capacity``), where the parameter gives one."""
+        if self._indonesian(lang):
+            for alias, canonical in param.choice_aliases:
+                if canonical == choice:
+                    return alias
+        return choice
+
     def name(self, command: Command | str, lang: str, style: CommandStyle | None) -> Markup:
         """The command as the member types it; a reference when ``style`` is None."""
         found = self.command(command)
@@ -132,7 +141,10 @@ class CommandNames:
             return escape(f"/{command}")
         parts: list[Markup] = [self.name(found, lang, style)]
         for param in found.params:
-            label = "|".join(param.choices) if param.choices else self.param(param, lang)
+            if param.choices:
+                label = "|".join(self.choice(param, c, lang) for c in param.choices)
+            else:
+                label = self.param(param, lang)
             parts.append(escape(f"<{label}>" if param.required else f"[{label}]"))
         return Markup(" ").join(parts)
 

@@ -240,6 +240,8 @@ async def test_fields_are_named_in_indonesian_and_a_rename_names_the_old_title(
     refusal = chat.expect_sent(kapten, contains="harus salah satu dari")
     assert "judul/title" in refusal.text
     assert "kapasitas/capacity" in refusal.text
+    # the usage line names the choices as an Indonesian captain types them
+    assert "<judul|mulai|tempat|kapasitas|keterangan|pengingat>" in refusal.text
     await event.refresh_from_db()
     assert (event.capacity, event.title, event.place) == (
         3,
