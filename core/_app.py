@@ -241,8 +241,12 @@ class App:
             return
         try:
             if self._started:
-                await self.activity.run_due()
-                await self.privacy.budget.flush()
+                # What was written behind goes out first; one failing doesn't stop the rest.
+                for flush in (self.activity.run_due, self.privacy.budget.flush):
+                    try:
+                        await flush()
+                    except Exception:
+                        log.exception("could not write %s at stop", flush.__qualname__)
                 await self.plugins.shutdown(self)
         finally:
             self._started = False
