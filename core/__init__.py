@@ -7,6 +7,7 @@ from core._adapter import (
     Adapter,
     Capability,
     DeliveryError,
+    DeliveryUnknown,
     NotSupported,
     Outgoing,
     RateLimits,
@@ -16,6 +17,7 @@ from core._adapter import (
 )
 from core._app import App, Worker
 from core._clock import Clock, FakeClock, SystemClock, utc
+from core._command_names import CommandNames, CommandStyle
 from core._commands import (
     Command,
     Param,
@@ -27,6 +29,7 @@ from core._commands import (
     parse_duration,
 )
 from core._context import Context, JobContext
+from core._csv import CsvWriter, csv_bytes, safe_cell
 from core._events import (
     ButtonPressed,
     ChatKind,
@@ -42,7 +45,8 @@ from core._events import (
     Sender,
     UserRef,
 )
-from core._i18n import LANGUAGES, Translator, load_texts, normalize_language
+from core._humanize import format_duration, format_moment, format_number
+from core._i18n import LANGUAGES, Text, Translator, load_texts, normalize_language
 from core._markup import Markup, escape, parse_markup, to_plain
 from core._messages import (
     Attachment,
@@ -54,11 +58,14 @@ from core._messages import (
     PollSpec,
     RenderedButton,
 )
+from core._plugins import PluginError
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
 from core._roles import PermissionDenied, Role, covers, scope_chain
 from core._scheduler import Scheduled
+from core._sensitive import SecretKind, find_secret, is_nik
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
+from core._text import MAX_ID, clean_line, clean_platform_text, parse_id, terminal_safe
 from core.hookspecs import hookimpl, hookspec
 from core.models import Account, AuditEntry, Job, Member, RoleGrant
 from core.outbox import BatchReport, DeliveryStatus, Outbox, Recipient
@@ -67,6 +74,7 @@ from core.outbox.models import Delivery, OutboxBatch
 __all__ = [
     "DEFAULT_ZONE",
     "LANGUAGES",
+    "MAX_ID",
     "Account",
     "Action",
     "Adapter",
@@ -85,10 +93,14 @@ __all__ = [
     "Clock",
     "Command",
     "CommandInvoked",
+    "CommandNames",
+    "CommandStyle",
     "Context",
+    "CsvWriter",
     "Delivery",
     "DeliveryError",
     "DeliveryStatus",
+    "DeliveryUnknown",
     "Event",
     "FakeClock",
     "Flow",
@@ -112,6 +124,7 @@ __all__ = [
     "Param",
     "ParamType",
     "PermissionDenied",
+    "PluginError",
     "PluginInfo",
     "PollAnswered",
     "PollSpec",
@@ -127,28 +140,41 @@ __all__ = [
     "Scheduled",
     "ScheduledEvent",
     "ScheduledEventInterest",
+    "SecretKind",
     "Sender",
     "Settings",
     "SettingsError",
     "SystemClock",
+    "Text",
     "Translator",
     "Unreachable",
     "UsageError",
     "UserRef",
     "Where",
     "Worker",
+    "clean_line",
+    "clean_platform_text",
     "clean_text",
     "covers",
+    "csv_bytes",
     "escape",
+    "find_secret",
+    "format_duration",
+    "format_moment",
+    "format_number",
     "hookimpl",
     "hookspec",
+    "is_nik",
     "load_settings",
     "load_texts",
     "normalize_language",
     "parse_command_line",
     "parse_duration",
+    "parse_id",
     "parse_markup",
+    "safe_cell",
     "scope_chain",
+    "terminal_safe",
     "to_plain",
     "utc",
     "zone_abbreviation",

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from core._command_names import CommandStyle, resolve_refs
 from core._events import ChatRef, MessageRef, UserRef
 from core._markup import Markup
 from core._messages import Attachment, Form, PollSpec, RenderedButton
 
 if TYPE_CHECKING:
+    from aiohttp.web import AbstractRouteDef
+
     from core._app import App
     from core._commands import Command
 
@@ -21,6 +25,7 @@ __all__ = [
     "Adapter",
     "Capability",
     "DeliveryError",
+    "DeliveryUnknown",
     "NotSupported",
     "Outgoing",
     "RateLimits",
@@ -97,8 +102,19 @@ class Unreachable(DeliveryError):
         super().__init__(message, permanent=True)
 
 
+class DeliveryUnknown(DeliveryError):
+    """The request may have reached the platform: a timeout or a dropped connection after it
+    was written, a 5xx answer to a send. Nobody can know whether the recipient got it, so it
+    is never sent again (``permanent``); the outbox records the delivery as ``unknown``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, permanent=True)
+
+
 class RetryAfter(DeliveryError):
-    """The platform asked us to wait ``seconds`` before sending to this target again."""
+    """The platform asked us to wait ``seconds`` before sending to this target again. The
+    request had no effect (a 429 is refused before anything is done), so it may be sent
+    again after the wait."""
 
     def __init__(self, seconds: float) -> None:
         super().__init__(f"rate limited, retry after {seconds}s")
@@ -113,16 +129,54 @@ class NotSupported(DeliveryError):
         self.what = what
 
 
+def _spelled(message: Outgoing, style: CommandStyle) -> Outgoing:
+    """``message`` with its command references spelled for ``style``."""
+    text = resolve_refs(message.text, style)
+    buttons = tuple(
+        tuple(replace(b, label=resolve_refs(b.label, style)) for b in row)
+        for row in message.buttons
+    )
+    if text is message.text and buttons == message.buttons:
+        return message
+    return replace(message, text=Markup(text), buttons=buttons)
+
+
+def _spelling(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    async def wrapper(self: Adapter, *args: Any, **kwargs: Any) -> Any:
+        # Every subclass method takes (target, message, ...); message may be by keyword.
+        if len(args) >= 2 and isinstance(args[1], Outgoing):
+            args = (args[0], _spelled(args[1], self.command_style), *args[2:])
+        elif isinstance(kwargs.get("message"), Outgoing):
+            kwargs["message"] = _spelled(kwargs["message"], self.command_style)
+        return await method(self, *args, **kwargs)
+
+    wrapper.__guyub_spelling__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 class Adapter(ABC):
     """A chat platform. Subclasses turn updates into core events (``app.dispatch``) and
     outgoing messages into platform calls.
 
     ``run`` is started inside the App's TaskGroup and runs until cancelled; it must not
     take over the event loop.
+
+    ``command_style`` says how the platform spells commands. Command names in a message
+    whose platform was not known when it was written are resolved for it before ``send``,
+    ``send_dm`` and ``edit`` see the message, whichever path (reply, DM, outbox) sent it.
     """
 
     platform: str = ""
     capabilities: frozenset[Capability] = frozenset()
+    command_style: CommandStyle = CommandStyle.FLAT
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("send", "send_dm", "edit"):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "__guyub_spelling__", False):
+                setattr(cls, name, _spelling(method))
 
     @abstractmethod
     async def run(self, app: App) -> None:
@@ -166,6 +220,12 @@ class Adapter(ABC):
     async def unmute(self, chat: ChatRef, user: UserRef) -> None:
         raise NotSupported("mute")
 
+    async def is_chat_admin(self, chat: ChatRef, user: UserRef) -> bool:
+        """Whether ``user`` administers the group ``chat`` on the platform itself (Telegram
+        ``getChatMember``). Raise :class:`NotSupported` where the platform can't tell; any
+        other error means "unknown" and callers refuse what needed the answer."""
+        raise NotSupported("chat_admins")
+
     async def show_form(self, form: Form, key: str) -> None:
         """Show ``form`` to the member whose interaction is being answered; its submission
         comes back as :class:`ButtonPressed` with ``key`` and the answers in ``form``."""
@@ -185,6 +245,11 @@ class Adapter(ABC):
 
     async def cancel_scheduled_event(self, chat: ChatRef, event_id: str) -> None:
         raise NotSupported("scheduled_events")
+
+    def web_routes(self) -> Sequence[AbstractRouteDef]:
+        """Routes to mount on the App's web server when it is served (a webhook sharing the
+        dashboard's port). Called once by ``App.run(web=True)`` before the server starts."""
+        return ()
 
     def dm_link(self, payload: str = "") -> str | None:
         """A link that opens a private chat with the bot (Telegram deep link), if any."""

@@ -11,17 +11,19 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
+from tortoise.transactions import in_transaction
 
 from core import _builtin
 from core._adapter import Adapter, Outgoing, Unreachable
 from core._cache import DispatchCache
 from core._clock import Clock, SystemClock, utc
+from core._command_names import CommandNames
 from core._commands import Command, CommandRegistry, ParamType, UsageError, Where, parse_args
 from core._context import Context, JobContext
 from core._db import Database
@@ -41,17 +43,22 @@ from core._events import (
 from core._i18n import Translator
 from core._identity import Activity, Buttons, Conversations, Identity
 from core._messages import Button, Message, RenderedButton
-from core._plugins import LoadedPlugin, Plugins, discover, select
+from core._plugins import LoadedPlugin, Plugins, check_explicit, discover, select
 from core._regions import Regions
 from core._roles import Audit, PermissionDenied, Role, Roles
+from core._safety import Safety
 from core._scheduler import Scheduler
+from core._sensitive import find_secret
 from core._settings import Settings, SettingsError
 from core._specs import Action, Flow
+from core._supervise import supervise
 from core.models import Account, Member
 from core.outbox import Outbox
 from core.outbox import plugin as _outbox_plugin
 from core.privacy import Privacy
 from core.privacy import plugin as _privacy_plugin
+from core.web import WebServer
+from core.web import plugin as _web_plugin
 
 __all__ = ["App", "Worker"]
 
@@ -87,6 +94,8 @@ class App:
         self.adapters: dict[str, Adapter] = {}
         for adapter in adapters:
             self.add_adapter(adapter)
+        if isinstance(plugins, Mapping | str):
+            raise TypeError("plugins= takes plugin objects; [plugins] settings go in settings")
         self._extra_plugins = list(plugins)
         self._discover = discover_plugins
         self._schema = schema
@@ -95,6 +104,9 @@ class App:
         self._worker_id = worker_id
         self.translator = Translator(settings.language)
         self.commands = CommandRegistry()
+        #: Renders commands as each platform and language spell them.
+        self.command_names = CommandNames(self.commands, settings.language)
+        self.translator.names = self.command_names
         self.actions: dict[str, Action] = {}
         self.flows: dict[str, Flow] = {}
         self.activity = Activity()
@@ -104,10 +116,13 @@ class App:
         self.audit = Audit(self.clock)
         self.roles = Roles(self.audit)
         self.privacy = Privacy(self)
+        self.safety = Safety(self)
         self.workers: list[Worker] = []
         self._quiet_groups = False
         self._group_flows = False
         self.services: dict[str, Any] = {}
+        #: The web server; mount routes before ``run(web=True)`` starts it.
+        self.web = WebServer(self, settings.web)
         self._plugin_settings: dict[str, BaseModel] = {}
         self.plugins: Plugins
         self.database: Database
@@ -137,9 +152,12 @@ class App:
             (_builtin, "core"),
             (_privacy_plugin, "core"),
             (_outbox_plugin, "core"),
+            (_web_plugin, "core"),
         ]
         if self._discover:
-            found.extend(discover())
+            # A plugin both installed and passed in code loads once, as passed.
+            explicit = {id(p) for p in self._extra_plugins}
+            found.extend(c for c in discover() if id(c[0]) not in explicit)
         found.extend((p, "app") for p in self._extra_plugins)
         return found
 
@@ -157,7 +175,9 @@ class App:
 
     async def start(self) -> None:
         """Load plugins, open and migrate the database, start services (no adapters yet)."""
-        self.plugins = Plugins(self.loaded_plugins(), self.settings.plugins.hook_timeout)
+        loaded = self.loaded_plugins()
+        check_explicit(loaded)
+        self.plugins = Plugins(loaded, self.settings.plugins.hook_timeout)
         self._register()
         self.database = Database(self.settings.database.url, self.plugins.models())
         await self.database.open(create=self._create_database)
@@ -216,6 +236,10 @@ class App:
                 if action.name in self.actions:
                     raise ValueError(f"button action {action.name!r} of {plugin} is taken")
                 self.actions[action.name] = action
+        for plugin, routes in self.plugins.web_routes():
+            self.web.add_routes(routes, owner=plugin)
+        for _plugin, pages in self.plugins.dashboard_pages():
+            self.web.pages.extend(pages)
         for plugin, flows in self.plugins.flows():
             for flow in flows:
                 if flow.name in self.flows:
@@ -241,12 +265,14 @@ class App:
             return
         try:
             if self._started:
-                # What was written behind goes out first; one failing doesn't stop the rest.
-                for flush in (self.activity.run_due, self.privacy.budget.flush):
-                    try:
-                        await flush()
-                    except Exception:
-                        log.exception("could not write %s at stop", flush.__qualname__)
+                try:
+                    await self.activity.run_due()
+                except Exception:
+                    log.exception("could not write the last activity marks at shutdown")
+                try:
+                    await self.privacy.budget.flush()
+                except Exception:
+                    log.exception("could not write the last command counts at shutdown")
                 await self.plugins.shutdown(self)
         finally:
             self._started = False
@@ -254,8 +280,14 @@ class App:
                 await self.cache.close()
             await self.database.close(drop=self._drop_database)
 
-    async def run(self, *, install_signal_handlers: bool = True) -> None:
-        """Run every adapter and worker until cancelled, Ctrl-C or SIGTERM."""
+    async def run(
+        self, *, install_signal_handlers: bool = True, web: bool = False, workers: bool = True
+    ) -> None:
+        """Run every adapter and worker until cancelled, Ctrl-C or SIGTERM.
+
+        ``web`` also serves the web server (``web.listen``); ``workers=False`` leaves the
+        scheduler and outbox to other processes (``guyub web`` runs the web server alone).
+        """
         stop = self._stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         if install_signal_handlers:
@@ -263,16 +295,25 @@ class App:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, stop.set)
         try:
+            if web:
+                for adapter in self.adapters.values():
+                    self.web.add_routes(adapter.web_routes(), owner=f"adapter {adapter.platform}")
+                # Listening first: a port already taken stops start-up with a clear error.
+                await self.web.start()
             async with asyncio.TaskGroup() as group:
+                if web:
+                    group.create_task(self.web.run_forever(), name="web")
                 for adapter in self.adapters.values():
                     await self._register_commands(adapter)
                     group.create_task(adapter.run(self), name=f"adapter:{adapter.platform}")
-                for worker in self.workers:
-                    group.create_task(worker.run_forever(), name=type(worker).__name__)
+                for worker in self.workers if workers else ():
+                    name = type(worker).__name__
+                    group.create_task(supervise(name, worker.run_forever), name=name)
                 group.create_task(self._stop_when(stop))
         except* _Stop:
             pass
         finally:
+            await self.web.stop()
             if install_signal_handlers:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -430,15 +471,32 @@ class App:
     async def dispatch(self, event: Event, adapter: Adapter | None = None) -> None:
         """Handle one platform event. Never raises: errors are logged, the member is told."""
         adapter = adapter or self.adapters.get(event.platform)
-        await self.cache.refresh()
+        secret = find_secret(event.text) if isinstance(event, MessageReceived) else None
         if (
             self._quiet_groups
+            and secret is None
             and isinstance(event, MessageReceived)
             and not event.chat.is_dm
-            and not (self._group_flows and await self.cache.chat_has_flow(event.chat.key))
         ):
-            self.activity.seen(event.user.ref, self.clock.now())
-            return
+            try:
+                await self.cache.refresh()
+                in_flow = self._group_flows and await self.cache.chat_has_flow(event.chat.key)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Plain chatter while the database is away: note the sender, answer nothing.
+                log.exception("could not look up a flow in %s", event.chat.key)
+                in_flow = False
+            if not in_flow:
+                self.activity.seen(event.user.ref, self.clock.now())
+                return
+        else:
+            try:
+                await self.cache.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not refresh the dispatch cache")
         ctx = Context(self, event=event, adapter=adapter)
         try:
             account = await self.identity.resolve(event.user)
@@ -451,9 +509,23 @@ class App:
                 return
             await self._route(ctx, event)
         except UsageError as exc:
-            await self._safe_reply(ctx, ctx.t(exc.key, **exc.kwargs))
+            kwargs = dict(exc.kwargs)
+            if exc.command is not None:
+                kwargs.setdefault("usage", ctx.usage(exc.command))
+                kwargs.setdefault("command", ctx.cmd(exc.command))
+            await self._safe_reply(ctx, ctx.t(exc.key, **kwargs))
         except PermissionDenied as exc:
-            await self._safe_reply(ctx, ctx.t(exc.reason, **exc.kwargs))
+            kwargs = dict(exc.kwargs)
+            reason = exc.reason
+            if reason == "core.error.forbidden" and "command" not in kwargs:
+                command = (
+                    self.commands.get(event.name) if isinstance(event, CommandInvoked) else None
+                )
+                if command is None:
+                    reason = "core.error.forbidden_here"
+                else:
+                    kwargs["command"] = ctx.cmd(command)
+            await self._safe_reply(ctx, ctx.t(reason, **kwargs))
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -507,24 +579,28 @@ class App:
             key = (
                 "core.error.unknown_command_suggest" if suggestion else "core.error.unknown_command"
             )
-            await ctx.reply(ctx.t(key, name=event.name[:64], suggestion=suggestion or ""))
+            hint = self.command_names.command(suggestion) if suggestion else None
+            await ctx.reply(
+                ctx.t(key, name=event.name[:64], suggestion=ctx.cmd(hint) if hint else "")
+            )
             return
         if len(event.args) > self.settings.limits.max_message_chars:
             raise UsageError("core.error.too_long", limit=self.settings.limits.max_message_chars)
         if command.where is Where.GROUP and event.chat.is_dm:
-            raise UsageError("core.error.group_only", name=command.name)
+            raise UsageError("core.error.group_only", command=command)
         if command.where is Where.DM and not event.chat.is_dm:
             await self._dm_only(ctx, command)
             return
         if command.role > Role.MEMBER and await self.roles.highest(ctx.member.id) < command.role:
-            raise PermissionDenied("core.error.forbidden", name=command.name)
+            raise PermissionDenied("core.error.forbidden", command=ctx.cmd(command))
         values = parse_args(command, event.args, event.options)
         for param in command.params:
             if param.type is ParamType.USER:
                 values[param.name] = await self._resolve_user(
                     ctx, event, param.name, values[param.name], command
                 )
-        await command.handler(ctx, **values)
+        async with in_transaction():
+            await command.handler(ctx, **values)
 
     async def _resolve_user(
         self, ctx: Context, event: CommandInvoked, name: str, raw: Any, command: Command
@@ -539,22 +615,27 @@ class App:
         if isinstance(raw, UserRef):
             found = await self.identity.account_for(raw)
             if found is None:
-                raise UsageError("core.usage.unknown_member", who=str(raw), usage=command.usage())
+                raise UsageError("core.usage.unknown_member", command=command, who=str(raw))
             return await Member.get(id=found.member_id)
         member = await self.identity.find(str(raw), event.platform)
         if member is None:
-            raise UsageError("core.usage.unknown_member", who=str(raw), usage=command.usage())
+            raise UsageError("core.usage.unknown_member", command=command, who=str(raw))
         return member
 
     async def _dm_only(self, ctx: Context, command: Command) -> None:
         link = ctx.adapter.dm_link(command.name) if ctx.adapter else None
         buttons = [Button(ctx.t("core.button.open_dm"), url=link)] if link else []
-        await ctx.reply(ctx.t("core.error.dm_only", name=command.name), buttons=buttons)
+        await ctx.reply(ctx.t("core.error.dm_only", command=ctx.cmd(command)), buttons=buttons)
 
     async def _message(self, ctx: Context, event: MessageReceived) -> None:
         assert ctx.member is not None
         text = event.text
         if not text.strip():
+            return
+        secret = find_secret(text)
+        if secret is not None:
+            # Never handed to a flow or a plugin: not stored, not echoed.
+            await self.safety.caught(ctx, event, secret)
             return
         conversation = await self.conversations.get(ctx.member.id, event.chat.key)
         if conversation is not None:
@@ -568,7 +649,8 @@ class App:
                         "core.error.too_long", limit=self.settings.limits.max_message_chars
                     )
                 ctx.conversation = conversation
-                await flow.handler(ctx, text)
+                async with in_transaction():
+                    await flow.handler(ctx, text)
                 return
         if len(text) > self.settings.limits.max_message_chars:
             event = replace(event, text=text[: self.settings.limits.max_message_chars])
@@ -588,7 +670,8 @@ class App:
         data = dict(stored.data or {})
         if event.form is not None:
             data["form"] = dict(event.form)
-        await self.actions[stored.action].handler(ctx, data)
+        async with in_transaction():
+            await self.actions[stored.action].handler(ctx, data)
 
     # --- helpers for plugins ----------------------------------------------------------
 

@@ -20,6 +20,7 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 from tortoise.migrations.recorder import MigrationRecorder
 
+from core._logging import secret_filter
 from core._specs import ModelModule
 
 __all__ = [
@@ -43,6 +44,7 @@ CORE_APPS: list[ModelModule] = [
         app="privacy", models=("core.privacy.models",), migrations="core.privacy.migrations"
     ),
     ModelModule(app="outbox", models=("core.outbox.models",), migrations="core.outbox.migrations"),
+    ModelModule(app="web", models=("core.web.models",), migrations="core.web.migrations"),
 ]
 
 
@@ -51,6 +53,13 @@ def dialect_of(url: str) -> str:
     if scheme in ("postgres", "postgresql", "asyncpg", "psycopg"):
         return "postgres"
     return scheme
+
+
+def _password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
 
 
 def redact_url(url: str) -> str:
@@ -94,6 +103,10 @@ class Database:
 
     def __init__(self, url: str, modules: Sequence[ModelModule]) -> None:
         self.url = url
+        password = _password(url)
+        if password:
+            # Drivers put the URL in their errors; no log line may show the password.
+            secret_filter().add(password)
         core_labels = {m.app for m in CORE_APPS}
         self.modules = [*CORE_APPS, *[m for m in modules if m.app not in core_labels]]
         self.dialect = dialect_of(url)

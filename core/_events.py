@@ -2,6 +2,10 @@
 
 Every event is frozen. Adapters build them from platform updates; plugins read them from
 ``ctx.event``. Nothing here knows a platform SDK.
+
+Building an event is the adapter boundary: every platform string in it (text, arguments,
+names, titles, form answers) is cleaned there once (:mod:`core._text`: no lone surrogates,
+NUL or control characters), whichever adapter built it.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from core._text import clean_line, clean_platform_text
 
 __all__ = [
     "ButtonPressed",
@@ -64,6 +70,10 @@ class ChatRef:
     title: str | None = field(default=None, compare=False)
     thread: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.title is not None:
+            object.__setattr__(self, "title", clean_line(self.title))
+
     @property
     def key(self) -> str:
         """A stable string naming this chat, for storing in the database."""
@@ -99,6 +109,11 @@ class Sender:
     language: str | None = None
     is_bot: bool = False
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "display_name", clean_line(self.display_name))
+        if self.username is not None:
+            object.__setattr__(self, "username", clean_line(self.username))
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
@@ -122,6 +137,9 @@ class MessageReceived(Event):
     reply_to: MessageRef | None = None
     reply_to_user: Sender | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", clean_platform_text(self.text))
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CommandInvoked(Event):
@@ -134,6 +152,19 @@ class CommandInvoked(Event):
     message: MessageRef | None = None
     reply_to: MessageRef | None = None
     reply_to_user: Sender | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", clean_line(self.name))
+        object.__setattr__(self, "args", clean_platform_text(self.args))
+        if self.options is not None:
+            object.__setattr__(
+                self,
+                "options",
+                {
+                    k: clean_platform_text(v) if isinstance(v, str) else v
+                    for k, v in self.options.items()
+                },
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,6 +185,12 @@ class ButtonPressed(Event):
     key: str
     message: MessageRef | None = None
     form: dict[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.form is not None:
+            object.__setattr__(
+                self, "form", {k: clean_platform_text(v) for k, v in self.form.items()}
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,6 +20,7 @@ from core import _sql
 from core._clock import Clock
 from core._events import Sender, UserRef
 from core._i18n import normalize_language
+from core._supervise import Rounds
 from core.models import Account, ButtonKey, Conversation, Member
 
 if TYPE_CHECKING:
@@ -335,7 +336,8 @@ class Activity:
         return len(self._pending)
 
     async def run_due(self, limit: int | None = None) -> int:
-        """Write what was seen; returns how many users were written."""
+        """Write what was seen; returns how many users were written. When the database
+        fails midway, what was not written is kept for the next round."""
         pending, self._pending = self._pending, {}
         if not pending:
             return 0
@@ -351,14 +353,16 @@ class Activity:
         return len(pending)
 
     async def run_forever(self) -> None:
+        """Write every ``interval`` seconds; a database error is logged and the marks kept."""
+        rounds = Rounds()
         while True:
             await asyncio.sleep(self.interval)
             try:
-                await self.run_due()
+                await rounds.run(self.run_due)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("activity flush failed; retrying at the next interval")
+                log.exception("could not write activity marks; keeping them for later")
 
 
 #: Users written per statement (three parameters each; SQLite allows 32,766).

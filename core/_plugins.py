@@ -24,6 +24,8 @@ from core import hookspecs
 from core._specs import Action, CliCommand, Flow, JobKind, ModelModule, PluginInfo
 
 if TYPE_CHECKING:
+    from aiohttp.web import AbstractRouteDef
+
     from core._app import App
     from core._commands import Command
     from core._context import Context
@@ -39,12 +41,15 @@ if TYPE_CHECKING:
     from core._settings import PluginSettings
     from core.models import Member
     from core.privacy import RetentionPolicy
+    from core.web import DashboardPage
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "PRIVACY_HOOKS",
     "LoadedPlugin",
+    "PluginError",
     "Plugins",
+    "check_explicit",
     "discover",
     "missing_privacy_hooks",
 ]
@@ -102,7 +107,8 @@ def select(
             enabled, reason = True, ""
         elif name in unwanted:
             enabled, reason = False, "disabled in config"
-        elif "*" not in wanted and name not in wanted:
+        elif source != "app" and "*" not in wanted and name not in wanted:
+            # Plugins handed to the App in code are wanted by definition.
             enabled, reason = False, "not in plugins.enabled"
         else:
             enabled, reason = True, ""
@@ -123,6 +129,21 @@ def select(
                 )
                 changed = True
     return plugins
+
+
+class PluginError(RuntimeError):
+    """A plugin handed to the App in code cannot be loaded (its ``requires`` are missing,
+    the config disables it, or its API range excludes this core)."""
+
+
+def check_explicit(plugins: Sequence[LoadedPlugin]) -> None:
+    """Fail loudly when a plugin passed explicitly (``App(plugins=[...])``) is not loaded:
+    a test or a deployment that names a plugin must not silently run without it."""
+    refused = [p for p in plugins if p.source == "app" and not p.enabled]
+    if refused:
+        raise PluginError(
+            "; ".join(f"plugin {p.info.name!r} cannot be loaded: {p.reason}" for p in refused)
+        )
 
 
 class Plugins:
@@ -192,10 +213,16 @@ class Plugins:
         for impl in self._impls(hook):
             await self._call_isolated(impl, hook, kwargs)
 
-    async def gather(self, hook: str, **kwargs: Any) -> dict[str, Any]:
-        """Like :meth:`notify`, keeping each plugin's non-None answer by plugin name."""
+    async def gather(
+        self, hook: str, *, only: Iterable[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Like :meth:`notify`, keeping each plugin's non-None answer by plugin name
+        (``only``: ask just these plugins)."""
         answers: dict[str, Any] = {}
+        wanted = set(only) if only is not None else None
         for impl in self._impls(hook):
+            if wanted is not None and impl.plugin_name not in wanted:
+                continue
             ok, value = await self._call_isolated(impl, hook, kwargs)
             if ok and value is not None:
                 answers[impl.plugin_name] = value
@@ -256,6 +283,12 @@ class Plugins:
 
     def cli_commands(self) -> list[tuple[str, Sequence[CliCommand]]]:
         return self.collect("guyub_register_cli")
+
+    def web_routes(self) -> list[tuple[str, Iterable[AbstractRouteDef]]]:
+        return self.collect("guyub_register_web")
+
+    def dashboard_pages(self) -> list[tuple[str, Sequence[DashboardPage]]]:
+        return self.collect("guyub_register_dashboard")
 
     def settings_models(self) -> list[tuple[str, type[Any]]]:
         return self.collect("guyub_register_settings")
@@ -330,8 +363,12 @@ class Plugins:
     async def forget_member(self, member: Member) -> None:
         await self.notify("guyub_forget_member", member=member)
 
-    async def collect_stats(self, region_codes: Sequence[str] | None, app: App) -> dict[str, Any]:
-        return await self.gather("guyub_collect_stats", region_codes=region_codes, app=app)
+    async def collect_stats(
+        self, region_codes: Sequence[str] | None, app: App, *, only: Iterable[str] | None = None
+    ) -> dict[str, Any]:
+        return await self.gather(
+            "guyub_collect_stats", only=only, region_codes=region_codes, app=app
+        )
 
     # --- typed facade: privacy -------------------------------------------------------
 

@@ -25,6 +25,7 @@ from core import _sql
 from core._clock import Clock, utc
 from core._settings import SchedulerSettings
 from core._specs import JobKind
+from core._supervise import Backoff, Rounds
 from core.models import Job
 
 if TYPE_CHECKING:
@@ -278,19 +279,26 @@ class Scheduler:
 
     async def run_forever(self) -> None:
         """The worker loop, run in the App's TaskGroup."""
+        backoff = Backoff(first=self.settings.poll_interval)
+        rounds = Rounds()
         while True:
             try:
-                await self.run_due(
-                    ahead=self.settings.claim_ahead_seconds,
-                    concurrency=self.settings.concurrency,
+                await rounds.run(
+                    lambda: self.run_due(
+                        ahead=self.settings.claim_ahead_seconds,
+                        concurrency=self.settings.concurrency,
+                    )
                 )
-                next_due = await self.next_due()
+                next_due = await rounds.run(self.next_due)
+                backoff.reset()
+                wait = self.settings.poll_interval
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("scheduler loop failed; retrying")
+                # A database outage: wait longer each time, keep the loop alive.
+                wait = backoff.next()
+                log.exception("scheduler loop failed; retrying in %.1fs", wait)
                 next_due = None
-            wait = self.settings.poll_interval
             if next_due is not None:
                 wait = min(wait, max(0.0, (next_due - self.clock.now()).total_seconds()))
             self._wakeup.clear()

@@ -5,12 +5,15 @@ Tokens are secrets: they come from the environment only and are never logged.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,16 +25,26 @@ __all__ = [
     "DiscordSettings",
     "OutboxSettings",
     "PluginSettings",
+    "SafetySettings",
     "SchedulerSettings",
     "Settings",
     "SettingsError",
     "TelegramSettings",
+    "WebSettings",
     "load_settings",
 ]
 
 #: The shipped defaults, documented line by line.
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.toml"
 SECRET_KEYS = ("token", "webhook_secret")
+#: Key names that hold secrets wherever they appear (``tokn``, ``bot_token``, ``api_key``...).
+_SECRET_NAME = re.compile(
+    r"tok[en]|tkn|secret|pass(word|wd)?\b|pwd|api_?key|private_?key|credential", re.I
+)
+#: Values shaped like a Telegram or Discord bot token, whatever the key is called.
+_TOKEN_VALUE = re.compile(
+    r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b|\b[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{20,}\b"
+)
 
 
 class SettingsError(ValueError):
@@ -44,6 +57,19 @@ class _Section(BaseModel):
 
 class DatabaseSettings(_Section):
     url: str = "sqlite://data/guyub.sqlite3"
+
+    @property
+    def password(self) -> str | None:
+        """The password inside ``url``, if any (masked in every log line)."""
+        try:
+            return urlsplit(self.url).password
+        except ValueError:
+            return None
+
+    def __repr_args__(self) -> Any:
+        # Printed settings never show the database password.
+        secret = self.password
+        yield "url", self.url.replace(f":{secret}@", ":***@") if secret else self.url
 
 
 class TelegramSettings(_Section):
@@ -96,10 +122,33 @@ class OutboxSettings(_Section):
     rate_limits: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
+class WebSettings(_Section):
+    #: HOST:PORT the web server (dashboard, health checks) listens on; "" serves none.
+    listen: str = "127.0.0.1:8080"
+    #: The address people use, e.g. "https://guyub.example.org" behind a reverse proxy.
+    public_url: str | None = None
+    max_body_bytes: int = Field(default=4 * 2**20, ge=1024)
+    #: Minutes a one-time dashboard login link stays valid.
+    login_link_minutes: int = Field(default=10, ge=1, le=60)
+    #: Hours a dashboard session lasts before signing in again.
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    #: Seconds the overview's figures are reused per scope (0: count on every request).
+    figures_cache_seconds: float = Field(default=60.0, ge=0)
+
+
 class LimitSettings(_Section):
     max_message_chars: int = 4096
     #: Commands one member may send per minute (0: no limit), shared by every worker.
     commands_per_minute: int = Field(default=20, ge=0)
+
+
+class SafetySettings(_Section):
+    #: Delete a group message holding a NIK, OTP, password, phone or card number where the
+    #: bot may (it warns either way).
+    delete_secret_messages: bool = True
+    #: At most one joki warning per group in this many seconds (a wave of posts must not
+    #: become a wave of warnings).
+    group_warning_cooldown_seconds: float = Field(default=60.0, ge=0)
 
 
 class Settings(BaseSettings):
@@ -124,6 +173,8 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    safety: SafetySettings = Field(default_factory=SafetySettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @field_validator("language")
     @classmethod
@@ -143,11 +194,34 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _TomlFiles(settings_cls, cls.config_files))
 
+    def secret_values(self) -> list[str]:
+        """Every secret these settings hold (tokens, webhook secret, database password), for
+        the log mask."""
+        values = [self.telegram.token, self.telegram.webhook_secret, self.discord.token]
+        found = [v.get_secret_value() for v in values if v is not None]
+        if self.database.password:
+            found.append(self.database.password)
+        return found
+
     def section(self, name: str) -> dict[str, Any]:
-        """A plugin's raw settings table (``[name]`` in TOML, ``GUYUB_NAME__KEY``)."""
+        """A plugin's raw settings table: ``[name]`` in TOML, overridden by the environment
+        (``GUYUB_NAME__KEY=value``, ``GUYUB_NAME__TABLE__KEY`` for a nested table; a value
+        starting with ``[`` or ``{`` is JSON). The plugin's model validates the result."""
         extra = self.model_extra or {}
-        value = extra.get(name.lower(), {})
-        return dict(value) if isinstance(value, dict) else {}
+        found = extra.get(name.lower(), {})
+        value: dict[str, Any] = dict(found) if isinstance(found, dict) else {}
+        prefix = f"GUYUB_{name.upper()}__"
+        for key, raw in os.environ.items():
+            if not key.upper().startswith(prefix) or len(key) == len(prefix):
+                continue
+            *tables, leaf = key[len(prefix) :].lower().split("__")
+            target = value
+            for table in tables:
+                inner = target.get(table)
+                target[table] = inner = dict(inner) if isinstance(inner, dict) else {}
+                target = inner
+            target[leaf] = _env_value(raw)
+        return value
 
 
 class _TomlFiles(PydanticBaseSettingsSource):
@@ -183,6 +257,28 @@ def _refuse_secrets(data: dict[str, Any], path: Path) -> None:
                     f"{path}: {section}.{key} is a secret; set it in the environment ({env}), "
                     "not in a file"
                 )
+    _refuse_secret_looking(data, path, ())
+
+
+def _refuse_secret_looking(data: dict[str, Any], path: Path, at: tuple[str, ...]) -> None:
+    """Any other key that looks like it holds a secret (a misspelt ``tokn``, a plugin's
+    ``api_key``) or any value shaped like a bot token is refused too, naming the key and
+    never echoing the value."""
+    for key, value in data.items():
+        where = (*at, str(key))
+        if isinstance(value, dict):
+            _refuse_secret_looking(value, path, where)
+            continue
+        texts = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+        if (_SECRET_NAME.search(str(key)) and any(texts)) or any(
+            _TOKEN_VALUE.search(t) for t in texts
+        ):
+            dotted = ".".join(where)
+            env = "GUYUB_" + "__".join(w.upper() for w in where)
+            raise SettingsError(
+                f"{path}: {dotted} looks like a secret (value not shown); secrets are read "
+                f"from the environment only ({env}); remove it from the file"
+            )
 
 
 def _deep_merge(into: dict[str, Any], data: dict[str, Any]) -> None:
@@ -191,6 +287,17 @@ def _deep_merge(into: dict[str, Any], data: dict[str, Any]) -> None:
             _deep_merge(into[key], value)
         else:
             into[key] = value
+
+
+def _env_value(raw: str) -> Any:
+    """A plugin setting from the environment: JSON for lists and tables, text otherwise
+    (the plugin's model turns ``"7"`` into 7 and ``"true"`` into True)."""
+    if raw.strip().startswith(("[", "{")):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise SettingsError(f"not valid JSON: {raw[:80]!r}") from None
+    return raw
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
@@ -217,5 +324,16 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         return _Loaded(**overrides)
     except SettingsError:
         raise
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
     except ValueError as exc:
         raise SettingsError(str(exc)) from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    """What is wrong, by key, without the values: a misplaced token must not be printed."""
+    lines = [f"{exc.error_count()} problem(s) in the settings:"]
+    for error in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "(settings)"
+        lines.append(f"  {where}: {error['msg']}")
+    return "\n".join(lines)

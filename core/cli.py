@@ -11,6 +11,7 @@ import inspect
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
@@ -28,6 +29,7 @@ from core._plugins import LoadedPlugin, Plugins, missing_privacy_hooks
 from core._roles import Role
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import CliCommand, CliParam
+from core.web import create_login_link
 
 __all__ = ["cli", "main"]
 
@@ -62,8 +64,7 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    values = [settings.telegram.token, settings.telegram.webhook_secret, settings.discord.token]
-    return [v.get_secret_value() for v in values if v is not None]
+    return settings.secret_values()
 
 
 def adapter_modules() -> dict[str, ModuleType]:
@@ -123,10 +124,54 @@ def run(config: ConfigOption = None) -> None:
             ", ".join(app.adapters) or "no adapter",
             redact_url(settings.database.url),
         )
+        serve_web = bool(settings.web.listen)
         async with app:
-            await app.run()
+            if serve_web:
+                await app.web.start()
+                await _announce_web(app, local=list(app.adapters) == ["console"])
+            await app.run(web=serve_web)
 
-    _run(main())
+    _run(_configured(main()))
+
+
+@cli.command()
+def web(config: ConfigOption = None) -> None:
+    """Serve the web server (dashboard, health checks) alone, beside worker processes."""
+    settings = _settings(config)
+    setup_logging(secrets=_secrets(settings))
+    if not settings.web.listen:
+        typer.echo("configuration error: web.listen is empty (set e.g. 127.0.0.1:8080)", err=True)
+        raise typer.Exit(2)
+
+    async def main() -> None:
+        async with App(settings) as app:
+            await app.run(web=True, workers=False)
+
+    _run(_configured(main()))
+
+
+async def _announce_web(app: App, *, local: bool) -> None:
+    """Say where the dashboard is; on a local console run, with a sign-in link for the
+    console's PMO admin (``console:pmo``), so ``make run`` opens it without a chat app."""
+    typer.echo(f"Dasbor / dashboard: {app.web.url}/dasbor")
+    if not local:
+        return
+    account = await app.identity.ensure(UserRef("console", "pmo"), "pmo")
+    await app.roles.grant(account.member_id, Role.ADMIN)
+    link = await create_login_link(app, account.member_id)
+    minutes = app.settings.web.login_link_minutes
+    typer.echo(f"Tautan masuk admin (sekali pakai, {minutes} menit) / admin sign-in link: {link}")
+    typer.echo("In the console, ':as pmo' then /dasbor gives a new link.")
+
+
+async def _configured(coro: Awaitable[None]) -> int:
+    """Run ``coro``; a configuration error found while starting exits 2 with its message."""
+    try:
+        await coro
+    except SettingsError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        return 2
+    return 0
 
 
 @cli.command()
@@ -138,10 +183,21 @@ def chat(
         str | None,
         typer.Option(help="Database URL (scripts default to a throw-away database)."),
     ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="Start a script's clock here (ISO with offset, e.g. 2026-11-23T10:00+07:00), "
+            "before start-up jobs are scheduled."
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Chat with the bot in the terminal, or run a scenario script (exit 0 ok, 1 a failed
     :expect, 2 a malformed line)."""
+    started_at = _start_time(start) if start is not None else None
+    if started_at is not None and script is None:
+        typer.echo("--start needs --script", err=True)
+        raise typer.Exit(2)
     overrides: dict[str, Any] = {}
     settings = _settings(config)
     if database:
@@ -167,7 +223,22 @@ def chat(
     except OSError as exc:
         typer.echo(f"cannot read {script}: {exc}", err=True)
         raise typer.Exit(2) from None
-    _run(_play(settings, console, lines, sys.stdout))
+    except UnicodeDecodeError as exc:
+        typer.echo(f"cannot read {script}: not UTF-8 text (byte {exc.start})", err=True)
+        raise typer.Exit(2) from None
+    _run(_play(settings, console, lines, sys.stdout, start=started_at))
+
+
+def _start_time(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        typer.echo(f"--start: {text!r} is not an ISO date and time", err=True)
+        raise typer.Exit(2) from None
+    if when.tzinfo is None:
+        typer.echo("--start needs an offset, e.g. 2026-11-23T10:00+07:00", err=True)
+        raise typer.Exit(2)
+    return when
 
 
 def _throwaway(settings: Settings) -> str:
@@ -175,12 +246,19 @@ def _throwaway(settings: Settings) -> str:
     return throwaway_url(url) if url.startswith("postgres") else "sqlite://:memory:"
 
 
-async def _play(settings: Settings, console: ModuleType, lines: Sequence[str], out: TextIO) -> int:
+async def _play(
+    settings: Settings,
+    console: ModuleType,
+    lines: Sequence[str],
+    out: TextIO,
+    *,
+    start: datetime | None = None,
+) -> int:
     url = settings.database.url
     fresh = not url.startswith("sqlite")
     app = App(
         settings,
-        clock=FakeClock(),
+        clock=FakeClock(start) if start is not None else FakeClock(),
         create_database=fresh and "guyub_test_" in url,
         drop_database=fresh and "guyub_test_" in url,
     )
@@ -316,6 +394,33 @@ def admins_list(config: ConfigOption = None) -> None:
                 accounts = await Account.filter(member_id=member_id)
                 refs = ", ".join(f"{a.platform}:{a.platform_user_id}" for a in accounts)
                 typer.echo(f"#{member.id} {member.display_name} ({refs})")
+
+    _run(main())
+
+
+@admins_cli.command("link")
+def admins_link(
+    user: Annotated[str, typer.Argument(help="PLATFORM:USER_ID of an admin or captain")],
+    config: ConfigOption = None,
+) -> None:
+    """Print a one-time dashboard sign-in link for an admin or captain (as /dasbor does)."""
+    settings = _settings(config)
+    setup_logging("WARNING", secrets=_secrets(settings))
+    try:
+        ref = UserRef.parse(user)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+    async def main() -> int:
+        async with App(settings) as app:
+            account = await app.identity.account_for(ref)
+            if account is None or await app.roles.highest(account.member_id) < Role.CAPTAIN:
+                typer.echo(f"{ref} is neither an admin nor a captain", err=True)
+                return 1
+            typer.echo(await create_login_link(app, account.member_id))
+            await app.audit.record("web.link_sent", actor=account.member_id, via="cli")
+            return 0
 
     _run(main())
 

@@ -33,7 +33,9 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
+
+    from aiohttp.web import AbstractRouteDef
 
     from core._app import App
     from core._commands import Command
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from core._specs import Action, CliCommand, Flow, JobKind, ModelModule
     from core.models import Member
     from core.privacy import RetentionPolicy
+    from core.web import DashboardPage
 
 __all__ = ["hookimpl", "hookspec"]
 
@@ -113,6 +116,23 @@ def guyub_register_settings() -> type[Any] | None:
 def guyub_register_cli() -> Sequence[CliCommand]:
     """Called when the ``guyub`` CLI starts. Return ``guyub GROUP NAME`` commands; each
     runs in a started App (``guyub regions search``, ``guyub export poll``...)."""
+
+
+@hookspec
+def guyub_register_web() -> Iterable[AbstractRouteDef] | None:
+    """Called once at start-up, before the web server listens. Return aiohttp route
+    definitions (a ``web.RouteTableDef``, or ``[web.get(path, handler), ...]``) to mount on
+    the App's web server; ``request.app[core.web.APP_KEY]`` is the App in a handler.
+    A method and path must be unique across plugins: a clash stops start-up with a message
+    naming both plugins."""
+
+
+@hookspec
+def guyub_register_dashboard() -> Sequence[DashboardPage]:
+    """Called once at start-up. Return the plugin's links in the dashboard menu
+    (:class:`core.web.DashboardPage`: path, label text key, admin only, the package whose
+    ``templates/`` folder holds the plugin's Jinja2 templates). The pages themselves are
+    routes from ``guyub_register_web`` wrapped in ``core.web.dashboard_page``."""
 
 
 # --- lifecycle (async notifications) -------------------------------------------------------

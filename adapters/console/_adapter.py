@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
-from adapters.console._session import PLATFORM, ConsoleSession, ScriptError
+from adapters.console._session import PLATFORM, ConsoleSession, ScriptError, TerminalOut
 from core import App
 from core.testing import ExpectationFailed, MemoryAdapter
 
@@ -35,16 +35,21 @@ class ConsoleAdapter(MemoryAdapter):
 
     async def run(self, app: App) -> None:
         session = ConsoleSession(app, self.stdout, adapter=self)
-        self.stdout.write(BANNER + "\n")
+        out = TerminalOut(self.stdout)
+        out.write(BANNER + "\n")
         while True:
-            self.stdout.write(f"{session.user.name}@{session._label(session.where)}> ")
-            self.stdout.flush()
-            line = await asyncio.to_thread(self.stdin.readline)
+            out.write(f"{session.user.name}@{session._label(session.where)}> ")
+            out.flush()
+            try:
+                line = await asyncio.to_thread(self.stdin.readline)
+            except UnicodeDecodeError:
+                out.write("!! that line is not UTF-8 text; ignored\n")
+                continue
             if not line:
-                self.stdout.write("\n")
+                out.write("\n")
                 app.request_stop()
                 return
             try:
                 await session.handle(line)
             except (ScriptError, ExpectationFailed) as exc:
-                self.stdout.write(f"!! {exc}\n")
+                out.write(f"!! {exc}\n")

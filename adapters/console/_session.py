@@ -22,6 +22,7 @@ Script format (one line at a time; the same lines can be typed at the prompt)::
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -29,10 +30,10 @@ from datetime import datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from core import App, ChatRef, Role, clean_text, parse_duration
+from core import App, ChatRef, Role, clean_text, parse_duration, terminal_safe
 from core.testing import ExpectationFailed, FakeChat, FakeUser, MemoryAdapter, Sent
 
-__all__ = ["ConsoleSession", "ScriptError", "ScriptResult"]
+__all__ = ["ConsoleSession", "ScriptError", "ScriptResult", "TerminalOut"]
 
 PLATFORM = "console"
 _WIB = ZoneInfo("Asia/Jakarta")
@@ -51,12 +52,26 @@ class ScriptResult:
     message: str = ""
 
 
+class TerminalOut:
+    """Writes to a terminal (or file) through :func:`core.terminal_safe`: a member's ESC,
+    BEL or NUL never reaches the terminal raw, a lone surrogate never raises."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.raw = out
+
+    def write(self, text: str) -> int:
+        return self.raw.write(terminal_safe(text))
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
 class ConsoleSession:
     """One console conversation on an App, printing a transcript to ``out``."""
 
     def __init__(self, app: App, out: TextIO, *, adapter: MemoryAdapter | None = None) -> None:
         self.app = app
-        self.out = out
+        self.out = TerminalOut(out)
         self.adapter = adapter or MemoryAdapter(PLATFORM)
         self.chat = FakeChat(app, [self.adapter])
         self.adapter.on_send.append(self._print_sent)
@@ -124,6 +139,7 @@ class ConsoleSession:
             ":clock": self._clock,
             ":expect": self._expect,
             ":expect-not": self._expect_not,
+            ":expect-file": self._expect_file,
         }
 
     async def _as(self, arg: str) -> None:
@@ -203,6 +219,26 @@ class ConsoleSession:
             raise ExpectationFailed(
                 f"expected no /{arg}/ in the bot's output since the last action; it was:\n{output}"
             )
+
+    async def _expect_file(self, arg: str) -> None:
+        """``:expect-file GLOB REGEX``: a file matching GLOB (``*.csv``) was attached since
+        the last action, and its text contents match REGEX."""
+        glob, _, wanted = arg.partition(" ")
+        if not glob or not wanted.strip():
+            raise ScriptError(":expect-file needs a file name pattern and a regular expression")
+        pattern = _compile(wanted.strip())
+        files = [
+            a
+            for s in self.chat.since_last_action()
+            for a in s.attachments
+            if fnmatch.fnmatchcase(a.filename, glob)
+        ]
+        if not files:
+            raise ExpectationFailed(f"expected a file {glob!r} since the last action; none came")
+        texts = [a.data.decode("utf-8-sig", errors="replace") for a in files]
+        if not any(pattern.search(text) for text in texts):
+            shown = "\n---\n".join(t[:2000] for t in texts)
+            raise ExpectationFailed(f"expected /{wanted.strip()}/ in {glob!r}; it held:\n{shown}")
 
     async def run_script(self, lines: Iterable[str]) -> ScriptResult:
         """Run lines in order; stop at the first failure."""

@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 
 from adapters.discord import _guild
+from adapters.discord._calls import AmbiguousAnswer, never_sent, send_trace, unknown_outcome
 from adapters.discord._client import GuyubClient, GuyubShardedClient, build_intents
 from adapters.discord._commands import CommandSet, build_command_set, read_invocation
 from adapters.discord._convert import PLATFORM, chat_of, message_ref, sender_of, user_ref
@@ -46,8 +48,10 @@ from core import (
     ChatRef,
     Command,
     CommandInvoked,
+    CommandStyle,
     Context,
     DeliveryError,
+    DeliveryUnknown,
     Event,
     Form,
     MemberJoined,
@@ -108,6 +112,7 @@ class DiscordAdapter(Adapter):
     """Discord through discord.py. Build it with :func:`adapters.discord.create`."""
 
     platform = PLATFORM
+    command_style = CommandStyle.GROUPED
     capabilities = frozenset(
         {
             Capability.NATIVE_POLLS,
@@ -133,6 +138,8 @@ class DiscordAdapter(Adapter):
             "allowed_mentions": NO_PINGS,
             # Guyub keeps no history of its own; a small cache serves replies and poll counts.
             "max_messages": 1000,
+            # A 5xx answer to a message create is not retried (it may have been posted).
+            "http_trace": send_trace(),
         }
         self.client: GuyubClient | GuyubShardedClient
         if self.settings.shard_count is not None or self.settings.shard_ids is not None:
@@ -585,6 +592,8 @@ class DiscordAdapter(Adapter):
             raise DeliveryError(f"unknown channel {chat.key}", permanent=True) from exc
         except discord.HTTPException as exc:
             raise DeliveryError(f"Discord error {exc.status}: {exc.text}") from exc
+        except (TimeoutError, aiohttp.ClientError, AmbiguousAnswer) as exc:
+            raise _uncertain(chat, exc) from exc
         assert last is not None
         return message_ref(chat, last.id, poll=message.poll is not None)
 
@@ -624,6 +633,8 @@ class DiscordAdapter(Adapter):
                         message_id = sent.id
             except discord.HTTPException as exc:
                 raise DeliveryError(f"interaction answer failed: {exc.text}") from exc
+            except (TimeoutError, aiohttp.ClientError, AmbiguousAnswer) as exc:
+                raise _uncertain(exchange.chat, exc) from exc
         return message_ref(exchange.chat, message_id, poll=message.poll is not None)
 
     async def send_dm(self, user: UserRef, message: Outgoing) -> MessageRef:
@@ -776,3 +787,11 @@ def _channel_type(chat: ChatRef) -> discord.ChannelType | None:
 
 def _without_none(piece: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in piece.items() if v is not None}
+
+
+def _uncertain(chat: ChatRef, exc: BaseException) -> DeliveryError:
+    """A send that failed on the way: unknown if Discord may have acted on it, a plain
+    (retryable) failure if the connection was never made."""
+    if unknown_outcome(exc):
+        return DeliveryUnknown(f"{chat.key}: {type(exc).__name__}: {exc}")
+    return DeliveryError(f"{chat.key}: {type(exc).__name__}: {exc}", permanent=not never_sent(exc))

@@ -18,7 +18,7 @@ from typing import Any
 
 import discord
 
-from core import Command, ParamType, Role, Translator, UserRef, Where, to_plain
+from core import Command, CommandStyle, ParamType, Role, Translator, UserRef, Where, to_plain
 
 __all__ = ["CommandSet", "SlashCall", "build_command_set", "read_invocation"]
 
@@ -75,7 +75,7 @@ class SlashCall:
 def _text(translator: Translator, key: str, lang: str, fallback: str, limit: int) -> str:
     if not key or (not translator.has(key, lang) and not translator.has(key)):
         return fallback[:limit]
-    plain = " ".join(to_plain(translator(key, lang)).split())
+    plain = " ".join(to_plain(translator(key, lang, CommandStyle.GROUPED)).split())
     return (plain or fallback)[:limit]
 
 
@@ -97,6 +97,8 @@ def _options(command: Command, translator: Translator) -> list[dict[str, Any]]:
             "required": param.required,
             **_described(translator, param.description, param.name),
         }
+        if param.alias:
+            option["name_localizations"] = {_INDONESIAN: param.alias.lower()[:32]}
         if param.choices:
             option["choices"] = [{"name": c[:100], "value": c[:100]} for c in param.choices[:25]]
         elif param.autocomplete and option["type"] == _STRING:
@@ -147,16 +149,23 @@ def build_command_set(commands: Sequence[Command], translator: Translator) -> Co
                 {
                     "type": _SUB_COMMAND,
                     "name": command.subname,
+                    **(
+                        {"name_localizations": {_INDONESIAN: command.subalias}}
+                        if command.subalias
+                        else {}
+                    ),
                     **_described(translator, command.description, command.subname),
                     "options": _options(command, translator),
                 }
             )
             routes[(group, command.subname)] = command
         names = ", ".join(str(s["name"]) for s in subs)
+        group_alias = next((c.group_alias for c in members if c.group_alias), None)
         payload.append(
             {
                 "type": 1,
                 "name": group,
+                **({"name_localizations": {_INDONESIAN: group_alias}} if group_alias else {}),
                 "description": f"/{group}: {names}"[:100],
                 "options": subs,
                 "contexts": _CONTEXTS[where],

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from aiohttp.web import AbstractRouteDef
 from telegram import (
     ChatMember,
     ChatMemberUpdated,
@@ -79,6 +80,7 @@ from core import RetryAfter as CoreRetryAfter
 from core._logging import secret_filter
 from core.state import first_time, get_value, set_value
 from core.state.models import SeenUpdate
+from core.web import parse_listen
 
 __all__ = ["ALLOWED_UPDATES", "CAPABILITIES", "TelegramAdapter"]
 
@@ -150,6 +152,7 @@ class TelegramAdapter(Adapter):
         caller: Caller | None = None,
         retry_delay: float = 60.0,
         poll_timeout: int = 30,
+        read_timeout: float = 15.0,
     ) -> None:
         config = settings.telegram
         if config.token is None:
@@ -173,6 +176,13 @@ class TelegramAdapter(Adapter):
         self.webhook_listen = config.webhook_listen
         self.webhook_port = config.webhook_port
         self.webhook: WebhookServer | None = None
+        # The webhook shares the App's web server when both are to listen on one address.
+        web_address = parse_listen(settings.web.listen) if settings.web.listen else None
+        self.shares_web = self.mode == "webhook" and web_address == (
+            config.webhook_listen,
+            config.webhook_port,
+        )
+        self._mounted = False
         self.language = settings.language
         self.caller = caller or Caller()
         #: First pause before retrying a failed non-essential call (doubles up to an hour).
@@ -181,6 +191,8 @@ class TelegramAdapter(Adapter):
         #: Seconds between two clean-ups of old once-only marks.
         self.forget_every = 3600.0
         self.me = BotIdentity(0, config.bot_username)
+        #: Seconds to wait for Telegram's answer; a send unanswered by then is ``unknown``.
+        self.read_timeout = read_timeout
         self.application = self._build(token, config.api_base_url)
         self._app: App | None = None
         self._commands: list[Command] = []
@@ -197,7 +209,7 @@ class TelegramAdapter(Adapter):
             .request(
                 HTTPXRequest(
                     connection_pool_size=64,
-                    read_timeout=15.0,
+                    read_timeout=self.read_timeout,
                     write_timeout=15.0,
                     connect_timeout=10.0,
                     pool_timeout=5.0,
@@ -282,17 +294,31 @@ class TelegramAdapter(Adapter):
         bot = self.application.bot
         self.me = BotIdentity(bot.id, bot.username)
 
-    async def _serve_webhook(self) -> None:
+    def _webhook_server(self) -> WebhookServer:
         assert self.webhook_url is not None
         assert self._secret is not None
-        self.webhook = WebhookServer(
+        return WebhookServer(
             path=urlsplit(self.webhook_url).path or "/",
             secret=self._secret,
             deliver=self.deliver_json,
             host=self.webhook_listen,
             port=self.webhook_port,
         )
-        await self.webhook.start()
+
+    def web_routes(self) -> Sequence[AbstractRouteDef]:
+        """The webhook endpoint, when it shares the App's web server (same address)."""
+        if not self.shares_web:
+            return ()
+        self._mounted = True
+        return [self._webhook_server().route()]
+
+    async def _serve_webhook(self) -> None:
+        shared = self._mounted and self._app is not None and self._app.web.running
+        if shared:
+            log.info("Telegram webhook served by the App's web server")
+        else:
+            self.webhook = self._webhook_server()
+            await self.webhook.start()
         self._spawn("webhook", self._set_webhook)
 
     async def _set_webhook(self) -> None:
@@ -488,9 +514,12 @@ class TelegramAdapter(Adapter):
                 lambda e=entry: bot.set_my_commands(  # type: ignore[misc]
                     list(e.commands), scope=e.scope, language_code=e.language
                 ),
+                idempotent=True,
             )
         await self.caller(
-            "setChatMenuButton", lambda: bot.set_chat_menu_button(menu_button=MenuButtonCommands())
+            "setChatMenuButton",
+            lambda: bot.set_chat_menu_button(menu_button=MenuButtonCommands()),
+            idempotent=True,
         )
         log.info("Telegram: command menus registered")
 
@@ -635,10 +664,13 @@ class TelegramAdapter(Adapter):
                     lambda: bot.edit_message_text(
                         text, parse_mode=ParseMode.HTML, reply_markup=markup, **ids
                     ),
+                    idempotent=True,
                 )
             else:
                 await self._call(
-                    ref.chat, lambda: bot.edit_message_reply_markup(reply_markup=markup, **ids)
+                    ref.chat,
+                    lambda: bot.edit_message_reply_markup(reply_markup=markup, **ids),
+                    idempotent=True,
                 )
         except DeliveryError as exc:
             reason = str(exc).lower()
@@ -653,25 +685,35 @@ class TelegramAdapter(Adapter):
                 lambda: bot.edit_message_caption(
                     caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup, **ids
                 ),
+                idempotent=True,
             )
 
     async def end_poll(self, ref: MessageRef) -> None:
         """Stop the native poll (``stopPoll``): Telegram takes no more votes on it."""
         bot = self.application.bot
-        await self._call(ref.chat, lambda: bot.stop_poll(int(ref.chat.id), int(ref.id)))
+        await self._call(
+            ref.chat, lambda: bot.stop_poll(int(ref.chat.id), int(ref.id)), idempotent=True
+        )
 
     async def delete(self, ref: MessageRef) -> None:
         bot = self.application.bot
         try:
-            await self._call(ref.chat, lambda: bot.delete_message(int(ref.chat.id), int(ref.id)))
+            await self._call(
+                ref.chat,
+                lambda: bot.delete_message(int(ref.chat.id), int(ref.id)),
+                idempotent=True,
+            )
         except DeliveryError as exc:
             if "not found" not in str(exc).lower():
                 raise NotSupported(f"delete_messages ({exc})") from exc
 
-    async def _call(self, chat: ChatRef, call: Callable[[], Awaitable[T]]) -> T:
-        """Run a call for ``chat`` and translate Telegram's errors into the core's."""
+    async def _call(
+        self, chat: ChatRef, call: Callable[[], Awaitable[T]], *, idempotent: bool = False
+    ) -> T:
+        """Run a call for ``chat`` and translate Telegram's errors into the core's. A
+        non-idempotent call with an unknown outcome raises :class:`core.DeliveryUnknown`."""
         try:
-            return await self.caller(f"chat:{chat.id}", call)
+            return await self.caller(f"chat:{chat.id}", call, idempotent=idempotent)
         except Forbidden as exc:
             if chat.is_dm:
                 raise Unreachable(f"telegram:{chat.id}: {exc}") from exc
@@ -722,9 +764,16 @@ class TelegramAdapter(Adapter):
             "mute", chat, lambda: bot.restrict_chat_member(int(chat.id), int(user.id), allowed)
         )
 
+    async def is_chat_admin(self, chat: ChatRef, user: UserRef) -> bool:
+        """Ask Telegram (``getChatMember``) whether ``user`` owns or administers ``chat``."""
+        bot = self.application.bot
+        found = await self._call(chat, lambda: bot.get_chat_member(int(chat.id), int(user.id)))
+        return found.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
+
     async def _moderate(self, what: str, chat: ChatRef, call: Callable[[], Awaitable[T]]) -> T:
         try:
-            return await self._call(chat, call)
+            # Banning, lifting a ban and setting permissions twice change nothing more.
+            return await self._call(chat, call, idempotent=True)
         except DeliveryError as exc:
             if exc.permanent:
                 # Telegram says "not enough rights" when the bot is no admin there.

@@ -1,5 +1,12 @@
-"""Calling the Bot API politely: retries with backoff for network errors and 5xx, and a
-429's ``retry_after`` honoured only for the chat or method it concerns."""
+"""Calling the Bot API politely and never twice by accident.
+
+A 429's ``retry_after`` is honoured only for the chat or method it concerns (Telegram refuses
+a 429'd request before doing anything, so it is sent again after the wait). Other failures
+are retried with backoff only when the call is idempotent (reads, edits, deletes, menus) or
+when the request certainly never left this machine (no connection could be made). A
+non-idempotent send (``sendMessage``...) whose request may have reached Telegram (a read
+timeout, a connection dropped after writing, a 5xx answer) raises
+:class:`core.DeliveryUnknown`: sending it again could message the recipient twice."""
 
 from __future__ import annotations
 
@@ -10,11 +17,12 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import httpx
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
 import core
 
-__all__ = ["Caller", "retry_seconds"]
+__all__ = ["Caller", "never_sent", "retry_seconds"]
 
 log = logging.getLogger("adapters.telegram")
 
@@ -31,9 +39,18 @@ def retry_seconds(exc: RetryAfter) -> float:
     return float(value)
 
 
+#: httpx failures that happen before a request is written: Telegram never saw it.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
 def _transient(exc: Exception) -> bool:
     # BadRequest is a NetworkError subclass in PTB but is the caller's fault: never retried.
     return type(exc) is NetworkError or isinstance(exc, TimedOut)
+
+
+def never_sent(exc: Exception) -> bool:
+    """True when ``exc`` certainly happened before the request reached Telegram."""
+    return _transient(exc) and isinstance(exc.__cause__, _NOT_SENT)
 
 
 class Caller:
@@ -41,7 +58,8 @@ class Caller:
 
     A 429 blocks that key until its ``retry_after`` has passed; other keys go on. A wait up
     to ``max_wait`` seconds is sat out and the call retried; a longer one raises
-    :class:`core.RetryAfter` so the outbox can do other work meanwhile.
+    :class:`core.RetryAfter` so the caller can defer the work (the outbox does other work
+    meanwhile). Calls are non-idempotent unless the caller says ``idempotent=True``.
     """
 
     def __init__(
@@ -76,7 +94,9 @@ class Caller:
             self._blocked = {k: t for k, t in self._blocked.items() if t > now}
         self._blocked[key] = max(now + seconds, self._blocked.get(key, 0.0))
 
-    async def __call__(self, key: str, call: Callable[[], Awaitable[T]]) -> T:
+    async def __call__(
+        self, key: str, call: Callable[[], Awaitable[T]], *, idempotent: bool = False
+    ) -> T:
         delay = self.backoff
         attempt = 1
         while True:
@@ -94,7 +114,12 @@ class Caller:
                 if seconds > self.max_wait or attempt >= self.attempts:
                     raise core.RetryAfter(seconds) from exc
             except Exception as exc:
-                if not _transient(exc) or attempt >= self.attempts:
+                if not _transient(exc):
+                    raise
+                if not idempotent and not never_sent(exc):
+                    log.warning("Telegram call on %s has an unknown outcome: %s", key, exc)
+                    raise core.DeliveryUnknown(f"{key}: {exc}") from exc
+                if attempt >= self.attempts:
                     raise
                 log.warning(
                     "Telegram call on %s failed (%s), retry %d in %.1fs", key, exc, attempt, delay

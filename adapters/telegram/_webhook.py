@@ -37,9 +37,13 @@ class WebhookServer:
         self.port = port
         self._runner: web.AppRunner | None = None
 
+    def route(self) -> web.RouteDef:
+        """The endpoint as a route, to mount on another aiohttp application (the App's)."""
+        return web.post(self.path, self.handle)
+
     async def start(self) -> None:
         app = web.Application(client_max_size=2**20)
-        app.router.add_post(self.path, self._handle)
+        app.router.add_post(self.path, self.handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -53,7 +57,7 @@ class WebhookServer:
             await self._runner.cleanup()
             self._runner = None
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
             log.warning("webhook request from %s without the right secret", request.remote)

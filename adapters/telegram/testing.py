@@ -2,8 +2,9 @@
 
 It listens on 127.0.0.1 on a random port and answers the methods the adapter uses, as the
 real server would, so python-telegram-bot's real HTTP stack is exercised end to end. Every
-call is recorded; failures (a 500, a 429 with ``retry_after``) can be scripted; updates are
-queued for ``getUpdates`` or posted to a webhook.
+call is recorded; failures (a 500, a 429 with ``retry_after``) and slow answers (the call
+takes effect at once, its answer comes late: past the client's read timeout) can be
+scripted; updates are queued for ``getUpdates`` or posted to a webhook.
 
     async with FakeBotApi() as api:
         adapter = TelegramAdapter(settings_with(api.root), ...)
@@ -54,6 +55,13 @@ class _Failure:
 
 
 @dataclass
+class _Slow:
+    method: str
+    seconds: float
+    times: int
+
+
+@dataclass
 class FakeBotApi:
     """The fake server. Use as ``async with FakeBotApi() as api``."""
 
@@ -61,6 +69,7 @@ class FakeBotApi:
     calls: list[ApiCall] = field(default_factory=list)
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _failures: list[_Failure] = field(default_factory=list)
+    _slow: list[_Slow] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _polls: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -68,6 +77,8 @@ class FakeBotApi:
     _background: set[asyncio.Task[None]] = field(default_factory=set)
     _runner: web.AppRunner | None = None
     port: int = 0
+    #: Group owners per chat id, as getChatMember reports them; everyone else is a member.
+    chat_admins: dict[int, set[int]] = field(default_factory=dict)
 
     @property
     def root(self) -> str:
@@ -116,6 +127,11 @@ class FakeBotApi:
         self._failures.append(
             _Failure(method, status, description, retry_after, times, parameters, match)
         )
+
+    def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``method`` succeed at once (they are recorded as
+        done, a message is "delivered") but answer only after ``seconds``."""
+        self._slow.append(_Slow(method, seconds, times))
 
     def called(self, method: str) -> list[ApiCall]:
         return [c for c in self.calls if c.method == method and c.status == 200]
@@ -171,7 +187,17 @@ class FakeBotApi:
             result = self._result(method, params)
         call.result = result
         self._notify()
+        delay = self._delay_for(method)
+        if delay:
+            await asyncio.sleep(delay)
         return web.json_response({"ok": True, "result": result})
+
+    def _delay_for(self, method: str) -> float:
+        for slow in self._slow:
+            if slow.method == method and slow.times > 0:
+                slow.times -= 1
+                return slow.seconds
+        return 0.0
 
     def _failure_for(self, method: str, params: dict[str, Any]) -> _Failure | None:
         for failure in self._failures:
@@ -230,6 +256,16 @@ class FakeBotApi:
                     "gifts_from_channels": False,
                 },
             }
+        if method == "getChatMember":
+            chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+            status = "creator" if user_id in self.chat_admins.get(chat_id, set()) else "member"
+            member: dict[str, Any] = {
+                "status": status,
+                "user": {"id": user_id, "is_bot": False, "first_name": "User"},
+            }
+            if status == "creator":
+                member["is_anonymous"] = False
+            return member
         if method == "getMyCommands":
             return []
         if method == "stopPoll":

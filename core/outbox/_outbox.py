@@ -8,12 +8,15 @@ record each outcome.
 
 Delivery is **at most once**. Just before a send, its row is marked ``sending`` (durably);
 after the platform answers it becomes ``sent``, ``unreachable``, ``failed`` or goes back to
-``pending`` for a retry. A process that dies mid-send leaves at most ``concurrency`` rows in
-``sending``; nobody can know whether those reached the recipient, so when their short lease
-expires they are recorded as ``failed`` ("interrupted") and never sent again. Claimed rows
-not yet marked ``sending`` were certainly not sent: another worker takes them over when the
+``pending`` for a retry, but only when the platform guarantees the request had no effect (a
+429, no connection made). A send whose outcome nobody can know (a timeout after the request
+was written, a dropped connection, a 5xx answer: :class:`core.DeliveryUnknown`) becomes
+``unknown`` and is never sent again. A process that dies mid-send leaves rows in ``sending``
+(those in flight, and those sent but not yet recorded: successes are written in groups);
+when their lease expires they are recorded as ``unknown`` ("interrupted"). Claimed rows not
+yet marked ``sending`` were certainly not sent: another worker takes them over when the
 claim's lease expires. So a crash never messages anyone twice, and every row ends in a
-recorded state.
+recorded state; ``unknown`` is reported apart from ``failed``.
 """
 
 from __future__ import annotations
@@ -34,12 +37,21 @@ from tortoise.expressions import F, Q
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from core._adapter import Adapter, DeliveryError, Outgoing, RateLimits, RetryAfter, Unreachable
+from core._adapter import (
+    Adapter,
+    DeliveryError,
+    DeliveryUnknown,
+    Outgoing,
+    RateLimits,
+    RetryAfter,
+    Unreachable,
+)
 from core._clock import Clock
 from core._events import ChatKind, ChatRef, UserRef
 from core._markup import Markup
 from core._messages import Attachment, AttachmentKind, Message, PollSpec, RenderedButton
 from core._settings import OutboxSettings
+from core._supervise import Backoff, Rounds
 from core.models import Account
 from core.outbox._pace import Pace, Timer, timer_for
 from core.outbox.models import Delivery, OutboxBatch
@@ -81,6 +93,9 @@ class DeliveryStatus:
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    #: Maybe delivered, maybe not (timeout, dropped connection, crash in flight): never
+    #: sent again, reported apart.
+    UNKNOWN = "unknown"
     UNREACHABLE = "unreachable"
     CANCELLED = "cancelled"
     OPEN = (PENDING, SENDING)
@@ -139,6 +154,10 @@ class BatchReport:
     @property
     def failed(self) -> int:
         return self.count(DeliveryStatus.FAILED)
+
+    @property
+    def unknown(self) -> int:
+        return self.count(DeliveryStatus.UNKNOWN)
 
     @property
     def unreachable(self) -> int:
@@ -366,16 +385,22 @@ class Outbox:
 
     async def run_forever(self) -> None:
         """The worker loop, run in the App's TaskGroup."""
+        backoff = Backoff(first=self.settings.poll_interval)
+        rounds = Rounds()
         while True:
             self._wakeup.clear()
+            wait = self.settings.poll_interval
             try:
-                await self.run_due()
+                await rounds.run(self.run_due)
+                backoff.reset()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("outbox loop failed; retrying")
+                # A database outage: wait longer each time, keep the loop alive.
+                wait = backoff.next()
+                log.exception("outbox loop failed; retrying in %.1fs", wait)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.poll_interval)
+                await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
 
     async def run_due(self, limit: int | None = None) -> int:
         """Send every delivery due now (waiting out short pauses); returns how many rows
@@ -409,7 +434,7 @@ class Outbox:
         """Rows left ``sending`` by a dead process: maybe sent, so never sent again."""
         stale = await Delivery.filter(
             status=DeliveryStatus.SENDING, locked_until__lt=self.clock.now()
-        ).update(status=DeliveryStatus.FAILED, last_error=INTERRUPTED, locked_until=None)
+        ).update(status=DeliveryStatus.UNKNOWN, last_error=INTERRUPTED, locked_until=None)
         if stale:
             log.warning("outbox: %d deliveries were interrupted mid-send; not retried", stale)
 
@@ -670,6 +695,9 @@ class Outbox:
                 return 0
             await self._release(row, exc.seconds)
             return 0
+        except DeliveryUnknown as exc:
+            await self._close(row, DeliveryStatus.UNKNOWN, str(exc))
+            return 1
         except Unreachable as exc:
             await self._close(row, DeliveryStatus.UNREACHABLE, str(exc))
             if row.account_id is not None:
@@ -681,7 +709,7 @@ class Outbox:
                 return 1
             return await self._transient(row, exc)
         except TimeoutError:
-            await self._close(row, DeliveryStatus.FAILED, "timed out; " + INTERRUPTED)
+            await self._close(row, DeliveryStatus.UNKNOWN, "timed out; " + INTERRUPTED)
             return 1
         except asyncio.CancelledError:
             raise

@@ -349,7 +349,7 @@ def guyub_register_commands() -> Sequence[Command]:
             link,
             "privacy.cmd.link",
             alias="tautkan",
-            params=(Param("code", required=False, description="privacy.param.code"),),
+            params=(Param("code", required=False, description="privacy.param.code", alias="kode"),),
             where=Where.DM,
             private=True,
         ),
@@ -416,3 +416,17 @@ def guyub_register_cli() -> Sequence[CliCommand]:
 @hookimpl
 async def guyub_on_startup(app: App) -> None:
     await schedule_next(app, app.clock.now())
+
+
+@hookimpl
+async def guyub_collect_stats(
+    region_codes: Sequence[str] | None, app: App
+) -> dict[str, Any] | None:
+    # Secrets (NIK, OTP...) caught and kept out of the database, among the areas' members.
+    counts = await app.safety.counts(region_codes)
+    if not counts:
+        return None  # nothing to show captains
+    return {
+        "secrets_caught": sum(counts.values()),
+        **{f"secrets_{k}": n for k, n in counts.items()},
+    }

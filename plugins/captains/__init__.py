@@ -25,7 +25,7 @@ from core import (
     hookimpl,
     load_texts,
 )
-from plugins.captains import _broadcast, _captains, _members, _moderation, _stats
+from plugins.captains import _broadcast, _captains, _members, _moderation, _stats, _web
 from plugins.captains._cli import cli_commands
 from plugins.captains.models import Broadcast, Warning
 
@@ -54,11 +54,21 @@ def _region(required: bool = False) -> Param:
         required=required,
         description="captains.param.region",
         autocomplete="regions",
+        alias="wilayah",
     )
 
 
+_WHO_ALIASES = {"member": "anggota", "old": "lama", "new": "baru"}
+
+
 def _who(required: bool = False, name: str = "member") -> Param:
-    return Param(name, ParamType.USER, required=required, description="captains.param.member")
+    return Param(
+        name,
+        ParamType.USER,
+        required=required,
+        description="captains.param.member",
+        alias=_WHO_ALIASES[name],
+    )
 
 
 @hookimpl
@@ -131,7 +141,11 @@ def guyub_register_commands() -> Sequence[Command]:
             params=(
                 _who(),
                 Param(
-                    "reason", ParamType.TEXT, required=False, description="captains.param.reason"
+                    "reason",
+                    ParamType.TEXT,
+                    required=False,
+                    description="captains.param.reason",
+                    alias="alasan",
                 ),
             ),
             role=captain,
@@ -143,7 +157,12 @@ def guyub_register_commands() -> Sequence[Command]:
             "captains.cmd.mute",
             alias="bisukan",
             params=(
-                Param("duration", ParamType.DURATION, description="captains.param.duration"),
+                Param(
+                    "duration",
+                    ParamType.DURATION,
+                    description="captains.param.duration",
+                    alias="durasi",
+                ),
                 _who(),
             ),
             role=captain,
@@ -280,3 +299,13 @@ async def guyub_on_members_merged(app: App, kept: Member, merged: Member) -> Non
     await Warning.filter(by_id=merged.id).update(by_id=kept.id)
     await Broadcast.filter(sender_id=merged.id).update(sender_id=kept.id)
     await Broadcast.filter(approved_by_id=merged.id).update(approved_by_id=kept.id)
+
+
+@hookimpl
+def guyub_register_web() -> list[Any]:
+    return list(_web.routes())
+
+
+@hookimpl
+def guyub_register_dashboard() -> list[Any]:
+    return list(_web.pages())

@@ -433,6 +433,7 @@ def on_progress(app: App) -> Any:
                 lang,
                 sent=report.sent,
                 failed=report.failed,
+                unknown=report.unknown,
                 unreachable=report.unreachable,
                 total=report.total,
             )
@@ -442,6 +443,7 @@ def on_progress(app: App) -> Any:
                 lang,
                 sent=report.sent,
                 failed=report.failed + report.unreachable,
+                unknown=report.unknown,
                 remaining=report.remaining,
                 total=report.total,
                 eta=_eta(app, broadcast, report),
@@ -499,6 +501,7 @@ async def final_report(app: App, broadcast: Broadcast, report: BatchReport) -> M
                 platform=platform,
                 sent=report.count("sent", platform=platform),
                 failed=report.count("failed", platform=platform),
+                unknown=report.count("unknown", platform=platform),
                 unreachable=report.count("unreachable", platform=platform),
             )
         )
@@ -510,7 +513,10 @@ async def final_report(app: App, broadcast: Broadcast, report: BatchReport) -> M
                     region=await names_of(app, region) if region else "-",
                     sent=report.count("sent", platform=platform, region=region),
                     failed=report.count("failed", platform=platform, region=region),
+                    unknown=report.count("unknown", platform=platform, region=region),
                     unreachable=report.count("unreachable", platform=platform, region=region),
                 )
             )
+    if report.unknown:
+        lines.append(app.translator("captains.report.unknown", lang))
     return Markup("\n").join(lines)

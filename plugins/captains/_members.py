@@ -4,7 +4,6 @@ columns in :data:`COLUMNS`, never more personal data."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections import defaultdict
@@ -19,10 +18,13 @@ from core import (
     AttachmentKind,
     Button,
     Context,
+    CsvWriter,
     Markup,
     Member,
     Message,
     PermissionDenied,
+    format_moment,
+    format_number,
 )
 from plugins.captains._areas import in_areas, names_of, parse_areas
 
@@ -89,7 +91,7 @@ async def export_members(app: App, codes: Sequence[str], fmt: str, out: TextIO) 
     """Write the members of the areas as CSV or JSON; returns how many."""
     n = 0
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        writer = CsvWriter(out, fieldnames=COLUMNS)
         writer.writeheader()
         async for row in member_rows(app, codes):
             writer.writerow(row)
@@ -113,9 +115,15 @@ async def _show(ctx: Context, codes: list[str], page: int) -> None:
     size = ctx.settings("captains").members_page_size
     figures = await counts(ctx.app, codes)
     names = ", ".join([await names_of(ctx.app, c) for c in codes])
+    zone = await ctx.regions.timezone(codes[0] if len(codes) == 1 and codes[0] else None)
     lines = [
         ctx.t("captains.members.title", regions=names),
-        ctx.t("captains.members.counts", **figures),
+        ctx.t(
+            "captains.stats.as_of", at=format_moment(ctx.now(), zone, ctx.app.translator, ctx.lang)
+        ),
+        ctx.t(
+            "captains.members.counts", **{k: format_number(v, ctx.lang) for k, v in figures.items()}
+        ),
         Markup(""),
     ]
     members = (
@@ -131,7 +139,9 @@ async def _show(ctx: Context, codes: list[str], page: int) -> None:
                 n=i,
                 name=m.display_name,
                 id=m.id,
-                region=await ctx.regions.name(m.region_code) if m.region_code else "-",
+                region=await ctx.regions.name(m.region_code)
+                if m.region_code
+                else ctx.t("captains.members.no_region"),
             )
         )
     pages = max(1, -(-figures["joined"] // size))

@@ -19,6 +19,8 @@ from core import (
     PermissionDenied,
     UsageError,
     UserRef,
+    format_duration,
+    format_moment,
     zone_abbreviation,
 )
 from plugins.captains._areas import group_area, names_of, resolve_area
@@ -114,7 +116,7 @@ async def warn(ctx: Context, member: Member | None = None, reason: str | None = 
                 ctx.t(
                     "captains.mod.auto_muted",
                     name=member.display_name,
-                    minutes=settings.auto_mute_minutes,
+                    duration=format_duration(duration, ctx.app.translator, ctx.lang),
                 )
             )
 
@@ -125,8 +127,8 @@ async def mute(ctx: Context, duration: timedelta, member: Member | None = None) 
     _require(ctx, Capability.MUTE)
     until = ctx.now() + duration
     if await _act(ctx, "mute", member, region, until=until):
-        minutes = int(duration.total_seconds() // 60)
-        await ctx.reply(ctx.t("captains.mod.muted", name=member.display_name, minutes=minutes))
+        length = format_duration(duration, ctx.app.translator, ctx.lang)
+        await ctx.reply(ctx.t("captains.mod.muted", name=member.display_name, duration=length))
 
 
 async def unmute(ctx: Context, member: Member | None = None) -> None:
@@ -154,29 +156,64 @@ async def ban(ctx: Context, member: Member | None = None) -> None:
 
 
 async def audit_command(ctx: Context, region: str | None = None) -> None:
+    """The last 20 audited actions of a region (or the country), as a report to forward:
+    each action named in words, people by name, regions by name, times in the region's zone."""
     code = (await resolve_area(ctx, region)).code if region else ""
     entries = await ctx.audit_log.recent(region=code or None, limit=20)
     if not entries:
         await ctx.reply(ctx.t("captains.audit.empty"))
         return
-    actor_ids = {e.actor_id for e in entries if e.actor_id}
-    names = {m.id: m.display_name for m in await Member.filter(id__in=actor_ids)}
-    zone = await ctx.regions.timezone(code or None)
-    lines = [ctx.t("captains.audit.title", region=await names_of(ctx.app, code))]
+    member_ids = {e.actor_id for e in entries if e.actor_id}
     for e in entries:
-        local = await ctx.regions.local_time(e.at, code or None)
+        kind, _, ident = (e.target or "").partition(":")
+        if kind == "member" and ident.isdigit():
+            member_ids.add(int(ident))
+    names = {m.id: m.display_name for m in await Member.filter(id__in=member_ids)}
+    zone = await ctx.regions.timezone(code or None)
+    translator = ctx.app.translator
+    lines = [
+        ctx.t("captains.audit.title", region=await _area_name(ctx, code)),
+        ctx.t("captains.audit.as_of", at=format_moment(ctx.now(), zone, translator, ctx.lang)),
+    ]
+    for e in entries:
         lines.append(
             ctx.t(
                 "captains.audit.row",
-                at=local.strftime("%Y-%m-%d %H:%M"),
-                zone=_abbr(zone),
-                action=e.action,
-                actor=names.get(e.actor_id or 0, "-"),
-                target=e.target or "-",
-                region=e.region_code or "-",
+                at=format_moment(e.at, zone, translator, ctx.lang),
+                action=_action_label(ctx, e.action),
+                actor=names.get(e.actor_id or 0) or ctx.t("captains.audit.system"),
+                target=_target_label(ctx, e.target or "", names),
+                region=await _area_name(ctx, e.region_code or ""),
             )
         )
+    lines.append(ctx.t("captains.audit.total", n=len(entries)))
     await ctx.reply(Markup("\n").join(lines))
+
+
+async def _area_name(ctx: Context, code: str) -> str:
+    if not code:
+        return str(ctx.t("captains.region.country"))
+    return await names_of(ctx.app, code)
+
+
+def _action_label(ctx: Context, action: str) -> str:
+    key = f"captains.audit.action.{action}"
+    if ctx.app.translator.has(key):
+        return str(ctx.t(key))
+    # A third-party plugin's action without a label: still readable, never a bare key.
+    return str(ctx.t("captains.audit.action_other", action=action))
+
+
+def _target_label(ctx: Context, target: str, names: dict[int, str]) -> str:
+    kind, _, ident = target.partition(":")
+    if not target or target == "-":
+        return "-"
+    if kind == "member" and ident.isdigit() and int(ident) in names:
+        return names[int(ident)]
+    key = f"captains.audit.target.{kind}"
+    if ctx.app.translator.has(key):
+        return str(ctx.t(key, id=ident))
+    return target
 
 
 def _abbr(zone: str) -> str:

@@ -10,7 +10,18 @@ from typing import Any
 
 from tortoise.functions import Count
 
-from core import App, Attachment, AttachmentKind, Context, Markup, Member, Message, covers
+from core import (
+    App,
+    Attachment,
+    AttachmentKind,
+    Context,
+    Markup,
+    Member,
+    Message,
+    covers,
+    format_moment,
+    format_number,
+)
 from plugins.captains._areas import in_areas, names_of, parse_areas
 from plugins.captains.models import Broadcast, Warning
 
@@ -75,8 +86,9 @@ async def by_region(app: App, codes: Sequence[str]) -> list[tuple[str, int, int]
     return sorted(out, key=lambda r: (-r[1], r[0]))[:15]
 
 
-def chart(title: str, rows: Sequence[tuple[str, int, int]], labels: tuple[str, str]) -> bytes:
-    """A horizontal bar chart (members and registered per region) as PNG."""
+def chart(title: str, rows: Sequence[tuple[str, int, int]], labels: tuple[str, str, str]) -> bytes:
+    """A horizontal bar chart (members and registered per region) as PNG; ``labels`` are the
+    two series and the x axis, in the reader's language."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -85,12 +97,13 @@ def chart(title: str, rows: Sequence[tuple[str, int, int]], labels: tuple[str, s
     names = [r[0] for r in rows][::-1] or ["-"]
     members = [r[1] for r in rows][::-1] or [0]
     registered = [r[2] for r in rows][::-1] or [0]
-    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.35 * len(names)), dpi=100)
+    fig, ax = plt.subplots(figsize=(7, 1.4 + 0.35 * len(names)), dpi=100)
     try:
         y = range(len(names))
         ax.barh([i + 0.2 for i in y], members, height=0.4, label=labels[0], color="#2b7bb9")
         ax.barh([i - 0.2 for i in y], registered, height=0.4, label=labels[1], color="#7fc97f")
         ax.set_yticks(list(y), names)
+        ax.set_xlabel(labels[2])
         ax.set_title(title)
         ax.legend(loc="lower right")
         fig.tight_layout()
@@ -105,39 +118,108 @@ def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "-"
 
 
+#: At most this many rows of a list figure (regions, recent polls) are shown.
+MAX_ROWS = 15
+
+
+def _value(ctx: Context, key: str, value: object) -> str:
+    """A figure as a reader writes it: grouped thousands, rates as percentages."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return str(ctx.t("captains.stats.yes" if value else "captains.stats.no"))
+    if isinstance(value, int | float):
+        if key.endswith("_rate"):
+            return f"{format_number(100 * value, ctx.lang)}%"
+        if key.endswith("_percent"):
+            return f"{format_number(value, ctx.lang)}%"
+        return format_number(value, ctx.lang)
+    return str(value)
+
+
+def _figure(value: object) -> bool:
+    """A non-zero count (names, codes and flags are not figures)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and value != 0
+
+
+def _section(ctx: Context, plugin: str, values: dict[str, Any]) -> list[Markup]:
+    """One plugin's figures under its title: each labelled, lists as rows with a total.
+
+    A figure is shown only when the plugin gives it a label (``<plugin>.stats.<key>``, or
+    ``<plugin>.stats.<key>_row`` for a list): a captain never reads a raw key.
+    """
+    has = ctx.app.translator.has
+    lines: list[Markup] = []
+    for key, value in values.items():
+        if isinstance(value, list):
+            row_key = f"{plugin}.stats.{key}_row"
+            rows = [r for r in value if isinstance(r, dict)]
+            if not has(row_key) or not rows:
+                continue
+            # rows whose every figure is 0 say nothing one by one: they are counted instead
+            empty = [r for r in rows if not any(_figure(v) for v in r.values())]
+            shown = [r for r in rows if r not in empty]
+            if has(f"{plugin}.stats.{key}"):
+                lines.append(ctx.t(f"{plugin}.stats.{key}"))
+            for row in shown[:MAX_ROWS]:
+                lines.append(ctx.t(row_key, **{k: _value(ctx, k, v) for k, v in row.items()}))
+            if len(shown) > MAX_ROWS:
+                lines.append(ctx.t("captains.stats.more", n=len(shown) - MAX_ROWS))
+            if empty:
+                lines.append(ctx.t("captains.stats.empty_rows", n=len(empty)))
+            total_key = f"{plugin}.stats.{key}_total"
+            if has(total_key):
+                sums = {
+                    k: sum(int(r.get(k) or 0) for r in rows)
+                    for k, v in rows[0].items()
+                    if isinstance(v, int) and not isinstance(v, bool)
+                }
+                lines.append(ctx.t(total_key, **{k: _value(ctx, k, v) for k, v in sums.items()}))
+        elif isinstance(value, int | float | str) and has(f"{plugin}.stats.{key}"):
+            label = ctx.t(f"{plugin}.stats.{key}")
+            lines.append(Markup("• {}: <b>{}</b>").format(label, _value(ctx, key, value)))
+    if not lines:
+        return []
+    title_key = f"{plugin}.stats.section"
+    title = ctx.t(title_key) if has(title_key) else Markup(plugin)
+    return [Markup("\n<b>{}</b>").format(title), *lines]
+
+
 async def stats_command(ctx: Context, region: str | None = None) -> None:
+    """``/stats``: a report a captain can forward — dated, every figure labelled, regions
+    named and totalled, with a titled chart."""
     areas = await parse_areas(ctx, region)
     codes = [a.code for a in areas]
     names = ", ".join(a.name for a in areas)
+    zone = await ctx.regions.timezone(codes[0] if len(codes) == 1 and codes[0] else None)
     figures = await core_figures(ctx.app, codes)
     lines = [
         ctx.t("captains.stats.title", regions=names),
         ctx.t(
+            "captains.stats.as_of",
+            at=format_moment(ctx.now(), zone, ctx.app.translator, ctx.lang),
+        ),
+        ctx.t(
             "captains.stats.core",
-            members=figures["members"],
-            registered=figures["registered"],
+            members=format_number(figures["members"], ctx.lang),
+            registered=format_number(figures["registered"], ctx.lang),
             completion=_percent(figures["registered"], figures["members"]),
-            active=figures["active_30d"],
-            new=figures["new_30d"],
+            active=format_number(figures["active_30d"], ctx.lang),
+            new=format_number(figures["new_30d"], ctx.lang),
         ),
     ]
     plugin_figures = await ctx.app.plugins.collect_stats(None if "" in codes else codes, ctx.app)
     for plugin, values in sorted(plugin_figures.items()):
-        if not isinstance(values, dict) or not values:
-            continue
-        lines.append(Markup("\n<b>{}</b>").format(plugin))
-        for key, value in values.items():
-            if isinstance(value, int | float | str):
-                label = (
-                    ctx.t(f"{plugin}.stats.{key}")
-                    if ctx.app.translator.has(f"{plugin}.stats.{key}")
-                    else key
-                )
-                lines.append(Markup("• {}: {}").format(label, value))
+        if isinstance(values, dict) and values:
+            lines.extend(_section(ctx, plugin, values))
     png = chart(
-        names,
+        str(ctx.t("captains.stats.chart_title", regions=names)),
         await by_region(ctx.app, codes),
-        (str(ctx.t("captains.stats.members")), str(ctx.t("captains.stats.registered"))),
+        (
+            str(ctx.t("captains.stats.members")),
+            str(ctx.t("captains.stats.registered")),
+            str(ctx.t("captains.stats.chart_axis")),
+        ),
     )
-    image = Attachment(AttachmentKind.IMAGE, "stats.png", png, mime_type="image/png")
+    image = Attachment(AttachmentKind.IMAGE, "statistik.png", png, mime_type="image/png")
     await ctx.reply(Message(Markup("\n").join(lines), attachments=(image,)))

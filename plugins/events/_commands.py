@@ -6,6 +6,7 @@ import itertools
 import logging
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,11 +23,13 @@ from core import (
     ScheduledEventInterest,
     Unreachable,
     UsageError,
+    format_moment,
     parse_duration,
+    parse_id,
     zone_abbreviation,
 )
 
-from ._dates import DateError, parse_day, parse_when
+from ._dates import DateError, Parsed, parse_day, parse_when
 from ._render import attendees_csv, event_ics, format_day, format_when
 from ._service import (
     ANNOUNCE_KIND,
@@ -36,6 +39,7 @@ from ._service import (
     NO,
     SCHEDULED,
     STATUSES,
+    Counts,
     announce,
     cancel_reminders,
     card_chats,
@@ -191,7 +195,7 @@ async def _accept(ctx: Context, step: str, text: str, *, button: bool = False) -
     elif step == "capacity":
         if button:
             await ctx.set_step(step, capacity=None)
-        elif not text.isdigit() or not 1 <= int(text) <= 100_000:
+        elif not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 100_000:
             await ctx.reply(ctx.t("events.new.bad_capacity"))
             return False
         else:
@@ -217,7 +221,7 @@ async def _accept(ctx: Context, step: str, text: str, *, button: bool = False) -
         try:
             until = parse_day(text, data["zone"], ctx.now())
         except DateError as exc:
-            await ctx.reply(ctx.t(f"events.date.{exc.reason}", text=text))
+            await ctx.reply(_date_refusal(ctx, exc, text))
             return False
         if until <= datetime.fromisoformat(data["start"]):
             await ctx.reply(ctx.t("events.new.bad_until"))
@@ -270,7 +274,7 @@ async def _accept_start(ctx: Context, text: str) -> bool:
     try:
         parsed = parse_when(text, zone, ctx.now())
     except DateError as exc:
-        await ctx.reply(ctx.t(f"events.date.{exc.reason}", text=text))
+        await ctx.reply(_date_refusal(ctx, exc, text))
         return False
     await ctx.set_step(
         "start_ok",
@@ -280,12 +284,7 @@ async def _accept_start(ctx: Context, text: str) -> bool:
     )
     when = format_when(parsed.start, parsed.zone, ctx.lang, parsed.end)
     await ctx.reply(
-        ctx.t(
-            "events.new.start_check",
-            when=when,
-            zone=parsed.zone,
-            utc=parsed.start.astimezone(ctx.now().tzinfo).strftime("%Y-%m-%d %H:%M"),
-        ),
+        _with_assumption(ctx, ctx.t("events.new.start_check", when=when), parsed),
         buttons=[
             [
                 _flow_button(ctx, str(ctx.t("events.button.yes")), "start_ok", "yes"),
@@ -294,6 +293,19 @@ async def _accept_start(ctx: Context, text: str) -> bool:
         ],
     )
     return True
+
+
+def _date_refusal(ctx: Context, exc: DateError, text: str) -> Markup:
+    """Why a typed time was refused, in the member's language."""
+    return ctx.t(f"events.date.{exc.reason}", text=text, **exc.details)
+
+
+def _with_assumption(ctx: Context, question: Markup, parsed: Parsed) -> Markup:
+    """The confirmation question, with a note when the part of day was guessed."""
+    if parsed.assumed is None:
+        return question
+    part = ctx.t(f"events.part.{parsed.assumed}")
+    return Markup("\n").join([question, ctx.t("events.date.assumed", part=part)])
 
 
 def _parse_offsets(text: str) -> list[int] | None:
@@ -569,8 +581,8 @@ async def _send_ics(ctx: Context, event: Event, *, private: bool = False) -> Non
 
 
 async def _event_arg(ctx: Context, raw: str | int) -> Event:
-    text = str(raw).strip().lstrip("#")
-    event = await Event.get_or_none(id=int(text)) if text.isdigit() else None
+    event_id = parse_id(str(raw))
+    event = await Event.get_or_none(id=event_id) if event_id is not None else None
     if event is None:
         raise UsageError("events.error.no_event", event=str(raw)[:32])
     return event
@@ -649,7 +661,8 @@ async def event_edit(ctx: Context, event: str, field: str, value: str) -> None:
         try:
             parsed = parse_when(value, found.tz, ctx.now())
         except DateError as exc:
-            raise UsageError(f"events.date.{exc.reason}", text=value) from None
+            details: dict[str, Any] = dict(exc.details)
+            raise UsageError(f"events.date.{exc.reason}", text=value, **details) from None
         when = format_when(parsed.start, parsed.zone, ctx.lang, parsed.end)
         payload = {
             "event": found.id,
@@ -659,7 +672,9 @@ async def event_edit(ctx: Context, event: str, field: str, value: str) -> None:
         }
         member = _member(ctx)
         await ctx.reply(
-            ctx.t("events.edit.start_check", title=found.title, when=when),
+            _with_assumption(
+                ctx, ctx.t("events.edit.start_check", title=found.title, when=when), parsed
+            ),
             buttons=[
                 [
                     Button(
@@ -676,6 +691,7 @@ async def event_edit(ctx: Context, event: str, field: str, value: str) -> None:
         )
         return
     promoted: list[int] = []
+    old_title = found.title
     if field == "title":
         if not 3 <= len(value) <= 200:
             raise UsageError("events.new.bad_title")
@@ -688,7 +704,7 @@ async def event_edit(ctx: Context, event: str, field: str, value: str) -> None:
         lowered = value.lower()
         if lowered in {"0", "none", "tanpa batas", "unlimited", "-"}:
             found.capacity = None
-        elif value.isdigit() and 1 <= int(value) <= 100_000:
+        elif value.isascii() and value.isdigit() and 1 <= int(value) <= 100_000:
             found.capacity = int(value)
         else:
             raise UsageError("events.new.bad_capacity")
@@ -708,8 +724,10 @@ async def event_edit(ctx: Context, event: str, field: str, value: str) -> None:
     await ctx.audit(
         "events.edit", target=f"event:{found.id}", region=found.region_code or None, field=field
     )
-    if field in ("title", "place"):
-        await notify_rsvps(ctx.app, found, "events.notify.changed", what=value)
+    if field == "title":
+        await notify_rsvps(ctx.app, found, "events.notify.renamed", old=old_title)
+    elif field == "place":
+        await notify_rsvps(ctx.app, found, "events.notify.place_changed", place=value)
     await _tell_promoted(ctx, found, promoted)
     await ctx.reply(ctx.t("events.edit.done", id=found.id))
 
@@ -773,8 +791,18 @@ async def event_cancel(ctx: Context, event: str, scope: str | None = None) -> No
 # --- after the event: attendees and check-in --------------------------------------------
 
 
-async def attendees(ctx: Context, event: str) -> None:
-    found = await _managed(ctx, event)
+@dataclass(frozen=True, slots=True)
+class AttendeeReport:
+    """An event's attendee CSV and the figures of its summary (chat and dashboard)."""
+
+    csv: bytes
+    tally: Counts
+    checked: int
+    showed: int
+    said_going: int
+
+
+async def attendee_report(found: Event) -> AttendeeReport:
     rsvps = await Rsvp.filter(event_id=found.id).order_by("created_at", "id")
     checked: dict[int, datetime] = {
         int(m): at
@@ -806,15 +834,28 @@ async def attendees(ctx: Context, event: str) -> None:
     data = attendees_csv(
         ("member_id", "name", "rsvp", "waitlist", "checked_in", "answered_at"), rows
     )
+    return AttendeeReport(data, tally, len(checked), len(going_ids & set(checked)), len(going_ids))
+
+
+async def attendees(ctx: Context, event: str) -> None:
+    found = await _managed(ctx, event)
+    report = await attendee_report(found)
+    data, tally = report.csv, report.tally
     text = ctx.t(
         "events.attendees.summary",
+        id=found.id,
         title=found.title,
+        when=format_when(found.starts_at, found.tz, ctx.lang, found.ends_at),
+        place=found.place or "-",
         going=tally.going,
         maybe=tally.maybe,
         no=tally.no,
         waitlist=tally.waitlist,
-        checked=len(checked),
-        showed=len(going_ids & set(checked)),
+        answered=tally.going + tally.maybe + tally.no + tally.waitlist,
+        checked=report.checked,
+        showed=report.showed,
+        said_going=report.said_going,
+        as_of=format_moment(ctx.now(), found.tz, ctx.app.translator, ctx.lang),
     )
     attachment = Attachment(
         AttachmentKind.FILE,
@@ -873,10 +914,12 @@ async def checkin_button(ctx: Context, data: dict[str, Any]) -> None:
 
 
 async def checkin(ctx: Context, code: str) -> None:
+    code = code.strip().upper()
+    # Bounded by the column: a longer "code" can't match and must not reach the database.
+    if not code or len(code) > 16:
+        raise UsageError("events.checkin.bad_code")
     event = (
-        await Event.filter(checkin_code=code.strip().upper(), checkin_until__gte=ctx.now())
-        .order_by("-id")
-        .first()
+        await Event.filter(checkin_code=code, checkin_until__gte=ctx.now()).order_by("-id").first()
     )
     if event is None:
         raise UsageError("events.checkin.bad_code")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
 
-from core import zone_abbreviation
+from core import csv_bytes, zone_abbreviation
 
 from .models import Event
 
@@ -90,10 +88,6 @@ def event_ics(event: Event, now: datetime, *, organizer: str = "Guyub") -> bytes
 
 
 def attendees_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """A UTF-8 CSV (with a BOM so spreadsheet programs pick the encoding)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """A UTF-8 CSV (with a BOM so spreadsheet programs pick the encoding); cells that a
+    spreadsheet would run as formulas are neutralised (core's CSV writer)."""
+    return csv_bytes(header, rows)

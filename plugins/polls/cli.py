@@ -13,7 +13,7 @@ from plugins.polls.models import Poll
 from plugins.polls.present import export_rows, table_csv, table_json
 from plugins.polls.tally import By, tally
 
-__all__ = ["commands", "export_poll"]
+__all__ = ["commands", "export_poll", "export_text"]
 
 
 def commands() -> list[CliCommand]:
@@ -44,6 +44,23 @@ def commands() -> list[CliCommand]:
     ]
 
 
+async def export_text(app: App, poll: Poll, format: str, by: By, lang: str) -> str:
+    """The aggregated results as ``guyub export poll`` writes them (the dashboard's
+    downloads are this same text)."""
+    min_size = int(app.plugin_settings("polls").min_group_size)
+    table = await tally(poll.id, len(poll.options), by, min_size)
+    t: Translator = app.translator
+    rows = await export_rows(
+        table,
+        app.regions.name,
+        str(t("polls.results.other_regions", lang)),
+        str(t("polls.export.overall", lang)),
+    )
+    if format == "json":
+        return table_json(poll, table, rows, lang, min_size)
+    return table_csv(rows, [label(o, lang) for o in poll.options])
+
+
 async def export_poll(
     app: App,
     out: TextIO,
@@ -60,19 +77,7 @@ async def export_poll(
     if format not in ("csv", "json"):
         print("--format must be csv or json", file=out)
         return 2
-    min_size = int(app.plugin_settings("polls").min_group_size)
-    table = await tally(poll.id, len(poll.options), By.parse(by, By.OVERALL), min_size)
-    t: Translator = app.translator
-    rows = await export_rows(
-        table,
-        app.regions.name,
-        str(t("polls.results.other_regions", lang)),
-        str(t("polls.export.overall", lang)),
-    )
-    if format == "json":
-        text = table_json(poll, table, rows, lang, min_size)
-    else:
-        text = table_csv(rows, [label(o, lang) for o in poll.options])
+    text = await export_text(app, poll, format, By.parse(by, By.OVERALL), lang)
     if output is not None:
         await asyncio.to_thread(output.write_text, text, encoding="utf-8")
         print(f"wrote {output}", file=out)

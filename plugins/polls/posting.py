@@ -28,6 +28,7 @@ from core import (
     MessageRef,
     PollSpec,
     escape,
+    format_moment,
 )
 from plugins.polls.ballots import is_closed, label
 from plugins.polls.models import Poll, Post
@@ -40,8 +41,10 @@ __all__ = [
     "VOTE_ACTION",
     "chat_of",
     "edit_posts",
+    "header_ref",
     "poll_message",
     "post_poll",
+    "post_update",
     "refresh_job",
     "schedule_refresh",
 ]
@@ -82,6 +85,9 @@ async def header(ctx: Context, poll: Poll, *, native: bool) -> Markup:
     details.append(ctx.t("polls.post.multiple" if poll.multiple else "polls.post.single"))
     lines.append(Markup(" · ").join(details))
     if is_closed(poll, ctx.now()):
+        if poll.results_live:
+            overall = (await tally(poll.id, len(poll.options), By.OVERALL, 1)).overall
+            lines.append(ctx.t("polls.post.respondents_final", count=overall.respondents))
         lines.append(ctx.t("polls.post.closed", id=poll.id))
         return Markup("\n").join(lines)
     if native:
@@ -103,9 +109,9 @@ async def header(ctx: Context, poll: Poll, *, native: bool) -> Markup:
                     )
                 )
     if poll.closes_at is not None:
-        local = await ctx.regions.local_time(poll.closes_at, poll.region_code)
-        zone = local.tzname() or ""
-        lines.append(ctx.t("polls.post.closes", when=local.strftime("%d-%m-%Y %H:%M"), zone=zone))
+        zone = await ctx.regions.timezone(poll.region_code)
+        when = format_moment(poll.closes_at, zone, ctx.app.translator, ctx.lang)
+        lines.append(ctx.t("polls.post.closes", when=when))
     return Markup("\n").join(lines)
 
 
@@ -128,10 +134,23 @@ async def poll_message(ctx: Context, poll: Poll, *, native: bool) -> Message:
     return Message(text, buttons)
 
 
+#: ``Post.extra`` key of the text message above a native poll (its question, count, status)
+HEADER = "header_message_id"
+
+
 async def post_poll(ctx: Context, poll: Poll, chat: ChatRef) -> Post:
-    """Show the poll in ``chat`` (native where it fits, buttons otherwise)."""
+    """Show the poll in ``chat`` (native where it fits, buttons otherwise).
+
+    A native poll is two messages: the text (question, how many answered, closing time) and
+    the platform's poll under it. The text's id is kept so that the count stays current and
+    the text says when the poll is closed."""
     native = uses_native(ctx, poll, chat)
     message = await poll_message(ctx, poll, native=native)
+    extra: dict[str, str] = {}
+    if native and message.poll is not None:
+        header_ref = await ctx.send(chat, Message(message.text))
+        extra[HEADER] = header_ref.id
+        message = Message(Markup(""), poll=message.poll)
     ref = await ctx.send(chat, message)
     if native and ref.poll_id is None:
         log.warning("adapter %s sent poll %s without a poll id", chat.platform, poll.id)
@@ -146,6 +165,7 @@ async def post_poll(ctx: Context, poll: Poll, chat: ChatRef) -> Post:
         native_poll_id=ref.poll_id if native else None,
         language=ctx.lang,
         posted_at=ctx.now(),
+        extra=extra,
     )
 
 
@@ -159,17 +179,39 @@ def chat_of(post: Post) -> ChatRef:
     )
 
 
+def header_ref(post: Post) -> MessageRef | None:
+    """The text message above a native poll, where one was kept."""
+    message_id = (post.extra or {}).get(HEADER)
+    return MessageRef(chat_of(post), str(message_id)) if message_id else None
+
+
+async def post_update(ctx: Context, poll: Poll, post: Post) -> tuple[MessageRef, Message] | None:
+    """What a post should now say, and which message to edit: a button post is edited whole;
+    a native poll's text above it (the platform counts the votes in the poll itself)."""
+    if post.native_poll_id is None:
+        return MessageRef(chat_of(post), post.message_id), await poll_message(
+            ctx, poll, native=False
+        )
+    ref = header_ref(post)
+    if ref is None:
+        return None  # posted before headers were kept: nothing to edit
+    return ref, Message(await header(ctx, poll, native=True))
+
+
 async def edit_posts(ctx: JobContext, poll: Poll) -> int:
-    """Edit every button post of the poll in place (native polls count on their own)."""
+    """Edit every post of the poll in place: the tally and count of button posts, the count
+    above native polls."""
     edited = 0
-    for post in await Post.filter(poll_id=poll.id, native_poll_id=None):
+    for post in await Post.filter(poll_id=poll.id):
         adapter = ctx.app.adapters.get(post.platform)
         if adapter is None or not adapter.supports(Capability.EDIT_MESSAGES):
             continue
         ctx.lang = post.language
-        message = await poll_message(ctx, poll, native=False)
+        update = await post_update(ctx, poll, post)
+        if update is None:
+            continue
         try:
-            await ctx.app.edit(MessageRef(chat_of(post), post.message_id), message)
+            await ctx.app.edit(*update)
             edited += 1
         except DeliveryError as exc:
             # A deleted message or a chat the bot left: the tally just stops updating there.

@@ -6,7 +6,6 @@ Everything here works on aggregated :class:`Table` rows; individual ballots appe
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
@@ -15,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core import CsvWriter
 from plugins.polls.ballots import choices_of, label
 from plugins.polls.models import Ballot, Poll
 from plugins.polls.tally import OTHER, Row, Table
@@ -69,7 +69,7 @@ async def export_rows(table: Table, name_of: NameOf, other: str, overall: str) -
 def table_csv(rows: Sequence[ExportRow], options: Sequence[str]) -> str:
     """Region code, name, respondents, then each option's count and share of respondents."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer)
     header = ["region_code", "region_name", "respondents"]
     for option in options:
         header += [f"{option} (n)", f"{option} (share)"]
@@ -126,7 +126,7 @@ async def ballots_csv(poll: Poll, lang: str, names: dict[int, str]) -> str:
     if poll.anonymous:
         raise ValueError("individual ballots of an anonymous poll are never exported")
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer)
     options = [label(o, lang) for o in poll.options]
     writer.writerow(["member_id", "name", "region_code", "platform", "voted_at", *options])
     for ballot in await Ballot.filter(poll_id=poll.id, member_id__not_isnull=True).order_by("id"):

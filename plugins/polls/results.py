@@ -19,7 +19,7 @@ from core import (
 )
 from plugins.polls.ballots import is_closed, label
 from plugins.polls.models import Poll, Post
-from plugins.polls.posting import chat_of, poll_message
+from plugins.polls.posting import chat_of, post_update
 from plugins.polls.present import (
     bar_chart,
     compare_chart,
@@ -231,10 +231,12 @@ async def close_poll(ctx: Context, poll: Poll) -> bool:
             except DeliveryError as exc:
                 # Votes that still arrive are refused politely; the count is already final.
                 log.info("poll %s: cannot end native poll %s: %s", poll.id, post.id, exc)
-        elif adapter.supports(Capability.EDIT_MESSAGES):
+        if adapter.supports(Capability.EDIT_MESSAGES):
+            # The post (or the text above a native poll) now says the poll is closed.
+            update = await post_update(post_ctx, poll, post)
             try:
-                closed_message = await poll_message(post_ctx, poll, native=False)
-                await ctx.app.edit(MessageRef(chat, post.message_id), closed_message)
+                if update is not None:
+                    await ctx.app.edit(*update)
             except DeliveryError as exc:
                 log.info("poll %s: cannot edit post %s: %s", poll.id, post.id, exc)
         if chat.key in seen:

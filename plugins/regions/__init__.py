@@ -24,10 +24,14 @@ from core import (
     PluginInfo,
     RegionInfo,
     RegionMatch,
+    Role,
+    RoleGrant,
+    covers,
     hookimpl,
     load_texts,
+    scope_chain,
 )
-from plugins.regions import _cli, _commands
+from plugins.regions import _cli, _commands, _web
 from plugins.regions._gazetteer import gazetteer
 from plugins.regions._stats import region_rows
 from plugins.regions._sync import sync_regions
@@ -64,6 +68,16 @@ def guyub_register_actions() -> Sequence[Action]:
 @hookimpl
 def guyub_register_cli() -> Sequence[CliCommand]:
     return _cli.commands()
+
+
+@hookimpl
+def guyub_register_web() -> list[Any]:
+    return list(_web.routes())
+
+
+@hookimpl
+def guyub_register_dashboard() -> list[Any]:
+    return list(_web.pages())
 
 
 @hookimpl
@@ -128,19 +142,41 @@ def guyub_resolve_completions(
 
 @hookimpl
 async def guyub_collect_stats(region_codes: Sequence[str] | None, app: App) -> dict[str, Any]:
+    """Members per region one level below each scope (provinces for the country, kabupaten/
+    kota for a province; a kabupaten/kota stands for itself), largest first, so that the rows
+    add up to the scope's total."""
     book = gazetteer()
-    if region_codes is None:
-        codes = [r.code for r in book.provinces]
-    else:
-        codes = []
-        for scope in region_codes:
-            if scope == "":
-                codes.extend(r.code for r in book.provinces)
-            elif scope in book.regions:
-                codes.append(scope)
-                codes.extend(r.code for r in book.children(scope))
+    codes: list[str] = []
+    for scope in region_codes if region_codes is not None else [""]:
+        if scope == "":
+            codes.extend(r.code for r in book.provinces)
+        elif scope in book.regions:
+            children = [r.code for r in book.children(scope)]
+            codes.extend(children or [scope])
     rows = await region_rows(dict.fromkeys(codes))
-    return {"regions": [row.as_dict() for row in rows]}
+    rows.sort(key=lambda row: (-row.members, row.code))
+    return {
+        "regions": [row.as_dict() for row in rows],
+        **await _uncovered(region_codes),
+    }
+
+
+async def _uncovered(region_codes: Sequence[str] | None) -> dict[str, int]:
+    """Kabupaten/kota inside the scopes with no captain (of their own or of their
+    province) and with no group bound to them or to their province."""
+    book = gazetteer()
+    scopes = [c for c in region_codes or [""]]
+    places = [
+        r.code
+        for r in book.regions.values()
+        if r.parent_code is not None and any(covers(s, r.code) for s in scopes)
+    ]
+    captained = set(await RoleGrant.filter(role=Role.CAPTAIN.label).values_list("scope", flat=True))
+    bound = set(await RegionChat.all().values_list("region_code", flat=True))
+    return {
+        "without_captain": sum(1 for c in places if not captained & set(scope_chain(c))),
+        "without_group": sum(1 for c in places if not bound & set(scope_chain(c))),
+    }
 
 
 @hookimpl

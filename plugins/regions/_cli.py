@@ -12,7 +12,7 @@ from plugins.regions._gazetteer import gazetteer
 from plugins.regions._stats import region_rows
 from plugins.regions.models import RecipientCount
 
-__all__ = ["commands"]
+__all__ = ["commands", "describe", "parse_recipients", "store_recipients"]
 
 
 async def search(app: App, out: TextIO, text: str) -> int:
@@ -50,42 +50,80 @@ async def list_regions(app: App, out: TextIO, province: str | None = None) -> in
     return 0
 
 
+#: Problems a recipients file can have: (line number, kind, value); kinds name the text
+#: ``regions.recipients.error.<kind>`` that explains it on the dashboard.
+RecipientProblem = tuple[int, str, str]
+
+_PROBLEMS_EN = {
+    "columns": "line {line}: expected code,recipients",
+    "unknown_code": "line {line}: unknown region code {value!r}",
+    "not_number": "line {line}: recipients must be a whole number, got {value!r}",
+    "duplicate": "line {line}: region {value} appears twice",
+    "empty": "the file has no code,recipients lines",
+}
+
+
+def parse_recipients(text: str) -> tuple[dict[str, int], list[RecipientProblem]]:
+    """Read ``code,recipients`` lines (a header line is allowed; 68.066 and 68_066 read as
+    68066). Returns the counts and every problem found; use the counts only without problems."""
+    book = gazetteer()
+    counts: dict[str, int] = {}
+    problems: list[RecipientProblem] = []
+    for number, row in enumerate(csv.reader(text.splitlines()), 1):
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) < 2:
+            problems.append((number, "columns", ""))
+            continue
+        code, raw = row[0].strip(), row[1].strip().replace(".", "").replace("_", "")
+        if number == 1 and not raw.isdigit() and code.lower() in ("code", "kode"):
+            continue
+        if code not in book.regions:
+            problems.append((number, "unknown_code", code[:32]))
+        elif not raw.isdigit():
+            problems.append((number, "not_number", row[1][:32]))
+        elif code in counts:
+            problems.append((number, "duplicate", code))
+        else:
+            counts[code] = int(raw)
+    if not counts and not problems:
+        problems.append((0, "empty", ""))
+    return counts, problems
+
+
+def describe(problem: RecipientProblem) -> str:
+    line, kind, value = problem
+    return _PROBLEMS_EN[kind].format(line=line, value=value)
+
+
+async def store_recipients(
+    app: App, counts: dict[str, int], *, source: str, actor: int | None = None
+) -> None:
+    """Save the counts (replacing earlier figures of those regions) and audit the import."""
+    now = app.clock.now()
+    for code, recipients in counts.items():
+        await RecipientCount.update_or_create(
+            region_code=code, defaults={"recipients": recipients, "imported_at": now}
+        )
+    await app.audit.record(
+        "regions.import_recipients", actor=actor, target=source[:128], rows=len(counts)
+    )
+
+
 async def import_recipients(app: App, out: TextIO, file: Path) -> int:
     """Import official recipient counts from a CSV of ``code,recipients`` lines (a header
     line is allowed). All or nothing: any bad line and nothing is imported."""
-    book = gazetteer()
     try:
         # A small file, read once by a one-shot CLI command: blocking is harmless here.
         text = Path(file).read_text(encoding="utf-8-sig")  # noqa: ASYNC240
     except OSError as exc:
         out.write(f"cannot read {file}: {exc}\n")
         return 2
-    counts: dict[str, int] = {}
-    errors: list[str] = []
-    for number, row in enumerate(csv.reader(text.splitlines()), 1):
-        if not row or not "".join(row).strip():
-            continue
-        if len(row) < 2:
-            errors.append(f"line {number}: expected code,recipients")
-            continue
-        code, raw = row[0].strip(), row[1].strip().replace(".", "").replace("_", "")
-        if number == 1 and not raw.isdigit() and code.lower() in ("code", "kode"):
-            continue
-        if code not in book.regions:
-            errors.append(f"line {number}: unknown region code {code!r}")
-        elif not raw.isdigit():
-            errors.append(f"line {number}: recipients must be a whole number, got {row[1]!r}")
-        else:
-            counts[code] = int(raw)
-    if errors:
-        out.write("\n".join(errors) + "\nnothing imported\n")
+    counts, problems = parse_recipients(text)
+    if problems:
+        out.write("\n".join(describe(p) for p in problems) + "\nnothing imported\n")
         return 1
-    now = app.clock.now()
-    for code, recipients in counts.items():
-        await RecipientCount.update_or_create(
-            region_code=code, defaults={"recipients": recipients, "imported_at": now}
-        )
-    await app.audit.record("regions.import_recipients", target=str(file)[:128], rows=len(counts))
+    await store_recipients(app, counts, source=str(file))
     out.write(f"imported recipient counts for {len(counts)} regions\n")
     return 0
 

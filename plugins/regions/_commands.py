@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -14,8 +15,10 @@ from core import (
     Member,
     Param,
     ParamType,
+    PermissionDenied,
     RegionInfo,
     Role,
+    Unreachable,
     Where,
     scope_chain,
 )
@@ -25,6 +28,8 @@ from plugins.regions._stats import region_rows
 from plugins.regions.models import RegionChat
 
 __all__ = ["actions", "commands", "matcher"]
+
+log = logging.getLogger(__name__)
 
 _LINK = re.compile(r"^https?://\S+$", re.I)
 _ROLE = re.compile(r"^(?:<@&(\d{5,25})>|role[:=](\d{5,25}))$", re.I)
@@ -232,11 +237,50 @@ async def _link_pressed(ctx: Context, data: dict[str, Any]) -> None:
     await _bind(ctx, code, str(link) if link else None, str(role) if role else None)
 
 
+async def _require_group_admin(ctx: Context) -> None:
+    """Where the platform tells who administers a group (Telegram), only its administrators
+    bind or unbind it: a captain of another region must not take over someone's group."""
+    if await ctx.is_platform_admin() is False:
+        raise PermissionDenied("regions.error.not_group_admin")
+
+
+async def _tell_captains(
+    ctx: Context, code: str, key: str, *, title: str, platform: str, **names: str
+) -> None:
+    """DM the captains of ``code`` (except the one acting) that their group changed hands."""
+    assert ctx.member is not None
+    book = gazetteer()
+    for captain in await ctx.roles.captains_of(code):
+        if captain.id == ctx.member.id:
+            continue
+        text = ctx.app.translator(
+            key,
+            captain.language,
+            actor=ctx.member.display_name or f"#{ctx.member.id}",
+            title=title,
+            platform=platform,
+            old=book.regions[code].name if code in book.regions else code,
+            **names,
+        )
+        try:
+            await ctx.send_dm(captain, text)
+        except Unreachable:
+            log.info("captain #%s of %s could not be told about a group change", captain.id, code)
+
+
 async def _bind(ctx: Context, code: str, link: str | None, role: str | None) -> None:
     assert ctx.member is not None
     assert ctx.chat is not None
     await ctx.require_region(code)
     chat = ctx.chat
+    bound = await RegionChat.get_or_none(
+        platform=chat.platform, chat_id=chat.id, thread_id=chat.thread or ""
+    )
+    previous = bound.region_code if bound is not None else None
+    if previous is not None and previous != code:
+        # Rebinding takes the group away from its region: only who manages that region may.
+        await ctx.require_region(previous)
+    await _require_group_admin(ctx)
     await RegionChat.update_or_create(
         platform=chat.platform,
         chat_id=chat.id,
@@ -249,9 +293,25 @@ async def _bind(ctx: Context, code: str, link: str | None, role: str | None) -> 
             "linked_by_id": ctx.member.id,
         },
     )
-    await ctx.audit("regions.link", target=chat.key, region=code, link=bool(link), role=role)
+    await ctx.audit(
+        "regions.link",
+        target=chat.key,
+        region=code,
+        link=bool(link),
+        role=role,
+        previous=previous,
+    )
     region = gazetteer().regions[code]
     await ctx.reply(ctx.t("regions.linked", name=region.name, code=code))
+    if previous is not None and previous != code:
+        await _tell_captains(
+            ctx,
+            previous,
+            "regions.moved_notice",
+            title=chat.title or chat.id,
+            platform=chat.platform,
+            new=region.name,
+        )
 
 
 async def region_unlink(ctx: Context) -> None:
@@ -266,9 +326,17 @@ async def region_unlink(ctx: Context) -> None:
         await ctx.reply(ctx.t("regions.not_linked"))
         return
     await ctx.require_region(bound.region_code)
+    await _require_group_admin(ctx)
     await bound.delete()
     await ctx.audit("regions.unlink", target=chat.key, region=bound.region_code)
     await ctx.reply(ctx.t("regions.unlinked", name=gazetteer().regions[bound.region_code].name))
+    await _tell_captains(
+        ctx,
+        bound.region_code,
+        "regions.unlinked_notice",
+        title=chat.title or chat.id,
+        platform=chat.platform,
+    )
 
 
 def commands() -> list[Command]:
@@ -278,6 +346,7 @@ def commands() -> list[Command]:
         required=False,
         description="regions.param.region",
         autocomplete="regions",
+        alias="nama",
     )
     return [
         Command("region", region, "regions.cmd.region", alias="wilayah", params=(region_param,)),
@@ -294,6 +363,7 @@ def commands() -> list[Command]:
                     required=False,
                     description="regions.param.province",
                     autocomplete="regions",
+                    alias="provinsi",
                 ),
             ),
             role=Role.CAPTAIN,
@@ -310,6 +380,7 @@ def commands() -> list[Command]:
                     ParamType.TEXT,
                     description="regions.param.link",
                     autocomplete="regions",
+                    alias="wilayah",
                 ),
             ),
             role=Role.CAPTAIN,

@@ -1,8 +1,10 @@
 """Indonesia's regions as shipped data: 38 provinces, 514 kabupaten/kota, aliases and zones.
 
-The CSV files in ``data/`` come from cahyadsn/wilayah (Kepmendagri 300.2.2-2138/2025, MIT, the
-licence is beside them). They are static, so they are read once per process and kept in
-memory, immutable: every lookup and every fuzzy match runs without touching the database.
+The region, alias and zone CSV files in ``data/`` come from cahyadsn/wilayah (Kepmendagri
+300.2.2-2138/2025, MIT, the licence is beside them); ``seats.csv`` (the seat of every kabupaten
+and well-known towns) is Guyub's own, see ``data/SEATS.md``. They are static, so they are read
+once per process and kept in memory, immutable: every lookup and every fuzzy match runs
+without touching the database.
 """
 
 from __future__ import annotations
@@ -164,5 +166,8 @@ def build(
 @cache
 def gazetteer() -> Gazetteer:
     """The shipped data, read once per process (it never changes while the bot runs)."""
-    aliases = _read("regions_aliases.csv") + _read("extra_aliases.csv")
+    # Seats of every kabupaten and towns people name as home ("Sigli", "Takengon"): a town
+    # shared by two regions ("Martapura", "Tebing Tinggi") makes its name ask.
+    towns = [{"code": r["code"], "alias": r["town"]} for r in _read("seats.csv")]
+    aliases = _read("regions_aliases.csv") + _read("extra_aliases.csv") + towns
     return build(_read("regions.csv"), aliases, _read("province_timezones.csv"))

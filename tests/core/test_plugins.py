@@ -110,10 +110,10 @@ async def test_a_failing_and_a_slow_plugin_do_not_stop_the_others(
     assert "Traceback" not in "".join(s.text for s in chat.sent)
 
 
-def _candidates(*infos: PluginInfo) -> list[tuple[object, str]]:
+def _candidates(*infos: PluginInfo, source: str = "builtin") -> list[tuple[object, str]]:
     plugins = []
     for info in infos:
-        plugins.append((type(info.name, (), {"PLUGIN": info})(), "app"))
+        plugins.append((type(info.name, (), {"PLUGIN": info})(), source))
     return plugins
 
 
@@ -139,6 +139,11 @@ def test_requires_chains_and_config_enable_disable() -> None:
     only = {p.info.name: p for p in select(candidates, PluginSettings(enabled=["polls"]))}
     assert [n for n, p in only.items() if p.enabled] == ["polls"]
     assert only["regions"].reason == "not in plugins.enabled"
+
+    # A plugin handed to the App in code is wanted whatever plugins.enabled says.
+    passed = _candidates(PluginInfo("hello"), source="app")
+    (hello,) = select(passed, PluginSettings(enabled=["polls"]))
+    assert hello.enabled
 
 
 def test_check_pending_rejects_a_misspelled_hook() -> None:

@@ -13,6 +13,7 @@ import pytest
 
 def _run(cwd: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GUYUB_")}
+    env["GUYUB_WEB__LISTEN"] = "127.0.0.1:0"  # `guyub run` serves the dashboard on a free port
     return subprocess.run(
         [sys.executable, "-m", "core", *args],
         input=stdin,

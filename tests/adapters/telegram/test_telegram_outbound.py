@@ -155,3 +155,18 @@ async def test_poll_with_too_many_options_is_not_supported(api: FakeBotApi, prob
         with pytest.raises(NotSupported):
             await app.send(CHAT, Message(poll=poll))
     assert not api.called("sendPoll")
+
+
+async def test_is_chat_admin_asks_get_chat_member(api: FakeBotApi, probe: Probe) -> None:
+    api.chat_admins = {GROUP: {5550001}}
+    async with running(api, probe) as (_, adapter):
+        assert await adapter.is_chat_admin(CHAT, AMIR) is True
+        assert await adapter.is_chat_admin(CHAT, UserRef("telegram", "5550002")) is False
+        api.fail("getChatMember", status=400, description="Bad Request: chat not found")
+        with pytest.raises(DeliveryError):
+            await adapter.is_chat_admin(CHAT, AMIR)
+    asked = api.called("getChatMember")
+    assert [(c.params["chat_id"], c.params["user_id"]) for c in asked] == [
+        (GROUP, 5550001),
+        (GROUP, 5550002),
+    ]

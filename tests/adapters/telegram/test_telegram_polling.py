@@ -327,14 +327,6 @@ async def test_long_retry_after_raises_core_retry_after(api: FakeBotApi, probe: 
     assert len([c for c in api.calls if c.method == "sendMessage"]) == 1
 
 
-async def test_server_errors_are_retried(api: FakeBotApi, probe: Probe) -> None:
-    api.fail("sendMessage", status=502, description="Bad Gateway", times=2)
-    async with running(api, probe) as (app, _):
-        await app.send(ChatRef("telegram", str(GROUP)), Message.of("halo"))
-    assert len(api.called("sendMessage")) == 1
-    assert len([c for c in api.calls if c.method == "sendMessage"]) == 3
-
-
 async def test_dm_to_a_user_who_never_started_the_bot_is_unreachable(
     api: FakeBotApi, probe: Probe
 ) -> None:

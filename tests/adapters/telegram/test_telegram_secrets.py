@@ -17,6 +17,7 @@ async def test_token_is_masked_in_http_logs(
     api: FakeBotApi, probe: Probe, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # setup_logging quietens it elsewhere
     async with running(api, probe):
         api.push_update({"message": text_message("/ping")})
         await api.wait_for("sendMessage")

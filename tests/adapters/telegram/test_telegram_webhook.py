@@ -100,3 +100,53 @@ def test_webhook_mode_needs_a_secret() -> None:
     )
     with pytest.raises(ValueError, match="WEBHOOK_SECRET"):
         TelegramAdapter(settings)
+
+
+async def test_webhook_shares_the_apps_web_server_on_the_same_address(
+    api: FakeBotApi, probe: Probe
+) -> None:
+    import asyncio
+    import socket
+
+    from aiohttp import web
+    from telegram_kit import fast_adapter
+
+    from core.testing import make_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = settings_for(
+        telegram={"token": TOKEN, "api_base_url": api.root, **WEBHOOK, "webhook_port": port},
+        web={"listen": f"127.0.0.1:{port}"},
+    )
+    adapter = fast_adapter(settings)
+    assert adapter.shares_web
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text="dasbor")
+
+    async with make_app(
+        plugins=[probe], discover_plugins=False, adapters=[adapter], settings=settings
+    ) as app:
+        app.web.add_get("/probe", page)
+        task = asyncio.create_task(app.run(install_signal_handlers=False, web=True))
+        try:
+            await api.wait_for("setWebhook")
+            assert adapter.webhook is None  # no second server
+            right = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            update = {"update_id": 950, "message": text_message("/ping")}
+            base = f"http://127.0.0.1:{port}"
+            async with aiohttp.ClientSession() as http:
+                async with http.post(f"{base}/telegram/hook", json=update) as missing:
+                    assert missing.status == 403
+                async with http.post(
+                    f"{base}/telegram/hook", json=update, headers=right
+                ) as response:
+                    assert response.status == 200
+                async with http.get(f"{base}/probe") as response:
+                    assert await response.text() == "dasbor"
+            await api.wait_for("sendMessage")
+        finally:
+            app.request_stop()
+            await task

@@ -58,13 +58,13 @@ def test_sigkill_mid_broadcast_then_restart_messages_nobody_twice(tmp_path: Path
         rows = dict(conn.execute("SELECT target, status FROM core_outbox_delivery").fetchall())
     assert len(rows) == total
     assert max(received.values()) == 1, "someone got the broadcast twice"
-    interrupted = {t for t, s in rows.items() if s == DeliveryStatus.FAILED}
+    interrupted = {t for t, s in rows.items() if s == DeliveryStatus.UNKNOWN}
     assert {t for t, s in rows.items() if s == DeliveryStatus.SENT} <= set(received)
-    # Nobody lost silently: each recipient got it, or is recorded as interrupted (at most
-    # the sends in flight at the kill, which may or may not have reached them).
+    # Nobody lost silently: each recipient got it, or is recorded as unknown (at most the
+    # sends in flight at the kill and those answered but not yet written: 2 x concurrency).
     assert set(received) | interrupted == set(rows)
-    assert len(interrupted) <= 8
-    assert set(rows.values()) <= {DeliveryStatus.SENT, DeliveryStatus.FAILED}
+    assert len(interrupted) <= 16
+    assert set(rows.values()) <= {DeliveryStatus.SENT, DeliveryStatus.UNKNOWN}
 
 
 @pytest.mark.slow

@@ -29,7 +29,7 @@ def test_every_enabled_plugin_exports_and_forgets(plugin: LoadedPlugin) -> None:
 
 def test_core_plugins_are_the_core() -> None:
     core = [p.info.name for p in App(settings_for_tests()).loaded_plugins() if p.source == "core"]
-    assert core == ["core", "privacy", "outbox"]
+    assert core == ["core", "privacy", "outbox", "dashboard"]
 
 
 class Careless:

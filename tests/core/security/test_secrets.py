@@ -155,3 +155,66 @@ def test_webhook_secret_is_compared_in_constant_time(package: Path) -> None:
     assert "compare_digest" in source, (
         f"{package.name}: compare the webhook secret with hmac.compare_digest"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'[telegram]\ntokn = "{TOKEN}"\n',  # the attack: a misnamed key
+        f'[discord]\nbot_token = "{DISCORD}"\n',
+        f'[events]\napi_key = "{DISCORD}"\n',
+        f'[mystery]\nwhatever = "{TOKEN}"\n',  # a token's shape under any name
+        f'[captains]\nlist = ["a", "{TOKEN}"]\n',
+        '[web]\npassword = "hunter2secret"\n',
+    ],
+)
+def test_secret_looking_keys_in_a_file_are_refused_without_echo(tmp_path: Path, text: str) -> None:
+    config = tmp_path / "guyub.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(config)
+    message = str(caught.value)
+    assert "looks like a secret" in message
+    assert "value not shown" in message
+    for secret in (TOKEN, DISCORD, "hunter2secret", TOKEN.split(":")[1]):
+        assert secret not in message
+
+
+def test_validation_errors_never_echo_values(tmp_path: Path) -> None:
+    config = tmp_path / "guyub.toml"
+    config.write_text('[telegram]\nmode = ["xK9-not-shown"]\n', encoding="utf-8")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(config)
+    assert "telegram.mode" in str(caught.value)
+    assert "xK9-not-shown" not in str(caught.value)
+
+
+def test_cli_configuration_error_does_not_print_the_token(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from core.cli import cli
+
+    config = tmp_path / "guyub.toml"
+    config.write_text(f'[telegram]\ntokn = "{TOKEN}"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["db", "migrate", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "configuration error" in result.output
+    assert TOKEN not in result.output
+    assert TOKEN.split(":")[1] not in result.output
+
+
+def test_database_password_is_masked_in_logs_and_printed_settings(
+    captured: io.StringIO,
+) -> None:
+    from core._db import Database
+
+    url = "postgres://guyub:Pg-pass-7731@db:5432/guyub"
+    settings = settings_for_tests(database={"url": url})
+    assert "Pg-pass-7731" in settings.secret_values()
+    assert "Pg-pass-7731" not in repr(settings)
+    assert "Pg-pass-7731" not in str(settings)
+    Database(url, [])
+    log.error("could not connect to %s", url)
+    assert "Pg-pass-7731" not in captured.getvalue()
+    assert "guyub:***@db" in captured.getvalue()
+    secret_filter().secrets.discard("Pg-pass-7731")

@@ -3,7 +3,7 @@ approval, cancel."""
 
 from __future__ import annotations
 
-from core import DeliveryError, DeliveryStatus
+from core import DeliveryError, DeliveryStatus, DeliveryUnknown
 from core.outbox.models import Delivery
 from tests.plugins.captains.world import world
 
@@ -53,9 +53,9 @@ async def test_preview_confirm_delivers_to_exactly_the_region_on_both_platforms(
         chat.expect_not_sent(groups["bireuen"], contains="Temu alumni")
         assert not [s for s in chat.sent_to(people["asep"]) if "Temu" in s.text]
         done = chat.expect_sent(amir, contains="Siaran selesai")
-        assert "5 terkirim, 0 gagal, 1 tidak terjangkau (dari 6)" in done.text
+        assert "5 terkirim, 0 gagal, 0 tidak pasti, 1 tidak terjangkau (dari 6)" in done.text
         report = chat.expect_sent(amir, contains="Laporan siaran")
-        assert "tg: 3 terkirim, 0 gagal, 1 tidak terjangkau" in report.text
+        assert "tg: 3 terkirim, 0 gagal, 0 tidak pasti, 1 tidak terjangkau" in report.text
         assert "dc: 2 terkirim" in report.text
         assert "Aceh Utara: 3 terkirim" in report.text
         # Pressing Send again sends nothing twice.
@@ -107,6 +107,35 @@ async def test_stop_mid_way_cancels_what_is_not_sent(make_app):
         statuses = set(await Delivery.all().values_list("status", flat=True))
         assert DeliveryStatus.CANCELLED in statuses
         assert DeliveryStatus.PENDING not in statuses
+
+
+async def test_a_send_with_unknown_outcome_is_reported_uncertain_and_not_resent(make_app):
+    async with world(make_app) as w:
+        chat = w.chat
+        _, amir, _people, groups = await setup(w)
+        dc = chat.adapter("dc")
+        original = dc.send
+        tries: list[str] = []
+
+        async def lost(chat_ref, message, *, reply_to=None):  # type: ignore[no-untyped-def]
+            # The message reached the group; the platform's answer did not come back.
+            tries.append(chat_ref.id)
+            await original(chat_ref, message, reply_to=reply_to)
+            raise DeliveryUnknown("read timed out")
+
+        dc.send = lost  # type: ignore[method-assign]
+        await amir.says("/siaran 11.08")
+        await amir.says("Pesan penting")
+        await amir.presses("Grup + DM")
+        await amir.presses("Kirim")
+        done = chat.expect_sent(amir, contains="Siaran selesai")
+        assert "1 tidak pasti" in done.text
+        report = chat.expect_sent(amir, contains="Laporan siaran")
+        assert "dc: 1 terkirim, 0 gagal, 1 tidak pasti" in report.text
+        assert "mungkin sudah sampai" in report.text
+        await chat.advance("2h")
+        assert tries == [groups["dc"].id]
+        assert len(chat.sent_to(groups["dc"])) == 1
 
 
 async def test_member_and_other_region_captain_are_refused(make_app):

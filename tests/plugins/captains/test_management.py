@@ -57,8 +57,13 @@ async def test_add_list_handover_remove_all_audited(make_app):
         assert actions.count("role.revoke") == 2
         await pmo.says("/jejak 11.08")
         log = chat.expect_sent(pmo, contains="Catatan tindakan — Aceh Utara")
-        assert "captains.handover" in log.text
+        assert "Tugas kapten diserahkan" in log.text
+        assert "Peran dicabut" in log.text
         assert "WIB" in log.text
+        # a report to forward: no raw action keys, no "member:3"
+        assert "captains." not in log.text
+        assert "role." not in log.text
+        assert "member:" not in log.text
 
 
 async def test_cli_captains_and_member_export(make_app):
@@ -128,14 +133,14 @@ async def test_members_counts_pages_and_csv(make_app):
         await w.person("budi", "11.11")
         await pmo.says("/anggota Aceh Utara")
         first = chat.expect_sent(pmo, contains="Bergabung: 3")
-        assert "Aktif 30 hari: 3" in first.text
+        assert "Aktif dalam 30 hari: 3" in first.text
         assert "Halaman 1 dari 2" in first.text
         assert "budi" not in first.text
         await pmo.presses("Berikutnya")
         chat.expect_sent(pmo, contains="Halaman 2 dari 2")
         await pmo.presses("CSV")
         sent = chat.expect_sent(pmo, contains="Daftar anggota (3 baris)")
-        _, filename, _, data = sent.attachments[0]
+        filename, data = sent.attachments[0].filename, sent.attachments[0].data
         assert filename == "members.csv"
         assert data.decode().splitlines()[0] == ",".join(COLUMNS)
 
@@ -149,9 +154,13 @@ async def test_stats_text_and_chart(make_app):
         await pmo.says("/statistik Aceh")
         sent = chat.expect_sent(pmo, contains="Statistik — Aceh")
         assert "Anggota: 2" in sent.text
-        assert "Siaran 30 hari: 0" in sent.text
-        kind, filename, _, png = sent.attachments[0]
-        assert (kind, filename) == ("image", "stats.png")
+        assert "Siaran dalam 30 hari: 0" in sent.text
+        kind, filename, png = (
+            sent.attachments[0].kind,
+            sent.attachments[0].filename,
+            sent.attachments[0].data,
+        )
+        assert (kind, filename) == ("image", "statistik.png")
         assert png.startswith(b"\x89PNG")
 
 
@@ -169,3 +178,24 @@ async def test_export_and_forget_warnings(make_app):
         await guyub_forget_member(member)
         assert not await Warning.filter(member_id=member.id).exists()
         assert await guyub_export_member(member) is None
+
+
+async def test_member_exports_neutralise_formula_names(make_app):
+    """Security: a display name ``=HYPERLINK(...)`` reaches the CSV (CLI and /anggota file)
+    as text, not as a formula."""
+    async with world(make_app) as w:
+        chat = w.chat
+        app = chat.app
+        pmo = await w.person("pmo", None)
+        evil = await w.person("evil", "11.08")
+        name = '=HYPERLINK("https://bit.ly/prakerja-cair","Klik")'
+        await Member.filter(id=(await w.member_of(evil)).id).update(display_name=name)
+        buffer = io.StringIO()
+        assert await members(app, buffer, "csv", "Aceh") == 0
+        rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
+        assert [r["display_name"] for r in rows] == ["'" + name]
+        await pmo.says("/anggota Aceh Utara")
+        await pmo.presses("CSV")
+        sent = chat.expect_sent(pmo, contains="Daftar anggota")
+        rows = list(csv.DictReader(io.StringIO(sent.attachments[0].data.decode())))
+        assert [r["display_name"] for r in rows] == ["'" + name]

@@ -20,7 +20,7 @@ async def test_three_warnings_mute_automatically(make_app):
             chat.expect_sent(group, contains=f"tono mendapat peringatan ({n}/3)")
         assert not chat.adapter("tg").moderation
         await amir.says(group, "/peringatkan @tono jualan lagi")
-        chat.expect_sent(group, contains="dibisukan otomatis selama 60 menit")
+        chat.expect_sent(group, contains="dibisukan otomatis selama 1 jam")
         muted = chat.adapter("tg").moderation[-1]
         assert muted.action == "mute"
         assert muted.user.id == "tono"

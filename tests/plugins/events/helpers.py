@@ -53,7 +53,7 @@ async def create(
     await user.says(title)
     await user.says(region)
     await user.says(when)
-    chat.expect_sent(user, contains="Saya membaca")
+    chat.expect_sent(user, contains="Maksud Anda")
     await user.presses("Ya, benar")
     await user.says("Aula kantor bupati")
     if capacity is None:

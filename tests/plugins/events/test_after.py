@@ -23,7 +23,8 @@ async def test_ics_round_trips_the_start_in_utc(chat: FakeChat, regions: Regions
     assert event.starts_at == datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 19:00 WIT
     await kapten.says(f"/event_ics {event.id}")
     sent = chat.expect_sent(kapten, contains="kalender")
-    ((_, filename, _, data),) = sent.attachments
+    (attached,) = sent.attachments
+    filename, data = attached.filename, attached.data
     assert filename == f"event-{event.id}.ics"
     calendar = icalendar.Calendar.from_ical(data)
     vevent = next(iter(calendar.walk("VEVENT")))
@@ -64,9 +65,11 @@ async def test_checkin_and_attendees_csv(chat: FakeChat, regions: RegionsForTest
     await budi.says("/absen XXXXXX")
     chat.expect_sent(budi, contains="tidak dikenal")
     await kapten.says(f"/peserta {event.id}")
-    summary = chat.expect_sent(kapten, contains="Absen: 2")
-    assert "dari yang menjawab hadir: 1" in summary.text
-    ((_, filename, _, data),) = summary.attachments
+    summary = chat.expect_sent(kapten, contains="Sudah presensi: 2")
+    assert "1 dari 2 yang menjawab hadir" in summary.text
+    assert "Jumlah yang menjawab: 3" in summary.text
+    (attached,) = summary.attachments
+    filename, data = attached.filename, attached.data
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert filename == f"attendees-{event.id}.csv"
     assert {(r["name"], r["rsvp"], r["checked_in"]) for r in rows} == {
@@ -83,7 +86,7 @@ async def test_checkin_and_attendees_csv(chat: FakeChat, regions: RegionsForTest
     assert (await chat.app.plugins.collect_stats(["73"], chat.app))["events"]["events"] == 0
     # Members can't see the attendee list.
     await ani.says(f"/attendees {event.id}")
-    chat.expect_not_sent(ani, contains="Absen:")
+    chat.expect_not_sent(ani, contains="Sudah presensi")
 
 
 async def test_export_and_forget(chat: FakeChat, regions: RegionsForTests) -> None:
@@ -114,3 +117,21 @@ async def test_completions(chat: FakeChat, regions: RegionsForTests) -> None:
     assert found == [(f"#{event.id} Webinar UMKM · Selasa, 24 Nov 2026 19:00 WIB", str(event.id))]
     assert await chat.app.plugins.resolve_completions("events", "tidak ada") == []
     assert await events_plugin.guyub_resolve_completions("regions", "x", None) is None
+
+
+async def test_attendees_csv_neutralises_formula_names(
+    chat: FakeChat, regions: RegionsForTests
+) -> None:
+    """Security: a member named ``@SUM(...)`` or ``=HYPERLINK(...)`` is text in /peserta's file."""
+    tg = chat.group("Aceh Utara", platform="telegram")
+    regions.bind("11.08", tg)
+    kapten = await captain(chat, "kapten", "11.08")
+    event = await create(chat, kapten, "Aceh Utara", "besok jam 19.00")
+    names = ['=HYPERLINK("https://bit.ly/x","Klik")', "@SUM(1+1)", "-1+2", "+62"]
+    for name in names:
+        await chat.user(name, platform="telegram").presses("Hadir", tg)
+    await kapten.says(f"/peserta {event.id}")
+    sent = chat.expect_sent(kapten, contains="Peserta acara")
+    data = sent.attachments[0].data
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert sorted(r["name"] for r in rows) == sorted("'" + n for n in names)

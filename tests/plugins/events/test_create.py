@@ -23,7 +23,7 @@ async def create_checked(
     await user.says(region)
     chat.expect_sent(user, contains="Kapan mulainya")
     await user.says(when)
-    chat.expect_sent(user, contains="Saya membaca")
+    chat.expect_sent(user, contains="Maksud Anda")
     await user.presses("Ya, benar")
     await user.says("Aula kantor bupati")
     await user.presses("Tanpa batas")
@@ -170,3 +170,26 @@ async def test_admin_creates_a_national_event_shown_in_every_zone(chat: FakeChat
     kapten = await captain(chat, "kapten", "11")
     await kapten.says(f"/event_cancel {event.id}")
     chat.expect_sent(kapten, contains="bukan kapten untuk wilayah Nasional")
+
+
+async def test_issue_phrases_are_read_and_confirmed(chat: FakeChat) -> None:
+    """The phrases of issue #16: a bare hour is guessed and said so, an impossible time is
+    refused with its reason, and nothing is saved before the captain confirms."""
+    kapten = await captain(chat, "kapten", "11.08")
+    await kapten.says("/acara_baru")
+    await kapten.says("Kopdar alumni")
+    await kapten.says("Aceh Utara")
+    await kapten.says("besok 25.00")
+    chat.expect_sent(kapten, contains="Jam 25.00 tidak ada")
+    await kapten.says("Jumat 5 Desember 2026 jam 9")
+    chat.expect_sent(kapten, contains="jatuh pada hari Sabtu, bukan Jumat")
+    await kapten.says("besok jam 9")
+    reply = chat.expect_sent(kapten, contains="Maksud Anda: Selasa, 24 Nov 2026 09:00 WIB")
+    assert "saya anggap pagi" in reply.text
+    await kapten.presses("Ketik ulang")
+    await kapten.says("Sabtu depan jam 9 pagi sampai jam 12 siang")
+    reply = chat.expect_sent(kapten, contains="Maksud Anda: Sabtu, 5 Des 2026 09:00–12:00 WIB")
+    assert "anggap" not in reply.text
+    assert await Event.all().count() == 0
+    await kapten.presses("Ya, benar")
+    chat.expect_sent(kapten, contains="Di mana")

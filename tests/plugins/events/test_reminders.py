@@ -178,3 +178,34 @@ async def test_cancel_the_rest_of_a_series(chat: FakeChat, regions: RegionsForTe
     for event in events[2:]:
         assert await pending(event) == []
     assert len(await pending(events[1])) == 1
+
+
+async def test_fields_are_named_in_indonesian_and_a_rename_names_the_old_title(
+    chat: FakeChat, regions: RegionsForTests
+) -> None:
+    """Issue #16: `/acara_ubah 1 kapasitas 3` works, and members hear the old title."""
+    tg = chat.group("Aceh Utara", platform="telegram")
+    regions.bind("11.08", tg)
+    kapten = await captain(chat, "kapten", "11.08")
+    event = await create(chat, kapten, "Aceh Utara", "besok jam 19.00", title="Kopdar besar")
+    amir = chat.user("amir", platform="telegram")
+    await amir.says("/start")
+    await amir.presses("Hadir", tg)
+    await kapten.says(f"/acara_ubah {event.id} kapasitas 3")
+    chat.expect_sent(kapten, contains="diperbarui")
+    await kapten.says(f"/acara_ubah {event.id} judul Kopdar besar Lhokseumawe")
+    chat.expect_sent(amir, contains="Acara Kopdar besar sekarang bernama Kopdar besar Lhokseumawe")
+    await kapten.says(f"/acara_ubah {event.id} tempat Taman Riyadah")
+    chat.expect_sent(amir, contains="sekarang di Taman Riyadah")
+    await kapten.says(f"/acara_ubah {event.id} mulai Kamis jam 7 malam")
+    chat.expect_sent(kapten, contains="Kamis, 26 Nov 2026 19:00 WIB")
+    await kapten.says(f"/acara_ubah {event.id} warna merah")
+    refusal = chat.expect_sent(kapten, contains="harus salah satu dari")
+    assert "judul/title" in refusal.text
+    assert "kapasitas/capacity" in refusal.text
+    await event.refresh_from_db()
+    assert (event.capacity, event.title, event.place) == (
+        3,
+        "Kopdar besar Lhokseumawe",
+        "Taman Riyadah",
+    )

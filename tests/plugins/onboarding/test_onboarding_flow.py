@@ -180,7 +180,7 @@ async def test_unknown_region_and_bad_answers_change_nothing(chat: FakeChat) -> 
     await eko.says("/start")
     await eko.presses("Setuju")
     await eko.says("3174012345678901")
-    chat.expect_sent(eko, contains="Jangan kirim NIK")
+    chat.expect_sent(eko, contains="tidak disimpan")
     await eko.says("x")
     chat.expect_sent(eko, contains="2 sampai 64")
     await eko.says("Eko  Prasetyo")
@@ -191,7 +191,7 @@ async def test_unknown_region_and_bad_answers_change_nothing(chat: FakeChat) -> 
     await eko.says("banyak")
     chat.expect_sent(eko, contains="satu angka")
     await eko.says("0812 3456 7890")
-    chat.expect_sent(eko, contains="Jangan kirim NIK")
+    chat.expect_sent(eko, contains="tidak disimpan")
     member = await member_of(chat, eko)
     conversation = (await chat.app.conversations.active(member.id, "onboarding"))[0]
     assert conversation.step == "batch"
@@ -318,7 +318,7 @@ async def test_new_consent_version_is_asked_again(chat: FakeChat) -> None:
     await ani.says("/profil")
     chat.expect_sent(ani, contains="telah diperbarui")
     await ani.presses("Tidak")
-    chat.expect_sent(ani, contains="/forgetme")
+    chat.expect_sent(ani, contains="/hapusdata")
     assert (await Consent.get(member_id=member.id)).version == "2025-01"
     assert (await member_of(chat, ani)).registered_at is not None
     await ani.says("/profil")

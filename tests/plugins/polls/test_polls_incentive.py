@@ -95,7 +95,8 @@ async def test_results_come_with_a_bar_chart_png(polls_chat: FakeChat, town) -> 
     await vote_all(polls_chat, town, group)
     await polls_chat.user("pmo").says(group, "/poll_results")
     sent = polls_chat.expect_sent(group, contains="Hasil polling")
-    [(kind, filename, _caption, data)] = sent.attachments
+    [attached] = sent.attachments
+    kind, filename, data = attached.kind, attached.filename, attached.data
     assert kind == "image"
     assert filename.endswith(".png")
     image = Image.open(io.BytesIO(data))
@@ -130,7 +131,7 @@ async def test_vote_after_close_is_refused_politely(polls_chat: FakeChat, town) 
     pmo = polls_chat.user("pmo")
     await town.admin(pmo)
     await pmo.says(group, "/poll_new incentive --closes 2h")
-    polls_chat.expect_sent(group, contains="Ditutup")
+    polls_chat.expect_sent(group, contains="Masih dibuka sampai Senin, 23 Nov 2026")
     poll = await Poll.all().order_by("-id").first()
     assert poll is not None
     amir = polls_chat.user("amir")
@@ -143,6 +144,8 @@ async def test_vote_after_close_is_refused_politely(polls_chat: FakeChat, town) 
     post = polls_chat.sent_to(group)[0]
     assert post.buttons == ()
     assert "sudah ditutup" in post.text
+    assert "Jumlah yang menjawab: 1" in post.text
+    assert "Masih dibuka" not in post.text
 
     # An old client still shows the buttons: the press is refused and nothing changes.
     await polls_chat.emit(

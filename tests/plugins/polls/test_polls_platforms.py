@@ -175,3 +175,28 @@ async def test_ballots_in_open_polls_follow_a_member_who_moves(polls_app: App, t
     await polls_app.plugins.member_region_changed(Context(polls_app), member, "11.08", "12.71")
     ballot = await Ballot.get(poll_id=1, member_id=member.id)
     assert (ballot.region_code, ballot.province_code) == ("12.71", "12")
+
+
+async def test_native_poll_text_keeps_its_count_and_says_when_closed(polls_app: App, town) -> None:
+    """Issue #16: the text above a native poll said "Sudah menjawab: 0" after votes, and
+    "Jawab pada polling di bawah" after closing."""
+    chat, _telegram, _discord, _web = three_platforms(polls_app)
+    group = chat.group("Aceh TG", platform="telegram")
+    pmo = chat.user("pmo", platform="telegram")
+    await town.admin(pmo)
+    await pmo.says(group, "/poll_new Cara belajar? | Video | Modul | Mentor --public")
+    poll_message = chat.last(group)
+    assert poll_message.poll_id
+    [header] = [s for s in chat.sent_to(group) if "Jawab pada polling di bawah" in s.text]
+    assert "Sudah menjawab: 0" in header.text
+    for i in range(3):
+        user = chat.user(f"tg{i}", platform="telegram")
+        await town.place(user, "11.08")
+        await user.votes([1], group)
+    await chat.advance("30s")  # the count is edited at a calm rate, not per vote
+    assert "Sudah menjawab: 3" in header.text
+    await pmo.says(group, "/poll_close 1")
+    assert poll_message.poll_closed
+    assert "sudah ditutup" in header.text
+    assert "Jumlah yang menjawab: 3" in header.text
+    assert "Jawab pada polling di bawah" not in header.text

@@ -57,3 +57,27 @@ async def test_core_region_service_answers(app: App) -> None:
     assert match.best is not None
     assert match.best.code == "11.08"
     assert await app.regions.get("99.99") is None
+
+
+def test_every_kabupaten_has_its_seat_and_the_source_is_recorded() -> None:
+    import csv
+    import io
+    from importlib import resources
+
+    data = resources.files("plugins.regions").joinpath("data")
+    rows = list(csv.DictReader(io.StringIO(data.joinpath("seats.csv").read_text("utf-8"))))
+    book = gazetteer()
+    seats = [r["code"] for r in rows if r["kind"] == "seat"]
+    kabupaten = sorted(c for c, r in book.regions.items() if r.kind == "kabupaten")
+    assert sorted(seats) == kabupaten  # exactly one seat for each of the 416 kabupaten
+    assert {r["code"] for r in rows} <= set(book.regions)
+    assert {r["kind"] for r in rows} <= {"seat", "seat_spelling", "town", "town_spelling"}
+    source = data.joinpath("SEATS.md").read_text("utf-8")
+    assert "compiled by hand" in source
+    assert "MIT" in source
+
+
+def test_jakarta_has_its_2024_name_and_keeps_the_old_one_as_alias() -> None:
+    book = gazetteer()
+    assert book.regions["31"].name == "Daerah Khusus Jakarta"
+    assert "Daerah Khusus Ibukota Jakarta" in book.aliases["31"]

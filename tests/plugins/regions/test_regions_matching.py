@@ -101,6 +101,28 @@ SPELLINGS: list[tuple[str, str]] = [
     ("xyz", ASK),
     ("Jakarta", "31"),
     ("Jakarta Utara", "31.72"),
+    # seats and towns people name as home (issue #16)
+    ("Takengon", "11.04"),
+    ("Meulaboh", "11.05"),
+    ("Lhoksukon", "11.08"),
+    ("Sigli", "11.07"),  # Pidie, not Kabupaten Sigi in Sulawesi Tengah
+    ("Sigi", "72.10"),
+    ("Blangpidie", "11.12"),
+    ("Kuala Simpang", "11.16"),
+    ("Purwokerto", "33.02"),
+    ("Cibinong", "32.01"),
+    ("Cepu", "33.16"),
+    ("Ubud", "51.04"),
+    ("Labuan Bajo", "53.15"),
+    ("Timika", "94.04"),
+    ("Daerah Khusus Ibukota Jakarta", "31"),
+    # a town shared by two regions asks
+    ("Martapura", ASK),
+    ("Tebing Tinggi", ASK),
+    ("Kota Tebing Tinggi", "12.76"),
+    ("Kuta", ASK),
+    ("Tanjung", ASK),
+    ("Sukadana", ASK),
 ]
 
 
@@ -138,6 +160,9 @@ def test_asked_lists_hold_the_right_regions() -> None:
     assert {"34", "34.71"} <= set(_answer("jogja")[1])
     assert {"36.03", "36.71"} <= set(_answer("Tanggerang")[1])
     assert _answer("xyz")[1] == []
+    assert set(_answer("Martapura")[1]) == {"16.08", "63.03"}  # Sumsel and Kalsel
+    assert set(_answer("Tebing Tinggi")[1]) == {"12.76", "16.11"}
+    assert set(_answer("Kuta")[1]) == {"51.03", "52.02"}  # Bali and Lombok
 
 
 def test_long_and_odd_input_is_harmless() -> None:

@@ -1,0 +1,126 @@
+"""The dashboard's Regions pages: the same figures as chat, drill-down from province to
+kabupaten/kota, scope per captain, and the PMO's recipients upload with clear errors."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+
+from core import AuditEntry
+from plugins.regions._stats import region_rows
+from plugins.regions.models import RecipientCount, RegionChat
+from tests.core.web.dashboard_kit import (
+    browser,
+    csrf_of,
+    make_admin,
+    make_captain,
+    seed_members,
+    served,
+    sign_in,
+)
+
+ACEH_CSV = "kode,penerima\n11,440.287\n11.08,68066\n11.11,54176\n11.07,43075\n"
+
+
+def _cell(html: str, element_id: str) -> str:
+    found = re.search(rf'id="{element_id}">([^<]*)<', html)
+    assert found, element_id
+    return found.group(1)
+
+
+async def _upload(http: aiohttp.ClientSession, url: str, content: bytes) -> aiohttp.ClientResponse:
+    token = await csrf_of(http, f"{url}/dasbor/recipients")
+    form = aiohttp.FormData()
+    form.add_field("csrf", token)
+    form.add_field("file", content, filename="penerima.csv", content_type="text/csv")
+    return await http.post(f"{url}/dasbor/recipients", data=form)
+
+
+async def test_admin_uploads_recipients_and_drills_into_aceh_utara() -> None:
+    async with served() as s:
+        pmo = s.chat.user("pmo")
+        admin = await make_admin(s, pmo)
+        await seed_members(s.chat.now(), {"11.08": (40, 30), "11.11": (10, 4), "32.01": (5, 5)})
+        await RegionChat.create(
+            region_code="11.08",
+            platform="telegram",
+            chat_id="-100",
+            title="Alumni Aceh Utara",
+            invite_link="https://t.me/+abc",
+        )
+        async with browser() as http:
+            await sign_in(s, pmo, http)
+            bad = await _upload(http, s.url, b"kode,penerima\n11.99,5\n11.08,banyak\n11\n")
+            html = await bad.text()
+            assert bad.status == 400
+            assert "Baris 2: kode wilayah “11.99” tidak dikenal" in html
+            assert "Baris 3: jumlah penerima harus bilangan bulat, bukan “banyak”" in html
+            assert "Baris 4: harus berisi dua kolom" in html
+            assert await RecipientCount.all().count() == 0  # all or nothing
+
+            good = await _upload(http, s.url, ACEH_CSV.encode())
+            assert good.status == 200
+            assert "Jumlah penerima untuk 4 wilayah tersimpan" in await good.text()
+            entry = await AuditEntry.get(action="regions.import_recipients")
+            assert entry.actor_id == admin.id
+            assert entry.details["rows"] == 4
+
+            async with http.get(f"{s.url}/dasbor/regions") as page:
+                html = await page.text()
+            assert html.count('class="cov-') >= 38  # a tile per province (and the legend)
+            assert '<a href="/dasbor/regions/11" class="cov-0"' in html
+
+            async with http.get(f"{s.url}/dasbor/regions/11") as page:
+                html = await page.text()
+            (aceh,) = await region_rows(["11"])
+            assert _cell(html, "region-members") == str(aceh.members) == "50"
+            assert _cell(html, "region-recipients") == "440.287"
+            assert 'data-code="11.08"' in html
+            assert "Kabupaten Aceh Utara" in html
+
+            async with http.get(f"{s.url}/dasbor/regions/11.08") as page:
+                html = await page.text()
+            assert _cell(html, "region-members") == "40"
+            assert _cell(html, "region-registered") == "30"
+            assert _cell(html, "region-coverage") == "0,06%"  # 40 / 68.066, as chat counts
+            assert 'href="https://t.me/+abc"' in html
+            assert "belum punya kapten" in html
+
+            async with http.get(f"{s.url}/dasbor/regions/11?format=csv&sort=members") as page:
+                text = (await page.read()).decode("utf-8-sig")
+            lines = text.splitlines()
+            assert lines[0] == "code,name,members,registered,recipients,coverage,captains,groups"
+            assert lines[1].startswith("11.08,Kabupaten Aceh Utara,40,30,68066,0.000588,0,1")
+
+
+async def test_captain_sees_only_their_region() -> None:
+    async with served() as s:
+        cut = s.chat.user("cut")
+        captain = await make_captain(s, cut, "11.08")
+        async with browser() as http:
+            await sign_in(s, cut, http)
+            async with http.get(f"{s.url}/dasbor/regions") as page:
+                html = await page.text()
+            assert 'data-code="11.08"' in html
+            assert 'data-code="11.11"' not in html
+            assert "Penerima resmi" not in html.split("<main")[0]  # no admin menu link
+            async with http.get(f"{s.url}/dasbor/regions/11.08") as page:
+                assert page.status == 200
+            for url in ("/dasbor/regions/11.11", "/dasbor/regions/11", "/dasbor/recipients"):
+                async with http.get(f"{s.url}{url}") as page:
+                    assert page.status == 403, url
+            refused = await _upload_refused(http, s.url)
+            assert refused == 403
+        targets = await AuditEntry.filter(action="web.forbidden", actor_id=captain.id).values_list(
+            "target", flat=True
+        )
+        assert "GET /dasbor/regions/11.11" in targets
+        assert "POST /dasbor/recipients" in targets
+
+
+async def _upload_refused(http: aiohttp.ClientSession, url: str) -> int:
+    form = aiohttp.FormData()
+    form.add_field("file", ACEH_CSV.encode(), filename="x.csv")
+    async with http.post(f"{url}/dasbor/recipients", data=form) as response:
+        return response.status
