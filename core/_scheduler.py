@@ -60,6 +60,9 @@ class Scheduled:
     max_attempts: int | None = None
 
 
+#: A job's payload as stored (JSON text; one encoder for every job, not one per call).
+_encode_payload = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
 #: Jobs scheduled at once after which PostgreSQL's statistics are refreshed.
 _ANALYZE_AFTER = 1_000
 
@@ -184,6 +187,7 @@ class Scheduler:
         were given."""
         rows: dict[object, tuple[Any, ...]] = {}
         soonest: datetime | None = None
+        now = self.clock.now()
         for n, item in enumerate(jobs):
             if item.kind not in self.kinds:
                 raise ValueError(f"unknown job kind {item.kind!r}")
@@ -200,7 +204,7 @@ class Scheduler:
                 or self.settings.max_attempts,
                 "late_after_seconds": int(spec.late_after) if spec.late_after is not None else None,
             }
-            rows[item.key if item.key is not None else n] = self._row(fields, item.key)
+            rows[item.key if item.key is not None else n] = self._row(fields, item.key, now)
         ordered = list(rows.values())
         for start in range(0, len(ordered), _sql.JOB_CHUNK):
             await _sql.upsert_jobs(self.dialect, ordered[start : start + _sql.JOB_CHUNK])
@@ -212,11 +216,12 @@ class Scheduler:
             self._wakeup.set()
         return len(ordered)
 
-    def _row(self, fields: dict[str, Any], key: str | None) -> tuple[Any, ...]:
-        meta = Job._meta.fields_map
+    def _row(
+        self, fields: dict[str, Any], key: str | None, now: datetime | None = None
+    ) -> tuple[Any, ...]:
         return (
             fields["kind"],
-            meta["payload"].to_db_value(fields["payload"], Job),
+            _encode_payload(fields["payload"]),
             fields["due_at"],
             fields["tz"],
             JobStatus.PENDING,
@@ -224,7 +229,7 @@ class Scheduler:
             fields["max_attempts"],
             fields["late_after_seconds"],
             key,
-            self.clock.now(),
+            now or self.clock.now(),
         )
 
     async def cancel(self, key: str) -> bool:

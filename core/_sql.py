@@ -267,24 +267,33 @@ async def upsert_jobs(
 async def claim_jobs(
     dialect: str, worker: str, lease: Any, now: Any, due_by: Any, limit: int
 ) -> list[dict[str, Any]]:
-    """Claim up to ``limit`` jobs due by ``due_by`` (or whose lease ran out) in one
-    statement; returns the claimed rows, oldest first."""
+    """Claim up to ``limit`` jobs due by ``due_by``, oldest first, in one statement; then,
+    if the batch is not full, jobs whose lease ran out (a worker died) in a second one. Each
+    condition alone follows the ``(status, due_at)`` index; an OR of the two does not."""
+    rows = await _claim(dialect, "status = 'pending' AND due_at <=", worker, lease, due_by, limit)
+    if len(rows) < limit:
+        rows += await _claim(
+            dialect, "status = 'running' AND locked_until <", worker, lease, now, limit - len(rows)
+        )
+    return rows
+
+
+async def _claim(
+    dialect: str, condition: str, worker: str, lease: Any, bound: Any, limit: int
+) -> list[dict[str, Any]]:
     if dialect == "postgres":
         statement = (
             "UPDATE core_job SET status = 'running', locked_by = $1, locked_until = $2, "
-            "attempts = attempts + 1 WHERE id IN (SELECT id FROM core_job WHERE "
-            "(status = 'pending' AND due_at <= $3) OR (status = 'running' AND locked_until < $4)"
-            f" ORDER BY due_at, id LIMIT $5 FOR UPDATE SKIP LOCKED) RETURNING {_JOB_CLAIMED}"
+            f"attempts = attempts + 1 WHERE id IN (SELECT id FROM core_job WHERE {condition} $3"
+            f" ORDER BY due_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING {_JOB_CLAIMED}"
         )
     else:
         statement = (
             "UPDATE core_job SET status = 'running', locked_by = ?, locked_until = ?, "
-            "attempts = attempts + 1 WHERE id IN (SELECT id FROM core_job WHERE "
-            "(status = 'pending' AND due_at <= ?) OR (status = 'running' AND locked_until < ?)"
+            f"attempts = attempts + 1 WHERE id IN (SELECT id FROM core_job WHERE {condition} ?"
             f" ORDER BY due_at, id LIMIT ?) RETURNING {_JOB_CLAIMED}"
         )
-    rows = await _client().execute_query_dict(statement, [worker, lease, due_by, now, limit])
-    return list(rows)
+    return list(await _client().execute_query_dict(statement, [worker, lease, bound, limit]))
 
 
 async def analyze_jobs(dialect: str) -> None:

@@ -112,6 +112,7 @@ def test_hand_written_sql_takes_values_as_parameters() -> None:
         "e",
         "_VERSION",
         "_JOB_CLAIMED",
+        "condition",
         "', '.join(_JOB_INSERT)",
         "casts.get(c, '')",
         "values",
