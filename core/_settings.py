@@ -63,6 +63,8 @@ class DiscordSettings(_Section):
     shard_count: int | None = None
     shard_ids: list[int] | None = None
     message_content: bool = False
+    #: Leave a guild the bot is added to but does not serve (see docs/discord.md).
+    leave_other_guilds: bool = True
 
 
 class PluginSettings(_Section):

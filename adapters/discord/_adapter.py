@@ -38,6 +38,7 @@ from adapters.discord._outgoing import (
     message_pieces,
 )
 from adapters.discord._render import NO_PINGS, split_text, to_markdown
+from adapters.discord._scope import GuildScope
 from core import (
     Adapter,
     ButtonPressed,
@@ -52,6 +53,7 @@ from core import (
     Form,
     MemberJoined,
     MemberLeft,
+    Message,
     MessageReceived,
     MessageRef,
     NotSupported,
@@ -64,6 +66,7 @@ from core import (
     Settings,
     Unreachable,
     UserRef,
+    load_texts,
     parse_command_line,
 )
 from core.state import get_value, set_value
@@ -145,6 +148,7 @@ class DiscordAdapter(Adapter):
         else:
             self.client = GuyubClient(self, **options)
         self.app: App | None = None
+        self.scope = GuildScope(self.settings.guild_ids)
         self._registered: list[Command] | None = None
         self._commands: CommandSet | None = None
         self._vote_locks: dict[str, tuple[asyncio.Lock, int]] = {}
@@ -154,6 +158,7 @@ class DiscordAdapter(Adapter):
     def bind(self, app: App) -> None:
         """Attach the App whose ``dispatch`` receives this adapter's events."""
         self.app = app
+        app.translator.add(load_texts("adapters.discord"), owner="discord")
 
     async def run(self, app: App) -> None:
         self.bind(app)
@@ -247,6 +252,8 @@ class DiscordAdapter(Adapter):
             return
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return
+        if message.guild is not None and not await self._serves(message.guild):
+            return
         chat = chat_of(message.channel, guild_id=message.guild.id if message.guild else None)
         sender = sender_of(message.author)
         ref = message_ref(chat, message.id)
@@ -299,13 +306,52 @@ class DiscordAdapter(Adapter):
         return ChatRef(PLATFORM, str(channel.id), ChatKind.GROUP, title=channel.name)
 
     async def on_member_join(self, member: discord.Member) -> None:
-        if member.bot or member.pending:
+        if member.bot:
+            return
+        self.scope.member_joined(member.guild.id)  # maybe an admin: ask again
+        if member.pending or not await self._serves(member.guild):
             return  # welcomed once they pass the server's membership screening
         await self._joined(member)
 
     async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
-        if before.pending and not after.pending and not after.bot:
+        joined = before.pending and not after.pending and not after.bot
+        if joined and await self._serves(after.guild):
             await self._joined(after)
+
+    async def _serves(self, guild: discord.Guild) -> bool:
+        return await self.scope.serves(self._require_app(), guild)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Added to a guild: one polite line and leave when the bot does not serve it."""
+        if await self._serves(guild):
+            log.info("Discord: added to guild %s (%s)", guild.id, guild.name)
+            return
+        log.warning("Discord: added to guild %s, which it does not serve", guild.id)
+        if not self.settings.leave_other_guilds:
+            return
+        chat = self.welcome_chat(guild)
+        app = self._require_app()
+        if chat is not None:
+            lang = str(guild.preferred_locale)
+            try:
+                await app.send(chat, Message.of(app.translator("discord.guild_refused", lang)))
+            except DeliveryError:
+                log.info("Discord: could not say goodbye in guild %s", guild.id)
+        try:
+            await guild.leave()
+        except discord.HTTPException:
+            log.exception("Discord: leaving guild %s failed", guild.id)
+
+    async def check_guilds(self) -> None:
+        """At start: name the guilds the bot is in but does not serve (it stays, silent)."""
+        for guild in list(self.client.guilds):
+            if not await self._serves(guild):
+                log.warning(
+                    "Discord: in guild %s (%s), which is not served (discord.guild_ids, "
+                    "or no Guyub admin is a member); everything there is ignored",
+                    guild.id,
+                    guild.name,
+                )
 
     async def _joined(self, member: discord.Member) -> None:
         chat = self.welcome_chat(member.guild)
@@ -322,7 +368,9 @@ class DiscordAdapter(Adapter):
         if payload.user.bot:
             return
         guild = self.client.get_guild(payload.guild_id)
-        chat = self.welcome_chat(guild) if guild is not None else None
+        if guild is None or not await self._serves(guild):
+            return
+        chat = self.welcome_chat(guild)
         if chat is None:
             return
         await self._dispatch(MemberLeft(user=sender_of(payload.user), chat=chat))
@@ -331,9 +379,9 @@ class DiscordAdapter(Adapter):
         self, event: discord.ScheduledEvent, user: discord.User, *, interested: bool
     ) -> None:
         """Discord's "Interested" on a guild scheduled event."""
-        if user.bot:
+        if user.bot or event.guild is None or not await self._serves(event.guild):
             return
-        chat = self.welcome_chat(event.guild) if event.guild is not None else None
+        chat = self.welcome_chat(event.guild)
         if chat is None:
             return
         await self._dispatch(
@@ -353,6 +401,8 @@ class DiscordAdapter(Adapter):
         Discord reports answers one at a time (1-based); the current choice is kept in the
         database (core state) so a restart or another worker sees the same selection."""
         if payload.user_id == (self.client.user.id if self.client.user else None):
+            return
+        if not await self.scope.serves_id(self._require_app(), self.client, payload.guild_id):
             return
         key = f"discord:poll:{payload.message_id}:{payload.user_id}"
         # Two quick clicks arrive as two concurrent events: read-modify-write one at a time.
@@ -399,6 +449,9 @@ class DiscordAdapter(Adapter):
         """Slash commands, autocomplete and button presses, on any message ever sent (the
         button's key is in its custom_id, so old messages work after a restart)."""
         kind = interaction.type
+        if interaction.guild is not None and not await self._serves(interaction.guild):
+            await self._refuse(interaction)
+            return
         if kind is discord.InteractionType.application_command:
             await self._slash(interaction)
         elif kind is discord.InteractionType.autocomplete:
@@ -411,6 +464,19 @@ class DiscordAdapter(Adapter):
             elif custom_id.startswith(FORM_PREFIX):
                 answers = form_answers(data.get("components") or [])
                 await self._button(interaction, custom_id[len(FORM_PREFIX) :], answers)
+
+    async def _refuse(self, interaction: discord.Interaction) -> None:
+        """An interaction in a guild the bot does not serve: one line, nothing stored."""
+        try:
+            if interaction.type is discord.InteractionType.autocomplete:
+                await interaction.response.autocomplete([])
+                return
+            text = self._require_app().translator("discord.not_served", str(interaction.locale))
+            await interaction.response.send_message(
+                to_markdown(text), ephemeral=True, allowed_mentions=NO_PINGS
+            )
+        except discord.HTTPException:
+            log.warning("Discord: could not answer an interaction in an unserved guild")
 
     def _interaction_chat(self, interaction: discord.Interaction) -> ChatRef:
         channel = interaction.channel

@@ -166,7 +166,8 @@ async def test_moving_to_guild_commands_removes_the_global_ones(make_app) -> Non
 
     from adapters.discord import DiscordAdapter
 
-    async with discord_world(make_app) as world:
+    started_global = discord_settings(discord={"guild_ids": [], "leave_other_guilds": False})
+    async with discord_world(make_app, settings=started_global) as world:
         puts = [r.path for r in world.env.http_requests if r.method == "PUT"]
         assert puts == [f"/applications/{world.adapter.client.application_id}/commands"]
         settings = discord_settings(discord={"guild_ids": [world.guild.id]})

@@ -132,7 +132,7 @@ async def test_native_poll_votes_reach_the_core(make_app) -> None:
 
 
 async def test_button_on_an_old_message_works_after_the_app_is_rebuilt(make_app, tmp_path) -> None:
-    from discord_harness import discord_settings
+    from discord_harness import GUILD_ID, discord_settings
 
     from adapters.discord import DiscordAdapter
 
@@ -143,7 +143,7 @@ async def test_button_on_an_old_message_works_after_the_app_is_rebuilt(make_app,
     ) as app:
         first.bind(app)
         async with simcord.run(first.client) as env:
-            guild = env.create_guild(name="Alumni")
+            guild = env.create_guild(name="Alumni", id=GUILD_ID)
             channel = guild.create_text_channel("umum")
             alice = guild.add_member(env.create_user("alice"))
             await alice.slash(channel, "wave")
