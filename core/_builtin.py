@@ -118,6 +118,7 @@ def guyub_register_commands() -> Sequence[Command]:
             alias="mulai",
             params=(Param("payload", required=False, description="core.param.payload"),),
             hidden=False,
+            private=True,
         ),
         Command(
             "help",
@@ -125,6 +126,7 @@ def guyub_register_commands() -> Sequence[Command]:
             "core.cmd.help",
             alias="bantuan",
             params=(Param("command", required=False, description="core.param.command"),),
+            private=True,
         ),
         Command(
             "language",

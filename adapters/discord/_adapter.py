@@ -186,6 +186,11 @@ class DiscordAdapter(Adapter):
             self._commands = build_command_set(commands, app.translator)
         return self._commands
 
+    def command_name(self, command: str, lang: str | None = None) -> str | None:
+        """How the core command ``command`` is typed on Discord by a ``lang`` client
+        (``event_new`` → ``/acara baru`` or ``/event new``); None if it isn't synced."""
+        return self.command_set().spell(command, lang)
+
     async def sync_commands(self) -> bool:
         """Overwrite the application commands (per guild in ``guild_ids``, else global)
         unless the stored hash says Discord already has this set. True if it synced."""

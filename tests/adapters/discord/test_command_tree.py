@@ -1,0 +1,58 @@
+"""The command tree Discord shows: captain tools in their own groups, member commands
+never behind a captain permission, Indonesian names for commands, groups and options."""
+
+from __future__ import annotations
+
+from guyub_world import guyub_on_discord
+
+
+def _by_name(payload, name):
+    return next(c for c in payload if c["name"] == name)
+
+
+async def test_members_never_see_captain_subcommands(make_app) -> None:
+    async with guyub_on_discord(make_app) as guyub:
+        budi = await guyub.joins("budi")
+        ani = await guyub.joins("ani", captain=True)
+        seen_by_member = budi.available_commands(guyub.channel)
+        seen_by_captain = ani.available_commands(guyub.channel)
+        for captain_only in ("event new", "event edit", "event cancel", "poll new", "poll close"):
+            assert captain_only in seen_by_captain
+            assert captain_only not in seen_by_member
+        # Member commands of the same plugins stand alone, visible to everyone.
+        for everyone in ("events", "checkin", "event_ics", "help", "region"):
+            assert everyone in seen_by_member
+        assert not any(c.startswith("event ") for c in seen_by_member)
+
+
+async def test_indonesian_names_for_groups_subcommands_and_options(make_app) -> None:
+    async with guyub_on_discord(make_app) as guyub:
+        commands = guyub.adapter.command_set()
+        event = _by_name(commands.payload, "event")
+        assert event["name_localizations"] == {"id": "acara"}
+        assert event["description_localizations"] == {"id": "Kelola acara (kapten)"}
+        new = next(o for o in event["options"] if o["name"] == "new")
+        assert new["name_localizations"] == {"id": "baru"}
+        title = next(o for o in new["options"] if o["name"] == "title")
+        assert title["name_localizations"] == {"id": "judul"}
+        # How replies and /help name commands, per language.
+        assert commands.spell("event_new", "id") == "/acara baru"
+        assert commands.spell("event_new", "en") == "/event new"
+        assert commands.spell("checkin", "id") == "/absen"
+        assert commands.spell("help", "id") == "/bantuan"
+        assert commands.spell("poll_new", "en") == "/poll new"
+        # Every name Discord gets is valid: lowercase, at most 32, unique per level.
+        names = [c["name"] for c in commands.payload]
+        assert len(names) == len(set(names))
+        localized = [c.get("name_localizations", {}).get("id") for c in commands.payload]
+        localized = [n for n in localized if n]
+        assert len(localized) == len(set(localized))
+        assert all(n == n.lower() and len(n) <= 32 for n in names + localized)
+
+
+async def test_help_is_only_for_the_member_who_asked(make_app) -> None:
+    async with guyub_on_discord(make_app) as guyub:
+        budi = await guyub.joins("budi")
+        result = await budi.slash(guyub.channel, "help")
+        assert result.ephemeral
+        assert result.response is not None
