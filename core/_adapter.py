@@ -186,6 +186,14 @@ class Adapter(ABC):
     async def cancel_scheduled_event(self, chat: ChatRef, event_id: str) -> None:
         raise NotSupported("scheduled_events")
 
+    async def open_dm(self, user: UserRef) -> ChatRef | None:
+        """The private chat with ``user``, opened without sending anything, where the
+        platform allows it (capability ``dm_without_start``); None elsewhere. Unlike
+        ``send_dm``, which may answer a member's own interaction in place (Discord's
+        "only you can see this"), a flow started in this chat runs in the real DM.
+        Raises :class:`Unreachable` if the platform refuses."""
+        return None
+
     def dm_link(self, payload: str = "") -> str | None:
         """A link that opens a private chat with the bot (Telegram deep link), if any."""
         return None

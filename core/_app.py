@@ -542,6 +542,13 @@ class App:
                 return
         if len(text) > self.settings.limits.max_message_chars:
             event = replace(event, text=text[: self.settings.limits.max_message_chars])
+        if event.chat.is_dm and not self.plugins.implements("guyub_on_message"):
+            # "halo" in a private chat: answer as /start would (register, or a greeting
+            # naming /help) rather than say nothing.
+            if not await self.plugins.handle_start(ctx, ""):
+                name = ctx.member.display_name
+                await ctx.reply(ctx.t("core.start.greeting", name=name))
+            return
         await self.plugins.message(ctx, event)
 
     async def _button(self, ctx: Context, event: ButtonPressed) -> None:

@@ -28,10 +28,11 @@ _LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 
 
 async def start(ctx: Context, payload: str | None = None) -> None:
-    """Greets in a private chat, unless a plugin takes the deep-link payload."""
+    """Greets, unless a plugin takes the payload: a deep link's in a private chat, or one
+    given in a group (Discord's ``/start payload:onboard`` in a server)."""
     if (
         ctx.chat is not None
-        and ctx.chat.is_dm
+        and (ctx.chat.is_dm or payload)
         and await ctx.app.plugins.handle_start(ctx, payload or "")
     ):
         return

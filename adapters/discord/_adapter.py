@@ -789,9 +789,25 @@ class DiscordAdapter(Adapter):
             except discord.HTTPException as exc:
                 raise DeliveryError(f"modal failed: {exc.text}") from exc
 
+    async def open_dm(self, user: UserRef) -> ChatRef:
+        """The DM channel with ``user`` (Discord opens it without a message)."""
+        try:
+            target = self.client.get_user(int(user.id)) or await self.client.fetch_user(
+                int(user.id)
+            )
+            channel = target.dm_channel or await target.create_dm()
+        except discord.NotFound as exc:
+            raise Unreachable(f"unknown Discord user {user.id}") from exc
+        except discord.HTTPException as exc:
+            raise Unreachable(f"cannot open a DM with {user.id}") from exc
+        return chat_of(channel)
+
     def dm_link(self, payload: str = "") -> str | None:
-        """The bot's profile, where "Send Message" opens a DM (Discord has no deep-link
-        payload, so ``payload`` is dropped)."""
+        """The bot's profile, where "Send Message" opens a DM. Discord links carry no
+        payload, so with one there is no link: the bot opens the DM itself
+        (:meth:`open_dm`), e.g. from the welcome's registration button."""
+        if payload:
+            return None
         user = self.client.user
         return f"https://discord.com/users/{user.id}" if user is not None else None
 
