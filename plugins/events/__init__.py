@@ -181,6 +181,9 @@ def guyub_register_actions() -> list[Action]:
         Action("events:rsvp", c.rsvp_button),
         Action("events:ics", c.ics_button),
         Action("events:flow", c.flow_button),
+        Action("events:new_form", c.new_form),
+        Action("events:answer", c.answer_button),
+        Action("events:answered", c.answered),
         Action("events:move", c.move_button),
         Action("events:checkin", c.checkin_button),
     ]
