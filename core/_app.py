@@ -35,6 +35,7 @@ from core._events import (
     MessageRef,
     PollAnswered,
     ScheduledEventInterest,
+    Sender,
     UserRef,
 )
 from core._i18n import Translator
@@ -506,6 +507,10 @@ class App:
             return None
         if isinstance(raw, Member):
             return raw
+        if isinstance(raw, Sender):
+            # Picked from the platform's own member list (a Discord user option): a real
+            # member of the community even if they never wrote to the bot.
+            return (await self.identity.resolve(raw)).member
         if isinstance(raw, UserRef):
             found = await self.identity.account_for(raw)
             if found is None:

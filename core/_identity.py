@@ -49,6 +49,11 @@ class Identity:
                 changes["username"] = sender.username
             if sender.language and sender.language != account.language:
                 changes["language"] = sender.language[:16]
+            member = account.member
+            if name and member.display_name == str(ref):
+                # Created before we knew a name (config admins, `guyub admins add`).
+                await Member.filter(id=member.id).update(display_name=name)
+                member.display_name = name
             if account.last_seen_at is None or now - account.last_seen_at > _SEEN_EVERY:
                 changes["last_seen_at"] = now
             if changes:

@@ -508,7 +508,9 @@ class DiscordAdapter(Adapter):
             chat=chat,
             at=interaction.created_at,
             name=call.command.name,
-            args=" ".join(str(v) for v in call.options.values()),
+            args=" ".join(
+                str(v.ref) if isinstance(v, Sender) else str(v) for v in call.options.values()
+            ),
             options=call.options,
         )
         exchange = _Exchange(interaction, chat, "command", private=call.command.private)

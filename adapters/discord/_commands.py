@@ -24,6 +24,7 @@ from core import (
     Command,
     ParamType,
     Role,
+    Sender,
     Translator,
     UserRef,
     Where,
@@ -307,11 +308,29 @@ def _group_description(
     return out
 
 
-def _value(option: Mapping[str, Any]) -> Any:
+def _value(option: Mapping[str, Any], resolved: Mapping[str, Any]) -> Any:
     value = option.get("value")
     if option.get("type") == _USER and value is not None:
-        return UserRef(PLATFORM, str(value))
+        return _picked_user(str(value), resolved)
     return value
+
+
+def _picked_user(user_id: str, resolved: Mapping[str, Any]) -> Sender | UserRef:
+    """A user picked in a user option, with the names Discord resolved for it, so the core
+    can take them in even if they never wrote to the bot."""
+    user = (resolved.get("users") or {}).get(user_id)
+    if not isinstance(user, Mapping):
+        return UserRef(PLATFORM, user_id)
+    member = (resolved.get("members") or {}).get(user_id)
+    nick = member.get("nick") if isinstance(member, Mapping) else None
+    username = str(user.get("username") or "")
+    display = str(nick or user.get("global_name") or username)
+    return Sender(
+        ref=UserRef(PLATFORM, user_id),
+        display_name=display[:128],
+        username=username or None,
+        is_bot=bool(user.get("bot")),
+    )
 
 
 def read_invocation(commands: CommandSet, data: Mapping[str, Any]) -> SlashCall | None:
@@ -328,6 +347,7 @@ def read_invocation(commands: CommandSet, data: Mapping[str, Any]) -> SlashCall 
     values: dict[str, Any] = {}
     focused: tuple[str, str] | None = None
     by_name = {p.name.lower()[:32]: p.name for p in command.params}
+    resolved: Mapping[str, Any] = data.get("resolved") or {}
     for option in options:
         param = by_name.get(str(option.get("name")))
         if param is None:
@@ -335,5 +355,5 @@ def read_invocation(commands: CommandSet, data: Mapping[str, Any]) -> SlashCall 
         if option.get("focused"):
             focused = (param, str(option.get("value") or ""))
             continue
-        values[param] = _value(option)
+        values[param] = _value(option, resolved)
     return SlashCall(command, values, focused)

@@ -19,6 +19,8 @@ from core.testing import test_settings
 GUILD_ID = 900000000000000001
 #: What a server admin gives the captains' Discord role (the captain commands' default).
 CAPTAIN_PERMISSIONS = discord.Permissions(manage_messages=True)
+#: What a server admin gives the PMO's role (the admin commands' default).
+ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True, manage_messages=True)
 
 
 @dataclass
@@ -29,9 +31,14 @@ class Guyub:
     guild: simcord.GuildHandle
     channel: simcord.ChannelHandle
     captains_role: simcord.RoleHandle
+    admins_role: simcord.RoleHandle
 
-    async def joins(self, name: str, *, captain: bool = False) -> simcord.MemberActor:
+    async def joins(
+        self, name: str, *, captain: bool = False, admin: bool = False
+    ) -> simcord.MemberActor:
         roles = [self.captains_role] if captain else []
+        if admin:
+            roles.append(self.admins_role)
         actor = self.guild.add_member(self.env.create_user(name), roles=roles)
         await self.env.settle()
         return actor
@@ -79,5 +86,6 @@ async def guyub_on_discord(
             guild = env.create_guild(name="Alumni Aceh", id=GUILD_ID, preferred_locale="id")
             channel = guild.create_text_channel("umum")
             captains = guild.create_role("Kapten", permissions=CAPTAIN_PERMISSIONS)
+            admins = guild.create_role("PMO", permissions=ADMIN_PERMISSIONS)
             await env.settle()
-            yield Guyub(app, adapter, env, guild, channel, captains)
+            yield Guyub(app, adapter, env, guild, channel, captains, admins)
