@@ -32,6 +32,7 @@ from adapters.discord._convert import PLATFORM, chat_of, message_ref, sender_of,
 from adapters.discord._outgoing import (
     BUTTON_PREFIX,
     FORM_PREFIX,
+    MENU_PREFIX,
     build_modal,
     build_view,
     form_answers,
@@ -51,6 +52,7 @@ from core import (
     DeliveryError,
     Event,
     Form,
+    FormField,
     MemberJoined,
     MemberLeft,
     Message,
@@ -58,6 +60,7 @@ from core import (
     MessageRef,
     NotSupported,
     Outgoing,
+    ParamType,
     PollAnswered,
     RateLimits,
     ScheduledEvent,
@@ -68,6 +71,7 @@ from core import (
     UserRef,
     load_texts,
     parse_command_line,
+    to_plain,
 )
 from core.state import get_value, set_value
 
@@ -79,6 +83,8 @@ __all__ = ["BUTTON_PREFIX", "DiscordAdapter", "build_intents"]
 log = logging.getLogger(__name__)
 
 _NO_COMMANDS = "none"
+#: Application command type of a message context-menu command.
+_MESSAGE_MENU = 3
 
 _INTENTS_HELP = (
     "Discord refused the privileged intents this bot asks for. Open "
@@ -458,7 +464,10 @@ class DiscordAdapter(Adapter):
             await self._refuse(interaction)
             return
         if kind is discord.InteractionType.application_command:
-            await self._slash(interaction)
+            if dict(interaction.data or {}).get("type") == _MESSAGE_MENU:
+                await self._menu(interaction)
+            else:
+                await self._slash(interaction)
         elif kind is discord.InteractionType.autocomplete:
             await self._autocomplete(interaction)
         elif kind in (discord.InteractionType.component, discord.InteractionType.modal_submit):
@@ -469,6 +478,8 @@ class DiscordAdapter(Adapter):
             elif custom_id.startswith(FORM_PREFIX):
                 answers = form_answers(data.get("components") or [])
                 await self._button(interaction, custom_id[len(FORM_PREFIX) :], answers)
+            elif custom_id.startswith(MENU_PREFIX):
+                await self._menu_form(interaction, custom_id[len(MENU_PREFIX) :], data)
 
     async def _refuse(self, interaction: discord.Interaction) -> None:
         """An interaction in a guild the bot does not serve: one line, nothing stored."""
@@ -515,6 +526,87 @@ class DiscordAdapter(Adapter):
         )
         exchange = _Exchange(interaction, chat, "command", private=call.command.private)
         await self._answer(exchange, event)
+
+    async def _menu(self, interaction: discord.Interaction) -> None:
+        """A message context-menu command ("Apps" > "Warn" on a message): the core command
+        acting on the message's author; its other options are asked in a modal first."""
+        data: dict[str, Any] = dict(interaction.data or {})
+        command = self.command_set().menus.get(str(data.get("name", "")))
+        target = str(data.get("target_id", ""))
+        messages = (data.get("resolved") or {}).get("messages") or {}
+        author = (messages.get(target) or {}).get("author") or {}
+        author_id = str(author.get("id", ""))
+        if command is None or not author_id.isdigit() or not target.isdigit():
+            await self._refuse_unknown(interaction, str(data.get("name", "")))
+            return
+        asked = [p for p in command.params if p.type is not ParamType.USER][:5]
+        if not asked:
+            await self._run_menu(interaction, command, author_id, target, {})
+            return
+        translator = self._require_app().translator
+        lang = str(interaction.locale)
+        fields = tuple(
+            FormField(
+                p.name,
+                to_plain(translator(p.description, lang)) if p.description else p.name,
+                long=p.type is ParamType.TEXT,
+                required=p.required,
+                max_length=300,
+            )
+            for p in asked
+        )
+        form = Form(str(data.get("name", command.name)), fields, action="")
+        modal = build_modal(form, "", custom_id=f"{MENU_PREFIX}{command.name}:{author_id}:{target}")
+        try:
+            await interaction.response.send_modal(modal)
+        except discord.HTTPException:
+            log.warning("Discord: could not show the form of /%s", command.name, exc_info=True)
+
+    async def _menu_form(
+        self, interaction: discord.Interaction, rest: str, data: dict[str, Any]
+    ) -> None:
+        name, _, ids = rest.partition(":")
+        author_id, _, target = ids.partition(":")
+        command = self._require_app().commands.get(name)
+        if command is None or not author_id.isdigit() or not target.isdigit():
+            await self._refuse_unknown(interaction, name)
+            return
+        answers = form_answers(data.get("components") or [])
+        options = {k: v for k, v in answers.items() if v.strip()}
+        await self._run_menu(interaction, command, author_id, target, options)
+
+    async def _run_menu(
+        self,
+        interaction: discord.Interaction,
+        command: Command,
+        author_id: str,
+        target: str,
+        options: dict[str, Any],
+    ) -> None:
+        chat = self._interaction_chat(interaction)
+        author = await self._user(int(author_id), interaction.guild_id)
+        event = CommandInvoked(
+            user=sender_of(interaction.user, interaction.locale),
+            chat=chat,
+            at=interaction.created_at,
+            name=command.name,
+            args=" ".join(str(v) for v in options.values()),
+            options=options,
+            reply_to=message_ref(chat, int(target)),
+            reply_to_user=sender_of(author),
+        )
+        await self._answer(_Exchange(interaction, chat, "command", private=command.private), event)
+
+    async def _refuse_unknown(self, interaction: discord.Interaction, name: str) -> None:
+        """A command Discord still shows but Guyub no longer has: the core says so."""
+        chat = self._interaction_chat(interaction)
+        event = CommandInvoked(
+            user=sender_of(interaction.user, interaction.locale),
+            chat=chat,
+            at=interaction.created_at,
+            name=name.lower().replace(" ", "_")[:64] or "?",
+        )
+        await self._answer(_Exchange(interaction, chat, "command", private=True), event)
 
     async def _button(
         self, interaction: discord.Interaction, key: str, form: dict[str, str] | None = None

@@ -32,11 +32,24 @@ from core import (
     to_plain,
 )
 
-__all__ = ["CommandName", "CommandSet", "SlashCall", "build_command_set", "read_invocation"]
+__all__ = [
+    "MESSAGE_MENUS",
+    "CommandName",
+    "CommandSet",
+    "SlashCall",
+    "build_command_set",
+    "read_invocation",
+]
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
+
+#: Core commands also offered on a message's "Apps" menu (Discord allows five): they act on
+#: the message's author, as replying to the message with the command does on Telegram.
+MESSAGE_MENUS = ("warn", "mute")
+#: Application command type of a message context-menu command.
+_MESSAGE_MENU = 3
 
 # Discord application command option types.
 _SUB_COMMAND = 1
@@ -88,6 +101,8 @@ class CommandSet:
     digest: str
     routes: dict[tuple[str, str | None], Command]
     names: dict[str, CommandName] = field(default_factory=dict)
+    #: Message context-menu commands ("Apps" on a message), by their Discord name.
+    menus: dict[str, Command] = field(default_factory=dict)
 
     def spell(self, command: str, lang: str | None) -> str | None:
         """``/acara baru`` for ``event_new`` in Indonesian; None for an unknown command."""
@@ -287,8 +302,28 @@ def build_command_set(commands: Sequence[Command], translator: Translator) -> Co
     if len(payload) > 100:
         log.error("Discord allows 100 commands; %d are registered, the rest are cut", len(payload))
         payload = payload[:100]
+    menus: dict[str, Command] = {}
+    by_name = {c.name: c for c in commands}
+    for name in MESSAGE_MENUS:
+        menu = by_name.get(name)
+        if menu is None or not any(p.type is ParamType.USER for p in menu.params):
+            continue
+        label = menu.name.replace("_", " ").capitalize()
+        entry = {
+            "type": _MESSAGE_MENU,
+            "name": label,
+            "contexts": [0],
+            "integration_types": [0],
+            "default_member_permissions": _permissions(menu.role),
+        }
+        if menu.alias:
+            entry["name_localizations"] = {
+                _INDONESIAN: menu.alias.replace("_", " ").capitalize()[:32]
+            }
+        payload.append(entry)
+        menus[label] = menu
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-    return CommandSet(payload, digest, routes, names)
+    return CommandSet(payload, digest, routes, names, menus)
 
 
 def _group_description(
