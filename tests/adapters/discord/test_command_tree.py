@@ -42,9 +42,10 @@ async def test_indonesian_names_for_groups_subcommands_and_options(make_app) -> 
         assert commands.spell("help", "id") == "/bantuan"
         assert commands.spell("poll_new", "en") == "/poll new"
         # Every name Discord gets is valid: lowercase, at most 32, unique per level.
-        names = [c["name"] for c in commands.payload]
+        slash = [c for c in commands.payload if c["type"] == 1]
+        names = [c["name"] for c in slash]
         assert len(names) == len(set(names))
-        localized = [c.get("name_localizations", {}).get("id") for c in commands.payload]
+        localized = [c.get("name_localizations", {}).get("id") for c in slash]
         localized = [n for n in localized if n]
         assert len(localized) == len(set(localized))
         assert all(n == n.lower() and len(n) <= 32 for n in names + localized)
