@@ -27,7 +27,12 @@ import discord
 
 from adapters.discord import _guild
 from adapters.discord._client import GuyubClient, GuyubShardedClient, build_intents
-from adapters.discord._commands import CommandSet, build_command_set, read_invocation
+from adapters.discord._commands import (
+    CommandSet,
+    build_command_set,
+    read_invocation,
+    same_commands,
+)
 from adapters.discord._convert import PLATFORM, chat_of, message_ref, sender_of, user_ref
 from adapters.discord._outgoing import (
     BUTTON_PREFIX,
@@ -82,7 +87,6 @@ __all__ = ["BUTTON_PREFIX", "DiscordAdapter", "build_intents"]
 
 log = logging.getLogger(__name__)
 
-_NO_COMMANDS = "none"
 #: Application command type of a message context-menu command.
 _MESSAGE_MENU = 3
 
@@ -198,54 +202,68 @@ class DiscordAdapter(Adapter):
         return self.command_set().spell(command, lang)
 
     async def sync_commands(self) -> bool:
-        """Overwrite the application commands (per guild in ``guild_ids``, else global)
-        unless the stored hash says Discord already has this set. True if it synced."""
+        """Make Discord's application commands match this command set: per guild in
+        ``guild_ids`` (and none globally), else globally. What Discord has is fetched and
+        compared, so commands deleted in Discord, or overwritten by another deployment with
+        the same application, are repaired; an unchanged set costs one read per scope.
+        Guilds that had commands from an earlier ``guild_ids`` are emptied. True if
+        anything was written."""
         commands = self.command_set()
         application_id = self.client.application_id
         if application_id is None:
             log.warning("Discord: no application id yet; commands not synced")
             return False
-        scopes: list[int | None] = list(self.settings.guild_ids) or [None]
+        guilds = list(dict.fromkeys(self.settings.guild_ids))
+        wanted: dict[int | None, list[dict[str, Any]]] = {}
+        if guilds:
+            wanted[None] = []
+            for guild_id in guilds:
+                wanted[guild_id] = commands.payload
+        else:
+            wanted[None] = commands.payload
+        key = f"discord:commands:{application_id}:guilds"
+        earlier = json.loads(await get_value(key) or "[]")
+        for guild_id in earlier:
+            if isinstance(guild_id, int) and guild_id not in wanted:
+                wanted[guild_id] = []  # no longer listed: remove its commands
         synced = False
-        if self.settings.guild_ids:
-            await self._clear_global(application_id)
-        for guild_id in scopes:
-            key = f"discord:commands:{application_id}:{guild_id or 'global'}"
-            if await get_value(key) == commands.digest:
-                continue
-            try:
-                if guild_id is None:
-                    await self.client.http.bulk_upsert_global_commands(
-                        application_id, commands.payload
-                    )
-                else:
-                    await self.client.http.bulk_upsert_guild_commands(
-                        application_id, guild_id, commands.payload
-                    )
-            except discord.HTTPException:
-                log.exception("Discord: syncing commands to %s failed", guild_id or "global")
-                continue
-            await set_value(key, commands.digest)
-            synced = True
-            log.info(
-                "Discord: synced %d commands to %s",
-                len(commands.payload),
-                guild_id or "all guilds (global, may take an hour)",
-            )
+        for scope, payload in wanted.items():
+            synced = await self._sync_scope(application_id, scope, payload) or synced
+        await set_value(key, json.dumps(guilds))
         return synced
 
-    async def _clear_global(self, application_id: int) -> None:
-        """After a move from global to per-guild commands, remove the global copies so
-        members don't see every command twice."""
-        key = f"discord:commands:{application_id}:global"
-        if await get_value(key) in (None, _NO_COMMANDS):
-            return
+    async def _sync_scope(
+        self, application_id: int, guild_id: int | None, payload: list[dict[str, Any]]
+    ) -> bool:
+        where = str(guild_id) if guild_id is not None else "global"
+        http = self.client.http
         try:
-            await self.client.http.bulk_upsert_global_commands(application_id, [])
+            if guild_id is None:
+                present = await http.get_global_commands(application_id)
+            else:
+                present = await http.get_guild_commands(application_id, guild_id)
+        except discord.Forbidden:
+            log.warning("Discord: no access to the commands of guild %s (left it?)", where)
+            return False
         except discord.HTTPException:
-            log.exception("Discord: removing the global commands failed")
-            return
-        await set_value(key, _NO_COMMANDS)
+            log.exception("Discord: reading the commands of %s failed", where)
+            present = None
+        if present is not None and same_commands(present, payload):
+            return False
+        try:
+            if guild_id is None:
+                await http.bulk_upsert_global_commands(application_id, payload)
+            else:
+                await http.bulk_upsert_guild_commands(application_id, guild_id, payload)
+        except discord.HTTPException:
+            log.exception("Discord: syncing commands to %s failed", where)
+            return False
+        log.info(
+            "Discord: synced %d commands to %s",
+            len(payload),
+            where if guild_id is not None or not payload else "all guilds (may take an hour)",
+        )
+        return True
 
     def _require_app(self) -> App:
         if self.app is None:

@@ -39,6 +39,7 @@ __all__ = [
     "SlashCall",
     "build_command_set",
     "read_invocation",
+    "same_commands",
 ]
 
 log = logging.getLogger(__name__)
@@ -341,6 +342,38 @@ def _group_description(
     if indonesian != english:
         out["description_localizations"] = {_INDONESIAN: f"/{group}: {indonesian}"[:100]}
     return out
+
+
+def _comparable(entry: Mapping[str, Any]) -> Any:
+    """What of a command (or option) Discord shows members, with Discord's defaults made
+    explicit, so a fetched command and one we would send compare equal when the same."""
+    out: dict[str, Any] = {
+        "type": entry.get("type", 1),
+        "name": entry.get("name"),
+        "description": entry.get("description", ""),
+        "name_localizations": dict(entry.get("name_localizations") or {}),
+        "description_localizations": dict(entry.get("description_localizations") or {}),
+        "required": bool(entry.get("required", False)),
+        "autocomplete": bool(entry.get("autocomplete", False)),
+        "choices": [(c.get("name"), c.get("value")) for c in entry.get("choices") or []],
+        "options": [_comparable(o) for o in entry.get("options") or []],
+    }
+    if "default_member_permissions" in entry or "contexts" in entry:  # top level
+        permissions = entry.get("default_member_permissions")
+        out["default_member_permissions"] = str(permissions) if permissions is not None else None
+        out["contexts"] = sorted(entry.get("contexts") or [])
+    return out
+
+
+def same_commands(
+    present: Sequence[Mapping[str, Any]], wanted: Sequence[Mapping[str, Any]]
+) -> bool:
+    """Whether Discord already has exactly ``wanted`` (in any order)."""
+
+    def keyed(entries: Sequence[Mapping[str, Any]]) -> dict[tuple[Any, Any], Any]:
+        return {(e.get("type", 1), e.get("name")): _comparable(e) for e in entries}
+
+    return len(present) == len(wanted) and keyed(present) == keyed(wanted)
 
 
 def _value(option: Mapping[str, Any], resolved: Mapping[str, Any]) -> Any:
