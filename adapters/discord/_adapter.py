@@ -419,6 +419,13 @@ class DiscordAdapter(Adapter):
             )
         )
 
+    async def on_event_cancelled(self, event: discord.ScheduledEvent) -> None:
+        """An event in the guild's Events list was cancelled or deleted in Discord."""
+        if event.guild is None or not await self._serves(event.guild):
+            return
+        app = self._require_app()
+        await app.plugins.calendar_event_cancelled(app, PLATFORM, str(event.id))
+
     async def _user(self, user_id: int, guild_id: int | None) -> discord.abc.User:
         guild = self.client.get_guild(guild_id) if guild_id else None
         found = (guild.get_member(user_id) if guild else None) or self.client.get_user(user_id)

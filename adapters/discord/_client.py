@@ -84,6 +84,15 @@ class _ClientMixin:
     ) -> None:
         await self.adapter.on_event_interest(event, user, interested=False)
 
+    async def on_scheduled_event_update(
+        self, before: discord.ScheduledEvent, after: discord.ScheduledEvent
+    ) -> None:
+        if after.status is discord.EventStatus.cancelled and before.status is not after.status:
+            await self.adapter.on_event_cancelled(after)
+
+    async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:
+        await self.adapter.on_event_cancelled(event)
+
     async def on_raw_poll_vote_add(self, payload: discord.RawPollVoteActionEvent) -> None:
         await self.adapter.on_poll_vote(payload, added=True)
 

@@ -365,3 +365,8 @@ async def guyub_collect_stats(
 @hookimpl
 async def guyub_on_scheduled_event_interest(ctx: Context, event: ScheduledEventInterest) -> None:
     await c.calendar_interest(ctx, event)
+
+
+@hookimpl
+async def guyub_on_calendar_event_cancelled(app: App, platform: str, event_id: str) -> None:
+    await c.calendar_cancelled(app, platform, event_id)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core import (
+    App,
     Attachment,
     AttachmentKind,
     Button,
@@ -876,6 +877,30 @@ async def event_cancel(ctx: Context, event: str, scope: str | None = None) -> No
         await notify_rsvps(ctx.app, target, "events.notify.cancelled")
     key = "events.cancel.done" if len(targets) == 1 else "events.cancel.series"
     await ctx.reply(ctx.t(key, id=found.id, title=found.title, jobs=dropped, count=len(targets)))
+
+
+async def calendar_cancelled(app: App, platform: str, calendar_id: str) -> None:
+    """The event's mirror was cancelled or deleted in the platform's calendar: cancel the
+    event as ``/event cancel`` would (reminders stop, attendees are told)."""
+    card = await Card.get_or_none(platform=platform, calendar_id=calendar_id)
+    if card is None:
+        return
+    target = await Event.get_or_none(id=card.event_id)
+    if target is None or target.status != SCHEDULED:
+        return  # Guyub cancelled it itself, or it is over
+    target.status = CANCELLED
+    await target.save(update_fields=["status"])
+    await cancel_reminders(app, target)
+    await refresh_cards(app, target)
+    await sync_calendar(app, target)  # the event's mirrors in other servers too
+    await app.audit.record(
+        "events.cancel",
+        actor=None,
+        target=f"event:{target.id}",
+        region=target.region_code or None,
+        via=f"{platform} calendar",
+    )
+    await notify_rsvps(app, target, "events.notify.cancelled")
 
 
 # --- after the event: attendees and check-in --------------------------------------------
