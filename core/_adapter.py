@@ -166,6 +166,15 @@ class Adapter(ABC):
     async def unmute(self, chat: ChatRef, user: UserRef) -> None:
         raise NotSupported("mute")
 
+    async def add_role(self, chat: ChatRef, user: UserRef, role: str) -> None:
+        """Give ``user`` the platform role ``role`` (an id) in the community ``chat``
+        belongs to (capability ``roles``: Discord server roles)."""
+        raise NotSupported("roles")
+
+    async def remove_role(self, chat: ChatRef, user: UserRef, role: str) -> None:
+        """Take the platform role ``role`` from ``user`` (nothing if they don't have it)."""
+        raise NotSupported("roles")
+
     async def show_form(self, form: Form, key: str) -> None:
         """Show ``form`` to the member whose interaction is being answered; its submission
         comes back as :class:`ButtonPressed` with ``key`` and the answers in ``form``."""

@@ -216,9 +216,11 @@ class DiscordAdapter(Adapter):
         guilds = list(dict.fromkeys(self.settings.guild_ids))
         wanted: dict[int | None, list[dict[str, Any]]] = {}
         if guilds:
-            wanted[None] = []
+            # Guild commands don't exist in DMs: what runs in DMs (/profile, /forgetme...)
+            # is also global, for DMs only, so nobody sees a command twice in a server.
+            wanted[None] = _only_in(commands.payload, _IN_DMS)
             for guild_id in guilds:
-                wanted[guild_id] = commands.payload
+                wanted[guild_id] = _only_in(commands.payload, _IN_GUILDS)
         else:
             wanted[None] = commands.payload
         key = f"discord:commands:{application_id}:guilds"
@@ -955,6 +957,12 @@ class DiscordAdapter(Adapter):
     async def unmute(self, chat: ChatRef, user: UserRef) -> None:
         await _guild.timeout(self.client, chat, user, None)
 
+    async def add_role(self, chat: ChatRef, user: UserRef, role: str) -> None:
+        await _guild.set_role(self.client, chat, user, role, give=True)
+
+    async def remove_role(self, chat: ChatRef, user: UserRef, role: str) -> None:
+        await _guild.set_role(self.client, chat, user, role, give=False)
+
     async def create_scheduled_event(self, chat: ChatRef, event: ScheduledEvent) -> str:
         return await _guild.create_event(self.client, chat, event)
 
@@ -965,6 +973,19 @@ class DiscordAdapter(Adapter):
 
     async def cancel_scheduled_event(self, chat: ChatRef, event_id: str) -> None:
         await _guild.cancel_event(self.client, chat, event_id)
+
+
+#: Discord interaction contexts.
+_IN_GUILDS, _IN_DMS = 0, 1
+
+
+def _only_in(payload: list[dict[str, Any]], context: int) -> list[dict[str, Any]]:
+    """The commands usable in ``context``, restricted to it."""
+    return [
+        {**entry, "contexts": [context]}
+        for entry in payload
+        if context in (entry.get("contexts") or [_IN_GUILDS, _IN_DMS])
+    ]
 
 
 def _channel_type(chat: ChatRef) -> discord.ChannelType | None:

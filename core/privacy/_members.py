@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from core._context import Context
 from core.models import Account, AuditEntry, ButtonKey, Conversation, Member, RoleGrant
 from core.privacy import _consent, _ratelimit
 from core.privacy.models import ConsentRecord, LinkCode
@@ -233,6 +234,10 @@ async def forget_member(app: App, member: Member, *, reason: str) -> str:
     """
     receipt = secrets.token_hex(4)
     ids = await history_ids(member.id)
+    if member.region_code:
+        # The member leaves their region first (e.g. its Discord role is taken back).
+        old, member.region_code = member.region_code, None
+        await app.plugins.member_region_changed(Context(app, member=member), member, old, None)
     await app.plugins.forget_member(member)
     async with in_transaction():
         await AuditEntry.filter(_about(ids), action__startswith="privacy.").delete()

@@ -18,12 +18,13 @@ async def test_commands_deleted_in_discord_are_sent_again(make_app) -> None:
     async with discord_world(make_app) as world:
         app_id = world.adapter.client.application_id
         guild_path = f"/applications/{app_id}/guilds/{GUILD_ID}/commands"
-        assert puts(world) == [guild_path]
+        dm_path = f"/applications/{app_id}/commands"  # the DM commands are global
+        assert puts(world) == [dm_path, guild_path]
         # Unchanged: a restart reads what Discord has and writes nothing.
         again = DiscordAdapter(world.app.settings, defer_after=None)
         again.bind(world.app)
         await world.env.restart_bot(again.client)
-        assert puts(world) == [guild_path]
+        assert puts(world) == [dm_path, guild_path]
         # Someone deletes the commands in Discord (or another deployment overwrote them).
         world.env.backend.register_commands(GUILD_ID, [])
         assert (
@@ -33,7 +34,7 @@ async def test_commands_deleted_in_discord_are_sent_again(make_app) -> None:
         third = DiscordAdapter(world.app.settings, defer_after=None)
         third.bind(world.app)
         await world.env.restart_bot(third.client)
-        assert puts(world) == [guild_path, guild_path]
+        assert puts(world) == [dm_path, guild_path, guild_path]
         alice = await world.member("alice")
         assert "greet" in alice.available_commands(world.channel)
 
