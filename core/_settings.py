@@ -65,6 +65,9 @@ class DiscordSettings(_Section):
     message_content: bool = False
     #: Leave a guild the bot is added to but does not serve (see docs/discord.md).
     leave_other_guilds: bool = True
+    #: Where each guild's joins are welcomed: channel ids, one per guild (the others use
+    #: the server's system channel).
+    welcome_channel_ids: list[int] = Field(default_factory=list)
 
     @field_validator("shard_ids")
     @classmethod

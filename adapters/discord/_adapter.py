@@ -117,6 +117,21 @@ _EXCHANGE: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar(
 )
 
 
+@dataclass(eq=False)
+class _Welcome:
+    """A join being handled: the first message to its welcome channel mentions (and pings)
+    the newcomer, and nobody else."""
+
+    chat: ChatRef
+    user_id: int
+    done: bool = False
+
+
+_WELCOME: contextvars.ContextVar[_Welcome | None] = contextvars.ContextVar(
+    "guyub_discord_welcome", default=None
+)
+
+
 class DiscordAdapter(Adapter):
     """Discord through discord.py. Build it with :func:`adapters.discord.create`."""
 
@@ -323,9 +338,14 @@ class DiscordAdapter(Adapter):
         await self._dispatch(event)
 
     def welcome_chat(self, guild: discord.Guild) -> ChatRef | None:
-        """Where a guild's joins and leaves are told: its system channel, else the first
-        text channel the bot may write in."""
-        channel: discord.TextChannel | None = guild.system_channel
+        """Where a guild's joins and leaves are told: its channel in
+        ``discord.welcome_channel_ids``, its system channel, else the first text channel
+        the bot may write in."""
+        chosen = (guild.get_channel(i) for i in self.settings.welcome_channel_ids)
+        channel: discord.TextChannel | None = next(
+            (c for c in chosen if isinstance(c, discord.TextChannel)), None
+        )
+        channel = channel or guild.system_channel
         if channel is None:
             me = guild.me
             channel = next(
@@ -393,7 +413,13 @@ class DiscordAdapter(Adapter):
                 member.guild.id,
             )
             return
-        await self._dispatch(MemberJoined(user=sender_of(member), chat=chat, at=member.joined_at))
+        token = _WELCOME.set(_Welcome(chat, member.id))
+        try:
+            await self._dispatch(
+                MemberJoined(user=sender_of(member), chat=chat, at=member.joined_at)
+            )
+        finally:
+            _WELCOME.reset(token)
 
     async def on_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         if payload.user.bot:
@@ -741,6 +767,10 @@ class DiscordAdapter(Adapter):
         channel = self.client.get_partial_messageable(
             int(chat.thread or chat.id), type=_channel_type(chat)
         )
+        welcome = _WELCOME.get()
+        if welcome is not None and not welcome.done and welcome.chat == chat:
+            welcome.done = True
+            return await self._post(channel, chat, message, reply_to, mention=welcome.user_id)
         return await self._post(channel, chat, message, reply_to)
 
     async def _post(
@@ -749,10 +779,21 @@ class DiscordAdapter(Adapter):
         chat: ChatRef,
         message: Outgoing,
         reply_to: MessageRef | None = None,
+        *,
+        mention: int | None = None,
     ) -> MessageRef:
         last: discord.Message | None = None
         try:
             for number, piece in enumerate(message_pieces(message)):
+                if number == 0 and mention is not None:
+                    # The newcomer is named (and notified); nobody else is pinged.
+                    piece["content"] = f"<@{mention}> {piece.get('content') or ''}".strip()
+                    piece["allowed_mentions"] = discord.AllowedMentions(
+                        everyone=False,
+                        users=[discord.Object(mention)],
+                        roles=False,
+                        replied_user=False,
+                    )
                 if number == 0 and reply_to is not None:
                     piece["reference"] = discord.MessageReference(
                         message_id=int(reply_to.id),

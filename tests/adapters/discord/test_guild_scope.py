@@ -49,7 +49,7 @@ async def test_with_guild_ids_nothing_from_another_guild_is_stored(make_app) -> 
         assert await accounts() == before
         # The served guild works as before.
         await world.member("amir")
-        assert world.channel.last_message.content == "Selamat datang, amir!"
+        assert world.channel.last_message.content.endswith("Selamat datang, amir!")
 
 
 async def test_default_serves_only_guilds_an_admin_is_in(make_app) -> None:
@@ -78,5 +78,17 @@ async def test_default_serves_only_guilds_an_admin_is_in(make_app) -> None:
         assert result.response is not None
         assert result.response.content == "Hello **alice** from Aceh (x1)"  # en-US client
         await world.member("budi")
-        assert world.channel.last_message.content == "Selamat datang, budi!"
+        assert world.channel.last_message.content.endswith("Selamat datang, budi!")
         assert sample.left == []
+
+
+async def test_welcome_in_the_configured_channel(make_app) -> None:
+    async with discord_world(make_app) as world:
+        lobby = world.guild.create_text_channel("selamat-datang")
+        await world.env.settle()
+        # discord.welcome_channel_ids = [<the channel's id>] in guyub.toml
+        world.adapter.settings.welcome_channel_ids.append(lobby.id)
+        amir = await world.member("amir")
+        assert lobby.last_message is not None
+        assert lobby.last_message.content == f"<@{amir.id}> Selamat datang, amir!"
+        assert world.channel.last_message is None

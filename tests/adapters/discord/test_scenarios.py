@@ -15,7 +15,11 @@ async def test_member_join_gets_welcome_and_button_works(make_app) -> None:
         amir = await world.member("amir")
         welcome = world.channel.last_message
         assert welcome is not None
-        assert welcome.content == "Selamat datang, amir!"
+        # The welcome names the newcomer, and notifies only them.
+        assert welcome.content == f"<@{amir.id}> Selamat datang, amir!"
+        sent = [r for r in world.env.http_requests if r.method == "POST" and r.json][-1]
+        assert sent.json is not None
+        assert sent.json["allowed_mentions"] == {"parse": [], "users": [amir.id]}
         result = await amir.click(welcome, label="Mulai")
         assert result.acknowledged
         assert world.channel.last_message.content == "amir melambai!"
