@@ -41,6 +41,8 @@ async def test_indonesian_names_for_groups_subcommands_and_options(make_app) -> 
         assert commands.spell("checkin", "id") == "/absen"
         assert commands.spell("help", "id") == "/bantuan"
         assert commands.spell("poll_new", "en") == "/poll new"
+        assert commands.spell("poll_close", "id") == "/polling tutup"
+        assert commands.spell("events", "en") == "/events"
         # Every name Discord gets is valid: lowercase, at most 32, unique per level.
         slash = [c for c in commands.payload if c["type"] == 1]
         names = [c["name"] for c in slash]
