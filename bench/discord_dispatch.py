@@ -197,7 +197,9 @@ async def guyub(
     interactions: list[dict[str, Any]],
     webhook: _OfflineInteractionWebhook,
 ) -> tuple[float, float]:
-    settings = test_settings(discord={"token": "bench", "message_content": True})
+    settings = test_settings(
+        discord={"token": "bench", "message_content": True, "guild_ids": [GUILD_ID]}
+    )
     adapter = DiscordAdapter(settings, defer_after=None)
     async with make_app(settings=settings, adapters=[adapter]) as app:
         adapter.bind(app)
