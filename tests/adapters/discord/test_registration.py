@@ -92,3 +92,14 @@ async def test_closed_dms_are_explained_in_the_server(make_app) -> None:
         assert pressed.response is not None
         assert "belum bisa mengirim pesan pribadi" in pressed.response.content
         assert budi.user.dm_channel.last_message is None
+
+
+async def test_register_command_works_in_the_server(make_app) -> None:
+    async with guyub_on_discord(make_app) as guyub:
+        budi = await guyub.joins("budi")
+        assert "register" in budi.available_commands(guyub.channel)
+        result = await budi.slash(guyub.channel, "register")
+        assert result.ephemeral
+        assert "Apakah Anda setuju?" in texts(budi.user.dm_channel)[-1]
+        names = guyub.adapter.command_set()
+        assert names.spell("register", "id") == "/daftar"
