@@ -34,7 +34,9 @@ async def test_region_role_given_moved_and_taken(make_app) -> None:
     async with guyub_on_discord(make_app) as guyub:
         aceh_utara = guyub.guild.create_role("Aceh Utara", permissions=discord.Permissions.none())
         bireuen = guyub.guild.create_role("Bireuen", permissions=discord.Permissions.none())
+        aceh = guyub.guild.create_role("Aceh", permissions=discord.Permissions.none())
         bireuen_channel = guyub.guild.create_text_channel("bireuen")
+        province_channel = guyub.guild.create_text_channel("aceh")
         ani = await guyub.joins("ani", captain=True)
         await guyub.make_captain(ani, "11")
         linked = await ani.slash(
@@ -46,10 +48,14 @@ async def test_region_role_given_moved_and_taken(make_app) -> None:
         assert linked.response is not None
         assert "Bireuen" in linked.response.content
 
+        # A province group's role covers the members of every kabupaten/kota in it.
+        linked = await ani.slash(province_channel, "region_link", region=f"Aceh <@&{aceh.id}>")
+        assert linked.response is not None
+
         amir = await guyub.joins("amir")
         assert roles_of(guyub, amir) == set()
         await register(guyub, amir, "Aceh Utara")
-        assert roles_of(guyub, amir) == {"Aceh Utara"}
+        assert roles_of(guyub, amir) == {"Aceh Utara", "Aceh"}
 
         # Changing region in /profile moves the role.
         dm = amir.user.dm_channel
@@ -58,7 +64,7 @@ async def test_region_role_given_moved_and_taken(make_app) -> None:
         await amir.send_dm("Bireuen")
         if "Apakah wilayah Anda" in dm.last_message.content:
             await amir.user.click(dm.last_message, label="✅ Ya, benar")
-        assert roles_of(guyub, amir) == {"Bireuen"}
+        assert roles_of(guyub, amir) == {"Bireuen", "Aceh"}  # same province: kept
 
         # /forgetme takes it back.
         asked = await amir.user.slash("forgetme")
