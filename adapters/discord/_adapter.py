@@ -513,7 +513,9 @@ class DiscordAdapter(Adapter):
         """Slash commands, autocomplete and button presses, on any message ever sent (the
         button's key is in its custom_id, so old messages work after a restart)."""
         kind = interaction.type
-        if interaction.guild is not None and not await self._serves(interaction.guild):
+        if interaction.guild_id is not None and not await self.scope.serves_id(
+            self._require_app(), self.client, interaction.guild_id
+        ):
             await self._refuse(interaction)
             return
         if kind is discord.InteractionType.application_command:
