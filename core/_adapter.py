@@ -203,6 +203,12 @@ class Adapter(ABC):
         Raises :class:`Unreachable` if the platform refuses."""
         return None
 
+    def mod_log_chat(self, chat: ChatRef) -> ChatRef | None:
+        """Where moderation in ``chat``'s community is logged (warn, mute, kick, ban, with
+        who and why), if the platform is configured with one (Discord:
+        ``discord.mod_log_channel_ids``)."""
+        return None
+
     def dm_link(self, payload: str = "") -> str | None:
         """A link that opens a private chat with the bot (Telegram deep link), if any."""
         return None

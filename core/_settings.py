@@ -68,6 +68,8 @@ class DiscordSettings(_Section):
     #: Where each guild's joins are welcomed: channel ids, one per guild (the others use
     #: the server's system channel).
     welcome_channel_ids: list[int] = Field(default_factory=list)
+    #: Where each guild's moderation (warn, mute, kick, ban: who, whom, why) is logged.
+    mod_log_channel_ids: list[int] = Field(default_factory=list)
 
     @field_validator("shard_ids")
     @classmethod

@@ -966,6 +966,20 @@ class DiscordAdapter(Adapter):
             raise Unreachable(f"cannot open a DM with {user.id}") from exc
         return chat_of(channel)
 
+    def mod_log_chat(self, chat: ChatRef) -> ChatRef | None:
+        """The channel of ``discord.mod_log_channel_ids`` in ``chat``'s guild."""
+        if chat.is_dm or not self.settings.mod_log_channel_ids:
+            return None
+        channel = self.client.get_channel(int(chat.id))
+        guild = getattr(channel, "guild", None)
+        if not isinstance(guild, discord.Guild):
+            return None
+        for channel_id in self.settings.mod_log_channel_ids:
+            found = guild.get_channel(channel_id)
+            if isinstance(found, discord.TextChannel):
+                return ChatRef(PLATFORM, str(found.id), ChatKind.GROUP, title=found.name)
+        return None
+
     def dm_link(self, payload: str = "") -> str | None:
         """The bot's profile, where "Send Message" opens a DM. Discord links carry no
         payload, so with one there is no link: the bot opens the DM itself

@@ -12,6 +12,10 @@ async def test_warn_and_mute_from_the_message_menu(make_app) -> None:
     async with guyub_on_discord(make_app) as guyub:
         ani = await guyub.joins("ani", captain=True)
         await guyub.make_captain(ani, "11")
+        mod_log = guyub.guild.create_text_channel("mod-log")
+        await guyub.env.settle()
+        # discord.mod_log_channel_ids = [<its id>] in guyub.toml
+        guyub.adapter.settings.mod_log_channel_ids.append(mod_log.id)
         linked = await ani.slash(guyub.channel, "region_link", region="Aceh Utara")
         assert linked.response is not None
         assert "Aceh Utara" in linked.response.content, linked.response.content
@@ -35,6 +39,9 @@ async def test_warn_and_mute_from_the_message_menu(make_app) -> None:
         assert "budi mendapat peringatan (1/" in warned.response.content
         warning = await Warning.get()
         assert warning.reason == "spam"
+        logged = mod_log.last_message
+        assert logged is not None
+        assert logged.content == "🛡 Peringatan: **budi** oleh ani di umum\nAlasan: spam"
 
         shown = await ani.context_menu(guyub.channel, "Mute", spam)
         assert shown.modal is not None
@@ -45,3 +52,4 @@ async def test_warn_and_mute_from_the_message_menu(make_app) -> None:
         member = guild.get_member(budi.id)
         assert member is not None
         assert member.timed_out_until is not None
+        assert mod_log.last_message.content == "🛡 Dibisukan: **budi** oleh ani di umum"
