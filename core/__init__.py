@@ -16,6 +16,7 @@ from core._adapter import (
 )
 from core._app import App, Worker
 from core._clock import Clock, FakeClock, SystemClock, utc
+from core._command_names import CommandNames, CommandStyle
 from core._commands import (
     Command,
     Param,
@@ -42,7 +43,7 @@ from core._events import (
     Sender,
     UserRef,
 )
-from core._i18n import LANGUAGES, Translator, load_texts, normalize_language
+from core._i18n import LANGUAGES, Text, Translator, load_texts, normalize_language
 from core._markup import Markup, escape, parse_markup, to_plain
 from core._messages import (
     Attachment,
@@ -54,16 +55,20 @@ from core._messages import (
     PollSpec,
     RenderedButton,
 )
+from core._plugins import API_VERSION, PluginError
 from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
-from core._roles import PermissionDenied, Role, covers, scope_chain
+from core._roles import Audit, PermissionDenied, Role, Roles, covers, scope_chain
+from core._scheduler import Scheduler
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
+from core._steps import Invalid, Step
 from core.hookspecs import hookimpl, hookspec
-from core.models import Account, AuditEntry, Job, Member, RoleGrant
+from core.models import Account, AuditEntry, Conversation, Job, Member, RoleGrant
 from core.outbox import BatchReport, DeliveryStatus, Outbox, Recipient
 from core.outbox.models import Delivery, OutboxBatch
 
 __all__ = [
+    "API_VERSION",
     "DEFAULT_ZONE",
     "LANGUAGES",
     "Account",
@@ -72,6 +77,7 @@ __all__ = [
     "App",
     "Attachment",
     "AttachmentKind",
+    "Audit",
     "AuditEntry",
     "BatchReport",
     "Button",
@@ -84,7 +90,10 @@ __all__ = [
     "Clock",
     "Command",
     "CommandInvoked",
+    "CommandNames",
+    "CommandStyle",
     "Context",
+    "Conversation",
     "Delivery",
     "DeliveryError",
     "DeliveryStatus",
@@ -93,6 +102,7 @@ __all__ = [
     "Flow",
     "Form",
     "FormField",
+    "Invalid",
     "Job",
     "JobContext",
     "JobKind",
@@ -111,6 +121,7 @@ __all__ = [
     "Param",
     "ParamType",
     "PermissionDenied",
+    "PluginError",
     "PluginInfo",
     "PollAnswered",
     "PollSpec",
@@ -123,12 +134,16 @@ __all__ = [
     "RetryAfter",
     "Role",
     "RoleGrant",
+    "Roles",
     "ScheduledEvent",
     "ScheduledEventInterest",
+    "Scheduler",
     "Sender",
     "Settings",
     "SettingsError",
+    "Step",
     "SystemClock",
+    "Text",
     "Translator",
     "Unreachable",
     "UsageError",

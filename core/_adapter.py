@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from core._command_names import CommandStyle, resolve_refs
 from core._events import ChatRef, MessageRef, UserRef
 from core._markup import Markup
 from core._messages import Attachment, Form, PollSpec, RenderedButton
@@ -113,16 +116,81 @@ class NotSupported(DeliveryError):
         self.what = what
 
 
+def _spelled(message: Outgoing, style: CommandStyle) -> Outgoing:
+    """``message`` with its command references spelled for ``style``."""
+    text = resolve_refs(message.text, style)
+    buttons = tuple(
+        tuple(replace(b, label=resolve_refs(b.label, style)) for b in row)
+        for row in message.buttons
+    )
+    attachments = tuple(
+        replace(a, caption=resolve_refs(a.caption, style)) for a in message.attachments
+    )
+    poll = message.poll
+    if poll is not None:
+        poll = replace(
+            poll,
+            question=resolve_refs(poll.question, style),
+            options=tuple(resolve_refs(o, style) for o in poll.options),
+        )
+    if (
+        text is message.text
+        and buttons == message.buttons
+        and attachments == message.attachments
+        and poll == message.poll
+    ):
+        return message
+    return replace(message, text=Markup(text), buttons=buttons, attachments=attachments, poll=poll)
+
+
+def _spelling(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    async def wrapper(self: Adapter, *args: Any, **kwargs: Any) -> Any:
+        style = self.command_style
+        args = tuple(_spelled(a, style) if isinstance(a, Outgoing) else a for a in args)
+        for key, value in kwargs.items():
+            if isinstance(value, Outgoing):
+                kwargs[key] = _spelled(value, style)
+        return await method(self, *args, **kwargs)
+
+    wrapper.__guyub_spelling__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _takes_outgoing(method: Any) -> bool:
+    """A coroutine method with a parameter annotated ``Outgoing`` (send, send_dm, edit, and
+    any sending method an adapter adds)."""
+    if not inspect.iscoroutinefunction(method):
+        return False
+    annotations = getattr(method, "__annotations__", {})
+    return any("Outgoing" in str(v) for k, v in annotations.items() if k != "return")
+
+
 class Adapter(ABC):
     """A chat platform. Subclasses turn updates into core events (``app.dispatch``) and
     outgoing messages into platform calls.
 
     ``run`` is started inside the App's TaskGroup and runs until cancelled; it must not
     take over the event loop.
+
+    ``command_style`` says how the platform spells commands. Command names in a message
+    whose platform was not known when it was written are resolved for it before ``send``,
+    ``send_dm``, ``edit`` — or any other method taking an ``Outgoing`` — see the message,
+    whichever path (reply, DM, outbox) sent it.
     """
 
     platform: str = ""
     capabilities: frozenset[Capability] = frozenset()
+    command_style: CommandStyle = CommandStyle.FLAT
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, method in list(cls.__dict__.items()):
+            sending = name in ("send", "send_dm", "edit") or (
+                not name.startswith("_") and _takes_outgoing(method)
+            )
+            if sending and not getattr(method, "__guyub_spelling__", False):
+                setattr(cls, name, _spelling(method))
 
     @abstractmethod
     async def run(self, app: App) -> None:

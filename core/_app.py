@@ -11,19 +11,22 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import Token
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
+from tortoise.transactions import in_transaction
 
 from core import _builtin
 from core._adapter import Adapter, Outgoing, Unreachable
 from core._clock import Clock, SystemClock, utc
+from core._command_names import CommandNames
 from core._commands import Command, CommandRegistry, ParamType, UsageError, Where, parse_args
 from core._context import Context, JobContext
-from core._db import Database
+from core._db import Database, reset_clock, use_clock
 from core._events import (
     ButtonPressed,
     ChatRef,
@@ -41,7 +44,7 @@ from core._events import (
 from core._i18n import Translator
 from core._identity import Activity, Buttons, Conversations, Identity
 from core._messages import Button, Message, RenderedButton
-from core._plugins import LoadedPlugin, Plugins, discover, select
+from core._plugins import LoadedPlugin, Plugins, check_explicit, discover, select
 from core._regions import Regions
 from core._roles import Audit, PermissionDenied, Role, Roles
 from core._scheduler import Scheduler
@@ -87,6 +90,8 @@ class App:
         self.adapters: dict[str, Adapter] = {}
         for adapter in adapters:
             self.add_adapter(adapter)
+        if isinstance(plugins, Mapping | str):
+            raise TypeError("plugins= takes plugin objects; [plugins] settings go in settings")
         self._extra_plugins = list(plugins)
         self._discover = discover_plugins
         self._schema = schema
@@ -95,6 +100,9 @@ class App:
         self._worker_id = worker_id
         self.translator = Translator(settings.language)
         self.commands = CommandRegistry()
+        #: Renders commands as each platform and language spell them.
+        self.command_names = CommandNames(self.commands, settings.language)
+        self.translator.names = self.command_names
         self.actions: dict[str, Action] = {}
         self.flows: dict[str, Flow] = {}
         self.identity = Identity(self.clock)
@@ -116,6 +124,7 @@ class App:
         self.regions: Regions
         self._started = False
         self._stop = asyncio.Event()
+        self._clock_token: Token[Clock | None] | None = None
 
     # --- composition -----------------------------------------------------------------
 
@@ -138,7 +147,9 @@ class App:
             (_outbox_plugin, "core"),
         ]
         if self._discover:
-            found.extend(discover())
+            # A plugin both installed and passed in code loads once, as passed.
+            explicit = {id(p) for p in self._extra_plugins}
+            found.extend(c for c in discover() if id(c[0]) not in explicit)
         found.extend((p, "app") for p in self._extra_plugins)
         return found
 
@@ -156,7 +167,10 @@ class App:
 
     async def start(self) -> None:
         """Load plugins, open and migrate the database, start services (no adapters yet)."""
-        self.plugins = Plugins(self.loaded_plugins(), self.settings.plugins.hook_timeout)
+        loaded = self.loaded_plugins()
+        check_explicit(loaded)
+        self._clock_token = use_clock(self.clock)
+        self.plugins = Plugins(loaded, self.settings.plugins.hook_timeout)
         self._register()
         self.database = Database(self.settings.database.url, self.plugins.models())
         await self.database.open(create=self._create_database)
@@ -177,6 +191,7 @@ class App:
             for _, kinds in self.plugins.jobs():
                 for kind in kinds:
                     self.scheduler.register(kind)
+            await self.scheduler.resume_series()
             self.workers[:0] = [self.scheduler, self.activity]
             self.outbox = Outbox(
                 self.clock,
@@ -240,6 +255,11 @@ class App:
         finally:
             self._started = False
             await self.database.close(drop=self._drop_database)
+            token = self._clock_token
+            if token is not None:
+                with contextlib.suppress(ValueError):  # stopped from another context
+                    reset_clock(token)
+                self._clock_token = None
 
     async def run(self, *, install_signal_handlers: bool = True) -> None:
         """Run every adapter and worker until cancelled, Ctrl-C or SIGTERM."""
@@ -422,9 +442,23 @@ class App:
                 return
             await self._route(ctx, event)
         except UsageError as exc:
-            await self._safe_reply(ctx, ctx.t(exc.key, **exc.kwargs))
+            kwargs = dict(exc.kwargs)
+            if exc.command is not None:
+                kwargs.setdefault("usage", ctx.usage(exc.command))
+                kwargs.setdefault("command", ctx.cmd(exc.command))
+            await self._safe_reply(ctx, ctx.t(exc.key, **kwargs))
         except PermissionDenied as exc:
-            await self._safe_reply(ctx, ctx.t(exc.reason, **exc.kwargs))
+            kwargs = dict(exc.kwargs)
+            reason = exc.reason
+            if reason == "core.error.forbidden" and "command" not in kwargs:
+                command = (
+                    self.commands.get(event.name) if isinstance(event, CommandInvoked) else None
+                )
+                if command is None:
+                    reason = "core.error.forbidden_here"
+                else:
+                    kwargs["command"] = ctx.cmd(command)
+            await self._safe_reply(ctx, ctx.t(reason, **kwargs))
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -478,24 +512,28 @@ class App:
             key = (
                 "core.error.unknown_command_suggest" if suggestion else "core.error.unknown_command"
             )
-            await ctx.reply(ctx.t(key, name=event.name[:64], suggestion=suggestion or ""))
+            hint = self.command_names.command(suggestion) if suggestion else None
+            await ctx.reply(
+                ctx.t(key, name=event.name[:64], suggestion=ctx.cmd(hint) if hint else "")
+            )
             return
         if len(event.args) > self.settings.limits.max_message_chars:
             raise UsageError("core.error.too_long", limit=self.settings.limits.max_message_chars)
         if command.where is Where.GROUP and event.chat.is_dm:
-            raise UsageError("core.error.group_only", name=command.name)
+            raise UsageError("core.error.group_only", command=command)
         if command.where is Where.DM and not event.chat.is_dm:
             await self._dm_only(ctx, command)
             return
         if command.role > Role.MEMBER and await self.roles.highest(ctx.member.id) < command.role:
-            raise PermissionDenied("core.error.forbidden", name=command.name)
+            raise PermissionDenied("core.error.forbidden", command=ctx.cmd(command))
         values = parse_args(command, event.args, event.options)
         for param in command.params:
             if param.type is ParamType.USER:
                 values[param.name] = await self._resolve_user(
                     ctx, event, param.name, values[param.name], command
                 )
-        await command.handler(ctx, **values)
+        async with in_transaction():
+            await command.handler(ctx, **values)
 
     async def _resolve_user(
         self, ctx: Context, event: CommandInvoked, name: str, raw: Any, command: Command
@@ -514,17 +552,17 @@ class App:
         if isinstance(raw, UserRef):
             found = await self.identity.account_for(raw)
             if found is None:
-                raise UsageError("core.usage.unknown_member", who=str(raw), usage=command.usage())
+                raise UsageError("core.usage.unknown_member", command=command, who=str(raw))
             return await Member.get(id=found.member_id)
         member = await self.identity.find(str(raw), event.platform)
         if member is None:
-            raise UsageError("core.usage.unknown_member", who=str(raw), usage=command.usage())
+            raise UsageError("core.usage.unknown_member", command=command, who=str(raw))
         return member
 
     async def _dm_only(self, ctx: Context, command: Command) -> None:
         link = ctx.adapter.dm_link(command.name) if ctx.adapter else None
         buttons = [Button(ctx.t("core.button.open_dm"), url=link)] if link else []
-        await ctx.reply(ctx.t("core.error.dm_only", name=command.name), buttons=buttons)
+        await ctx.reply(ctx.t("core.error.dm_only", command=ctx.cmd(command)), buttons=buttons)
 
     async def _message(self, ctx: Context, event: MessageReceived) -> None:
         assert ctx.member is not None
@@ -543,7 +581,8 @@ class App:
                         "core.error.too_long", limit=self.settings.limits.max_message_chars
                     )
                 ctx.conversation = conversation
-                await flow.handler(ctx, text)
+                async with in_transaction():
+                    await flow.handler(ctx, text)
                 return
         if len(text) > self.settings.limits.max_message_chars:
             event = replace(event, text=text[: self.settings.limits.max_message_chars])
@@ -570,7 +609,8 @@ class App:
         data = dict(stored.data or {})
         if event.form is not None:
             data["form"] = dict(event.form)
-        await self.actions[stored.action].handler(ctx, data)
+        async with in_transaction():
+            await self.actions[stored.action].handler(ctx, data)
 
     # --- helpers for plugins ----------------------------------------------------------
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from core._command_names import CommandStyle
 from core._commands import Command, Param, ParamType, Where
 from core._i18n import load_texts
 from core._markup import Markup, escape
 from core._messages import Button
 from core._roles import Role
 from core._specs import Action, PluginInfo
+from core._steps import FORM_ACTION, form_submitted
 from core.hookspecs import hookimpl
 from core.models import Member
 
@@ -41,18 +43,21 @@ async def start(ctx: Context, payload: str | None = None) -> None:
 
 
 async def help_command(ctx: Context, command: str | None = None) -> None:
-    """Lists the commands this member may use here, or explains one."""
+    """Lists the commands this member may use here, or explains one, named as the member's
+    platform and language spell them."""
     assert ctx.member is not None
     role = await ctx.roles.highest(ctx.member.id)
     in_dm = ctx.chat is not None and ctx.chat.is_dm
+    flat = ctx.command_style is not CommandStyle.GROUPED
     if command:
-        found = ctx.app.commands.get(command.lstrip("/"))
+        found = ctx.app.command_names.find(command)
         if found is None or found.hidden or found.role > role:
             await ctx.reply(ctx.t("core.help.unknown", name=command.lstrip("/")[:64]))
             return
-        lines = [ctx.t("core.help.usage", usage=found.usage()), ctx.t(found.description)]
-        if found.alias:
-            lines.append(ctx.t("core.help.alias", alias=found.alias))
+        lines = [ctx.t("core.help.usage", usage=ctx.usage(found)), ctx.t(found.description)]
+        other = _other_name(ctx, found)
+        if flat and other:
+            lines.append(ctx.t("core.help.alias", alias=other))
         await ctx.reply(Markup("\n").join(lines))
         return
     sections: dict[Role, list[Markup]] = {}
@@ -61,16 +66,25 @@ async def help_command(ctx: Context, command: str | None = None) -> None:
             continue
         if (cmd.where is Where.GROUP and in_dm) or (cmd.where is Where.DM and not in_dm):
             continue
-        alias = Markup(" (/{})").format(cmd.alias) if cmd.alias else Markup("")
+        other = _other_name(ctx, cmd) if flat else None
+        also = Markup(" ({})").format(other) if other else Markup("")
         sections.setdefault(cmd.role, []).append(
-            Markup("/{}{} — {}").format(cmd.name, alias, ctx.t(cmd.description))
+            Markup("{}{} — {}").format(ctx.cmd(cmd), also, ctx.t(cmd.description))
         )
     parts = [ctx.t("core.help.title")]
     for section_role in sorted(sections):
+        lines = sorted(sections[section_role])
         parts.append(Markup("\n<b>{}</b>").format(ctx.t(f"core.role.{section_role.label}")))
-        parts.extend(sections[section_role])
+        parts.extend(lines)
     parts.append(Markup("\n") + ctx.t("core.help.more"))
     await ctx.reply(Markup("\n").join(parts))
+
+
+def _other_name(ctx: Context, command: Command) -> Markup | None:
+    """On flat platforms a command answers to both names; the other language's one."""
+    other_lang = "en" if ctx.lang == "id" else "id"
+    other = ctx.app.command_names.name(command, other_lang, ctx.command_style)
+    return None if other == ctx.cmd(command) else other
 
 
 async def language(ctx: Context, choice: str | None = None) -> None:
@@ -117,7 +131,9 @@ def guyub_register_commands() -> Sequence[Command]:
             start,
             "core.cmd.start",
             alias="mulai",
-            params=(Param("payload", required=False, description="core.param.payload"),),
+            params=(
+                Param("payload", required=False, description="core.param.payload", alias="kode"),
+            ),
             hidden=False,
             private=True,
         ),
@@ -126,7 +142,15 @@ def guyub_register_commands() -> Sequence[Command]:
             help_command,
             "core.cmd.help",
             alias="bantuan",
-            params=(Param("command", required=False, description="core.param.command"),),
+            params=(
+                Param(
+                    "command",
+                    ParamType.TEXT,  # "acara baru": a grouped name is two words
+                    required=False,
+                    description="core.param.command",
+                    alias="perintah",
+                ),
+            ),
             private=True,
         ),
         Command(
@@ -141,6 +165,7 @@ def guyub_register_commands() -> Sequence[Command]:
                     required=False,
                     choices=("id", "en"),
                     description="core.param.language",
+                    alias="bahasa",
                 ),
             ),
         ),
@@ -150,7 +175,7 @@ def guyub_register_commands() -> Sequence[Command]:
 
 @hookimpl
 def guyub_register_actions() -> Sequence[Action]:
-    return [Action("core:language", _set_language)]
+    return [Action("core:language", _set_language), Action(FORM_ACTION, form_submitted)]
 
 
 @hookimpl

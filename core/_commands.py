@@ -62,7 +62,9 @@ class Where(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Param:
     """A typed command parameter. ``description`` is a text key. ``autocomplete`` names a
-    completion source (``regions``, ``events``...) answered by ``guyub_resolve_completions``."""
+    completion source (``regions``, ``events``...) answered by ``guyub_resolve_completions``.
+    ``name`` is English (the handler's keyword); ``alias`` is its Indonesian name, shown in
+    usage lines and as the Discord option's localized name."""
 
     name: str
     type: ParamType = ParamType.STRING
@@ -71,13 +73,16 @@ class Param:
     choices: tuple[str, ...] = ()
     autocomplete: str | None = None
     default: Any = None
+    alias: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
     """A command. ``handler(ctx, **params)`` runs when a member with ``role`` invokes it
     ``where`` allowed. ``group``/``subname`` group commands on platforms that nest them
-    (Discord ``/event new``). ``private`` results are shown only to the caller where possible."""
+    (Discord ``/event new``); ``group_alias``/``subalias`` are their Indonesian names
+    (``/acara baru``). ``private`` results are shown only to the caller where possible.
+    Texts name a command with ``{cmd:NAME}``, never by hand (see :class:`CommandNames`)."""
 
     name: str
     handler: CommandHandler
@@ -91,9 +96,18 @@ class Command:
     private: bool = False
     hidden: bool = False
     plugin: str = ""
+    group_alias: str | None = None
+    subalias: str | None = None
 
     def __post_init__(self) -> None:
-        for name in (self.name, self.alias):
+        for name in (
+            self.name,
+            self.alias,
+            self.group,
+            self.subname,
+            self.group_alias,
+            self.subalias,
+        ):
             if name is not None and not _NAME.match(name):
                 raise ValueError(f"invalid command name {name!r}: use a-z, 0-9 and _")
         seen_optional = False
@@ -105,6 +119,8 @@ class Command:
             seen_optional = seen_optional or not param.required
 
     def usage(self) -> str:
+        """The English, Telegram-style usage line (for logs and the CLI; members get
+        ``ctx.usage(command)``, in their language and platform)."""
         parts = [f"/{self.name}"]
         for p in self.params:
             label = "|".join(p.choices) if p.choices else p.name
@@ -113,11 +129,16 @@ class Command:
 
 
 class UsageError(Exception):
-    """The member typed the command wrong. ``key`` is the text key; ``kwargs`` fill it."""
+    """The member typed the command wrong. ``key`` is the text key; ``kwargs`` fill it.
 
-    def __init__(self, key: str, **kwargs: Any) -> None:
+    With ``command``, the text may use ``{usage}`` (the command's usage line) and
+    ``{command}`` (its name), rendered for the member; a :class:`Param` passed as an
+    argument shows as the parameter's name in the member's language."""
+
+    def __init__(self, key: str, *, command: Command | None = None, **kwargs: Any) -> None:
         super().__init__(key)
         self.key = key
+        self.command = command
         self.kwargs = kwargs
 
 
@@ -218,29 +239,25 @@ def _convert(command: Command, param: Param, raw: Any) -> Any:
         try:
             return int(raw)
         except ValueError:
-            raise UsageError(
-                "core.usage.not_a_number", param=param.name, usage=command.usage()
-            ) from None
+            raise UsageError("core.usage.not_a_number", command=command, param=param) from None
     if param.type is ParamType.BOOL:
         lowered = raw.lower()
         if lowered in _TRUE or lowered in _FALSE:
             return lowered in _TRUE
-        raise UsageError("core.usage.not_a_bool", param=param.name, usage=command.usage())
+        raise UsageError("core.usage.not_a_bool", command=command, param=param)
     if param.type is ParamType.DURATION:
         try:
             return parse_duration(raw)
         except ValueError:
-            raise UsageError(
-                "core.usage.not_a_duration", param=param.name, usage=command.usage()
-            ) from None
+            raise UsageError("core.usage.not_a_duration", command=command, param=param) from None
     if param.type is ParamType.CHOICE:
         lowered = raw.lower()
         if lowered not in param.choices:
             raise UsageError(
                 "core.usage.not_a_choice",
-                param=param.name,
+                command=command,
+                param=param,
                 choices=", ".join(param.choices),
-                usage=command.usage(),
             )
         return lowered
     return raw
@@ -263,12 +280,12 @@ def parse_args(
             and len(split_args(args, len(command.params) + 1)) > len(command.params)
             and command.params[-1].type is not ParamType.TEXT
         ):
-            raise UsageError("core.usage.too_many", usage=command.usage())
+            raise UsageError("core.usage.too_many", command=command)
     for param in command.params:
         raw = raw_values.get(param.name)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             if param.required:
-                raise UsageError("core.usage.missing", param=param.name, usage=command.usage())
+                raise UsageError("core.usage.missing", command=command, param=param)
             values[param.name] = param.default
             continue
         values[param.name] = _convert(command, param, raw)
@@ -283,6 +300,17 @@ class CommandRegistry:
 
     def add(self, command: Command, plugin: str) -> None:
         command = replace(command, plugin=plugin)
+        if command.group is not None and command.group_alias is not None:
+            for other in self._by_name.values():
+                if (
+                    other.group == command.group
+                    and other.group_alias is not None
+                    and other.group_alias != command.group_alias
+                ):
+                    raise ValueError(
+                        f"command group {command.group!r} is called {other.group_alias!r} "
+                        f"by /{other.name} and {command.group_alias!r} by /{command.name}"
+                    )
         for name in filter(None, (command.name, command.alias)):
             existing = self._by_name.get(name)
             if existing is not None:

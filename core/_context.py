@@ -8,11 +8,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from core._adapter import Adapter, Capability, NotSupported, Unreachable
+from core._command_names import CommandStyle
+from core._commands import Command
 from core._events import ChatRef, Event, MessageRef, UserRef
-from core._i18n import normalize_language
+from core._i18n import Text, normalize_language
 from core._markup import Markup
 from core._messages import Button, Form, Message, as_message
 from core._roles import PermissionDenied
+from core._steps import begin
 from core.models import Account, Conversation, Job, Member
 
 if TYPE_CHECKING:
@@ -104,9 +107,38 @@ class Context:
     def now(self) -> datetime:
         return self.app.clock.now()
 
+    @property
+    def command_style(self) -> CommandStyle | None:
+        """How the platform this context answers on spells commands; None when it is not
+        known yet (then command names are resolved by the adapter that sends)."""
+        if self.adapter is not None:
+            return self.adapter.command_style
+        if self.chat is not None and self.chat.platform in self.app.adapters:
+            return self.app.adapters[self.chat.platform].command_style
+        return None
+
     def t(self, key: str, /, **kwargs: Any) -> Markup:
-        """Translate ``key`` into the member's language, escaping every argument."""
-        return self.app.translator(key, self.lang, **kwargs)
+        """Translate ``key`` into the member's language, escaping every argument.
+
+        ``{cmd:NAME}``/``{usage:NAME}`` in the text, and :class:`Command` arguments, name
+        commands as this member's platform and language spell them."""
+        return self.app.translator(key, self.lang, self.command_style, **kwargs)
+
+    def t_for(self, member: Member, key: str, /, **kwargs: Any) -> Markup:
+        """Translate ``key`` into ``member``'s language (to message someone else). Command
+        names are spelled for the platform the message is delivered on."""
+        lang = normalize_language(member.language, self.app.settings.language)
+        return self.app.translator(key, lang, None, **kwargs)
+
+    def cmd(self, command: Command | str) -> Markup:
+        """A command as this member types it: ``/acara_baru`` on Telegram in Indonesian,
+        ``/event new`` on Discord in English. ``command`` is a :class:`Command` or a
+        canonical name (or alias)."""
+        return self.app.command_names.name(command, self.lang, self.command_style)
+
+    def usage(self, command: Command | str) -> Markup:
+        """The command's usage line for this member (``/acara_baru [judul] …``)."""
+        return self.app.command_names.usage(command, self.lang, self.command_style)
 
     def supports(self, capability: Capability) -> bool:
         """Whether the platform this event came from can do ``capability``."""
@@ -132,14 +164,15 @@ class Context:
 
     async def reply(
         self,
-        content: Message | str,
+        content: Message | str | Text,
         *,
         buttons: Sequence[Sequence[Button]] | Sequence[Button] = (),
         private: bool = False,
     ) -> MessageRef | None:
         """Answer in the chat the event came from. ``private`` answers in a DM when the
-        event came from a group (falling back to the group if the DM can't be delivered)."""
-        message = self._message(content, buttons)
+        event came from a group (falling back to the group if the DM can't be delivered).
+        A :class:`Text` is translated for this member."""
+        message = self._message(self._own(content), buttons)
         if self.chat is None:
             raise RuntimeError("reply() needs an event; use send() or send_dm()")
         if private and self.in_group and self.member is not None:
@@ -152,23 +185,55 @@ class Context:
     async def send(
         self,
         chat: ChatRef,
-        content: Message | str,
+        content: Message | str | Text,
         *,
         buttons: Sequence[Sequence[Button]] | Sequence[Button] = (),
     ) -> MessageRef:
+        """Send to ``chat``. A :class:`Text` is translated into this member's language in
+        their own DM, and into the default language elsewhere (a group)."""
+        if isinstance(content, Text):
+            own_dm = self.chat is not None and chat == self.chat and chat.is_dm
+            lang = self.lang if own_dm else self.app.settings.language
+            content = self.app.translator(content.key, lang, None, **content.kwargs)
         return await self.app.send(chat, self._message(content, buttons))
 
     async def send_dm(
         self,
         to: Member | Account | UserRef | int,
-        content: Message | str,
+        content: Message | str | Text,
         *,
         buttons: Sequence[Sequence[Button]] | Sequence[Button] = (),
     ) -> MessageRef:
         """Message a member privately on one of their platforms; raises
-        :class:`Unreachable` if none allows it."""
+        :class:`Unreachable` if none allows it. A :class:`Text` is translated into the
+        recipient's language, and command names are spelled for the platform it lands on."""
+        if isinstance(content, Text):
+            lang = await self._language_of(to)
+            content = self.app.translator(content.key, lang, None, **content.kwargs)
         prefer = self.chat.platform if self.chat is not None else None
         return await self.app.send_dm(to, self._message(content, buttons), prefer=prefer)
+
+    def _own(self, content: Message | str | Text) -> Message | str:
+        if isinstance(content, Text):
+            return self.t(content.key, **content.kwargs)
+        return content
+
+    async def _language_of(self, to: Member | Account | UserRef | int) -> str:
+        """The recipient's language: their member's choice, else their account's."""
+        member: Member | None = None
+        account: Account | None = None
+        if isinstance(to, Member):
+            member = to
+        elif isinstance(to, int):
+            member = await Member.get_or_none(id=to)
+        else:
+            account = to if isinstance(to, Account) else await self.app.identity.account_for(to)
+            if account is not None:
+                member = await Member.get_or_none(id=account.member_id)
+        chosen = member.language if member is not None else None
+        if not chosen and account is not None:
+            chosen = account.language
+        return normalize_language(chosen, self.app.settings.language)
 
     async def edit(
         self,
@@ -219,6 +284,14 @@ class Context:
         )
         return self.conversation
 
+    async def start_steps(self, flow: str, **answers: Any) -> None:
+        """Start the declarative flow ``flow`` (:meth:`Flow.of_steps`): steps already
+        answered in ``answers`` are skipped; the first open one is asked."""
+        spec = self.app.flows.get(flow)
+        if spec is None or not spec.steps or spec.done is None:
+            raise ValueError(f"{flow!r} is not a flow of steps")
+        await begin(self, flow, spec.steps, spec.done, dict(answers))
+
     async def set_step(self, step: str, **data: Any) -> Conversation:
         """Move the current flow to ``step``, merging ``data`` into its stored data."""
         if self.conversation is None:
@@ -239,6 +312,9 @@ class JobContext(Context):
         super().__init__(app)
         self.job = job
         self.payload: dict[str, Any] = dict(job.payload or {})
+        # A recurring occurrence's bookkeeping: which series, in which zone.
+        recur = self.payload.pop("_recur", None)
+        self.series: str | None = str(recur["series"]) if recur else None
         self.late_by = late_by
 
     @property

@@ -9,14 +9,18 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from contextvars import ContextVar, Token
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from tortoise import timezone as _tortoise_time
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 
+from core._clock import Clock
 from core._specs import ModelModule
 
 __all__ = [
@@ -41,6 +45,31 @@ CORE_APPS: list[ModelModule] = [
     ),
     ModelModule(app="outbox", models=("core.outbox.models",), migrations="core.outbox.migrations"),
 ]
+
+
+# tortoise stamps auto_now / auto_now_add fields with its own wall clock; they follow the
+# running App's clock instead, so tests and the console's :clock see consistent times.
+_APP_CLOCK: ContextVar[Clock | None] = ContextVar("guyub_app_clock", default=None)
+_wall_now = _tortoise_time.now
+
+
+def _now() -> datetime:
+    clock = _APP_CLOCK.get()
+    return clock.now() if clock is not None else _wall_now()
+
+
+_tortoise_time.now = _now
+
+
+def use_clock(clock: Clock | None) -> Token[Clock | None]:
+    """Make ``clock`` the time of auto_now fields in this context (the App's task and the
+    tasks it starts)."""
+    return _APP_CLOCK.set(clock)
+
+
+def reset_clock(token: Token[Clock | None]) -> None:
+    """Undo :func:`use_clock` (raises ValueError from another context)."""
+    _APP_CLOCK.reset(token)
 
 
 def dialect_of(url: str) -> str:

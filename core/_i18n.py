@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
+from core._command_names import _PLACEHOLDER, CommandNames, CommandStyle
+from core._commands import Command, Param
 from core._markup import Markup
 
-__all__ = ["LANGUAGES", "Translator", "load_texts", "normalize_language"]
+__all__ = ["LANGUAGES", "Text", "Translator", "load_texts", "normalize_language"]
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +55,43 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return out
 
 
+class Text:
+    """A text to translate for whoever receives it: ``Text("events.reminder.dm", id=3)``.
+
+    Pass it wherever a message is sent (``ctx.send_dm(member, Text(...))``, ``ctx.reply``,
+    ``ctx.send``): it is translated into the recipient's language (a DM's member, the
+    member being answered, or the default language for a group)."""
+
+    __slots__ = ("key", "kwargs")
+
+    def __init__(self, key: str, /, **kwargs: Any) -> None:
+        self.key = key
+        self.kwargs = kwargs
+
+    def __repr__(self) -> str:
+        return f"Text({self.key!r}, **{self.kwargs!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Text) and (self.key, self.kwargs) == (other.key, other.kwargs)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class Translator:
     """Looks up texts by key and language and fills them in safely.
 
     Templates are neutral markup with ``{name}`` placeholders; arguments are escaped unless
-    they are already :class:`Markup`.
+    they are already :class:`Markup`. ``{cmd:NAME}`` and ``{usage:NAME}`` name a command
+    and give its usage line as the member's language and platform (``style``) spell them; a
+    :class:`Command` argument renders as its name, a :class:`Param` as its name in the
+    language. Without a ``style``, command names stay references that the adapter sending
+    the message resolves.
     """
 
     def __init__(self, default_language: str = "id") -> None:
         self.default_language = default_language
+        #: Set by the App once commands are registered.
+        self.names: CommandNames | None = None
         self._texts: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
         self._owners: dict[str, str] = {}
 
@@ -90,8 +120,27 @@ class Translator:
         log.error("missing text %r", key)
         return key
 
-    def __call__(self, key: str, lang: str | None = None, /, **kwargs: Any) -> Markup:
-        template = Markup(self.template(key, lang))
+    def __call__(
+        self,
+        key: str,
+        lang: str | None = None,
+        style: CommandStyle | None = None,
+        /,
+        **kwargs: Any,
+    ) -> Markup:
+        lang = normalize_language(lang, self.default_language)
+        raw = self.template(key, lang)
+        if self.names is None:
+            # A translator outside an App (adapter tests, tools): plain canonical names.
+            raw = _PLACEHOLDER.sub(lambda m: f"/{m.group(2)}", raw)
+        else:
+            raw = self.names.expand(raw, lang, style)
+            for name, value in kwargs.items():
+                if isinstance(value, Command):
+                    kwargs[name] = self.names.name(value, lang, style)
+                elif isinstance(value, Param):
+                    kwargs[name] = self.names.param(value, lang)
+        template = Markup(raw)
         if not kwargs:
             return template
         try:

@@ -11,6 +11,7 @@ format with :func:`parse_markup`.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from string import Formatter
@@ -120,10 +121,27 @@ class _SpanParser(HTMLParser):
         )
 
 
+# Alternative spellings (a command's name on flat and on grouped platforms) travel inside
+# markup between private-use characters until the adapter that sends picks one.
+ALT_OPEN, ALT_SEP, ALT_CLOSE = "\ue000", "\ue001", "\ue002"
+_ALTERNATIVES = re.compile(
+    f"{ALT_OPEN}([^{ALT_SEP}{ALT_CLOSE}]*){ALT_SEP}([^{ALT_CLOSE}]*){ALT_CLOSE}"
+)
+
+
+def pick_alternative(text: str, second: bool = False) -> str:
+    """Keep the first (or ``second``) spelling of every alternative in ``text``."""
+    if ALT_OPEN not in text:
+        return text
+    picked = _ALTERNATIVES.sub(lambda m: m.group(2 if second else 1), text)
+    return Markup(picked) if isinstance(text, Markup) else picked
+
+
 def parse_markup(text: str) -> list[Span]:
-    """Split markup into formatted spans of plain (unescaped) text."""
+    """Split markup into formatted spans of plain (unescaped) text. Alternatives not yet
+    resolved by an adapter read as their first spelling."""
     parser = _SpanParser()
-    parser.feed(str(text))
+    parser.feed(pick_alternative(str(text)))
     parser.close()
     merged: list[Span] = []
     for span in parser.spans:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,10 +42,14 @@ if TYPE_CHECKING:
     from core.privacy import RetentionPolicy
 
 __all__ = [
+    "API_VERSION",
     "ENTRY_POINT_GROUP",
     "PRIVACY_HOOKS",
     "LoadedPlugin",
+    "PluginError",
     "Plugins",
+    "api_supported",
+    "check_explicit",
     "discover",
     "missing_privacy_hooks",
 ]
@@ -63,6 +68,41 @@ class LoadedPlugin:
     source: str  # "core", "builtin", "entry point <dist>", "app"
     enabled: bool
     reason: str = ""
+
+
+#: The version of the plugin API (``core.__all__``, hooks, the test kit): the major number
+#: changes when something plugins use changes incompatibly, the minor when names are added.
+API_VERSION = "1.1"
+
+_COMPARE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(\d+)(?:\.(\d+))?\s*$")
+
+
+def _version(text: str) -> tuple[int, int]:
+    major, _, minor = text.partition(".")
+    return int(major), int(minor or 0)
+
+
+def api_supported(spec: str, version: str = API_VERSION) -> bool:
+    """Whether ``version`` is in ``spec`` (``">=1.1,<2"``; an empty spec accepts all).
+    Raises ValueError for a malformed spec."""
+    current = _version(version)
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        match = _COMPARE.match(part)
+        if match is None:
+            raise ValueError(f"bad API range {spec!r}: use comparisons like '>=1.1,<2'")
+        op, major, minor = match.groups()
+        bound = (int(major), int(minor or 0))
+        ok = {
+            ">=": current >= bound,
+            "<=": current <= bound,
+            ">": current > bound,
+            "<": current < bound,
+            "==": current == bound,
+            "!=": current != bound,
+        }[op]
+        if not ok:
+            return False
+    return True
 
 
 def plugin_info(obj: object, fallback: str) -> PluginInfo:
@@ -100,9 +140,14 @@ def select(
         name = info.name.lower()
         if source == "core":
             enabled, reason = True, ""
+        elif not _api_ok(info):
+            enabled = False
+            reason = f"supports the plugin API {info.api}, this Guyub has {API_VERSION}"
+            log.error("plugin %s not loaded: it %s", info.name, reason)
         elif name in unwanted:
             enabled, reason = False, "disabled in config"
-        elif "*" not in wanted and name not in wanted:
+        elif source != "app" and "*" not in wanted and name not in wanted:
+            # Plugins handed to the App in code are wanted by definition.
             enabled, reason = False, "not in plugins.enabled"
         else:
             enabled, reason = True, ""
@@ -123,6 +168,29 @@ def select(
                 )
                 changed = True
     return plugins
+
+
+def _api_ok(info: PluginInfo) -> bool:
+    try:
+        return api_supported(info.api)
+    except ValueError:
+        log.error("plugin %s declares a malformed API range %r", info.name, info.api)
+        return False
+
+
+class PluginError(RuntimeError):
+    """A plugin handed to the App in code cannot be loaded (its ``requires`` are missing,
+    the config disables it, or its API range excludes this core)."""
+
+
+def check_explicit(plugins: Sequence[LoadedPlugin]) -> None:
+    """Fail loudly when a plugin passed explicitly (``App(plugins=[...])``) is not loaded:
+    a test or a deployment that names a plugin must not silently run without it."""
+    refused = [p for p in plugins if p.source == "app" and not p.enabled]
+    if refused:
+        raise PluginError(
+            "; ".join(f"plugin {p.info.name!r} cannot be loaded: {p.reason}" for p in refused)
+        )
 
 
 class Plugins:
@@ -315,6 +383,9 @@ class Plugins:
 
     async def resolve_region_chats(self, code: str) -> list[ChatRef]:
         return list(await self.call_first("guyub_resolve_region_chats", code=code) or [])
+
+    async def resolve_region_children(self, code: str) -> list[RegionInfo]:
+        return list(await self.call_first("guyub_resolve_region_children", code=code) or [])
 
     async def handle_start(self, ctx: Context, payload: str) -> bool:
         return bool(await self.call_first("guyub_handle_start", ctx=ctx, payload=payload))

@@ -69,6 +69,8 @@ class _Source(Protocol):
 
     async def resolve_region_chats(self, code: str) -> list[ChatRef]: ...
 
+    async def resolve_region_children(self, code: str) -> list[RegionInfo]: ...
+
 
 class Regions:
     """Regions through the plugins (the regions plugin answers); region data is static, so
@@ -77,6 +79,7 @@ class Regions:
     def __init__(self, source: _Source) -> None:
         self._source = source
         self._cache: dict[str, RegionInfo | None] = {}
+        self._children: dict[str, tuple[RegionInfo, ...]] = {}
 
     async def get(self, code: str | None) -> RegionInfo | None:
         if not code:
@@ -92,6 +95,18 @@ class Regions:
     async def chats(self, code: str) -> list[ChatRef]:
         """The group chats bound to exactly this region."""
         return await self._source.resolve_region_chats(code)
+
+    async def children(self, code: str) -> list[RegionInfo]:
+        """The regions directly below ``code``: a province's kabupaten/kota, in code order
+        (empty for a kabupaten/kota or when no plugin knows regions)."""
+        key = f"children:{code}"
+        if key not in self._children:
+            self._children[key] = tuple(await self._source.resolve_region_children(code))
+        return list(self._children[key])
+
+    async def provinces(self) -> list[RegionInfo]:
+        """Every province, in code order."""
+        return await self.children("")
 
     async def name(self, code: str | None) -> str:
         info = await self.get(code)

@@ -19,7 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
+from zoneinfo import ZoneInfo
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
@@ -52,6 +54,13 @@ class _Claimed:
 
 
 ContextFactory = Callable[[Job, timedelta], "JobContext"]
+
+#: Where a recurring occurrence keeps its series, zone and occurrence time in its payload.
+RECUR = "_recur"
+
+
+def _occurrence_key(kind: str, series: str, at: datetime) -> str:
+    return f"recur:{kind}:{series}:{utc(at):%Y%m%dT%H%M%SZ}"
 
 
 class Scheduler:
@@ -115,20 +124,26 @@ class Scheduler:
         if key is None:
             job = await Job.create(**fields)
         else:
-            existing = await Job.get_or_none(idempotency_key=key)
-            if existing is None:
-                job = await Job.create(idempotency_key=key, **fields)
-            elif existing.status == JobStatus.PENDING:
-                await Job.filter(id=existing.id, status=JobStatus.PENDING).update(
-                    payload=fields["payload"], due_at=due, tz=tz
-                )
-                await existing.refresh_from_db()
-                job = existing
-            else:
-                job = existing
+            job = await self._keyed(key, fields)
         if due <= self.clock.now() + timedelta(seconds=self.settings.poll_interval):
             self._wakeup.set()
         return job
+
+    async def _keyed(self, key: str, fields: dict[str, Any]) -> Job:
+        existing = await Job.get_or_none(idempotency_key=key)
+        if existing is None:
+            try:
+                async with in_transaction():  # a savepoint inside a handler's transaction
+                    return await Job.create(idempotency_key=key, **fields)
+            except IntegrityError:
+                # Another worker created it in between: that row is the job.
+                return await Job.get(idempotency_key=key)
+        if existing.status == JobStatus.PENDING:
+            await Job.filter(id=existing.id, status=JobStatus.PENDING).update(
+                payload=fields["payload"], due_at=fields["due_at"], tz=fields["tz"]
+            )
+            await existing.refresh_from_db()
+        return existing
 
     async def cancel(self, key: str) -> bool:
         """Cancel the pending job with this key."""
@@ -142,6 +157,87 @@ class Scheduler:
         return await Job.filter(
             idempotency_key__startswith=prefix, status=JobStatus.PENDING
         ).update(status=JobStatus.CANCELLED, finished_at=self.clock.now())
+
+    # --- recurring jobs ---------------------------------------------------------------
+
+    async def start_series(
+        self,
+        kind: str,
+        series: str = "default",
+        *,
+        tz: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> Job:
+        """Start a series of a recurring ``kind`` (a no-op if it is already going): its
+        occurrences fall by the kind's ``every``/``cron`` in ``tz`` (default the kind's),
+        each run with ``payload``. A plugin keeps one series per region, say, with
+        ``series=region_code, tz=region_zone``."""
+        spec = self.kinds.get(kind)
+        if spec is None:
+            raise ValueError(f"unknown job kind {kind!r}")
+        if spec.recurrence is None:
+            raise ValueError(f"job kind {kind!r} does not recur (give it every= or cron=)")
+        if len(series) > 64:
+            raise ValueError("a series name is at most 64 characters")
+        going = await Job.filter(
+            idempotency_key__startswith=f"recur:{kind}:{series}:",
+            status__in=(JobStatus.PENDING, JobStatus.RUNNING),
+        ).first()
+        if going is not None:
+            return going
+        return await self._occurrence(kind, series, tz or spec.tz, payload or {}, self.clock.now())
+
+    async def stop_series(self, kind: str, series: str = "default") -> int:
+        """Stop a series: its pending occurrence is cancelled and none follows."""
+        return await self.cancel_prefix(f"recur:{kind}:{series}:")
+
+    async def resume_series(self) -> None:
+        """At start-up: start every ``autostart`` kind's default series, and continue any
+        series whose last occurrence finished without its successor being scheduled (a
+        crash in between). Cancelled series stay stopped."""
+        for spec in self.kinds.values():
+            if spec.recurrence is None:
+                continue
+            newest: dict[str, Job] = {}
+            rows = await Job.filter(
+                kind=spec.name, idempotency_key__startswith=f"recur:{spec.name}:"
+            ).order_by("-due_at", "-id")
+            for row in rows:
+                meta = (row.payload or {}).get(RECUR) or {}
+                newest.setdefault(str(meta.get("series", "default")), row)
+            for row in newest.values():
+                if row.status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.LATE):
+                    await self._continue(row)
+            if spec.autostart and "default" not in newest:
+                await self.start_series(spec.name)
+
+    async def _occurrence(
+        self, kind: str, series: str, tz: str, payload: dict[str, Any], after: datetime
+    ) -> Job:
+        spec = self.kinds[kind]
+        assert spec.recurrence is not None
+        at = spec.recurrence.next_after(after, ZoneInfo(tz))
+        meta = {"series": series, "tz": tz, "at": at.isoformat()}
+        return await self.schedule(
+            kind,
+            at,
+            {**payload, RECUR: meta},
+            key=_occurrence_key(kind, series, at),
+            tz=tz,
+        )
+
+    async def _continue(self, job: Job) -> None:
+        """Schedule the occurrence after ``job``'s (and after now: missed ones are skipped)."""
+        meta = (job.payload or {}).get(RECUR)
+        if not meta or job.kind not in self.kinds or self.kinds[job.kind].recurrence is None:
+            return
+        payload = {k: v for k, v in (job.payload or {}).items() if k != RECUR}
+        occurred = datetime.fromisoformat(str(meta["at"]))
+        after = max(occurred, self.clock.now())
+        try:
+            await self._occurrence(job.kind, str(meta["series"]), str(meta["tz"]), payload, after)
+        except Exception:
+            log.exception("could not schedule the next %s (series %s)", job.kind, meta["series"])
 
     async def next_due(self) -> datetime | None:
         job = await Job.filter(status=JobStatus.PENDING).order_by("due_at").first()
@@ -236,7 +332,9 @@ class Scheduler:
             log.error("job %s: no plugin handles kind %r", job.id, job.kind)
             return
         late_by = now - job.due_at
-        if job.late_after_seconds is not None and late_by.total_seconds() > job.late_after_seconds:
+        # The kind's current policy decides (a deployment may have changed it since).
+        late_after = kind.late_after
+        if late_after is not None and late_by.total_seconds() > late_after:
             await self._finish(job, JobStatus.LATE, f"dropped: {late_by} late")
             log.warning(
                 "job %s (%s) dropped: it fell due %s ago while the bot was down",
@@ -244,6 +342,7 @@ class Scheduler:
                 job.kind,
                 late_by,
             )
+            await self._continue(job)
             return
         if self._context_factory is None:
             raise RuntimeError("scheduler is not bound to an App")
@@ -253,11 +352,14 @@ class Scheduler:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            await self._failed(job, exc)
+            if await self._failed(job, exc):
+                await self._continue(job)
             return
         await self._finish(job, JobStatus.DONE, None)
+        await self._continue(job)
 
-    async def _failed(self, job: Job, exc: BaseException) -> None:
+    async def _failed(self, job: Job, exc: BaseException) -> bool:
+        """Retry later, or give up; True when the job failed for good."""
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if job.attempts >= job.max_attempts:
             log.error(
@@ -269,7 +371,7 @@ class Scheduler:
                 exc_info=exc,
             )
             await self._finish(job, JobStatus.FAILED, error)
-            return
+            return True
         delay = min(
             self.settings.retry_base_seconds * 2 ** (job.attempts - 1),
             self.settings.retry_max_seconds,
@@ -290,6 +392,7 @@ class Scheduler:
             locked_by=None,
             locked_until=None,
         )
+        return False
 
     async def _finish(self, job: Job, status: str, error: str | None) -> None:
         await Job.filter(id=job.id, locked_by=self.worker_id).update(

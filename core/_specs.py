@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+
+from core._recurrence import Recurrence
+from core._steps import Done, Step, run_steps
 
 if TYPE_CHECKING:
     from core._context import Context, JobContext
@@ -21,13 +25,16 @@ CliHandler = Callable[..., Awaitable[int | None]]
 class PluginInfo:
     """A plugin's metadata: set ``PLUGIN = PluginInfo(...)`` in the plugin module.
 
-    ``requires`` names plugins that must be enabled for this one to load.
+    ``requires`` names plugins that must be enabled for this one to load. ``api`` is the
+    range of :data:`core.API_VERSION` the plugin works with (``">=1.1,<2"``); a core outside
+    it refuses the plugin with a clear message instead of failing later.
     """
 
     name: str
     version: str = "0"
     description: str = ""
     requires: tuple[str, ...] = ()
+    api: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,17 +59,63 @@ class Flow:
     name: str
     handler: FlowHandler
     groups: bool = False
+    steps: tuple[Step, ...] = ()
+    done: Done | None = None
+    title: str | None = None
+
+    @classmethod
+    def of_steps(
+        cls,
+        name: str,
+        steps: Sequence[Step],
+        done: Done,
+        *,
+        groups: bool = False,
+        title: str | None = None,
+    ) -> Flow:
+        """A declarative flow: the core asks each :class:`Step` in turn, stores the answers
+        and calls ``done(ctx, answers)``; start it with ``ctx.start_steps(name, **given)``.
+        Where the platform has forms and every open step has a ``label``, the steps are
+        one form instead (``title``, a text key, heads it)."""
+        if not steps:
+            raise ValueError(f"flow {name!r} needs at least one step")
+        names = [s.name for s in steps]
+        if len(set(names)) != len(names):
+            raise ValueError(f"flow {name!r}: step names must be unique")
+        return cls(name, run_steps, groups, tuple(steps), done, title)
 
 
 @dataclass(frozen=True, slots=True)
 class JobKind:
     """A kind of scheduled job. ``late_after`` (seconds): a job found more than that late
-    (the bot was down) is dropped and logged instead of run; ``None`` runs it anyway."""
+    (the bot was down) is dropped and logged instead of run; ``None`` runs it anyway.
+
+    A kind with ``every`` (a timedelta or seconds, counted from Monday 2024-01-01 00:00 in
+    ``tz``: ``every=timedelta(days=7)`` runs Mondays at midnight) or ``cron``
+    (``"0 9 * * mon"``: Mondays at 09:00 in ``tz``) recurs. Each occurrence is one durable
+    job with its own key, so it runs exactly once however many workers share the database;
+    the next one is scheduled when it finishes. Occurrences missed while the bot was down
+    are not replayed: the pending one runs late (or is dropped by ``late_after``) and the
+    series continues from now. With ``autostart`` the core keeps one series (``"default"``)
+    going from start-up; more series (one per region, in the region's zone) are started with
+    ``scheduler.start_series(kind, series, tz=..., payload=...)``.
+    """
 
     name: str
     handler: JobHandler
     max_attempts: int | None = None
     late_after: float | None = None
+    every: timedelta | float | None = None
+    cron: str | None = None
+    tz: str = "Asia/Jakarta"
+    autostart: bool = True
+
+    def __post_init__(self) -> None:
+        Recurrence.of(self.every, self.cron)  # raises ValueError on a bad rule
+
+    @property
+    def recurrence(self) -> Recurrence | None:
+        return Recurrence.of(self.every, self.cron)
 
 
 @dataclass(frozen=True, slots=True)

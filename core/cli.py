@@ -11,6 +11,7 @@ import inspect
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
@@ -26,6 +27,7 @@ from core._events import UserRef
 from core._logging import setup_logging
 from core._plugins import LoadedPlugin, Plugins, missing_privacy_hooks
 from core._roles import Role
+from core._scaffold import new_plugin
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import CliCommand, CliParam
 
@@ -138,10 +140,21 @@ def chat(
         str | None,
         typer.Option(help="Database URL (scripts default to a throw-away database)."),
     ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="Start a script's clock here (ISO with offset, e.g. 2026-11-23T10:00+07:00), "
+            "before start-up jobs are scheduled."
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Chat with the bot in the terminal, or run a scenario script (exit 0 ok, 1 a failed
     :expect, 2 a malformed line)."""
+    started_at = _start_time(start) if start is not None else None
+    if started_at is not None and script is None:
+        typer.echo("--start needs --script", err=True)
+        raise typer.Exit(2)
     overrides: dict[str, Any] = {}
     settings = _settings(config)
     if database:
@@ -167,7 +180,19 @@ def chat(
     except OSError as exc:
         typer.echo(f"cannot read {script}: {exc}", err=True)
         raise typer.Exit(2) from None
-    _run(_play(settings, console, lines, sys.stdout))
+    _run(_play(settings, console, lines, sys.stdout, start=started_at))
+
+
+def _start_time(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        typer.echo(f"--start: {text!r} is not an ISO date and time", err=True)
+        raise typer.Exit(2) from None
+    if when.tzinfo is None:
+        typer.echo("--start needs an offset, e.g. 2026-11-23T10:00+07:00", err=True)
+        raise typer.Exit(2)
+    return when
 
 
 def _throwaway(settings: Settings) -> str:
@@ -175,12 +200,19 @@ def _throwaway(settings: Settings) -> str:
     return throwaway_url(url) if url.startswith("postgres") else "sqlite://:memory:"
 
 
-async def _play(settings: Settings, console: ModuleType, lines: Sequence[str], out: TextIO) -> int:
+async def _play(
+    settings: Settings,
+    console: ModuleType,
+    lines: Sequence[str],
+    out: TextIO,
+    *,
+    start: datetime | None = None,
+) -> int:
     url = settings.database.url
     fresh = not url.startswith("sqlite")
     app = App(
         settings,
-        clock=FakeClock(),
+        clock=FakeClock(start) if start is not None else FakeClock(),
         create_database=fresh and "guyub_test_" in url,
         drop_database=fresh and "guyub_test_" in url,
     )
@@ -199,6 +231,23 @@ def demo(config: ConfigOption = None) -> None:
     setup_logging("WARNING")
     console = _console()
     _run(_play(settings, console, console.demo_script().splitlines(), sys.stdout))
+
+
+@cli.command("new-plugin")
+def new_plugin_command(
+    name: Annotated[str, typer.Argument(help="The plugin's name: lowercase, e.g. jobs.")],
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where to create the guyub-NAME folder.")
+    ] = Path("."),
+) -> None:
+    """Create a new plugin package (guyub-NAME) that installs, loads and passes its tests."""
+    try:
+        root = new_plugin(name, directory)
+    except (ValueError, FileExistsError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"created {root}")
+    typer.echo(f"next: pip install -e {root} && pytest {root}/tests")
 
 
 @cli.command("plugins")

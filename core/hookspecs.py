@@ -100,7 +100,9 @@ def guyub_register_models() -> Sequence[ModelModule]:
 @hookspec
 def guyub_register_texts() -> dict[str, dict[str, str]]:
     """Called once at start-up. Return ``{language: {key: template}}`` with an ``id`` and an
-    ``en`` entry for every key (``core.load_texts(__package__)`` reads ``texts/*.toml``)."""
+    ``en`` entry for every key. ``core.load_texts(__package__)`` reads the package's
+    ``texts/id.toml`` and ``texts/en.toml`` (in the package's ``__init__.py``, ``__name__`` is
+    the same). ``{cmd:NAME}``/``{usage:NAME}`` in a text name a command for the member."""
 
 
 @hookspec
@@ -203,6 +205,13 @@ async def guyub_resolve_region_chats(code: str) -> Sequence[ChatRef] | None:
 
 
 @hookspec
+async def guyub_resolve_region_children(code: str) -> Sequence[RegionInfo] | None:
+    """Return the regions directly below ``code``: a province's kabupaten/kota (``"11"`` →
+    ``11.01`` … ``11.75``), the provinces for ``""``, an empty list for a kabupaten/kota;
+    None if you don't know regions. Plugins read it as ``app.regions.children(code)``."""
+
+
+@hookspec
 async def guyub_handle_start(ctx: Context, payload: str) -> bool | None:
     """Called on ``/start`` in a private chat (``payload`` is the deep-link argument, e.g.
     ``onboard``). Return True if you answered; the first True wins and the core's own
@@ -222,7 +231,9 @@ async def guyub_resolve_completions(
 
 @hookspec
 async def guyub_export_member(member: Member) -> dict[str, Any] | None:
-    """Return everything the plugin stores about ``member`` as JSON-ready data (``/mydata``)."""
+    """Return everything the plugin stores about ``member`` as JSON-ready data (``/mydata``),
+    or None when it stores nothing about them (the export then has no section for the
+    plugin). Called for every plugin; keys are the plugin's own."""
 
 
 @hookspec

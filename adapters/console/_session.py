@@ -22,6 +22,7 @@ Script format (one line at a time; the same lines can be typed at the prompt)::
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -124,6 +125,7 @@ class ConsoleSession:
             ":clock": self._clock,
             ":expect": self._expect,
             ":expect-not": self._expect_not,
+            ":expect-file": self._expect_file,
         }
 
     async def _as(self, arg: str) -> None:
@@ -203,6 +205,26 @@ class ConsoleSession:
             raise ExpectationFailed(
                 f"expected no /{arg}/ in the bot's output since the last action; it was:\n{output}"
             )
+
+    async def _expect_file(self, arg: str) -> None:
+        """``:expect-file GLOB REGEX``: a file matching GLOB (``*.csv``) was attached since
+        the last action, and its text contents match REGEX."""
+        glob, _, wanted = arg.partition(" ")
+        if not glob or not wanted.strip():
+            raise ScriptError(":expect-file needs a file name pattern and a regular expression")
+        pattern = _compile(wanted.strip())
+        files = [
+            a
+            for s in self.chat.since_last_action()
+            for a in s.attachments
+            if fnmatch.fnmatchcase(a.filename, glob)
+        ]
+        if not files:
+            raise ExpectationFailed(f"expected a file {glob!r} since the last action; none came")
+        texts = [a.data.decode("utf-8-sig", errors="replace") for a in files]
+        if not any(pattern.search(text) for text in texts):
+            shown = "\n---\n".join(t[:2000] for t in texts)
+            raise ExpectationFailed(f"expected /{wanted.strip()}/ in {glob!r}; it held:\n{shown}")
 
     async def run_script(self, lines: Iterable[str]) -> ScriptResult:
         """Run lines in order; stop at the first failure."""

@@ -53,6 +53,7 @@ from core import (
     ChatRef,
     Command,
     CommandInvoked,
+    CommandStyle,
     Context,
     DeliveryError,
     Event,
@@ -136,6 +137,7 @@ class DiscordAdapter(Adapter):
     """Discord through discord.py. Build it with :func:`adapters.discord.create`."""
 
     platform = PLATFORM
+    command_style = CommandStyle.GROUPED
     capabilities = frozenset(
         {
             Capability.NATIVE_POLLS,

@@ -22,6 +22,7 @@ import discord
 
 from core import (
     Command,
+    CommandStyle,
     ParamType,
     Role,
     Sender,
@@ -123,7 +124,7 @@ class SlashCall:
 def _text(translator: Translator, key: str, lang: str, fallback: str, limit: int) -> str:
     if not key or (not translator.has(key, lang) and not translator.has(key)):
         return fallback[:limit]
-    plain = " ".join(to_plain(translator(key, lang)).split())
+    plain = " ".join(to_plain(translator(key, lang, CommandStyle.GROUPED)).split())
     return (plain or fallback)[:limit]
 
 
@@ -160,8 +161,8 @@ def _options(command: Command, translator: Translator) -> list[dict[str, Any]]:
             "required": param.required,
             **_described(translator, param.description, param.name),
         }
-        localized = _option_name(translator, option["name"])
-        if localized:
+        localized = _slug(param.alias) if param.alias else _option_name(translator, option["name"])
+        if localized and localized != option["name"]:
             option["name_localizations"] = {_INDONESIAN: localized}
         if param.choices:
             option["choices"] = [{"name": c[:100], "value": c[:100]} for c in param.choices[:25]]
@@ -192,8 +193,11 @@ def _top_level(command: Command, translator: Translator, alias: str | None) -> d
 
 
 def _group_alias(group: str, members: Sequence[Command]) -> str | None:
-    """The Indonesian name of a group: the prefix most of its aliases share
-    (``acara_baru``, ``acara_ubah`` → ``acara``)."""
+    """The Indonesian name of a group: its declared ``group_alias``, else the prefix most of
+    its aliases share (``acara_baru``, ``acara_ubah`` → ``acara``)."""
+    declared = next((c.group_alias for c in members if c.group_alias), None)
+    if declared:
+        return declared
     prefixes = Counter(
         c.alias.split("_", 1)[0] for c in members if c.alias and "_" in c.alias
     ).most_common(1)
@@ -204,7 +208,10 @@ def _group_alias(group: str, members: Sequence[Command]) -> str | None:
 
 
 def _sub_alias(command: Command, group_alias: str | None) -> str | None:
-    """A subcommand's Indonesian name: its alias without the group's prefix."""
+    """A subcommand's Indonesian name: its declared ``subalias``, else its alias without the
+    group's prefix."""
+    if command.subalias:
+        return command.subalias if command.subalias != command.subname else None
     alias = command.alias
     if not alias:
         return None
@@ -253,8 +260,13 @@ def build_command_set(commands: Sequence[Command], translator: Translator) -> Co
     for command in singles:
         alias = command.alias
         if alias and (alias in used_aliases or alias in taken - {command.name}):
-            log.info("Discord: /%s keeps its English name (%s is taken)", command.name, alias)
+            # "/acara" is the captains' group: the members' list is "/daftar_acara".
             alias = None
+            if command.subalias and command.group_alias:
+                alias = f"{command.subalias}_{command.group_alias}"[:32]
+            if alias in used_aliases or alias in taken:
+                log.info("Discord: /%s keeps its English name", command.name)
+                alias = None
         if alias:
             used_aliases.add(alias)
         payload.append(_top_level(command, translator, alias))

@@ -14,7 +14,7 @@ from telegram import (
     BotCommandScopeDefault,
 )
 
-from core import LANGUAGES, Command, Role, Translator, Where, to_plain
+from core import LANGUAGES, Command, CommandStyle, Role, Translator, Where, to_plain
 
 __all__ = ["MenuEntry", "menus"]
 
@@ -65,6 +65,8 @@ def _list(
         name = command.alias if language == "id" and command.alias else command.name
         if name in out:
             continue
-        text = to_plain(translator(command.description, language)).strip() or name
+        text = (
+            to_plain(translator(command.description, language, CommandStyle.FLAT)).strip() or name
+        )
         out[name] = BotCommand(name, text[:_MAX_DESCRIPTION])
     return tuple(out.values())[:_MAX_COMMANDS]

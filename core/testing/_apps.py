@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +53,7 @@ async def make_app(
     *,
     plugins: Sequence[object] = (),
     discover_plugins: bool = True,
+    plugin_settings: Mapping[str, Any] | None = None,
     adapters: Sequence[Adapter] = (),
     clock: Clock | None = None,
     settings: Settings | None = None,
@@ -62,9 +63,24 @@ async def make_app(
 ) -> AsyncIterator[App]:
     """An App on a throw-away database with a fake clock, closed (and dropped) after.
 
+    ``plugins`` are plugin objects (modules) to load besides the installed ones (all of
+    them with ``discover_plugins=False``); one that cannot load (a missing ``requires``)
+    raises :class:`core.PluginError`. ``plugin_settings`` is the ``[plugins]`` table
+    (``{"disabled": ["polls"]}``); any other keyword is a settings table, such as
+    ``events={"default_reminders": "1d"}`` or ``language="en"``.
+
     Several Apps in one test can share a PostgreSQL database (a restart): create it with the
     first (``create_database=True, drop_database=False``) and drop it with the last.
     """
+    if isinstance(plugins, Mapping | str):
+        raise TypeError(
+            "plugins= takes plugin objects (modules); the [plugins] settings table is "
+            "plugin_settings={'disabled': [...]}"
+        )
+    if plugin_settings is not None:
+        if settings is not None:
+            raise TypeError("pass plugin_settings inside settings, or settings= alone")
+        overrides["plugins"] = dict(plugin_settings)
     settings = settings or test_settings(**overrides)
     url = settings.database.url
     server = not url.startswith("sqlite")

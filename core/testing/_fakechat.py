@@ -3,6 +3,7 @@ bot sent. It drives a real App (real database, real plugins) through in-memory p
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 
 from core._app import App
 from core._commands import parse_command_line, parse_duration
+from core._context import Context
 from core._events import (
     ButtonPressed,
     ChatKind,
@@ -24,6 +26,8 @@ from core._events import (
     Sender,
     UserRef,
 )
+from core._roles import Role
+from core.models import Member
 from core.testing._memory import MemoryAdapter, Sent
 
 __all__ = ["ExpectationFailed", "FakeChat", "FakeUser"]
@@ -55,6 +59,25 @@ class FakeUser:
     @property
     def dm(self) -> ChatRef:
         return self.chat.adapter(self.platform).dm_chat(self.ref)
+
+    async def member(self) -> Member:
+        """The :class:`Member` behind this user (created, as on first contact, if the bot
+        has not seen them yet; nothing is sent)."""
+        return await self.chat.member(self)
+
+    async def set_region(self, code: str | None) -> Member:
+        """Put the member in region ``code`` (``"11.08"``) as if they had chosen it, and
+        tell the plugins (``guyub_on_member_region_changed``)."""
+        member = await self.member()
+        old = member.region_code
+        if code is not None and await self.chat.app.regions.get(code) is None:
+            raise ValueError(f"unknown region {code!r}")
+        member.region_code = code
+        await Member.filter(id=member.id).update(region_code=code)
+        if old != code:
+            ctx = Context(self.chat.app, member=member)
+            await self.chat.app.plugins.member_region_changed(ctx, member, old, code)
+        return member
 
     async def says(
         self, where: ChatRef | str, text: str | None = None, *, reply_to: FakeUser | None = None
@@ -94,6 +117,26 @@ class FakeUser:
             )
         )
         return message
+
+    async def fills(self, answers: dict[str, str], where: ChatRef | None = None) -> None:
+        """Submit the form the bot showed last on this user's platform (a Discord modal)
+        with ``answers`` by field name, from ``where`` (default: their DM)."""
+        adapter = self.chat.adapter(self.platform)
+        if not adapter.forms:
+            raise ExpectationFailed(f"no form was shown on {self.platform}")
+        form, key = adapter.forms[-1]
+        unknown = set(answers) - {f.name for f in form.fields}
+        if unknown:
+            raise ExpectationFailed(f"form {form.title!r} has no field {sorted(unknown)}")
+        await self.chat.emit(
+            ButtonPressed(
+                user=self.sender,
+                chat=where or self.dm,
+                key=key,
+                form=dict(answers),
+                at=self.chat.now(),
+            )
+        )
 
     async def votes(self, options: Iterable[int], where: ChatRef | None = None) -> None:
         """Answer the latest native poll in ``where`` with 1-based option numbers."""
@@ -166,6 +209,26 @@ class FakeChat:
 
     def now(self) -> datetime:
         return self.app.clock.now()
+
+    async def member(self, user: FakeUser) -> Member:
+        """The :class:`Member` behind ``user``, created as on first contact (nothing is
+        sent). Reload it after actions to see what they changed."""
+        account = await self.app.identity.resolve(user.sender)
+        return await Member.get(id=account.member_id)
+
+    async def make_captain(self, user: FakeUser, region: str) -> Member:
+        """Make ``user`` a captain of ``region`` (``"11.08"``, or a province ``"11"``)."""
+        if await self.app.regions.get(region) is None:
+            raise ValueError(f"unknown region {region!r}")
+        member = await self.member(user)
+        await self.app.roles.grant(member.id, Role.CAPTAIN, region)
+        return member
+
+    async def make_admin(self, user: FakeUser) -> Member:
+        """Make ``user`` a PMO admin."""
+        member = await self.member(user)
+        await self.app.roles.grant(member.id, Role.ADMIN)
+        return member
 
     # --- acting ----------------------------------------------------------------------
 
@@ -267,9 +330,20 @@ class FakeChat:
         *,
         contains: str | None = None,
         matches: str | None = None,
+        attachment: str | None = None,
         since_last_action: bool = True,
     ) -> Sent:
-        """Assert the bot sent ``chat`` (a group, or a user's DM) a matching message."""
+        """Assert the bot sent ``chat`` (a group, or a user's DM) a matching message, and
+        return the first that matches.
+
+        Matching rules: the text is what a member reads (:meth:`Sent.full_text`: markup
+        removed, then button labels, poll options and attachment names). ``contains`` is a
+        case-insensitive substring (``casefold``); ``matches`` a regular expression searched
+        case-insensitively with ``.`` matching newlines; ``attachment`` a glob on an
+        attached file's name (``"*.csv"``). All given conditions must hold. Only messages
+        sent or edited since the last action (``says``, ``presses``, ``advance``...) count,
+        unless ``since_last_action=False``.
+        """
         target = chat.dm if isinstance(chat, FakeUser) else chat
         pool = self.since_last_action() if since_last_action else self.sent
         candidates = [s for s in pool if s.chat == target]
@@ -279,11 +353,23 @@ class FakeChat:
                 continue
             if matches is not None and not re.search(matches, text, re.IGNORECASE | re.S):
                 continue
+            if attachment is not None and not any(
+                fnmatch.fnmatchcase(a.filename, attachment) for a in record.attachments
+            ):
+                continue
             return record
         seen = "\n---\n".join(s.full_text() for s in candidates) or "(nothing)"
-        wanted = contains if contains is not None else f"/{matches}/"
+        wanted = " and ".join(
+            part
+            for part in (
+                repr(contains) if contains is not None else "",
+                f"/{matches}/" if matches is not None else "",
+                f"attachment {attachment!r}" if attachment is not None else "",
+            )
+            if part
+        )
         raise ExpectationFailed(
-            f"expected the bot to send {wanted!r} to {_name(chat)}; it sent:\n{seen}"
+            f"expected the bot to send {wanted} to {_name(chat)}; it sent:\n{seen}"
         )
 
     def expect_not_sent(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,9 +19,10 @@ from core._adapter import (
     Unreachable,
 )
 from core._app import App
+from core._command_names import CommandStyle
 from core._events import ChatKind, ChatRef, MessageRef, UserRef
 from core._markup import Markup, to_plain
-from core._messages import RenderedButton
+from core._messages import Attachment, Form, RenderedButton
 
 __all__ = ["ALL_CAPABILITIES", "MemoryAdapter", "Moderation", "Sent"]
 
@@ -39,7 +41,7 @@ class Sent:
     poll_options: tuple[str, ...] = ()
     poll_multiple: bool = False
     poll_closed: bool = False
-    attachments: tuple[tuple[str, str, str, bytes], ...] = ()  # kind, filename, caption, data
+    attachments: tuple[Attachment, ...] = ()
     to_user: UserRef | None = None
     edits: int = 0
 
@@ -68,14 +70,28 @@ class Sent:
                 return button
         return None
 
+    def attachment(self, filename: str = "*") -> Attachment:
+        """The attached file whose name matches ``filename`` (a glob: ``"*.csv"``); its
+        ``data`` holds the bytes, :meth:`attachment_text` the decoded text."""
+        for attachment in self.attachments:
+            if fnmatch.fnmatchcase(attachment.filename, filename):
+                return attachment
+        names = ", ".join(a.filename for a in self.attachments) or "none"
+        raise AssertionError(f"no attachment matching {filename!r} (attached: {names})")
+
+    def attachment_text(self, filename: str = "*", encoding: str = "utf-8-sig") -> str:
+        """The contents of the attached file matching ``filename``, as text."""
+        return self.attachment(filename).data.decode(encoding)
+
     def full_text(self) -> str:
         """Text, buttons, poll and attachments, as the console prints them."""
         lines = [self.text] if self.text else []
         if self.poll_id:
             lines.append(f"📊 {self.poll_question}")
             lines.extend(f"  {i}. {opt}" for i, opt in enumerate(self.poll_options, 1))
-        for kind, filename, caption, _ in self.attachments:
-            lines.append(f"  <{kind}: {caption or filename}>")
+        for attachment in self.attachments:
+            label = attachment.caption or attachment.filename
+            lines.append(f"  <{attachment.kind.value}: {label}>")
         for row in self.buttons:
             lines.append("  " + " ".join(f"[{b.label}]" for b in row))
         return "\n".join(lines)
@@ -99,6 +115,9 @@ class MemoryAdapter(Adapter):
     name: str = "fake"
     caps: frozenset[Capability] = ALL_CAPABILITIES
     dm_requires_start: bool = False
+    #: How commands are spelled; by default grouped for a platform named "discord" (as on
+    #: Discord), flat otherwise (as on Telegram).
+    style: CommandStyle | None = None
     limits: RateLimits = field(default_factory=lambda: RateLimits(1e9, 1e9, 1e9, 1e9))
     sent: list[Sent] = field(default_factory=list)
     moderation: list[Moderation] = field(default_factory=list)
@@ -108,12 +127,18 @@ class MemoryAdapter(Adapter):
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _polls: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _by_ref: dict[MessageRef, Sent] = field(default_factory=dict)
+    #: Forms shown (with the key their submission carries), latest last; only on a platform
+    #: created with ``Capability.MODALS`` in ``caps``.
+    forms: list[tuple[Form, str]] = field(default_factory=list)
     #: Calendar events by id, with their chat and whether they were cancelled.
     scheduled: dict[str, tuple[ChatRef, ScheduledEvent, bool]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.platform = self.name
         self.capabilities = self.caps
+        if self.style is None:
+            self.style = CommandStyle.GROUPED if self.name == "discord" else CommandStyle.FLAT
+        self.command_style = self.style
 
     def __hash__(self) -> int:
         return id(self)
@@ -196,6 +221,11 @@ class MemoryAdapter(Adapter):
             known_chat, event, _ = self.scheduled[event_id]
             self.scheduled[event_id] = (known_chat, event, True)
 
+    async def show_form(self, form: Form, key: str) -> None:
+        if Capability.MODALS not in self.capabilities:
+            raise NotSupported("modals")
+        self.forms.append((form, key))
+
     def dm_link(self, payload: str = "") -> str | None:
         return f"https://{self.platform}.invalid/bot?start={payload}"
 
@@ -215,9 +245,7 @@ class MemoryAdapter(Adapter):
             record.poll_question = message.poll.question
             record.poll_options = message.poll.options
             record.poll_multiple = message.poll.multiple
-        record.attachments = tuple(
-            (a.kind.value, a.filename, a.caption, a.data) for a in message.attachments
-        )
+        record.attachments = tuple(message.attachments)
         self.sent.append(record)
         self._by_ref[ref] = record
         for listener in self.on_send:

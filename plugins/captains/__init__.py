@@ -54,11 +54,21 @@ def _region(required: bool = False) -> Param:
         required=required,
         description="captains.param.region",
         autocomplete="regions",
+        alias="wilayah",
     )
 
 
+_WHO_ALIASES = {"member": "anggota", "old": "lama", "new": "baru"}
+
+
 def _who(required: bool = False, name: str = "member") -> Param:
-    return Param(name, ParamType.USER, required=required, description="captains.param.member")
+    return Param(
+        name,
+        ParamType.USER,
+        required=required,
+        description="captains.param.member",
+        alias=_WHO_ALIASES[name],
+    )
 
 
 @hookimpl
@@ -131,7 +141,11 @@ def guyub_register_commands() -> Sequence[Command]:
             params=(
                 _who(),
                 Param(
-                    "reason", ParamType.TEXT, required=False, description="captains.param.reason"
+                    "reason",
+                    ParamType.TEXT,
+                    required=False,
+                    description="captains.param.reason",
+                    alias="alasan",
                 ),
             ),
             role=captain,
@@ -143,7 +157,12 @@ def guyub_register_commands() -> Sequence[Command]:
             "captains.cmd.mute",
             alias="bisukan",
             params=(
-                Param("duration", ParamType.DURATION, description="captains.param.duration"),
+                Param(
+                    "duration",
+                    ParamType.DURATION,
+                    description="captains.param.duration",
+                    alias="durasi",
+                ),
                 _who(),
             ),
             role=captain,

@@ -15,6 +15,7 @@ from core import (
     PermissionDenied,
     Role,
     RoleGrant,
+    Text,
     Unreachable,
     UsageError,
     covers,
@@ -37,7 +38,7 @@ async def captain_add(ctx: Context, member: Member | None, region: str) -> None:
     if created:
         # Unreachable: they have not opened a private chat yet; the reply above is enough.
         with contextlib.suppress(Unreachable):
-            await ctx.send_dm(member, ctx.t("captains.captain.welcome", region=area.name))
+            await ctx.send_dm(member, Text("captains.captain.welcome", region=area.name))
 
 
 async def captain_remove(ctx: Context, member: Member | None, region: str | None = None) -> None:

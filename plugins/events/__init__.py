@@ -54,7 +54,13 @@ PLUGIN = PluginInfo(
     description="Events with RSVPs, durable reminders, check-in, .ics and CSV",
 )
 
-_EVENT = Param("event", ParamType.STRING, description="events.param.event", autocomplete="events")
+_EVENT = Param(
+    "event",
+    ParamType.STRING,
+    description="events.param.event",
+    autocomplete="events",
+    alias="acara",
+)
 
 
 @hookimpl
@@ -68,30 +74,50 @@ def guyub_register_commands() -> list[Command]:
             role=Role.CAPTAIN,
             group="event",
             subname="new",
+            group_alias="acara",
+            subalias="baru",
             params=(
-                Param("title", required=False, description="events.param.title"),
-                Param("start", required=False, description="events.param.start"),
+                Param("title", required=False, description="events.param.title", alias="judul"),
+                Param("start", required=False, description="events.param.start", alias="mulai"),
                 Param(
                     "region",
                     required=False,
                     description="events.param.region",
+                    alias="wilayah",
                     autocomplete="regions",
                 ),
-                Param("place", required=False, description="events.param.place"),
+                Param("place", required=False, description="events.param.place", alias="tempat"),
                 Param(
-                    "capacity", ParamType.INT, required=False, description="events.param.capacity"
+                    "capacity",
+                    ParamType.INT,
+                    required=False,
+                    description="events.param.capacity",
+                    alias="kapasitas",
                 ),
-                Param("reminders", required=False, description="events.param.reminders"),
+                Param(
+                    "reminders",
+                    required=False,
+                    description="events.param.reminders",
+                    alias="pengingat",
+                ),
                 Param(
                     "description",
                     ParamType.TEXT,
                     required=False,
                     description="events.param.description",
+                    alias="keterangan",
                 ),
             ),
         ),
         Command(
-            "events", c.events_list, "events.cmd.list", alias="acara", group="event", subname="list"
+            "events",
+            c.events_list,
+            "events.cmd.list",
+            alias="acara",
+            group="event",
+            subname="list",
+            group_alias="acara",
+            subalias="daftar",
         ),
         Command(
             "event_edit",
@@ -101,15 +127,18 @@ def guyub_register_commands() -> list[Command]:
             role=Role.CAPTAIN,
             group="event",
             subname="edit",
+            group_alias="acara",
+            subalias="ubah",
             params=(
                 _EVENT,
                 Param(
                     "field",
                     ParamType.CHOICE,
                     description="events.param.field",
+                    alias="isian",
                     choices=("title", "start", "place", "capacity", "description", "reminders"),
                 ),
-                Param("value", ParamType.TEXT, description="events.param.value"),
+                Param("value", ParamType.TEXT, description="events.param.value", alias="nilai"),
             ),
         ),
         Command(
@@ -120,6 +149,8 @@ def guyub_register_commands() -> list[Command]:
             role=Role.CAPTAIN,
             group="event",
             subname="cancel",
+            group_alias="acara",
+            subalias="batal",
             params=(
                 _EVENT,
                 Param(
@@ -127,6 +158,7 @@ def guyub_register_commands() -> list[Command]:
                     ParamType.CHOICE,
                     required=False,
                     description="events.param.scope",
+                    alias="cakupan",
                     choices=("one", "all"),
                 ),
             ),
@@ -138,6 +170,8 @@ def guyub_register_commands() -> list[Command]:
             alias="acara_ics",
             group="event",
             subname="ics",
+            group_alias="acara",
+            subalias="ics",
             params=(_EVENT,),
         ),
         Command(
@@ -148,6 +182,8 @@ def guyub_register_commands() -> list[Command]:
             role=Role.CAPTAIN,
             group="event",
             subname="attendees",
+            group_alias="acara",
+            subalias="peserta",
             params=(_EVENT,),
         ),
         Command(
@@ -158,9 +194,17 @@ def guyub_register_commands() -> list[Command]:
             role=Role.CAPTAIN,
             group="event",
             subname="checkin_open",
+            group_alias="acara",
+            subalias="buka_absen",
             params=(
                 _EVENT,
-                Param("minutes", ParamType.INT, required=False, description="events.param.minutes"),
+                Param(
+                    "minutes",
+                    ParamType.INT,
+                    required=False,
+                    description="events.param.minutes",
+                    alias="menit",
+                ),
             ),
         ),
         Command(
@@ -170,7 +214,9 @@ def guyub_register_commands() -> list[Command]:
             alias="absen",
             group="event",
             subname="checkin",
-            params=(Param("code", description="events.param.code"),),
+            group_alias="acara",
+            subalias="absen",
+            params=(Param("code", description="events.param.code", alias="kode"),),
         ),
     ]
 

@@ -39,7 +39,7 @@ PLUGIN = PluginInfo(
     description="Incentive-use and captains' polls across platforms, results per region",
 )
 
-_POLL = Param("poll", ParamType.INT, description="polls.param.poll")
+_POLL = Param("poll", ParamType.INT, description="polls.param.poll", alias="polling")
 _BY = ("province", "provinsi", "kabupaten", "kab", "kota")
 
 
@@ -51,10 +51,20 @@ def guyub_register_commands() -> Sequence[Command]:
             commands.new_command,
             "polls.cmd.new",
             alias="polling_baru",
-            params=(Param("spec", ParamType.TEXT, required=False, description="polls.param.spec"),),
+            params=(
+                Param(
+                    "spec",
+                    ParamType.TEXT,
+                    required=False,
+                    description="polls.param.spec",
+                    alias="isi",
+                ),
+            ),
             role=Role.CAPTAIN,
             group="poll",
             subname="new",
+            group_alias="polling",
+            subalias="baru",
         ),
         Command(
             "poll_results",
@@ -62,17 +72,26 @@ def guyub_register_commands() -> Sequence[Command]:
             "polls.cmd.results",
             alias="polling_hasil",
             params=(
-                Param("poll", ParamType.INT, required=False, description="polls.param.poll"),
+                Param(
+                    "poll",
+                    ParamType.INT,
+                    required=False,
+                    description="polls.param.poll",
+                    alias="polling",
+                ),
                 Param(
                     "by",
                     ParamType.CHOICE,
                     required=False,
                     choices=_BY,
                     description="polls.param.by",
+                    alias="per",
                 ),
             ),
             group="poll",
             subname="results",
+            group_alias="polling",
+            subalias="hasil",
         ),
         Command(
             "poll_close",
@@ -83,6 +102,8 @@ def guyub_register_commands() -> Sequence[Command]:
             role=Role.CAPTAIN,
             group="poll",
             subname="close",
+            group_alias="polling",
+            subalias="tutup",
         ),
         Command(
             "poll_compare",
@@ -90,11 +111,13 @@ def guyub_register_commands() -> Sequence[Command]:
             "polls.cmd.compare",
             alias="polling_banding",
             params=(
-                Param("first", ParamType.INT, description="polls.param.first"),
-                Param("second", ParamType.INT, description="polls.param.second"),
+                Param("first", ParamType.INT, description="polls.param.first", alias="pertama"),
+                Param("second", ParamType.INT, description="polls.param.second", alias="kedua"),
             ),
             group="poll",
             subname="compare",
+            group_alias="polling",
+            subalias="banding",
         ),
         Command(
             "poll_export",
@@ -109,11 +132,14 @@ def guyub_register_commands() -> Sequence[Command]:
                     required=False,
                     choices=(*_BY, "ballots", "suara"),
                     description="polls.param.what",
+                    alias="jenis",
                 ),
             ),
             role=Role.CAPTAIN,
             group="poll",
             subname="export",
+            group_alias="polling",
+            subalias="ekspor",
         ),
         Command(
             "poll_post",
@@ -125,6 +151,8 @@ def guyub_register_commands() -> Sequence[Command]:
             where=Where.GROUP,
             group="poll",
             subname="post",
+            group_alias="polling",
+            subalias="kirim",
         ),
         Command(
             "polls",
@@ -133,6 +161,8 @@ def guyub_register_commands() -> Sequence[Command]:
             alias="daftar_polling",
             group="poll",
             subname="list",
+            group_alias="polling",
+            subalias="daftar",
         ),
     ]
 

@@ -99,6 +99,18 @@ def guyub_resolve_region(code: str) -> RegionInfo | None:
 
 
 @hookimpl
+def guyub_resolve_region_children(code: str) -> list[RegionInfo] | None:
+    code = code.strip()
+    if not code:
+        return sorted(gazetteer().provinces, key=lambda r: r.code)
+    if "." in code:
+        return [] if gazetteer().get(code) is not None else None
+    if gazetteer().get(code) is None:
+        return None
+    return sorted(gazetteer().children(code), key=lambda r: r.code)
+
+
+@hookimpl
 def guyub_resolve_region_match(text: str) -> RegionMatch | None:
     return _commands.matcher().match(text)
 

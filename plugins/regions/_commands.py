@@ -278,6 +278,7 @@ def commands() -> list[Command]:
         required=False,
         description="regions.param.region",
         autocomplete="regions",
+        alias="nama",
     )
     return [
         Command("region", region, "regions.cmd.region", alias="wilayah", params=(region_param,)),
@@ -294,6 +295,7 @@ def commands() -> list[Command]:
                     required=False,
                     description="regions.param.province",
                     autocomplete="regions",
+                    alias="provinsi",
                 ),
             ),
             role=Role.CAPTAIN,
@@ -310,6 +312,7 @@ def commands() -> list[Command]:
                     ParamType.TEXT,
                     description="regions.param.link",
                     autocomplete="regions",
+                    alias="wilayah",
                 ),
             ),
             role=Role.CAPTAIN,

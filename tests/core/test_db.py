@@ -36,3 +36,21 @@ async def test_a_file_database_uses_wal_and_normal_sync(tmp_path: Path) -> None:
     assert pragmas["synchronous"] == "normal"
     assert pragmas["busy_timeout"] == "5000"
     assert (tmp_path / "g.sqlite3").is_file()
+
+
+async def test_auto_now_fields_follow_the_apps_clock() -> None:
+    """Rows stamped by tortoise (auto_now_add / auto_now) get the App's (test) time."""
+    from datetime import timedelta
+
+    from core import FakeClock
+    from core.models import Job
+    from core.testing import TEST_START, make_app
+
+    clock = FakeClock(TEST_START)
+    async with make_app(clock=clock) as app:
+        kind = next(iter(app.scheduler.kinds))
+        first = await app.scheduler.schedule(kind, TEST_START + timedelta(days=1))
+        clock.advance(timedelta(hours=5))
+        second = await app.scheduler.schedule(kind, TEST_START + timedelta(days=1))
+        assert (await Job.get(id=first.id)).created_at == TEST_START
+        assert (await Job.get(id=second.id)).created_at == TEST_START + timedelta(hours=5)

@@ -10,7 +10,7 @@ async def test_help_lists_commands_in_indonesian(chat: FakeChat) -> None:
     aceh = chat.group("Aceh")
     await amir.says(aceh, "/help")
     sent = chat.expect_sent(aceh, contains="Perintah Guyub")
-    assert "/language (/bahasa)" in sent.text
+    assert "/bahasa (/language)" in sent.text
 
 
 async def test_language_button_switches_to_english(chat: FakeChat) -> None:

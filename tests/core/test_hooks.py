@@ -168,7 +168,7 @@ async def test_cancel_leaves_a_flow() -> None:
         await amir.says("/batal")
         chat.expect_sent(amir, contains="Dibatalkan")
         await amir.says("Amir")  # no flow any more: the greeting, not the next question
-        chat.expect_sent(amir, contains="Ketik /help")
+        chat.expect_sent(amir, contains="Ketik /bantuan")
 
 
 async def test_deep_link_start_and_polls_and_leaves() -> None:

@@ -110,10 +110,10 @@ async def test_a_failing_and_a_slow_plugin_do_not_stop_the_others(
     assert "Traceback" not in "".join(s.text for s in chat.sent)
 
 
-def _candidates(*infos: PluginInfo) -> list[tuple[object, str]]:
+def _candidates(*infos: PluginInfo, source: str = "builtin") -> list[tuple[object, str]]:
     plugins = []
     for info in infos:
-        plugins.append((type(info.name, (), {"PLUGIN": info})(), "app"))
+        plugins.append((type(info.name, (), {"PLUGIN": info})(), source))
     return plugins
 
 
@@ -139,6 +139,11 @@ def test_requires_chains_and_config_enable_disable() -> None:
     only = {p.info.name: p for p in select(candidates, PluginSettings(enabled=["polls"]))}
     assert [n for n, p in only.items() if p.enabled] == ["polls"]
     assert only["regions"].reason == "not in plugins.enabled"
+
+    # A plugin handed to the App in code is wanted whatever plugins.enabled says.
+    passed = _candidates(PluginInfo("hello"), source="app")
+    (hello,) = select(passed, PluginSettings(enabled=["polls"]))
+    assert hello.enabled
 
 
 def test_check_pending_rejects_a_misspelled_hook() -> None:
@@ -209,3 +214,32 @@ def test_a_token_in_a_file_is_refused(tmp_path) -> None:  # type: ignore[no-unty
     config.write_text('[telegram]\ntoken = "123456:ABCDEF"\n')
     with pytest.raises(SettingsError, match="GUYUB_TELEGRAM__TOKEN"):
         load_settings(config)
+
+
+def test_api_ranges() -> None:
+    from core._plugins import api_supported
+
+    assert api_supported("", "1.1")
+    assert api_supported(">=1.0,<2", "1.1")
+    assert api_supported(">=1.1", "1.1")
+    assert not api_supported(">=1.2", "1.1")
+    assert not api_supported("<1", "1.1")
+    assert api_supported("==1.1", "1.1")
+    with pytest.raises(ValueError, match="bad API range"):
+        api_supported("~=1.1", "1.1")
+
+
+async def test_a_plugin_for_another_api_is_refused_with_a_clear_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from core import API_VERSION, PluginError
+    from core.testing import make_app
+
+    future = _candidates(PluginInfo("future", api=">=2.0"))
+    (refused,) = select(future, PluginSettings())
+    assert not refused.enabled
+    assert refused.reason == f"supports the plugin API >=2.0, this Guyub has {API_VERSION}"
+    assert "plugin future not loaded" in caplog.text
+    with pytest.raises(PluginError, match=r"supports the plugin API >=2\.0"):
+        async with make_app(plugins=[future[0][0]], discover_plugins=False):
+            pass

@@ -32,6 +32,7 @@ PLUGIN = PluginInfo(
     version="1.0.0",
     description="Says hello, waves back, and greets later on a schedule",
     requires=("regions",),
+    api=">=1.1,<2",
 )
 
 
@@ -89,7 +90,9 @@ def guyub_register_commands() -> list[Command]:
             hello_later,
             "hello.cmd.later",
             alias="halo_nanti",
-            params=(Param("delay", ParamType.DURATION, description="hello.param.delay"),),
+            params=(
+                Param("delay", ParamType.DURATION, description="hello.param.delay", alias="jeda"),
+            ),
         ),
     ]
 

@@ -15,7 +15,7 @@ TOUR = """\
 :in group Aceh
 :join
 /help
-:expect /hello \\(/halo\\)
+:expect /halo \\(/hello\\)
 /halo
 :expect Halo, amir
 :press Balas lambaian
@@ -93,3 +93,19 @@ def test_demo_plays_the_built_in_scenario() -> None:
     assert "[dm siti] bot: 📣 Pengumuman untuk Kabupaten Aceh Utara" in out
     assert "• Bahan pangan: 100% (2)" in out
     assert "<image: Grafik polling #1>" in out
+
+
+@pytest.mark.slow
+def test_start_pins_the_clock_and_expect_file_reads_attachments(tmp_path: Path) -> None:
+    script = tmp_path / "files.txt"
+    script.write_text(
+        ':as amir\n:in dm\n/dataku\n:expect-file *.json "display_name": "amir"\n'
+        ":clock +1h\n/dataku\n:expect-file *.json Selamat ulang tahun\n"
+    )
+    result = guyub(["chat", "--script", str(script), "--start", "2030-01-07T09:00+07:00"])
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "* clock → 2030-01-07 10:00 WIB" in result.stdout
+    assert "line 7: :expect-file *.json Selamat ulang tahun" in result.stdout
+    bad = guyub(["chat", "--script", str(script), "--start", "2030-01-07 09:00"])
+    assert bad.returncode == 2
+    assert "--start needs an offset" in bad.stderr

@@ -43,6 +43,7 @@ async def test_indonesian_names_for_groups_subcommands_and_options(make_app) -> 
         assert commands.spell("poll_new", "en") == "/poll new"
         assert commands.spell("poll_close", "id") == "/polling tutup"
         assert commands.spell("events", "en") == "/events"
+        assert commands.spell("events", "id") == "/daftar_acara"
         # Every name Discord gets is valid: lowercase, at most 32, unique per level.
         slash = [c for c in commands.payload if c["type"] == 1]
         names = [c["name"] for c in slash]
@@ -59,3 +60,29 @@ async def test_help_is_only_for_the_member_who_asked(make_app) -> None:
         result = await budi.slash(guyub.channel, "help")
         assert result.ephemeral
         assert result.response is not None
+
+
+async def test_replies_spell_commands_as_discord_has_them(make_app) -> None:
+    from core import CommandStyle
+
+    async with guyub_on_discord(make_app) as guyub:
+        commands = guyub.adapter.command_set()
+        names = guyub.app.command_names
+        for command in guyub.app.visible_commands():
+            for lang in ("id", "en"):
+                assert names.spell(command, lang, CommandStyle.GROUPED) == commands.spell(
+                    command.name, lang
+                ), (command.name, lang)
+
+
+async def test_help_names_discord_commands(make_app) -> None:
+    async with guyub_on_discord(make_app) as guyub:
+        budi = await guyub.joins("budi")
+        result = await budi.slash(guyub.channel, "help")
+        assert result.response is not None
+        text = result.response.content.replace("\\_", "_")
+        spelled = {n.indonesian for n in guyub.adapter.command_set().names.values()}
+        listed = [line.split(" — ")[0] for line in text.splitlines() if line.startswith("/")]
+        assert "/daftar_acara" in listed
+        assert "/absen" in listed
+        assert all(name in spelled for name in listed), listed

@@ -66,7 +66,7 @@ async def test_halo_from_a_registered_member_gets_a_greeting(make_app) -> None:
         siti = await guyub.joins("siti")
         await guyub.registered(siti, "11.08")
         await siti.send_dm("halo")
-        assert "Ketik /help" in siti.user.dm_channel.last_message.content
+        assert "Ketik /bantuan" in siti.user.dm_channel.last_message.content
 
 
 async def test_start_onboard_in_the_server_moves_to_the_dm(make_app) -> None:

@@ -19,7 +19,8 @@ USERNAME = "zulaikha_wibisono"
 async def _export(two: FakeChat, user: FakeUser) -> dict[str, Any]:
     await user.says("/dataku")
     sent = two.expect_sent(user, contains="JSON")
-    ((kind, filename, _caption, data),) = sent.attachments
+    (attached,) = sent.attachments
+    kind, filename, data = attached.kind, attached.filename, attached.data
     assert kind == "file"
     assert filename.endswith(".json")
     return dict(json.loads(data))
@@ -158,7 +159,7 @@ async def test_export_of_plugin_without_data(make_app: Any) -> None:
         amir = chat.user("amir")
         await amir.says("/mydata")
         sent = chat.expect_sent(amir, contains="JSON")
-        data = json.loads(sent.attachments[0][3])
+        data = json.loads(sent.attachments[0].data)
         assert data["plugins"] == {"signups": {"signups": []}}
 
 

@@ -135,7 +135,7 @@ async def test_members_counts_pages_and_csv(make_app):
         chat.expect_sent(pmo, contains="Halaman 2 dari 2")
         await pmo.presses("CSV")
         sent = chat.expect_sent(pmo, contains="Daftar anggota (3 baris)")
-        _, filename, _, data = sent.attachments[0]
+        filename, data = sent.attachments[0].filename, sent.attachments[0].data
         assert filename == "members.csv"
         assert data.decode().splitlines()[0] == ",".join(COLUMNS)
 
@@ -150,7 +150,11 @@ async def test_stats_text_and_chart(make_app):
         sent = chat.expect_sent(pmo, contains="Statistik — Aceh")
         assert "Anggota: 2" in sent.text
         assert "Siaran 30 hari: 0" in sent.text
-        kind, filename, _, png = sent.attachments[0]
+        kind, filename, png = (
+            sent.attachments[0].kind,
+            sent.attachments[0].filename,
+            sent.attachments[0].data,
+        )
         assert (kind, filename) == ("image", "stats.png")
         assert png.startswith(b"\x89PNG")
 

@@ -23,7 +23,8 @@ async def test_ics_round_trips_the_start_in_utc(chat: FakeChat, regions: Regions
     assert event.starts_at == datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 19:00 WIT
     await kapten.says(f"/event_ics {event.id}")
     sent = chat.expect_sent(kapten, contains="kalender")
-    ((_, filename, _, data),) = sent.attachments
+    (attached,) = sent.attachments
+    filename, data = attached.filename, attached.data
     assert filename == f"event-{event.id}.ics"
     calendar = icalendar.Calendar.from_ical(data)
     vevent = next(iter(calendar.walk("VEVENT")))
@@ -66,7 +67,8 @@ async def test_checkin_and_attendees_csv(chat: FakeChat, regions: RegionsForTest
     await kapten.says(f"/peserta {event.id}")
     summary = chat.expect_sent(kapten, contains="Absen: 2")
     assert "dari yang menjawab hadir: 1" in summary.text
-    ((_, filename, _, data),) = summary.attachments
+    (attached,) = summary.attachments
+    filename, data = attached.filename, attached.data
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert filename == f"attendees-{event.id}.csv"
     assert {(r["name"], r["rsvp"], r["checked_in"]) for r in rows} == {

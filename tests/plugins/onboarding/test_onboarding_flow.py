@@ -318,7 +318,7 @@ async def test_new_consent_version_is_asked_again(chat: FakeChat) -> None:
     await ani.says("/profil")
     chat.expect_sent(ani, contains="telah diperbarui")
     await ani.presses("Tidak")
-    chat.expect_sent(ani, contains="/forgetme")
+    chat.expect_sent(ani, contains="/hapusdata")
     assert (await Consent.get(member_id=member.id)).version == "2025-01"
     assert (await member_of(chat, ani)).registered_at is not None
     await ani.says("/profil")

@@ -95,7 +95,8 @@ async def test_results_come_with_a_bar_chart_png(polls_chat: FakeChat, town) -> 
     await vote_all(polls_chat, town, group)
     await polls_chat.user("pmo").says(group, "/poll_results")
     sent = polls_chat.expect_sent(group, contains="Hasil polling")
-    [(kind, filename, _caption, data)] = sent.attachments
+    [attached] = sent.attachments
+    kind, filename, data = attached.kind, attached.filename, attached.data
     assert kind == "image"
     assert filename.endswith(".png")
     image = Image.open(io.BytesIO(data))

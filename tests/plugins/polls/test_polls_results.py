@@ -90,7 +90,8 @@ async def test_csv_export_in_chat_is_aggregated_and_folded(polls_chat: FakeChat,
     group = polls_chat.group("Alumni")
     await polls_chat.user("pmo").says(group, f"/poll_export {poll.id} provinsi")
     sent = polls_chat.expect_sent(group, contains="agregat")
-    [(kind, filename, _caption, data)] = sent.attachments
+    [attached] = sent.attachments
+    kind, filename, data = attached.kind, attached.filename, attached.data
     assert kind == "file"
     assert filename.endswith(".csv")
     rows = list(csv.reader(io.StringIO(data.decode())))
@@ -125,7 +126,7 @@ async def test_individual_ballots_only_for_admins_and_never_for_anonymous_polls(
     await pmo.says(group, f"/poll_export {public.id} ballots")
     polls_chat.expect_sent(group, contains="secara pribadi")
     sent = polls_chat.expect_sent(pmo, contains="Jawaban perorangan")
-    rows = list(csv.reader(io.StringIO(sent.attachments[0][3].decode())))
+    rows = list(csv.reader(io.StringIO(sent.attachments[0].data.decode())))
     assert rows[0][:3] == ["member_id", "name", "region_code"]
     assert rows[1][1:3] == [f"p{public.id}_11_08_0", "11.08"]
     assert rows[1][-2:] == ["0", "1"]
@@ -178,7 +179,7 @@ async def test_waves_of_the_template_compare_option_by_option(polls_chat: FakeCh
     assert "Bahan pangan: 100% → 33% (-67 poin)" in sent.text
     assert "Modal usaha: 50% → 100% (+50 poin)" in sent.text
     assert sent.attachments
-    assert sent.attachments[0][1].endswith(".png")
+    assert sent.attachments[0].filename.endswith(".png")
     other = await poll_with_votes(polls_chat, town, {}, "Q | A | B")
     await polls_chat.user("amir").says(group, f"/poll_compare {first.id} {other.id}")
     polls_chat.expect_sent(group, contains="tidak bisa dibandingkan")
