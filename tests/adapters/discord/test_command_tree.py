@@ -86,3 +86,15 @@ async def test_help_names_discord_commands(make_app) -> None:
         assert "/daftar_acara" in listed
         assert "/absen" in listed
         assert all(name in spelled for name in listed), listed
+
+
+async def test_a_refusal_names_the_command_as_discord_has_it(make_app) -> None:
+    async with guyub_on_discord(make_app) as guyub:
+        # The server gave her the captains' Discord role; Guyub never made her a captain.
+        ani = await guyub.joins("ani", captain=True)
+        result = await ani.slash(guyub.channel, "event new", title="Temu alumni", start="besok")
+        assert result.response is not None
+        text = result.response.content.replace("\\_", "_")
+        assert "/event_new" not in text
+        assert "/acara_baru" not in text
+        assert "/event new" in text or "/acara baru" in text, text
