@@ -430,9 +430,10 @@ class DiscordAdapter(Adapter):
         if guild is None or not await self._serves(guild):
             return
         chat = self.welcome_chat(guild)
-        if chat is None:
-            return
-        await self._dispatch(MemberLeft(user=sender_of(payload.user), chat=chat))
+        if chat is not None:
+            await self._dispatch(MemberLeft(user=sender_of(payload.user), chat=chat))
+        if payload.user.id in await self.scope.admin_ids(self._require_app()):
+            self.scope.member_left(guild.id)  # maybe the last admin: ask again
 
     async def on_event_interest(
         self, event: discord.ScheduledEvent, user: discord.User, *, interested: bool

@@ -47,6 +47,12 @@ class GuildScope:
         self._refused.clear()
         self._admins = None
 
+    def member_left(self, guild_id: int) -> None:
+        """An admin left a served guild: whether it is still served is asked again."""
+        if not self.allow_list:
+            self._served.discard(guild_id)
+            self._admins = None
+
     def member_joined(self, guild_id: int) -> None:
         """Someone joined a guild not served yet: they may be an admin."""
         if not self.allow_list and guild_id in self._refused:

@@ -81,6 +81,13 @@ async def test_default_serves_only_guilds_an_admin_is_in(make_app) -> None:
         assert world.channel.last_message.content.endswith("Selamat datang, budi!")
         assert sample.left == []
 
+        # The last admin leaves the server: it is no longer served.
+        world.guild.remove_member(pmo)
+        await world.env.settle()
+        result = await alice.slash(world.channel, "greet", region="Aceh")
+        assert result.response is not None
+        assert "does not serve this server" in result.response.content
+
 
 async def test_welcome_in_the_configured_channel(make_app) -> None:
     async with discord_world(make_app) as world:
