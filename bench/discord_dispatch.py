@@ -204,7 +204,7 @@ async def guyub(
 ) -> tuple[float, float]:
     folder = tempfile.mkdtemp(prefix="guyub-bench-")
     settings = test_settings(
-        discord={"token": "bench", "message_content": True},
+        discord={"token": "bench", "message_content": True, "guild_ids": [GUILD_ID]},
         database={"url": f"sqlite://{folder}/bench.sqlite3"},
     )
     adapter = DiscordAdapter(settings, defer_after=None)

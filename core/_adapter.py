@@ -258,6 +258,15 @@ class Adapter(ABC):
         other error means "unknown" and callers refuse what needed the answer."""
         raise NotSupported("chat_admins")
 
+    async def add_role(self, chat: ChatRef, user: UserRef, role: str) -> None:
+        """Give ``user`` the platform role ``role`` (an id) in the community ``chat``
+        belongs to (capability ``roles``: Discord server roles)."""
+        raise NotSupported("roles")
+
+    async def remove_role(self, chat: ChatRef, user: UserRef, role: str) -> None:
+        """Take the platform role ``role`` from ``user`` (nothing if they don't have it)."""
+        raise NotSupported("roles")
+
     async def show_form(self, form: Form, key: str) -> None:
         """Show ``form`` to the member whose interaction is being answered; its submission
         comes back as :class:`ButtonPressed` with ``key`` and the answers in ``form``."""
@@ -282,6 +291,20 @@ class Adapter(ABC):
         """Routes to mount on the App's web server when it is served (a webhook sharing the
         dashboard's port). Called once by ``App.run(web=True)`` before the server starts."""
         return ()
+
+    async def open_dm(self, user: UserRef) -> ChatRef | None:
+        """The private chat with ``user``, opened without sending anything, where the
+        platform allows it (capability ``dm_without_start``); None elsewhere. Unlike
+        ``send_dm``, which may answer a member's own interaction in place (Discord's
+        "only you can see this"), a flow started in this chat runs in the real DM.
+        Raises :class:`Unreachable` if the platform refuses."""
+        return None
+
+    def mod_log_chat(self, chat: ChatRef) -> ChatRef | None:
+        """Where moderation in ``chat``'s community is logged (warn, mute, kick, ban, with
+        who and why), if the platform is configured with one (Discord:
+        ``discord.mod_log_channel_ids``)."""
+        return None
 
     def dm_link(self, payload: str = "") -> str | None:
         """A link that opens a private chat with the bot (Telegram deep link), if any."""

@@ -51,6 +51,7 @@ from core._events import (
     MessageRef,
     PollAnswered,
     ScheduledEventInterest,
+    Sender,
     UserRef,
 )
 from core._health import LoopMonitor, ProbeServer
@@ -805,6 +806,10 @@ class App:
             return None
         if isinstance(raw, Member):
             return raw
+        if isinstance(raw, Sender):
+            # Picked from the platform's own member list (a Discord user option): a real
+            # member of the community even if they never wrote to the bot.
+            return (await self.identity.resolve(raw)).member
         if isinstance(raw, UserRef):
             found = await self.identity.account_for(raw)
             if found is None:
@@ -847,6 +852,13 @@ class App:
                 return
         if len(text) > self.settings.limits.max_message_chars:
             event = replace(event, text=text[: self.settings.limits.max_message_chars])
+        if event.chat.is_dm and not self.plugins.implements("guyub_on_message"):
+            # "halo" in a private chat: answer as /start would (register, or a greeting
+            # naming /help) rather than say nothing.
+            if not await self.plugins.handle_start(ctx, ""):
+                name = ctx.member.display_name
+                await ctx.reply(ctx.t("core.start.greeting", name=name))
+            return
         await self.plugins.message(ctx, event)
 
     async def _button(self, ctx: Context, event: ButtonPressed) -> None:

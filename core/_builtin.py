@@ -31,8 +31,9 @@ _LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 
 
 async def start(ctx: Context, payload: str | None = None) -> None:
-    """Greets, unless a plugin takes the deep-link payload: in a private chat always, in a
-    group when a payload was typed (``/start onboard`` there points to the private chat)."""
+    """Greets, unless a plugin takes the payload: a deep link's in a private chat, or one
+    given in a group (``/start onboard`` typed there, or Discord's ``/start payload:onboard``
+    in a server, continues in the private chat)."""
     if (
         ctx.chat is not None
         and (ctx.chat.is_dm or payload)
@@ -153,6 +154,7 @@ def guyub_register_commands() -> Sequence[Command]:
                 Param("payload", required=False, description="core.param.payload", alias="kode"),
             ),
             hidden=False,
+            private=True,
         ),
         Command(
             "help",
@@ -168,6 +170,7 @@ def guyub_register_commands() -> Sequence[Command]:
                     alias="perintah",
                 ),
             ),
+            private=True,
         ),
         Command(
             "language",

@@ -24,6 +24,7 @@ import logging
 import re
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import Any
 
 from core._commands import Command, CommandRegistry, Param
 from core._markup import ALT_CLOSE, ALT_OPEN, ALT_SEP, Markup, escape, pick_alternative
@@ -50,6 +51,14 @@ def resolve_refs(text: str, style: CommandStyle = CommandStyle.FLAT) -> str:
     return pick_alternative(text, second=style is CommandStyle.GROUPED)
 
 
+def _standalone_alias(command: Command) -> str | None:
+    """The Indonesian name of a grouped command standing alone whose alias is its group's
+    Indonesian name: ``daftar_acara`` for ``/acara daftar``."""
+    if command.subalias and command.group_alias:
+        return f"{command.subalias}_{command.group_alias}"[:32]
+    return None
+
+
 def _ref(flat: str, grouped: str) -> Markup:
     # A reference: both spellings, chosen at the adapter boundary (see core._markup).
     return Markup(f"{ALT_OPEN}{flat}{ALT_SEP}{grouped}{ALT_CLOSE}")
@@ -64,6 +73,7 @@ class CommandNames:
     def __init__(self, commands: CommandRegistry, default_language: str = "id") -> None:
         self._commands = commands
         self.default_language = default_language
+        self._cached_layout: tuple[int, frozenset[str], set[str]] | None = None
 
     # --- lookup -------------------------------------------------------------------------
 
@@ -98,13 +108,51 @@ class CommandNames:
         return (lang or self.default_language) == "id"
 
     def spell(self, command: Command, lang: str, style: CommandStyle) -> str:
-        """``/acara_baru``, ``/event_new``, ``/acara baru`` or ``/event new``."""
+        """``/acara_baru``, ``/event_new``, ``/acara baru`` or ``/event new``.
+
+        On a grouped platform a group holds only the commands of its most privileged role
+        (Discord gives a group one permission); the others stand alone under their own
+        names (``/events``, ``/checkin``), and an alias a group's Indonesian name already
+        uses is not theirs (``/events``, since ``/acara`` is the captains' group)."""
         indonesian = self._indonesian(lang)
-        if style is CommandStyle.GROUPED and command.group and command.subname:
-            group = (command.group_alias or command.group) if indonesian else command.group
-            sub = (command.subalias or command.subname) if indonesian else command.subname
-            return f"/{group} {sub}"
+        if style is CommandStyle.GROUPED:
+            if command.group and command.subname and self._grouped(command):
+                group = (command.group_alias or command.group) if indonesian else command.group
+                sub = (command.subalias or command.subname) if indonesian else command.subname
+                return f"/{group} {sub}"
+            if indonesian and command.alias and command.alias in self._group_names():
+                return f"/{_standalone_alias(command) or command.name}"
         return f"/{command.alias}" if indonesian and command.alias else f"/{command.name}"
+
+    def _grouped(self, command: Command) -> bool:
+        return command.name in self._layout()[0]
+
+    def _group_names(self) -> set[str]:
+        return self._layout()[1]
+
+    def _layout(self) -> tuple[frozenset[str], set[str]]:
+        """Which grouped commands stay in their group on a grouped platform, and the
+        groups' names (both languages); kept until the registry changes."""
+        commands = self._commands.all()
+        cached = self._cached_layout
+        if cached is not None and cached[0] == len(commands):
+            return cached[1], cached[2]
+        top: dict[str, Any] = {}
+        for c in commands:
+            if c.group and c.subname:
+                top[c.group] = max(top.get(c.group, c.role), c.role)
+        kept = frozenset(
+            c.name for c in commands if c.group and c.subname and c.role == top[c.group]
+        )
+        names: set[str] = set()
+        for c in commands:
+            if c.name in kept:
+                assert c.group is not None
+                names.add(c.group)
+                if c.group_alias:
+                    names.add(c.group_alias)
+        self._cached_layout = (len(commands), kept, names)
+        return kept, names
 
     def param(self, param: Param, lang: str) -> str:
         """A parameter's name in ``lang`` (its Indonesian ``alias`` where it has one)."""

@@ -92,6 +92,13 @@ class Identity:
             await Account.filter(id=account.id).update(**changes)
             for key, value in changes.items():
                 setattr(account, key, value)
+        member = account.member
+        if name and member.display_name == str(ref):
+            # Created before we knew a name (config admins, `guyub admins add`).
+            await Member.filter(id=member.id).update(display_name=name)
+            member.display_name = name
+            if self.cache is not None:
+                self.cache.member_changed(member.id)
         if self.activity is not None:
             self.activity.seen(ref, now)
         elif account.last_seen_at is None or now - account.last_seen_at > _SEEN_EVERY:

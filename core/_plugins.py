@@ -375,6 +375,11 @@ class Plugins:
     async def scheduled_event_interest(self, ctx: Context, event: ScheduledEventInterest) -> None:
         await self.notify("guyub_on_scheduled_event_interest", ctx=ctx, event=event)
 
+    async def calendar_event_cancelled(self, app: App, platform: str, event_id: str) -> None:
+        await self.notify(
+            "guyub_on_calendar_event_cancelled", app=app, platform=platform, event_id=event_id
+        )
+
     async def poll_answered(self, ctx: Context, event: PollAnswered) -> None:
         await self.notify("guyub_on_poll_answered", ctx=ctx, event=event)
 

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -89,9 +97,36 @@ class TelegramSettings(_Section):
 class DiscordSettings(_Section):
     token: SecretStr | None = None
     guild_ids: list[int] = Field(default_factory=list)
-    shard_count: int | None = None
+    shard_count: int | None = Field(default=None, ge=1)
     shard_ids: list[int] | None = None
     message_content: bool = False
+    #: Leave a guild the bot is added to but does not serve (see docs/discord.md).
+    leave_other_guilds: bool = True
+    #: Where each guild's joins are welcomed: channel ids, one per guild (the others use
+    #: the server's system channel).
+    welcome_channel_ids: list[int] = Field(default_factory=list)
+    #: Where each guild's moderation (warn, mute, kick, ban: who, whom, why) is logged.
+    mod_log_channel_ids: list[int] = Field(default_factory=list)
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards_fit(cls, shard_ids: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        # A field validator (not the model's): its error shows only this value, never the
+        # token next to it.
+        if shard_ids is None:
+            return None
+        count = info.data.get("shard_count")
+        if count is None:
+            raise ValueError(
+                "discord.shard_ids needs discord.shard_count: the total number of shards "
+                "across every process (e.g. shard_count = 4 with shard_ids = [0, 1] here "
+                "and [2, 3] in the other process)"
+            )
+        if not shard_ids or any(not 0 <= i < count for i in shard_ids):
+            raise ValueError(
+                f"discord.shard_ids must be shards 0 to {count - 1} (discord.shard_count = {count})"
+            )
+        return shard_ids
 
 
 class PluginSettings(_Section):

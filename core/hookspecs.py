@@ -279,6 +279,15 @@ async def guyub_on_scheduled_event_interest(ctx: Context, event: ScheduledEventI
     ``Adapter.create_scheduled_event`` returned. An events plugin may count it as an RSVP."""
 
 
+@hookspec
+async def guyub_on_calendar_event_cancelled(app: App, platform: str, event_id: str) -> None:
+    """Called when an event in a platform's calendar was cancelled or deleted there (a
+    Discord server manager in the Events list), not by Guyub; ``event_id`` is the id that
+    ``Adapter.create_scheduled_event`` returned. An events plugin cancels its own event
+    (reminders stop, attendees are told). Also called after Guyub's own cancellation
+    reached the platform: the handler must do nothing for an event already cancelled."""
+
+
 # --- privacy: retention (async, every plugin answers) --------------------------------------
 
 

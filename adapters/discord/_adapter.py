@@ -29,17 +29,24 @@ import discord
 from adapters.discord import _guild
 from adapters.discord._calls import AmbiguousAnswer, never_sent, send_trace, unknown_outcome
 from adapters.discord._client import GuyubClient, GuyubShardedClient, build_intents
-from adapters.discord._commands import CommandSet, build_command_set, read_invocation
+from adapters.discord._commands import (
+    CommandSet,
+    build_command_set,
+    read_invocation,
+    same_commands,
+)
 from adapters.discord._convert import PLATFORM, chat_of, message_ref, sender_of, user_ref
 from adapters.discord._outgoing import (
     BUTTON_PREFIX,
     FORM_PREFIX,
+    MENU_PREFIX,
     build_modal,
     build_view,
     form_answers,
     message_pieces,
 )
 from adapters.discord._render import NO_PINGS, split_text, to_markdown
+from adapters.discord._scope import GuildScope
 from core import (
     Adapter,
     ButtonPressed,
@@ -54,12 +61,15 @@ from core import (
     DeliveryUnknown,
     Event,
     Form,
+    FormField,
     MemberJoined,
     MemberLeft,
+    Message,
     MessageReceived,
     MessageRef,
     NotSupported,
     Outgoing,
+    ParamType,
     PollAnswered,
     RateLimits,
     ScheduledEvent,
@@ -68,7 +78,9 @@ from core import (
     Settings,
     Unreachable,
     UserRef,
+    load_texts,
     parse_command_line,
+    to_plain,
 )
 from core.state import get_value, set_value
 
@@ -79,7 +91,8 @@ __all__ = ["BUTTON_PREFIX", "DiscordAdapter", "build_intents"]
 
 log = logging.getLogger(__name__)
 
-_NO_COMMANDS = "none"
+#: Application command type of a message context-menu command.
+_MESSAGE_MENU = 3
 
 _INTENTS_HELP = (
     "Discord refused the privileged intents this bot asks for. Open "
@@ -105,6 +118,21 @@ class _Exchange:
 
 _EXCHANGE: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar(
     "guyub_discord_exchange", default=None
+)
+
+
+@dataclass(eq=False)
+class _Welcome:
+    """A join being handled: the first message to its welcome channel mentions (and pings)
+    the newcomer, and nobody else."""
+
+    chat: ChatRef
+    user_id: int
+    done: bool = False
+
+
+_WELCOME: contextvars.ContextVar[_Welcome | None] = contextvars.ContextVar(
+    "guyub_discord_welcome", default=None
 )
 
 
@@ -152,6 +180,7 @@ class DiscordAdapter(Adapter):
         else:
             self.client = GuyubClient(self, **options)
         self.app: App | None = None
+        self.scope = GuildScope(self.settings.guild_ids)
         self._registered: list[Command] | None = None
         self._commands: CommandSet | None = None
         self._vote_locks: dict[str, tuple[asyncio.Lock, int]] = {}
@@ -161,6 +190,7 @@ class DiscordAdapter(Adapter):
     def bind(self, app: App) -> None:
         """Attach the App whose ``dispatch`` receives this adapter's events."""
         self.app = app
+        app.translator.add(load_texts("adapters.discord"), owner="discord")
 
     async def run(self, app: App) -> None:
         self.bind(app)
@@ -188,55 +218,76 @@ class DiscordAdapter(Adapter):
             self._commands = build_command_set(commands, app.translator)
         return self._commands
 
+    def command_name(self, command: str, lang: str | None = None) -> str | None:
+        """How the core command ``command`` is typed on Discord by a ``lang`` client
+        (``event_new`` → ``/acara baru`` or ``/event new``); None if it isn't synced."""
+        return self.command_set().spell(command, lang)
+
     async def sync_commands(self) -> bool:
-        """Overwrite the application commands (per guild in ``guild_ids``, else global)
-        unless the stored hash says Discord already has this set. True if it synced."""
+        """Make Discord's application commands match this command set: per guild in
+        ``guild_ids`` (and none globally), else globally. What Discord has is fetched and
+        compared, so commands deleted in Discord, or overwritten by another deployment with
+        the same application, are repaired; an unchanged set costs one read per scope.
+        Guilds that had commands from an earlier ``guild_ids`` are emptied. True if
+        anything was written."""
         commands = self.command_set()
         application_id = self.client.application_id
         if application_id is None:
             log.warning("Discord: no application id yet; commands not synced")
             return False
-        scopes: list[int | None] = list(self.settings.guild_ids) or [None]
+        guilds = list(dict.fromkeys(self.settings.guild_ids))
+        wanted: dict[int | None, list[dict[str, Any]]] = {}
+        if guilds:
+            # Guild commands don't exist in DMs: what runs in DMs (/profile, /forgetme...)
+            # is also global, for DMs only, so nobody sees a command twice in a server.
+            wanted[None] = _only_in(commands.payload, _IN_DMS)
+            for guild_id in guilds:
+                wanted[guild_id] = _only_in(commands.payload, _IN_GUILDS)
+        else:
+            wanted[None] = commands.payload
+        key = f"discord:commands:{application_id}:guilds"
+        earlier = json.loads(await get_value(key) or "[]")
+        for guild_id in earlier:
+            if isinstance(guild_id, int) and guild_id not in wanted:
+                wanted[guild_id] = []  # no longer listed: remove its commands
         synced = False
-        if self.settings.guild_ids:
-            await self._clear_global(application_id)
-        for guild_id in scopes:
-            key = f"discord:commands:{application_id}:{guild_id or 'global'}"
-            if await get_value(key) == commands.digest:
-                continue
-            try:
-                if guild_id is None:
-                    await self.client.http.bulk_upsert_global_commands(
-                        application_id, commands.payload
-                    )
-                else:
-                    await self.client.http.bulk_upsert_guild_commands(
-                        application_id, guild_id, commands.payload
-                    )
-            except discord.HTTPException:
-                log.exception("Discord: syncing commands to %s failed", guild_id or "global")
-                continue
-            await set_value(key, commands.digest)
-            synced = True
-            log.info(
-                "Discord: synced %d commands to %s",
-                len(commands.payload),
-                guild_id or "all guilds (global, may take an hour)",
-            )
+        for scope, payload in wanted.items():
+            synced = await self._sync_scope(application_id, scope, payload) or synced
+        await set_value(key, json.dumps(guilds))
         return synced
 
-    async def _clear_global(self, application_id: int) -> None:
-        """After a move from global to per-guild commands, remove the global copies so
-        members don't see every command twice."""
-        key = f"discord:commands:{application_id}:global"
-        if await get_value(key) in (None, _NO_COMMANDS):
-            return
+    async def _sync_scope(
+        self, application_id: int, guild_id: int | None, payload: list[dict[str, Any]]
+    ) -> bool:
+        where = str(guild_id) if guild_id is not None else "global"
+        http = self.client.http
         try:
-            await self.client.http.bulk_upsert_global_commands(application_id, [])
+            if guild_id is None:
+                present = await http.get_global_commands(application_id)
+            else:
+                present = await http.get_guild_commands(application_id, guild_id)
+        except discord.Forbidden:
+            log.warning("Discord: no access to the commands of guild %s (left it?)", where)
+            return False
         except discord.HTTPException:
-            log.exception("Discord: removing the global commands failed")
-            return
-        await set_value(key, _NO_COMMANDS)
+            log.exception("Discord: reading the commands of %s failed", where)
+            present = None
+        if present is not None and same_commands(present, payload):
+            return False
+        try:
+            if guild_id is None:
+                await http.bulk_upsert_global_commands(application_id, payload)
+            else:
+                await http.bulk_upsert_guild_commands(application_id, guild_id, payload)
+        except discord.HTTPException:
+            log.exception("Discord: syncing commands to %s failed", where)
+            return False
+        log.info(
+            "Discord: synced %d commands to %s",
+            len(payload),
+            where if guild_id is not None or not payload else "all guilds (may take an hour)",
+        )
+        return True
 
     def _require_app(self) -> App:
         if self.app is None:
@@ -253,6 +304,8 @@ class DiscordAdapter(Adapter):
         if message.author.bot or message.webhook_id is not None:
             return
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+            return
+        if message.guild is not None and not await self._serves(message.guild):
             return
         chat = chat_of(message.channel, guild_id=message.guild.id if message.guild else None)
         app = self._require_app()
@@ -301,9 +354,14 @@ class DiscordAdapter(Adapter):
         await self._dispatch(event)
 
     def welcome_chat(self, guild: discord.Guild) -> ChatRef | None:
-        """Where a guild's joins and leaves are told: its system channel, else the first
-        text channel the bot may write in."""
-        channel: discord.TextChannel | None = guild.system_channel
+        """Where a guild's joins and leaves are told: its channel in
+        ``discord.welcome_channel_ids``, its system channel, else the first text channel
+        the bot may write in."""
+        chosen = (guild.get_channel(i) for i in self.settings.welcome_channel_ids)
+        channel: discord.TextChannel | None = next(
+            (c for c in chosen if isinstance(c, discord.TextChannel)), None
+        )
+        channel = channel or guild.system_channel
         if channel is None:
             me = guild.me
             channel = next(
@@ -315,13 +373,52 @@ class DiscordAdapter(Adapter):
         return ChatRef(PLATFORM, str(channel.id), ChatKind.GROUP, title=channel.name)
 
     async def on_member_join(self, member: discord.Member) -> None:
-        if member.bot or member.pending:
+        if member.bot:
+            return
+        self.scope.member_joined(member.guild.id)  # maybe an admin: ask again
+        if member.pending or not await self._serves(member.guild):
             return  # welcomed once they pass the server's membership screening
         await self._joined(member)
 
     async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
-        if before.pending and not after.pending and not after.bot:
+        joined = before.pending and not after.pending and not after.bot
+        if joined and await self._serves(after.guild):
             await self._joined(after)
+
+    async def _serves(self, guild: discord.Guild) -> bool:
+        return await self.scope.serves(self._require_app(), guild)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Added to a guild: one polite line and leave when the bot does not serve it."""
+        if await self._serves(guild):
+            log.info("Discord: added to guild %s (%s)", guild.id, guild.name)
+            return
+        log.warning("Discord: added to guild %s, which it does not serve", guild.id)
+        if not self.settings.leave_other_guilds:
+            return
+        chat = self.welcome_chat(guild)
+        app = self._require_app()
+        if chat is not None:
+            lang = str(guild.preferred_locale)
+            try:
+                await app.send(chat, Message.of(app.translator("discord.guild_refused", lang)))
+            except DeliveryError:
+                log.info("Discord: could not say goodbye in guild %s", guild.id)
+        try:
+            await guild.leave()
+        except discord.HTTPException:
+            log.exception("Discord: leaving guild %s failed", guild.id)
+
+    async def check_guilds(self) -> None:
+        """At start: name the guilds the bot is in but does not serve (it stays, silent)."""
+        for guild in list(self.client.guilds):
+            if not await self._serves(guild):
+                log.warning(
+                    "Discord: in guild %s (%s), which is not served (discord.guild_ids, "
+                    "or no Guyub admin is a member); everything there is ignored",
+                    guild.id,
+                    guild.name,
+                )
 
     async def _joined(self, member: discord.Member) -> None:
         chat = self.welcome_chat(member.guild)
@@ -332,24 +429,33 @@ class DiscordAdapter(Adapter):
                 member.guild.id,
             )
             return
-        await self._dispatch(MemberJoined(user=sender_of(member), chat=chat, at=member.joined_at))
+        token = _WELCOME.set(_Welcome(chat, member.id))
+        try:
+            await self._dispatch(
+                MemberJoined(user=sender_of(member), chat=chat, at=member.joined_at)
+            )
+        finally:
+            _WELCOME.reset(token)
 
     async def on_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         if payload.user.bot:
             return
         guild = self.client.get_guild(payload.guild_id)
-        chat = self.welcome_chat(guild) if guild is not None else None
-        if chat is None:
+        if guild is None or not await self._serves(guild):
             return
-        await self._dispatch(MemberLeft(user=sender_of(payload.user), chat=chat))
+        chat = self.welcome_chat(guild)
+        if chat is not None:
+            await self._dispatch(MemberLeft(user=sender_of(payload.user), chat=chat))
+        if payload.user.id in await self.scope.admin_ids(self._require_app()):
+            self.scope.member_left(guild.id)  # maybe the last admin: ask again
 
     async def on_event_interest(
         self, event: discord.ScheduledEvent, user: discord.User, *, interested: bool
     ) -> None:
         """Discord's "Interested" on a guild scheduled event."""
-        if user.bot:
+        if user.bot or event.guild is None or not await self._serves(event.guild):
             return
-        chat = self.welcome_chat(event.guild) if event.guild is not None else None
+        chat = self.welcome_chat(event.guild)
         if chat is None:
             return
         await self._dispatch(
@@ -357,6 +463,13 @@ class DiscordAdapter(Adapter):
                 user=sender_of(user), chat=chat, event_id=str(event.id), interested=interested
             )
         )
+
+    async def on_event_cancelled(self, event: discord.ScheduledEvent) -> None:
+        """An event in the guild's Events list was cancelled or deleted in Discord."""
+        if event.guild is None or not await self._serves(event.guild):
+            return
+        app = self._require_app()
+        await app.plugins.calendar_event_cancelled(app, PLATFORM, str(event.id))
 
     async def _user(self, user_id: int, guild_id: int | None) -> discord.abc.User:
         guild = self.client.get_guild(guild_id) if guild_id else None
@@ -369,6 +482,8 @@ class DiscordAdapter(Adapter):
         Discord reports answers one at a time (1-based); the current choice is kept in the
         database (core state) so a restart or another worker sees the same selection."""
         if payload.user_id == (self.client.user.id if self.client.user else None):
+            return
+        if not await self.scope.serves_id(self._require_app(), self.client, payload.guild_id):
             return
         key = f"discord:poll:{payload.message_id}:{payload.user_id}"
         # Two quick clicks arrive as two concurrent events: read-modify-write one at a time.
@@ -415,8 +530,16 @@ class DiscordAdapter(Adapter):
         """Slash commands, autocomplete and button presses, on any message ever sent (the
         button's key is in its custom_id, so old messages work after a restart)."""
         kind = interaction.type
+        if interaction.guild_id is not None and not await self.scope.serves_id(
+            self._require_app(), self.client, interaction.guild_id
+        ):
+            await self._refuse(interaction)
+            return
         if kind is discord.InteractionType.application_command:
-            await self._slash(interaction)
+            if dict(interaction.data or {}).get("type") == _MESSAGE_MENU:
+                await self._menu(interaction)
+            else:
+                await self._slash(interaction)
         elif kind is discord.InteractionType.autocomplete:
             await self._autocomplete(interaction)
         elif kind in (discord.InteractionType.component, discord.InteractionType.modal_submit):
@@ -427,6 +550,21 @@ class DiscordAdapter(Adapter):
             elif custom_id.startswith(FORM_PREFIX):
                 answers = form_answers(data.get("components") or [])
                 await self._button(interaction, custom_id[len(FORM_PREFIX) :], answers)
+            elif custom_id.startswith(MENU_PREFIX):
+                await self._menu_form(interaction, custom_id[len(MENU_PREFIX) :], data)
+
+    async def _refuse(self, interaction: discord.Interaction) -> None:
+        """An interaction in a guild the bot does not serve: one line, nothing stored."""
+        try:
+            if interaction.type is discord.InteractionType.autocomplete:
+                await interaction.response.autocomplete([])
+                return
+            text = self._require_app().translator("discord.not_served", str(interaction.locale))
+            await interaction.response.send_message(
+                to_markdown(text), ephemeral=True, allowed_mentions=NO_PINGS
+            )
+        except discord.HTTPException:
+            log.warning("Discord: could not answer an interaction in an unserved guild")
 
     def _interaction_chat(self, interaction: discord.Interaction) -> ChatRef:
         channel = interaction.channel
@@ -453,11 +591,94 @@ class DiscordAdapter(Adapter):
             chat=chat,
             at=interaction.created_at,
             name=call.command.name,
-            args=" ".join(str(v) for v in call.options.values()),
+            args=" ".join(
+                str(v.ref) if isinstance(v, Sender) else str(v) for v in call.options.values()
+            ),
             options=call.options,
         )
         exchange = _Exchange(interaction, chat, "command", private=call.command.private)
         await self._answer(exchange, event)
+
+    async def _menu(self, interaction: discord.Interaction) -> None:
+        """A message context-menu command ("Apps" > "Warn" on a message): the core command
+        acting on the message's author; its other options are asked in a modal first."""
+        data: dict[str, Any] = dict(interaction.data or {})
+        command = self.command_set().menus.get(str(data.get("name", "")))
+        target = str(data.get("target_id", ""))
+        messages = (data.get("resolved") or {}).get("messages") or {}
+        author = (messages.get(target) or {}).get("author") or {}
+        author_id = str(author.get("id", ""))
+        if command is None or not author_id.isdigit() or not target.isdigit():
+            await self._refuse_unknown(interaction, str(data.get("name", "")))
+            return
+        asked = [p for p in command.params if p.type is not ParamType.USER][:5]
+        if not asked:
+            await self._run_menu(interaction, command, author_id, target, {})
+            return
+        translator = self._require_app().translator
+        lang = str(interaction.locale)
+        fields = tuple(
+            FormField(
+                p.name,
+                to_plain(translator(p.description, lang)) if p.description else p.name,
+                long=p.type is ParamType.TEXT,
+                required=p.required,
+                max_length=300,
+            )
+            for p in asked
+        )
+        form = Form(str(data.get("name", command.name)), fields, action="")
+        modal = build_modal(form, "", custom_id=f"{MENU_PREFIX}{command.name}:{author_id}:{target}")
+        try:
+            await interaction.response.send_modal(modal)
+        except discord.HTTPException:
+            log.warning("Discord: could not show the form of /%s", command.name, exc_info=True)
+
+    async def _menu_form(
+        self, interaction: discord.Interaction, rest: str, data: dict[str, Any]
+    ) -> None:
+        name, _, ids = rest.partition(":")
+        author_id, _, target = ids.partition(":")
+        command = self._require_app().commands.get(name)
+        if command is None or not author_id.isdigit() or not target.isdigit():
+            await self._refuse_unknown(interaction, name)
+            return
+        answers = form_answers(data.get("components") or [])
+        options = {k: v for k, v in answers.items() if v.strip()}
+        await self._run_menu(interaction, command, author_id, target, options)
+
+    async def _run_menu(
+        self,
+        interaction: discord.Interaction,
+        command: Command,
+        author_id: str,
+        target: str,
+        options: dict[str, Any],
+    ) -> None:
+        chat = self._interaction_chat(interaction)
+        author = await self._user(int(author_id), interaction.guild_id)
+        event = CommandInvoked(
+            user=sender_of(interaction.user, interaction.locale),
+            chat=chat,
+            at=interaction.created_at,
+            name=command.name,
+            args=" ".join(str(v) for v in options.values()),
+            options=options,
+            reply_to=message_ref(chat, int(target)),
+            reply_to_user=sender_of(author),
+        )
+        await self._answer(_Exchange(interaction, chat, "command", private=command.private), event)
+
+    async def _refuse_unknown(self, interaction: discord.Interaction, name: str) -> None:
+        """A command Discord still shows but Guyub no longer has: the core says so."""
+        chat = self._interaction_chat(interaction)
+        event = CommandInvoked(
+            user=sender_of(interaction.user, interaction.locale),
+            chat=chat,
+            at=interaction.created_at,
+            name=name.lower().replace(" ", "_")[:64] or "?",
+        )
+        await self._answer(_Exchange(interaction, chat, "command", private=True), event)
 
     async def _button(
         self, interaction: discord.Interaction, key: str, form: dict[str, str] | None = None
@@ -565,6 +786,10 @@ class DiscordAdapter(Adapter):
         channel = self.client.get_partial_messageable(
             int(chat.thread or chat.id), type=_channel_type(chat)
         )
+        welcome = _WELCOME.get()
+        if welcome is not None and not welcome.done and welcome.chat == chat:
+            welcome.done = True
+            return await self._post(channel, chat, message, reply_to, mention=welcome.user_id)
         return await self._post(channel, chat, message, reply_to)
 
     async def _post(
@@ -573,10 +798,21 @@ class DiscordAdapter(Adapter):
         chat: ChatRef,
         message: Outgoing,
         reply_to: MessageRef | None = None,
+        *,
+        mention: int | None = None,
     ) -> MessageRef:
         last: discord.Message | None = None
         try:
             for number, piece in enumerate(message_pieces(message)):
+                if number == 0 and mention is not None:
+                    # The newcomer is named (and notified); nobody else is pinged.
+                    piece["content"] = f"<@{mention}> {piece.get('content') or ''}".strip()
+                    piece["allowed_mentions"] = discord.AllowedMentions(
+                        everyone=False,
+                        users=[discord.Object(mention)],
+                        roles=False,
+                        replied_user=False,
+                    )
                 if number == 0 and reply_to is not None:
                     piece["reference"] = discord.MessageReference(
                         message_id=int(reply_to.id),
@@ -738,9 +974,39 @@ class DiscordAdapter(Adapter):
             except discord.HTTPException as exc:
                 raise DeliveryError(f"modal failed: {exc.text}") from exc
 
+    async def open_dm(self, user: UserRef) -> ChatRef:
+        """The DM channel with ``user`` (Discord opens it without a message)."""
+        try:
+            target = self.client.get_user(int(user.id)) or await self.client.fetch_user(
+                int(user.id)
+            )
+            channel = target.dm_channel or await target.create_dm()
+        except discord.NotFound as exc:
+            raise Unreachable(f"unknown Discord user {user.id}") from exc
+        except discord.HTTPException as exc:
+            raise Unreachable(f"cannot open a DM with {user.id}") from exc
+        return chat_of(channel)
+
+    def mod_log_chat(self, chat: ChatRef) -> ChatRef | None:
+        """The channel of ``discord.mod_log_channel_ids`` in ``chat``'s guild."""
+        if chat.is_dm or not self.settings.mod_log_channel_ids:
+            return None
+        channel = self.client.get_channel(int(chat.id))
+        guild = getattr(channel, "guild", None)
+        if not isinstance(guild, discord.Guild):
+            return None
+        for channel_id in self.settings.mod_log_channel_ids:
+            found = guild.get_channel(channel_id)
+            if isinstance(found, discord.TextChannel):
+                return ChatRef(PLATFORM, str(found.id), ChatKind.GROUP, title=found.name)
+        return None
+
     def dm_link(self, payload: str = "") -> str | None:
-        """The bot's profile, where "Send Message" opens a DM (Discord has no deep-link
-        payload, so ``payload`` is dropped)."""
+        """The bot's profile, where "Send Message" opens a DM. Discord links carry no
+        payload, so with one there is no link: the bot opens the DM itself
+        (:meth:`open_dm`), e.g. from the welcome's registration button."""
+        if payload:
+            return None
         user = self.client.user
         return f"https://discord.com/users/{user.id}" if user is not None else None
 
@@ -774,6 +1040,12 @@ class DiscordAdapter(Adapter):
     async def unmute(self, chat: ChatRef, user: UserRef) -> None:
         await _guild.timeout(self.client, chat, user, None)
 
+    async def add_role(self, chat: ChatRef, user: UserRef, role: str) -> None:
+        await _guild.set_role(self.client, chat, user, role, give=True)
+
+    async def remove_role(self, chat: ChatRef, user: UserRef, role: str) -> None:
+        await _guild.set_role(self.client, chat, user, role, give=False)
+
     async def create_scheduled_event(self, chat: ChatRef, event: ScheduledEvent) -> str:
         return await _guild.create_event(self.client, chat, event)
 
@@ -784,6 +1056,19 @@ class DiscordAdapter(Adapter):
 
     async def cancel_scheduled_event(self, chat: ChatRef, event_id: str) -> None:
         await _guild.cancel_event(self.client, chat, event_id)
+
+
+#: Discord interaction contexts.
+_IN_GUILDS, _IN_DMS = 0, 1
+
+
+def _only_in(payload: list[dict[str, Any]], context: int) -> list[dict[str, Any]]:
+    """The commands usable in ``context``, restricted to it."""
+    return [
+        {**entry, "contexts": [context]}
+        for entry in payload
+        if context in (entry.get("contexts") or [_IN_GUILDS, _IN_DMS])
+    ]
 
 
 def _channel_type(chat: ChatRef) -> discord.ChannelType | None:

@@ -35,6 +35,9 @@ class _ClientMixin:
     """Routes the client's events to the adapter."""
 
     adapter: DiscordAdapter
+    #: Guilds known when the client first became ready; a guild that becomes available
+    #: later without having been one of them is a guild the bot was just added to.
+    known_guilds: set[int] | None = None
 
     async def setup_hook(self) -> None:
         await self.adapter.sync_commands()
@@ -42,6 +45,19 @@ class _ClientMixin:
     async def on_ready(self) -> None:
         client: Any = self
         log.info("Discord: logged in as %s in %d guilds", client.user, len(client.guilds))
+        if self.known_guilds is None:
+            self.known_guilds = {g.id for g in client.guilds}
+        await self.adapter.check_guilds()
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        if self.known_guilds is not None:
+            self.known_guilds.add(guild.id)
+        await self.adapter.on_guild_join(guild)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        if self.known_guilds is None or guild.id in self.known_guilds:
+            return
+        await self.on_guild_join(guild)
 
     async def on_message(self, message: discord.Message) -> None:
         await self.adapter.on_message(message)
@@ -67,6 +83,15 @@ class _ClientMixin:
         self, event: discord.ScheduledEvent, user: discord.User
     ) -> None:
         await self.adapter.on_event_interest(event, user, interested=False)
+
+    async def on_scheduled_event_update(
+        self, before: discord.ScheduledEvent, after: discord.ScheduledEvent
+    ) -> None:
+        if after.status is discord.EventStatus.cancelled and before.status is not after.status:
+            await self.adapter.on_event_cancelled(after)
+
+    async def on_scheduled_event_delete(self, event: discord.ScheduledEvent) -> None:
+        await self.adapter.on_event_cancelled(event)
 
     async def on_raw_poll_vote_add(self, payload: discord.RawPollVoteActionEvent) -> None:
         await self.adapter.on_poll_vote(payload, added=True)

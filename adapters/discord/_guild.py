@@ -12,7 +12,16 @@ import discord
 
 from core import ChatRef, DeliveryError, NotSupported, ScheduledEvent, UserRef
 
-__all__ = ["MAX_TIMEOUT", "ban", "cancel_event", "create_event", "kick", "timeout", "update_event"]
+__all__ = [
+    "MAX_TIMEOUT",
+    "ban",
+    "cancel_event",
+    "create_event",
+    "kick",
+    "set_role",
+    "timeout",
+    "update_event",
+]
 
 #: Discord's longest member timeout.
 MAX_TIMEOUT = timedelta(days=28)
@@ -75,6 +84,25 @@ async def timeout(
         raise NotSupported("mute") from exc
     except discord.NotFound as exc:
         raise DeliveryError(f"{user} is not in the guild", permanent=True) from exc
+
+
+async def set_role(
+    client: discord.Client, chat: ChatRef, user: UserRef, role: str, *, give: bool
+) -> None:
+    """Give or take a server role (the bot's own role must sit above it)."""
+    guild = await guild_of(client, chat)
+    if not role.isdigit():
+        raise DeliveryError(f"not a role id: {role!r}", permanent=True)
+    try:
+        member = guild.get_member(int(user.id)) or await guild.fetch_member(int(user.id))
+        if give:
+            await member.add_roles(discord.Object(int(role)), reason="Guyub: member's region")
+        else:
+            await member.remove_roles(discord.Object(int(role)), reason="Guyub: member's region")
+    except discord.Forbidden as exc:
+        raise NotSupported("roles (needs Manage Roles, above the region roles)") from exc
+    except discord.NotFound as exc:
+        raise DeliveryError(f"{user} or role {role} is not in the guild", permanent=True) from exc
 
 
 async def create_event(client: discord.Client, chat: ChatRef, event: ScheduledEvent) -> str:

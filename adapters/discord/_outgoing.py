@@ -15,6 +15,7 @@ from core import DeliveryError, Form, NotSupported, Outgoing, RenderedButton
 __all__ = [
     "BUTTON_PREFIX",
     "FORM_PREFIX",
+    "MENU_PREFIX",
     "build_files",
     "build_modal",
     "build_poll",
@@ -27,6 +28,9 @@ __all__ = [
 BUTTON_PREFIX = "g:"
 #: Forms (modals) carry ``custom_id = FORM_PREFIX + key`` the same way.
 FORM_PREFIX = "f:"
+#: The options form of a message context-menu command:
+#: ``MENU_PREFIX + "command:author id:message id"``.
+MENU_PREFIX = "m:"
 #: How long discord.py keeps an unanswered modal in memory (its submission is handled
 #: by custom_id either way, also after a restart).
 MODAL_TIMEOUT = 15 * 60.0
@@ -113,12 +117,14 @@ def message_pieces(message: Outgoing) -> list[dict[str, Any]]:
     return pieces
 
 
-def build_modal(form: Form, key: str) -> discord.ui.Modal:
+def build_modal(form: Form, key: str, *, custom_id: str | None = None) -> discord.ui.Modal:
     """A form as a Discord modal: at most five text fields (Discord's limit)."""
     if not 1 <= len(form.fields) <= 5:
         raise NotSupported("forms with more than 5 fields")
     modal = discord.ui.Modal(
-        title=form.title[:45] or "…", timeout=MODAL_TIMEOUT, custom_id=f"{FORM_PREFIX}{key}"
+        title=form.title[:45] or "…",
+        timeout=MODAL_TIMEOUT,
+        custom_id=(custom_id or f"{FORM_PREFIX}{key}")[:100],
     )
     for field in form.fields:
         modal.add_item(

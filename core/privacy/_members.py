@@ -18,6 +18,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from core._context import Context
 from core.models import Account, AuditEntry, ButtonKey, Conversation, Job, Member, RoleGrant
 from core.privacy import _consent, _ratelimit
 from core.privacy._sweep import Needles, person_key, points_at, sweep
@@ -320,6 +321,10 @@ async def forget_member(app: App, member: Member, *, reason: str) -> str:
         {"member": member.id, "reason": reason},
         key=resume,
     )
+    if member.region_code:
+        # The member leaves their region first (e.g. its Discord role is taken back).
+        old, member.region_code = member.region_code, None
+        await app.plugins.member_region_changed(Context(app, member=member), member, old, None)
     failed = await app.plugins.forget_member(member)
     if failed:
         # The member stays until every plugin's part is done: the job retries it all.

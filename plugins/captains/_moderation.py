@@ -7,6 +7,7 @@ platform or the bot's rights don't allow gets a clear answer. Everything is audi
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from core import (
@@ -28,6 +29,8 @@ from plugins.captains._areas import group_area, names_of, resolve_area
 from plugins.captains.models import Warning
 
 __all__ = ["audit_command", "ban", "kick", "mute", "unmute", "warn"]
+
+log = logging.getLogger(__name__)
 
 
 async def _target(ctx: Context, member: Member | None) -> tuple[str | None, UserRef]:
@@ -85,7 +88,32 @@ async def _act(
         chat=ctx.chat.key,
         **{k: str(v) for k, v in details.items()},
     )
+    await _mod_log(ctx, action, member, None)
     return True
+
+
+async def _mod_log(ctx: Context, action: str, member: Member, reason: str | None) -> None:
+    """Tell the community's mod-log channel, where the platform has one configured."""
+    assert ctx.chat is not None
+    log_chat = ctx.adapter.mod_log_chat(ctx.chat) if ctx.adapter is not None else None
+    if log_chat is None:
+        return
+    by = ctx.member.display_name if ctx.member is not None else "-"
+    lines = [
+        ctx.t(
+            "captains.mod.log",
+            action=ctx.t(f"captains.mod.log_{action}"),
+            name=member.display_name,
+            by=by,
+            where=ctx.chat.title or ctx.chat.key,
+        )
+    ]
+    if reason:
+        lines.append(ctx.t("captains.mod.log_reason", reason=reason))
+    try:
+        await ctx.send(log_chat, Markup("\n").join(lines))
+    except DeliveryError:
+        log.warning("mod-log %s not written", log_chat.key, exc_info=True)
 
 
 async def warn(ctx: Context, member: Member | None = None, reason: str | None = None) -> None:
@@ -104,6 +132,7 @@ async def warn(ctx: Context, member: Member | None = None, reason: str | None = 
     await ctx.audit(
         "captains.mod.warn", target=f"member:{member.id}", region=region, reason=reason or ""
     )
+    await _mod_log(ctx, "warn", member, reason)
     settings = ctx.settings("captains")
     count = await Warning.filter(member_id=member.id, chat_key=ctx.chat.key).count()
     limit = settings.warnings_before_mute

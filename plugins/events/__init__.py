@@ -243,6 +243,9 @@ def guyub_register_actions() -> list[Action]:
         Action("events:rsvp", c.rsvp_button),
         Action("events:ics", c.ics_button),
         Action("events:flow", c.flow_button),
+        Action("events:new_form", c.new_form),
+        Action("events:answer", c.answer_button),
+        Action("events:answered", c.answered),
         Action("events:move", c.move_button),
         Action("events:checkin", c.checkin_button),
     ]
@@ -434,3 +437,8 @@ def guyub_register_web() -> list[Any]:
 @hookimpl
 def guyub_register_dashboard() -> list[Any]:
     return list(_web.pages())
+
+
+@hookimpl
+async def guyub_on_calendar_event_cancelled(app: App, platform: str, event_id: str) -> None:
+    await c.calendar_cancelled(app, platform, event_id)

@@ -11,10 +11,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core import (
+    App,
     Attachment,
     AttachmentKind,
     Button,
+    Capability,
     Context,
+    Form,
+    FormField,
     Markup,
     Member,
     Message,
@@ -108,8 +112,23 @@ async def event_new(
     reminders: str | None = None,
     description: str | None = None,
 ) -> None:
-    """Start creating an event; options given on the command (Discord) skip their steps."""
+    """Start creating an event; options given on the command (Discord) skip their steps.
+
+    Where the platform has forms (Discord), a missing title or start is asked in one form
+    with the place and description, never by typed replies (Discord servers don't show
+    the bot what members type)."""
     assert ctx.chat is not None
+    if (title is None or start is None) and await _show_new_form(
+        ctx,
+        title=title,
+        start=start,
+        region=region,
+        place=place,
+        capacity=capacity,
+        reminders=reminders,
+        description=description,
+    ):
+        return
     await ctx.start_flow(FLOW, "title", origin=chat_data(ctx.chat))
     await ctx.reply(ctx.t("events.new.intro"))
     given: list[tuple[str, Any]] = [
@@ -130,6 +149,93 @@ async def event_new(
         if step == "start":
             return
     await _ask_next(ctx)
+
+
+_FORM_FIELDS = ("title", "start", "place", "description")
+
+
+async def _show_new_form(ctx: Context, **given: Any) -> bool:
+    fields = tuple(
+        FormField(
+            name,
+            str(ctx.t(f"events.form.{name}")),
+            long=name == "description",
+            required=name in ("title", "start"),
+            max_length=2000 if name == "description" else 300,
+        )
+        for name in _FORM_FIELDS
+        if given.get(name) is None
+    )
+    kept = {k: v for k, v in given.items() if v is not None}  # the form asks the others
+    form = Form(str(ctx.t("events.form.new")), fields, action="events:new_form", data=kept)
+    return await ctx.show_form(form)
+
+
+async def new_form(ctx: Context, data: dict[str, Any]) -> None:
+    """The event form was sent: carry on as ``/event new`` with those options."""
+    answers = {k: v for k, v in dict(data.pop("form", {})).items() if str(v).strip()}
+    options = {**data, **answers}
+    capacity = options.get("capacity")
+    await event_new(
+        ctx,
+        title=options.get("title") or "",
+        start=options.get("start") or "",
+        region=options.get("region"),
+        place=options.get("place"),
+        capacity=int(capacity) if capacity is not None else None,
+        reminders=options.get("reminders"),
+        description=options.get("description"),
+    )
+
+
+#: Steps answered by typing; where forms exist each question has a button opening one.
+_TYPED_STEPS = frozenset(
+    ("title", "region", "start", "place", "capacity", "description", "reminders", "until")
+)
+
+
+def _answer_button(ctx: Context, step: str) -> Button | None:
+    if step not in _TYPED_STEPS or not ctx.supports(Capability.MODALS):
+        return None
+    return Button(
+        str(ctx.t("events.button.answer")),
+        "events:answer",
+        {"step": step},
+        only_for=_member(ctx).id,
+    )
+
+
+async def answer_button(ctx: Context, data: dict[str, Any]) -> None:
+    """Open a one-field form for the question of the current step."""
+    step = str(data.get("step", ""))
+    conversation = ctx.conversation
+    current = conversation.step if conversation is not None else None
+    if current == "start_ok":
+        current = "start"
+    if conversation is None or conversation.flow != FLOW or current != step:
+        await ctx.reply(ctx.t("core.error.button_expired"), private=True)
+        return
+    field = FormField(
+        "answer",
+        str(ctx.t(f"events.form.{step}")),
+        long=step == "description",
+        max_length=2000 if step == "description" else 300,
+    )
+    form = Form(str(ctx.t("events.form.new")), (field,), "events:answered", {"step": step})
+    if not await ctx.show_form(form):
+        await _ask(ctx, step)
+
+
+async def answered(ctx: Context, data: dict[str, Any]) -> None:
+    """A one-field form was sent: the same as typing the answer."""
+    conversation = ctx.conversation
+    current = conversation.step if conversation is not None else None
+    if current == "start_ok":
+        current = "start"
+    if conversation is None or conversation.flow != FLOW or current != data.get("step"):
+        await ctx.reply(ctx.t("core.error.button_expired"), private=True)
+        return
+    await flow_text(ctx, str(dict(data.get("form") or {}).get("answer", "")))
 
 
 async def flow_text(ctx: Context, text: str) -> None:
@@ -371,6 +477,9 @@ async def _ask(ctx: Context, step: str) -> None:
     elif step == "repeat":
         for value in ("none", "weekly", "monthly"):
             buttons.append(_flow_button(ctx, str(ctx.t(f"events.repeat.{value}")), step, value))
+    answer = _answer_button(ctx, step)
+    if answer is not None:
+        buttons.insert(0, answer)
     zone = ""
     if step == "start" and ctx.conversation is not None:
         zone = zone_abbreviation(await _zone_for(ctx, ctx.conversation.data.get("region", "")))
@@ -804,6 +913,30 @@ async def event_cancel(ctx: Context, event: str, scope: str | None = None) -> No
         await notify_rsvps(ctx.app, target, "events.notify.cancelled")
     key = "events.cancel.done" if len(targets) == 1 else "events.cancel.series"
     await ctx.reply(ctx.t(key, id=found.id, title=found.title, jobs=dropped, count=len(targets)))
+
+
+async def calendar_cancelled(app: App, platform: str, calendar_id: str) -> None:
+    """The event's mirror was cancelled or deleted in the platform's calendar: cancel the
+    event as ``/event cancel`` would (reminders stop, attendees are told)."""
+    card = await Card.get_or_none(platform=platform, calendar_id=calendar_id)
+    if card is None:
+        return
+    target = await Event.get_or_none(id=card.event_id)
+    if target is None or target.status != SCHEDULED:
+        return  # Guyub cancelled it itself, or it is over
+    target.status = CANCELLED
+    await target.save(update_fields=["status"])
+    await cancel_reminders(app, target)
+    await refresh_cards(app, target)
+    await sync_calendar(app, target)  # the event's mirrors in other servers too
+    await app.audit.record(
+        "events.cancel",
+        actor=None,
+        target=f"event:{target.id}",
+        region=target.region_code or None,
+        via=f"{platform} calendar",
+    )
+    await notify_rsvps(app, target, "events.notify.cancelled")
 
 
 # --- after the event: attendees and check-in --------------------------------------------

@@ -87,7 +87,11 @@ def guyub_register_flows() -> Sequence[Flow]:
 
 @hookimpl
 def guyub_register_commands() -> Sequence[Command]:
-    return [Command("profile", profile, "onboarding.cmd.profile", alias="profil", where=Where.DM)]
+    return [
+        Command("profile", profile, "onboarding.cmd.profile", alias="profil", where=Where.DM),
+        # Anywhere: from a group the registration moves to the member's private chat.
+        Command("register", register, "onboarding.cmd.register", alias="daftar", private=True),
+    ]
 
 
 @hookimpl
@@ -125,6 +129,11 @@ async def profile(ctx: Context) -> None:
         await _flow.show_profile(ctx)
     else:
         await _flow.begin(ctx)
+
+
+async def register(ctx: Context) -> None:
+    """/register: start (or continue) registration; registered members see their profile."""
+    await _flow.begin(ctx)
 
 
 @hookimpl

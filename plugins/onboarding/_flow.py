@@ -24,6 +24,7 @@ from core import (
     Member,
     RegionInfo,
     Unreachable,
+    UserRef,
     clean_text,
     guard_name,
     neutral_name,
@@ -98,6 +99,16 @@ async def begin(ctx: Context) -> None:
 async def _open_dm(ctx: Context) -> Context | None:
     """A context for the member's private chat, found by messaging them there."""
     assert ctx.member is not None
+    adapter = ctx.adapter
+    account = ctx.account
+    if adapter is not None and account is not None and account.platform == adapter.platform:
+        try:
+            chat = await adapter.open_dm(UserRef(account.platform, account.platform_user_id))
+            if chat is not None:
+                await ctx.send(chat, ctx.t("onboarding.dm_hello"))
+                return _DmContext(ctx, chat, account)
+        except Unreachable:
+            return None
     try:
         ref = await ctx.send_dm(ctx.member, ctx.t("onboarding.dm_hello"))
     except Unreachable:

@@ -31,7 +31,7 @@ from core import (
     load_texts,
     scope_chain,
 )
-from plugins.regions import _cli, _commands, _web
+from plugins.regions import _cli, _commands, _roles, _web
 from plugins.regions._gazetteer import gazetteer
 from plugins.regions._stats import region_rows
 from plugins.regions._sync import sync_regions
@@ -101,6 +101,7 @@ async def guyub_on_member_onboarded(ctx: Context, member: Member) -> None:
 async def guyub_on_member_region_changed(
     ctx: Context, member: Member, old_region: str | None, new_region: str | None
 ) -> None:
+    await _roles.move(ctx.app, member, old_region, new_region)
     # A first region is shown by guyub_on_member_onboarded; a later move gets the new card.
     if old_region is not None and ctx.chat is not None and new_region in gazetteer().regions:
         await ctx.reply(await _commands.region_card(ctx, new_region))

@@ -35,8 +35,16 @@ class World:
         return actor
 
 
+#: The guild the harness creates; the settings list it in ``discord.guild_ids``.
+GUILD_ID = 900000000000000001
+
+
 def discord_settings(**overrides: Any) -> Settings:
-    overrides["discord"] = {"token": "test-token", **overrides.get("discord", {})}
+    overrides["discord"] = {
+        "token": "test-token",
+        "guild_ids": [GUILD_ID],
+        **overrides.get("discord", {}),
+    }
     return test_settings(**overrides)
 
 
@@ -52,7 +60,7 @@ async def discord_world(
         adapter.bind(app)
         await adapter.register_commands(app.visible_commands())
         async with simcord.run(adapter.client) as env:
-            guild = env.create_guild(name="Alumni Aceh")
+            guild = env.create_guild(name="Alumni Aceh", id=GUILD_ID)
             channel = guild.create_text_channel("umum")
             await env.settle()
             yield World(app, adapter, env, guild, channel)

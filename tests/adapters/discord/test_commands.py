@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord_sample_plugin as sample
 
 from adapters.discord import build_command_set, read_invocation
-from core import Translator, UserRef
+from core import Sender, Translator, UserRef
 
 
 def _command_set():
@@ -80,14 +80,17 @@ _GREET_DATA = {
 }
 
 
-def test_slash_options_arrive_typed_with_users_as_refs() -> None:
+def test_slash_options_arrive_typed_with_users_as_senders() -> None:
     call = read_invocation(_command_set(), _GREET_DATA)
     assert call is not None
     assert call.command.name == "greet"
+    # A picked user carries the names Discord resolved (they may never have written to us).
     assert call.options == {
         "region": "Aceh Utara",
         "times": 3,
-        "who": UserRef("discord", "1234567890123456789"),
+        "who": Sender(
+            UserRef("discord", "1234567890123456789"), display_name="**Amir**", username="amir"
+        ),
     }
     assert call.focused is None
 

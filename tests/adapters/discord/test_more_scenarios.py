@@ -161,12 +161,13 @@ async def test_a_command_that_says_nothing_is_still_acknowledged(make_app) -> No
         assert [r.path.rsplit("/", 1)[-1] for r in deleted] == ["@original"]
 
 
-async def test_moving_to_guild_commands_removes_the_global_ones(make_app) -> None:
+async def test_moving_to_guild_commands_keeps_only_dm_commands_global(make_app) -> None:
     from discord_harness import discord_settings
 
     from adapters.discord import DiscordAdapter
 
-    async with discord_world(make_app) as world:
+    started_global = discord_settings(discord={"guild_ids": [], "leave_other_guilds": False})
+    async with discord_world(make_app, settings=started_global) as world:
         puts = [r.path for r in world.env.http_requests if r.method == "PUT"]
         assert puts == [f"/applications/{world.adapter.client.application_id}/commands"]
         settings = discord_settings(discord={"guild_ids": [world.guild.id]})
@@ -175,8 +176,12 @@ async def test_moving_to_guild_commands_removes_the_global_ones(make_app) -> Non
         await world.env.restart_bot(moved.client)
         puts = [(r.path, r.json) for r in world.env.http_requests if r.method == "PUT"][1:]
         app_id = moved.client.application_id
-        assert puts[0] == (f"/applications/{app_id}/commands", [])
+        # Globally only what runs in DMs stays (guild commands don't exist in DMs).
+        assert puts[0][0] == f"/applications/{app_id}/commands"
+        assert puts[0][1]
+        assert all(c["contexts"] == [1] for c in puts[0][1])
         assert puts[1][0] == f"/applications/{app_id}/guilds/{world.guild.id}/commands"
+        assert all(c["contexts"] == [0] for c in puts[1][1])
         alice = await world.member("alice")
         result = await alice.slash(world.channel, "greet", region="Aceh")
         assert result.response is not None

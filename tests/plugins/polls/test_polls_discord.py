@@ -18,6 +18,8 @@ from plugins import polls
 from plugins.polls.models import Ballot, Poll, Post
 from plugins.polls.tally import By, tally
 
+GUILD_ID = 900000000000000001
+
 
 @dataclass
 class World:
@@ -29,7 +31,7 @@ class World:
 
 @asynccontextmanager
 async def discord_world(make_app, regions) -> AsyncIterator[World]:  # type: ignore[no-untyped-def]
-    settings = test_settings(discord={"token": "test-token"})
+    settings = test_settings(discord={"token": "test-token", "guild_ids": [GUILD_ID]})
     adapter = DiscordAdapter(settings)
     async with make_app(
         settings=settings, plugins=[polls, regions], adapters=[adapter], discover_plugins=False
@@ -37,7 +39,7 @@ async def discord_world(make_app, regions) -> AsyncIterator[World]:  # type: ign
         adapter.bind(app)
         await adapter.register_commands(app.visible_commands())
         async with simcord.run(adapter.client) as env:
-            guild = env.create_guild(name="Alumni Aceh")
+            guild = env.create_guild(name="Alumni Aceh", id=GUILD_ID)
             channel = guild.create_text_channel("umum")
             await env.settle()
             yield World(app, env, guild, channel)
