@@ -20,7 +20,7 @@ async def create_event(guyub: Guyub, captain, title: str) -> Event:  # type: ign
         "Lewati",
         "Tanpa batas",
         "Lewati",
-        "Bawaan (1 hari & 1 jam sebelum)",
+        "Bawaan (1 hari dan 1 jam sebelumnya)",
         "Sekali saja",
         "💾 Simpan",
     ):
@@ -56,6 +56,9 @@ async def test_event_deleted_in_discord_is_cancelled_in_guyub(make_app) -> None:
         await event.refresh_from_db()
         assert event.status == "cancelled"
         assert await pending_reminders(event) == 0
+        # The notice to those who said they'd come goes out through the outbox.
+        await guyub.app.outbox.run_due()
+        await guyub.env.settle()
         told = budi.user.dm_channel.last_message
         assert told is not None
         assert "Temu alumni" in told.content

@@ -29,7 +29,7 @@ async def test_event_new_with_title_and_region_asks_the_rest_in_a_form(make_app)
         )
         assert checked.acknowledged
         check = guyub.channel.last_message
-        assert "Benar?" in check.content
+        assert "Maksud Anda" in check.content
         await ani.click(check, label="✅ Ya, benar")
         # Capacity was not asked in the form: its question has a button opening one.
         question = guyub.channel.last_message
@@ -41,7 +41,7 @@ async def test_event_new_with_title_and_region_asks_the_rest_in_a_form(make_app)
         assert "keterangan" in question.content.lower()
         opened = await ani.click(question, label="✏️ Jawab")
         await ani.submit_modal(opened, {"answer": "Bawa kartu alumni"})
-        await ani.click(guyub.channel.last_message, label="Bawaan (1 hari & 1 jam sebelum)")
+        await ani.click(guyub.channel.last_message, label="Bawaan (1 hari dan 1 jam sebelumnya)")
         await ani.click(guyub.channel.last_message, label="Sekali saja")
         summary = guyub.channel.last_message
         assert "Periksa sebelum disimpan" in summary.content
@@ -69,4 +69,4 @@ async def test_all_options_given_needs_no_form(make_app) -> None:
             region="11",
         )
         assert result.modal is None
-        assert "Benar?" in guyub.channel.last_message.content
+        assert "Maksud Anda" in guyub.channel.last_message.content

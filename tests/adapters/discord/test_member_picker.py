@@ -29,7 +29,7 @@ async def test_admin_appoints_a_member_who_never_spoke_to_the_bot(make_app) -> N
 
 async def test_config_admin_gets_their_discord_name(make_app) -> None:
     async with guyub_on_discord(make_app) as guyub:
-        pmo = await guyub.joins("pmo")
+        pmo = await guyub.joins("rina")
         ref = UserRef("discord", str(pmo.id))
         # What `admins = ["discord:..."]` does at start, before the bot knows a name.
         account = await guyub.app.identity.ensure(ref)
@@ -37,4 +37,4 @@ async def test_config_admin_gets_their_discord_name(make_app) -> None:
         await Member.filter(id=account.member_id).update(display_name=str(ref))
         await pmo.slash(guyub.channel, "help")
         member = await Member.get(id=account.member_id)
-        assert member.display_name == "pmo"
+        assert member.display_name == "rina"
