@@ -575,19 +575,41 @@ class Outbox:
     ) -> MessageRef:
         pace = self.pace(chat.platform)
         if pace is None:
-            return await send()
+            return await self._counted(chat.platform, send)
         wait = self._reserve(pace, key, not chat.is_dm)
         if wait > self.settings.inline_wait_seconds:
             return await self._defer(chat, recipient, out, wait)
         if wait > 0:
             await self.timer.sleep(wait)
         try:
-            return await send()
+            return await self._counted(chat.platform, send)
         except RetryAfter as exc:
             # Refused before anything was done: hold this chat (replies, broadcasts, all of
             # it) and deliver the message after the wait.
             pace.pause(key, exc.seconds, self.timer.monotonic())
             return await self._defer(chat, recipient, out, exc.seconds)
+
+    async def _counted(
+        self, platform: str, send: Callable[[], Awaitable[MessageRef]]
+    ) -> MessageRef:
+        """An interactive send, counted in ``guyub_deliveries_total`` like the outbox's."""
+        try:
+            ref = await send()
+        except RetryAfter:
+            self.metrics.rate_limit(platform)
+            self.metrics.delivery(platform, DeliveryResult.DEFERRED)
+            raise
+        except DeliveryUnknown:
+            self.metrics.delivery(platform, DeliveryResult.UNKNOWN)
+            raise
+        except Unreachable:
+            self.metrics.delivery(platform, DeliveryResult.UNREACHABLE)
+            raise
+        except DeliveryError:
+            self.metrics.delivery(platform, DeliveryResult.FAILED)
+            raise
+        self.metrics.delivery(platform, DeliveryResult.DELIVERED)
+        return ref
 
     async def _defer(
         self, chat: ChatRef, recipient: Recipient, out: Outgoing, seconds: float
