@@ -277,8 +277,8 @@ class App:
                 if action.name in self.actions:
                     raise ValueError(f"button action {action.name!r} of {plugin} is taken")
                 self.actions[action.name] = action
-        for _plugin, routes in self.plugins.web_routes():
-            self.web.add_routes(routes)
+        for plugin, routes in self.plugins.web_routes():
+            self.web.add_routes(routes, owner=plugin)
         for _plugin, pages in self.plugins.dashboard_pages():
             self.web.pages.extend(pages)
         for plugin, flows in self.plugins.flows():
@@ -349,7 +349,7 @@ class App:
         try:
             if web:
                 for adapter in self.adapters.values():
-                    self.web.add_routes(adapter.web_routes())
+                    self.web.add_routes(adapter.web_routes(), owner=f"adapter {adapter.platform}")
                 # Listening first: a port already taken stops start-up with a clear error.
                 await self.web.start()
             async with asyncio.TaskGroup() as group:

@@ -221,10 +221,16 @@ class Plugins:
         for impl in self._impls(hook):
             await self._call_isolated(impl, hook, kwargs)
 
-    async def gather(self, hook: str, **kwargs: Any) -> dict[str, Any]:
-        """Like :meth:`notify`, keeping each plugin's non-None answer by plugin name."""
+    async def gather(
+        self, hook: str, *, only: Iterable[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Like :meth:`notify`, keeping each plugin's non-None answer by plugin name
+        (``only``: ask just these plugins)."""
         answers: dict[str, Any] = {}
+        wanted = set(only) if only is not None else None
         for impl in self._impls(hook):
+            if wanted is not None and impl.plugin_name not in wanted:
+                continue
             ok, value = await self._call_isolated(impl, hook, kwargs)
             if ok and value is not None:
                 answers[impl.plugin_name] = value
@@ -368,8 +374,12 @@ class Plugins:
     async def forget_member(self, member: Member) -> None:
         await self.notify("guyub_forget_member", member=member)
 
-    async def collect_stats(self, region_codes: Sequence[str] | None, app: App) -> dict[str, Any]:
-        return await self.gather("guyub_collect_stats", region_codes=region_codes, app=app)
+    async def collect_stats(
+        self, region_codes: Sequence[str] | None, app: App, *, only: Iterable[str] | None = None
+    ) -> dict[str, Any]:
+        return await self.gather(
+            "guyub_collect_stats", only=only, region_codes=region_codes, app=app
+        )
 
     # --- typed facade: privacy -------------------------------------------------------
 

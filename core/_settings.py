@@ -157,6 +157,8 @@ class WebSettings(_Section):
     login_link_minutes: int = Field(default=10, ge=1, le=60)
     #: Hours a dashboard session lasts before signing in again.
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    #: Seconds the overview's figures are reused per scope (0: count on every request).
+    figures_cache_seconds: float = Field(default=60.0, ge=0)
 
 
 class LimitSettings(_Section):

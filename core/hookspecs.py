@@ -123,7 +123,8 @@ def guyub_register_web() -> Iterable[AbstractRouteDef] | None:
     """Called once at start-up, before the web server listens. Return aiohttp route
     definitions (a ``web.RouteTableDef``, or ``[web.get(path, handler), ...]``) to mount on
     the App's web server; ``request.app[core.web.APP_KEY]`` is the App in a handler.
-    Paths must be unique across plugins (aiohttp refuses a duplicate at start-up)."""
+    A method and path must be unique across plugins: a clash stops start-up with a message
+    naming both plugins."""
 
 
 @hookspec

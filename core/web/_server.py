@@ -47,6 +47,7 @@ class WebServer:
         self.application[APP_KEY] = app
         self.host, self.port = parse_listen(settings.listen) if settings.listen else ("", 0)
         self._runner: web.AppRunner | None = None
+        self._owners: dict[tuple[str, str], str] = {}
         #: Links of the dashboard menu (``guyub_register_dashboard``).
         self.pages: list[DashboardPage] = []
 
@@ -56,15 +57,29 @@ class WebServer:
     def router(self) -> web.UrlDispatcher:
         return self.application.router
 
-    def add_routes(self, routes: Iterable[web.AbstractRouteDef]) -> None:
-        """Mount route definitions (a ``web.RouteTableDef`` or a list of ``web.get(...)``)."""
+    def add_routes(self, routes: Iterable[web.AbstractRouteDef], owner: str = "core") -> None:
+        """Mount route definitions (a ``web.RouteTableDef`` or a list of ``web.get(...)``).
+
+        aiohttp would serve the first of two routes with one method and path and ignore the
+        second silently; here the second is refused, naming both owners."""
+        routes = list(routes)
+        for route in routes:
+            self._claim(str(getattr(route, "method", "*")), str(getattr(route, "path", "")), owner)
         self.application.add_routes(routes)
 
-    def add_get(self, path: str, handler: Handler, **kwargs: Any) -> None:
+    def add_get(self, path: str, handler: Handler, *, owner: str = "core", **kwargs: Any) -> None:
+        self._claim("GET", path, owner)
         self.router.add_get(path, handler, **kwargs)
 
-    def add_post(self, path: str, handler: Handler, **kwargs: Any) -> None:
+    def add_post(self, path: str, handler: Handler, *, owner: str = "core", **kwargs: Any) -> None:
+        self._claim("POST", path, owner)
         self.router.add_post(path, handler, **kwargs)
+
+    def _claim(self, method: str, path: str, owner: str) -> None:
+        taken = self._owners.get((method, path))
+        if taken is not None:
+            raise ValueError(f"web route {method} {path} of {owner} is taken by {taken}")
+        self._owners[(method, path)] = owner
 
     def add_middleware(self, middleware: Any) -> None:
         """Add an aiohttp middleware (``@web.middleware``); it sees every request."""

@@ -28,14 +28,14 @@ def bar_chart(
     *,
     title: str,
     value_label: Sequence[str] | None = None,
-    width: int = 640,
+    width: int = 480,
 ) -> str:
     """Horizontal bars, one per ``(label, value)``; ``value_label`` is the text shown at
     each bar's end (defaults to the value). The SVG scales down to a 360-px phone."""
-    bar_height, gap, label_width = 22, 8, min(220, width // 3)
+    bar_height, gap, label_width = 24, 8, min(170, width // 3)
     height = max(1, len(rows)) * (bar_height + gap) + gap
     top = max((v for _, v in rows), default=0) or 1
-    usable = width - label_width - 70
+    usable = width - label_width - 110  # room for the value after the longest bar
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'role="img" aria-label="{escape(title)}" class="chart" preserveAspectRatio="xMinYMin">',
@@ -47,11 +47,11 @@ def bar_chart(
         shown = value_label[i] if value_label is not None else f"{value:g}"
         parts.append(
             f'<text x="{label_width - 6}" y="{y + bar_height * 0.72:.1f}" text-anchor="end" '
-            f'font-size="13" fill="#0f172a">{escape(_short(label))}</text>'
+            f'font-size="15" fill="#0f172a">{escape(_short(label, 20))}</text>'
             f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height}" '
             f'fill="{BAR}"><title>{escape(label)}: {escape(shown)}</title></rect>'
             f'<text x="{label_width + length + 6:.1f}" y="{y + bar_height * 0.72:.1f}" '
-            f'font-size="13" fill="#0f172a">{escape(shown)}</text>'
+            f'font-size="15" fill="#0f172a">{escape(shown)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -7,7 +7,9 @@ and ``guyub_register_dashboard``, using the kit in :mod:`core.web`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -24,7 +26,7 @@ from core._messages import Button, Message
 from core._roles import Role
 from core._specs import PluginInfo
 from core.hookspecs import hookimpl
-from core.models import Account, AuditEntry, Member
+from core.models import AuditEntry, Member
 from core.web._auth import (
     LOGIN_PATH,
     Viewer,
@@ -39,17 +41,19 @@ from core.web._pages import (
     dashboard_page,
     language_of,
     render,
+    same_origin,
     secure_cookies,
     see_other,
 )
 from core.web._server import APP_KEY
 from core.web._svg import bar_chart
+from core.web.models import LoginLink, WebSession
 
 if TYPE_CHECKING:
     from core._app import App
     from core._context import Context
 
-__all__ = ["area_filter", "core_figures"]
+__all__ = ["area_filter", "by_platform", "core_figures"]
 
 PLUGIN = PluginInfo(
     name="dashboard",
@@ -95,6 +99,32 @@ def guyub_register_texts() -> dict[str, dict[str, str]]:
     return load_texts("core.web")
 
 
+@hookimpl
+async def guyub_export_member(member: Member) -> dict[str, Any] | None:
+    sessions = await WebSession.filter(member_id=member.id).order_by("created_at")
+    if not sessions:
+        return None
+    return {
+        "dashboard_sessions": [
+            {"signed_in_at": x.created_at.isoformat(), "expires_at": x.expires_at.isoformat()}
+            for x in sessions
+        ]
+    }
+
+
+@hookimpl
+async def guyub_forget_member(member: Member) -> None:
+    await WebSession.filter(member_id=member.id).delete()
+    await LoginLink.filter(member_id=member.id).delete()
+
+
+@hookimpl
+async def guyub_on_members_merged(app: App, kept: Member, merged: Member) -> None:
+    # Sign-ins of the merged member end; the kept member signs in again.
+    await WebSession.filter(member_id=merged.id).delete()
+    await LoginLink.filter(member_id=merged.id).delete()
+
+
 # --- figures (the same definitions as /stats in chat) ---------------------------------------
 
 
@@ -111,66 +141,69 @@ def area_filter(areas: Sequence[str] | None, prefix: str = "") -> Q:
     return query
 
 
-async def core_figures(app: App, areas: Sequence[str] | None) -> dict[str, int]:
-    """members, registered, active 7 and 30 days, new in 30 days."""
+async def core_figures(
+    app: App, areas: Sequence[str] | None, weeks: int = 12
+) -> tuple[dict[str, int], list[tuple[datetime, int]]]:
+    """members, registered, active 7 and 30 days, new in 30 days, and the members who
+    finished registration in each of the last ``weeks`` weeks (Monday 00:00 UTC): all of it
+    counted in one scan of the members."""
     now = app.clock.now()
-    area = area_filter(areas)
-    return {
-        "members": await Member.filter(area).count(),
-        "registered": await Member.filter(area, registered_at__isnull=False).count(),
-        "active_7d": await Member.filter(area, last_active_at__gte=now - timedelta(days=7)).count(),
-        "active_30d": await Member.filter(
-            area, last_active_at__gte=now - timedelta(days=30)
-        ).count(),
-        "new_30d": await Member.filter(area, created_at__gte=now - timedelta(days=30)).count(),
+    monday = (now - timedelta(days=now.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    starts = [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    per_week = {
+        f"week_{i}": Count(
+            "id", _filter=Q(registered_at__gte=start, registered_at__lt=start + timedelta(weeks=1))
+        )
+        for i, start in enumerate(starts)
     }
+    rows = (
+        await Member.filter(area_filter(areas))
+        .annotate(
+            members=Count("id"),
+            registered=Count("id", _filter=Q(registered_at__isnull=False)),
+            active_7d=Count("id", _filter=Q(last_active_at__gte=now - timedelta(days=7))),
+            active_30d=Count("id", _filter=Q(last_active_at__gte=now - timedelta(days=30))),
+            new_30d=Count("id", _filter=Q(created_at__gte=now - timedelta(days=30))),
+            **per_week,
+        )
+        .values(*FIGURES, *per_week)
+    )
+    row = rows[0] if rows else {}
+    figures = {key: int(row.get(key) or 0) for key in FIGURES}
+    return figures, [(start, int(row.get(f"week_{i}") or 0)) for i, start in enumerate(starts)]
+
+
+FIGURES = ("members", "registered", "active_7d", "active_30d", "new_30d")
 
 
 async def by_platform(app: App, areas: Sequence[str] | None) -> list[dict[str, Any]]:
-    """Accounts per platform: joined, registered, active 7 and 30 days."""
+    """Accounts per platform: joined, registered, active 7 and 30 days (one grouped scan)."""
     now = app.clock.now()
-    area = area_filter(areas, "member__")
-    out: dict[str, dict[str, Any]] = {}
-    columns: list[tuple[str, Q]] = [
-        ("joined", Q()),
-        ("registered", Q(member__registered_at__isnull=False)),
-        ("active_7d", Q(member__last_active_at__gte=now - timedelta(days=7))),
-        ("active_30d", Q(member__last_active_at__gte=now - timedelta(days=30))),
-    ]
-    for column, condition in columns:
-        rows = (
-            await Account.filter(area, condition)
-            .annotate(n=Count("id"))
-            .group_by("platform")
-            .values("platform", "n")
+    rows = (
+        await Member.filter(area_filter(areas), accounts__platform__isnull=False)
+        .annotate(
+            joined=Count("accounts__id"),
+            registered=Count("accounts__id", _filter=Q(registered_at__isnull=False)),
+            active_7d=Count("accounts__id", _filter=Q(last_active_at__gte=now - timedelta(days=7))),
+            active_30d=Count(
+                "accounts__id", _filter=Q(last_active_at__gte=now - timedelta(days=30))
+            ),
         )
-        for row in rows:
-            entry = out.setdefault(str(row["platform"]), {"platform": str(row["platform"])})
-            entry[column] = int(row["n"])
-    return [
-        {"joined": 0, "registered": 0, "active_7d": 0, "active_30d": 0, **entry}
-        for _, entry in sorted(out.items())
-    ]
-
-
-async def registrations_per_week(
-    app: App, areas: Sequence[str] | None, weeks: int = 12
-) -> list[tuple[datetime, int]]:
-    """Members who finished registration, per week (Monday 00:00 UTC), the last ``weeks``."""
-    now = app.clock.now()
-    start = (now - timedelta(days=now.weekday())).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    ) - timedelta(weeks=weeks - 1)
-    stamps = await Member.filter(area_filter(areas), registered_at__gte=start).values_list(
-        "registered_at", flat=True
+        .group_by("accounts__platform")
+        .values(platform="accounts__platform", **{c: c for c in PLATFORM_COLUMNS})
     )
-    counts = [0] * weeks
-    for stamp in stamps:
-        if isinstance(stamp, datetime):
-            index = (utc(stamp) - start).days // 7
-            if 0 <= index < weeks:
-                counts[index] += 1
-    return [(start + timedelta(weeks=i), counts[i]) for i in range(weeks)]
+    return sorted(
+        (
+            {"platform": str(row["platform"]), **{c: int(row[c] or 0) for c in PLATFORM_COLUMNS}}
+            for row in rows
+        ),
+        key=lambda r: str(r["platform"]),
+    )
+
+
+PLATFORM_COLUMNS = ("joined", "registered", "active_7d", "active_30d")
 
 
 # --- web: sign-in ------------------------------------------------------------------------
@@ -187,6 +220,10 @@ async def login_confirm(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.StreamResponse:
     app = request.app[APP_KEY]
+    if not same_origin(request):
+        # Login CSRF: another site must not sign a browser in with a link of its own.
+        await app.audit.record("web.login_refused", target=request.remote or "", why="origin")
+        return await render(request, "login_refused.html", status=403)
     form = await request.post()
     token = form.get("token")
     member_id = await redeem_login_link(app, token if isinstance(token, str) else "")
@@ -226,24 +263,16 @@ async def overview(request: web.Request, viewer: Viewer) -> web.Response:
     app = request.app[APP_KEY]
     lang = language_of(request)
     areas = viewer.areas
-    figures = await core_figures(app, areas)
-    platforms = await by_platform(app, areas)
-    weeks = await registrations_per_week(app, areas)
-    plugin_figures = await app.plugins.collect_stats(areas, app)
-    region_rows = [
-        r for r in plugin_figures.get("regions", {}).get("regions", []) if isinstance(r, dict)
-    ]
-    sections = []
-    for plugin, values in sorted(plugin_figures.items()):
-        if not isinstance(values, dict):
-            continue
-        scalars = [
-            (_label(app, f"{plugin}.stats.{key}", lang, key), value)
-            for key, value in values.items()
-            if isinstance(value, int | float) and not isinstance(value, bool)
-        ]
-        if scalars:
-            sections.append((_label(app, f"web.plugin.{plugin}", lang, plugin), scalars))
+    fresh = request.query.get("fresh") == "1"
+    snapshot = await _overview_figures(app, areas, fresh=fresh)
+    (figures, weeks), platforms, coverage = snapshot.figures
+    regions = coverage.get("regions", {})
+    region_rows = [r for r in regions.get("regions", []) if isinstance(r, dict)]
+    flags = {
+        key: regions[key]
+        for key in ("without_captain", "without_group")
+        if isinstance(regions.get(key), int)
+    }
     chart = bar_chart(
         [(w.strftime("%d-%m"), float(n)) for w, n in weeks],
         title=str(app.translator("web.overview.per_week", lang)),
@@ -256,8 +285,64 @@ async def overview(request: web.Request, viewer: Viewer) -> web.Response:
         platforms=platforms,
         weeks=weeks,
         chart=chart,
-        sections=sections,
         region_rows=region_rows,
+        flags=flags,
+        scope_names=[await app.regions.name(s) for s in viewer.scopes],
+        as_of=snapshot.at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    at: datetime
+    figures: Any
+
+
+async def _overview_figures(app: App, areas: Sequence[str] | None, *, fresh: bool) -> _Snapshot:
+    """The overview's figures for a scope, counted at most every ``web.figures_cache_seconds``
+    per process (the page says when; ``?fresh=1`` counts again). A national overview scans
+    every member; a PMO office reloading it all day should not."""
+    cache: dict[tuple[str, ...], _Snapshot] = app.services.setdefault("web.overview_cache", {})
+    key = tuple(areas) if areas is not None else ("*",)
+    now = app.clock.now()
+    ttl = timedelta(seconds=app.settings.web.figures_cache_seconds)
+    kept = cache.get(key)
+    if kept is not None and not fresh and now - kept.at < ttl:
+        return kept
+    # Independent questions, asked side by side (each connection of the pool takes one).
+    figures = await asyncio.gather(
+        core_figures(app, areas),
+        by_platform(app, areas),
+        app.plugins.collect_stats(areas, app, only=("regions",)),
+    )
+    snapshot = _Snapshot(now, figures)
+    if len(cache) > 1000:  # one entry per scope; captains' scopes are few
+        cache.clear()
+    cache[key] = snapshot
+    return snapshot
+
+
+@dashboard_page()
+async def stats_page(request: web.Request, viewer: Viewer) -> web.Response:
+    """Every plugin's figures for the viewer's regions, as /stats lists them in chat."""
+    app = request.app[APP_KEY]
+    lang = language_of(request)
+    plugin_figures = await app.plugins.collect_stats(viewer.areas, app)
+    sections = []
+    for plugin, values in sorted(plugin_figures.items()):
+        if not isinstance(values, dict):
+            continue
+        scalars = [
+            (_label(app, f"{plugin}.stats.{key}", lang, key), value)
+            for key, value in values.items()
+            if isinstance(value, int | float) and not isinstance(value, bool)
+        ]
+        if scalars:
+            sections.append((_label(app, f"web.plugin.{plugin}", lang, plugin), scalars))
+    return await render(
+        request,
+        "stats.html",
+        sections=sections,
         scope_names=[await app.regions.name(s) for s in viewer.scopes],
     )
 
@@ -331,6 +416,7 @@ def guyub_register_web() -> list[web.RouteDef]:
         web.get(LOGIN_PATH + "{token}", login_confirm),
         web.post("/dasbor/masuk", login),
         web.post("/dasbor/keluar", logout),
+        web.get("/dasbor/stats", stats_page),
         web.get("/dasbor/audit", audit_log),
         web.get("/dasbor/static/{name}", static),
     ]
@@ -340,5 +426,6 @@ def guyub_register_web() -> list[web.RouteDef]:
 def guyub_register_dashboard() -> Sequence[DashboardPage]:
     return [
         DashboardPage("/dasbor", "web.nav.overview", order=0),
+        DashboardPage("/dasbor/stats", "web.nav.stats", order=60),
         DashboardPage("/dasbor/audit", "web.nav.audit", admin=True, order=90),
     ]

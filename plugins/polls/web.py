@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from tortoise.functions import Sum
 
 from core import App, covers
 from core.web import (
@@ -25,7 +26,7 @@ from core.web import (
 )
 from plugins.polls.ballots import is_closed, label
 from plugins.polls.cli import export_text
-from plugins.polls.models import Poll
+from plugins.polls.models import Ballot, Poll
 from plugins.polls.present import export_rows, percent
 from plugins.polls.results import default_by
 from plugins.polls.tally import By, tally
@@ -66,9 +67,17 @@ async def polls_page(request: web.Request, viewer: Viewer) -> web.StreamResponse
     lang = language_of(request)
     now = app.clock.now()
     polls = [p for p in await Poll.all().order_by("-id").limit(500) if _visible(viewer, p)][:100]
+    # Respondents as /polls counts them (the sum of ballot weights), for every poll at once.
+    sums = (
+        await Ballot.filter(poll_id__in=[p.id for p in polls])
+        .annotate(n=Sum("weight"))
+        .group_by("poll_id")
+        .values("poll_id", "n")
+    )
+    respondents_of = {int(row["poll_id"]): int(row["n"] or 0) for row in sums}
     items = []
     for poll in polls:
-        respondents = (await tally(poll.id, len(poll.options), By.OVERALL, 1)).overall.respondents
+        respondents = respondents_of.get(poll.id, 0)
         items.append(
             {
                 "poll": poll,
@@ -130,7 +139,10 @@ async def poll_page(request: web.Request, viewer: Viewer) -> web.StreamResponse:
                     for i in range(len(options))
                 ],
             ),
-            waves=await _waves(app, viewer, poll, lang),
+            has_waves=bool(poll.template)
+            and await Poll.filter(template=poll.template, region_code=poll.region_code)
+            .exclude(id=poll.id)
+            .exists(),
         )
     return await render(request, "poll.html", **context)
 
@@ -155,6 +167,25 @@ async def _waves(app: App, viewer: Viewer, poll: Poll, lang: str) -> list[dict[s
             }
         )
     return waves if len(waves) > 1 else []
+
+
+@dashboard_page()
+async def waves_page(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+    """Every wave of the poll's template side by side (as /poll_compare, for all waves)."""
+    app = request.app[APP_KEY]
+    poll, refusal = await _poll_or_refusal(request, viewer)
+    if refusal is not None:
+        return refusal
+    assert poll is not None
+    lang = language_of(request)
+    return await render(
+        request,
+        "waves.html",
+        poll=poll,
+        question=label(poll.question, lang),
+        options=[label(o, lang) for o in poll.options],
+        waves=await _waves(app, viewer, poll, lang),
+    )
 
 
 @dashboard_page()
@@ -187,6 +218,7 @@ def routes() -> list[web.RouteDef]:
     return [
         web.get("/dasbor/polls", polls_page),
         web.get("/dasbor/polls/{poll}", poll_page),
+        web.get("/dasbor/polls/{poll}/waves", waves_page),
         web.get(r"/dasbor/polls/{poll}/export.{format:csv|json}", poll_export),
     ]
 

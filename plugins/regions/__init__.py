@@ -24,8 +24,12 @@ from core import (
     PluginInfo,
     RegionInfo,
     RegionMatch,
+    Role,
+    RoleGrant,
+    covers,
     hookimpl,
     load_texts,
+    scope_chain,
 )
 from plugins.regions import _cli, _commands, _web
 from plugins.regions._gazetteer import gazetteer
@@ -151,7 +155,28 @@ async def guyub_collect_stats(region_codes: Sequence[str] | None, app: App) -> d
             codes.extend(children or [scope])
     rows = await region_rows(dict.fromkeys(codes))
     rows.sort(key=lambda row: (-row.members, row.code))
-    return {"regions": [row.as_dict() for row in rows]}
+    return {
+        "regions": [row.as_dict() for row in rows],
+        **await _uncovered(region_codes),
+    }
+
+
+async def _uncovered(region_codes: Sequence[str] | None) -> dict[str, int]:
+    """Kabupaten/kota inside the scopes with no captain (of their own or of their
+    province) and with no group bound to them or to their province."""
+    book = gazetteer()
+    scopes = [c for c in region_codes or [""]]
+    places = [
+        r.code
+        for r in book.regions.values()
+        if r.parent_code is not None and any(covers(s, r.code) for s in scopes)
+    ]
+    captained = set(await RoleGrant.filter(role=Role.CAPTAIN.label).values_list("scope", flat=True))
+    bound = set(await RegionChat.all().values_list("region_code", flat=True))
+    return {
+        "without_captain": sum(1 for c in places if not captained & set(scope_chain(c))),
+        "without_group": sum(1 for c in places if not bound & set(scope_chain(c))),
+    }
 
 
 @hookimpl

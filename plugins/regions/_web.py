@@ -138,21 +138,15 @@ async def _table_page(
     descending = (
         request.query.get("dir", "desc" if sort not in ("code", "name") else "asc") == "desc"
     )
-    lines = _sorted(await _lines(codes), sort, descending)
+    # One pass over the members for the region itself and the rows below it.
+    everything = await _lines([*codes, region.code] if region is not None else codes)
+    own = everything.pop() if region is not None else None
+    lines = _sorted(everything, sort, descending)
     if request.query.get("format") == "csv":
         name = f"wilayah-{region.code if region else 'indonesia'}.csv"
         return csv_response(
             name,
-            [
-                "code",
-                "name",
-                "members",
-                "registered",
-                "recipients",
-                "coverage",
-                "captains",
-                "groups",
-            ],
+            CSV_HEADER,
             [
                 [
                     line.code,
@@ -167,7 +161,6 @@ async def _table_page(
                 for line in lines
             ],
         )
-    own = (await _lines([region.code]))[0] if region is not None else None
     return await render(
         request,
         "regions.html",

@@ -165,7 +165,7 @@ async def test_webhook_shares_the_apps_web_server_on_the_same_address(
     async with make_app(
         plugins=[probe], discover_plugins=False, adapters=[adapter], settings=settings
     ) as app:
-        app.web.add_get("/probe-page", page)
+        app.web.add_get("/probe", page)
         task = asyncio.create_task(app.run(install_signal_handlers=False, web=True))
         try:
             await api.wait_for("setWebhook")
@@ -180,7 +180,7 @@ async def test_webhook_shares_the_apps_web_server_on_the_same_address(
                     f"{base}/telegram/hook", json=update, headers=right
                 ) as response:
                     assert response.status == 200
-                async with http.get(f"{base}/probe-page") as response:
+                async with http.get(f"{base}/probe") as response:
                     assert await response.text() == "dasbor"
                 # The probes ride on the same shared server.
                 async with http.get(f"{base}/readyz") as response:

@@ -211,6 +211,7 @@ async def test_admin_and_captain_in_a_real_browser(chromium, tmp_path: Path) -> 
         for name, url in (
             ("events", "/dasbor/events"),
             ("captains", "/dasbor/captains"),
+            ("stats", "/dasbor/stats"),
             ("audit", "/dasbor/audit"),
             ("recipients", "/dasbor/recipients"),
         ):
@@ -269,4 +270,4 @@ async def test_admin_and_captain_in_a_real_browser(chromium, tmp_path: Path) -> 
         assert await page.inner_text("h1") == "Tautan tidak berlaku"
         await _photograph(page, folder, "login-refused")
         await context.close()
-    assert len(list(folder.glob("*.png"))) == 2 * 14
+    assert len(list(folder.glob("*.png"))) == 2 * 15

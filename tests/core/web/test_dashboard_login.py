@@ -167,7 +167,58 @@ async def test_pages_need_a_session_and_dashboard_is_an_alias() -> None:
             html = await page.text()
             assert "/dasbor" in html
             assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
+            assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
+            assert page.headers["Cache-Control"] == "no-store"
+            assert page.headers["Referrer-Policy"] == "same-origin"
         async with http.get(f"{s.url}/dasbor/login?lang=en") as page:
             assert "Sign in to the dashboard" in await page.text()
         async with http.get(f"{s.url}/dasbor/login") as page:
             assert "Sign in to the dashboard" in await page.text()  # the choice is kept
+
+
+async def test_forms_posted_from_another_site_are_refused() -> None:
+    async with served() as s:
+        pmo = s.chat.user("pmo")
+        await make_admin(s, pmo)
+        link = await login_link(s, pmo)
+        evil = {"Origin": "https://evil.example"}
+        async with browser() as http:
+            async with http.post(
+                f"{s.url}/dasbor/masuk",
+                data={"token": token_of(link)},
+                headers=evil,
+                allow_redirects=False,
+            ) as refused:
+                assert refused.status == 403
+            await sign_in(s, pmo, http)
+            token = await csrf_of(http, f"{s.url}/dasbor")
+            async with http.post(
+                f"{s.url}/dasbor/keluar", data={"csrf": token}, headers=evil
+            ) as refused:
+                assert refused.status == 403
+            async with http.post(
+                f"{s.url}/dasbor/keluar",
+                data={"csrf": token},
+                headers={"Origin": s.url},
+                allow_redirects=False,
+            ) as out:
+                assert out.status == 303
+
+
+async def test_forgetting_a_member_ends_their_sessions_and_links() -> None:
+    from core import Member
+    from core.web.models import LoginLink, WebSession
+
+    async with served() as s:
+        pmo = s.chat.user("pmo")
+        admin = await make_admin(s, pmo)
+        async with browser() as http:
+            await sign_in(s, pmo, http)
+            await login_link(s, pmo)
+            exported = await s.app.plugins.export_member(admin)
+            assert len(exported["dashboard"]["dashboard_sessions"]) == 1
+            await s.app.plugins.forget_member(await Member.get(id=admin.id))
+            assert not await WebSession.filter(member_id=admin.id).exists()
+            assert not await LoginLink.filter(member_id=admin.id).exists()
+            async with http.get(f"{s.url}/dasbor", allow_redirects=False) as page:
+                assert page.status == 303

@@ -68,3 +68,13 @@ async def test_menu_and_scope_of_a_plugins_pages() -> None:
             "GET /dasbor/secret",
         ]
         assert [e.region_code for e in refused] == ["11.11", "11", None]
+
+
+def test_csv_downloads_defuse_spreadsheet_formulas() -> None:
+    from core.web import csv_response
+
+    response = csv_response("x.csv", ["name", "n"], [["=HYPERLINK(1)", 5], ["Aceh", -1]])
+    assert response.body is not None
+    text = bytes(response.body).decode("utf-8-sig")  # type: ignore[arg-type]
+    assert text.splitlines() == ["name,n", "'=HYPERLINK(1),5", "Aceh,-1"]
+    assert response.headers["Content-Disposition"] == 'attachment; filename="x.csv"'

@@ -148,3 +148,20 @@ async def test_guyub_web_serves_alone_and_stops_on_sigterm(tmp_path: Path) -> No
         output, _ = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, output.decode()
     assert "Traceback" not in output.decode()
+
+
+class ClashingPlugin:
+    """Wants the dashboard's own address."""
+
+    @hookimpl
+    def guyub_register_web(self) -> list[web.RouteDef]:
+        async def mine(request: web.Request) -> web.Response:
+            return web.Response(text="mine")
+
+        return [web.get("/dasbor", mine)]
+
+
+async def test_two_owners_of_one_route_stop_start_up(make_app) -> None:
+    with pytest.raises(ValueError, match="GET /dasbor of ClashingPlugin is taken by dashboard"):
+        async with make_app(plugins=[ClashingPlugin()]):
+            pass

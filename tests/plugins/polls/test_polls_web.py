@@ -86,7 +86,11 @@ async def test_poll_page_and_downloads_equal_the_export() -> None:
             assert 'data-code="11.07"' not in html  # Pidie's 2 answers are folded
             assert 'data-code="other"' in html
             assert "<svg" in html
-            assert "Perbandingan gelombang" in html  # wave 1 beside wave 2
+            assert f"/dasbor/polls/{poll.id}/waves" in html
+            async with http.get(f"{s.url}/dasbor/polls/{poll.id}/waves") as page:
+                waves = await page.text()
+            assert f'data-poll="{first.id}"' in waves  # wave 1 beside wave 2
+            assert f'data-poll="{poll.id}"' in waves
             for fmt in ("csv", "json"):
                 for by in ("overall", "province", "kabupaten"):
                     async with http.get(

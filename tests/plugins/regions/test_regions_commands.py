@@ -144,6 +144,10 @@ async def test_cli_search_list_and_import(chat: FakeChat, tmp_path: Path) -> Non
     assert row["members"] == 1
     assert row["recipients"] == 68066
     assert row["coverage"] == round(1 / 68066, 6)
+    assert stats["regions"]["without_captain"] == 1  # Aceh Utara itself
+    assert stats["regions"]["without_group"] == 1
+    national = await app.plugins.collect_stats(None, app)
+    assert national["regions"]["without_captain"] == 514
 
 
 async def test_completions_offer_regions(app: App) -> None:
