@@ -5,7 +5,6 @@ never ends the process, and the work due meanwhile is done once it is back."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import os
 import sys
@@ -28,6 +27,7 @@ from core import (
     SettingsError,
     SystemClock,
     UserRef,
+    _supervise,
     hookimpl,
 )
 from core._supervise import Backoff, supervise
@@ -35,24 +35,35 @@ from core.models import Account
 from core.testing import MemoryAdapter, make_app, test_settings
 
 
-async def test_a_failing_loop_is_started_again_after_a_growing_pause() -> None:
-    runs: list[float] = []
-    loop = asyncio.get_running_loop()
+async def test_a_failing_loop_is_started_again_after_a_growing_pause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runs = 0
+    pauses: list[float] = []
+    pause_after = _supervise.Backoff.next
+
+    def recorded(backoff: _supervise.Backoff) -> float:
+        pauses.append(pause_after(backoff))
+        return pauses[-1]
+
+    monkeypatch.setattr(_supervise.Backoff, "next", recorded)
 
     async def flaky() -> None:
-        runs.append(loop.time())
-        if len(runs) < 4:
+        nonlocal runs
+        runs += 1
+        if runs < 4:
             raise OSError("database is away")
         await asyncio.Event().wait()
 
     task = asyncio.create_task(supervise("flaky", flaky, first=0.02, limit=1.0))
     async with asyncio.timeout(5):
-        while len(runs) < 4:  # noqa: ASYNC110 - polling what another task records
+        while runs < 4:  # noqa: ASYNC110 - polling what another task records
             await asyncio.sleep(0.01)
     assert not task.done()
     task.cancel()
-    gaps = [b - a for a, b in itertools.pairwise(runs)]
-    assert gaps[1] > gaps[0] * 1.3  # backing off, not spinning
+    # The pauses asked for (not wall-clock gaps): backing off, not spinning.
+    assert len(pauses) == 3
+    assert pauses[0] < pauses[1] < pauses[2]
 
 
 async def test_a_configuration_error_still_ends_the_loop() -> None:
