@@ -392,9 +392,13 @@ class App:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     with contextlib.suppress(NotImplementedError, RuntimeError):
                         loop.remove_signal_handler(sig)
-            await release_leases(self)
-            with contextlib.suppress(Exception):
-                await heartbeat.beat(stopped=True)
+            # Bounded: leases expire on their own, and a stop must never hang on the database.
+            try:
+                async with asyncio.timeout(_RELEASE_TIMEOUT):
+                    await release_leases(self)
+                    await heartbeat.beat(stopped=True)
+            except Exception:
+                log.warning("leases and heartbeat not written at stop; they expire on their own")
 
     def request_stop(self) -> None:
         """Ask a running ``run()`` to stop (the console does this at end of input)."""
@@ -898,6 +902,10 @@ def _reply_names_member(command: Command, event: CommandInvoked) -> Command:
         return command  # a member named explicitly wins over the reply
     params = command.params[:index] + command.params[index + 1 :]
     return replace(command, params=params)
+
+
+#: Seconds a stopping worker spends handing back its leases before it gives up.
+_RELEASE_TIMEOUT = 5.0
 
 
 class _Stop(Exception):
