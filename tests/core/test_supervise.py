@@ -5,11 +5,8 @@ never ends the process, and the work due meanwhile is done once it is back."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import os
 import sys
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -84,27 +81,6 @@ def test_backoff_doubles_up_to_its_limit_and_resets() -> None:
     assert 6.4 <= pauses[-1] <= 8.0
     backoff.reset()
     assert backoff.next() <= 1.0
-
-
-@contextlib.contextmanager
-def _core_errors() -> Iterator[list[logging.LogRecord]]:
-    """Error records of the core's loggers, kept by a handler of our own: earlier tests in
-    the process may have replaced the root handlers that caplog relies on."""
-    records: list[logging.LogRecord] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    core_log = logging.getLogger("core")
-    keep, level = Keep(logging.ERROR), core_log.level
-    core_log.addHandler(keep)
-    core_log.setLevel(logging.ERROR)
-    try:
-        yield records
-    finally:
-        core_log.removeHandler(keep)
-        core_log.setLevel(level)
 
 
 class Ticker:
@@ -231,23 +207,24 @@ async def test_postgres_connections_killed() -> None:
         settings=test_settings(**_quick(url)),
     ) as app:
         name = url.rsplit("/", 1)[1].split("?")[0]
+        killed = 0
 
         async def outage() -> None:
             # Kill every connection to the App's database for a few seconds, repeatedly.
+            nonlocal killed
             admin = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1))
             try:
                 for _ in range(15):
-                    await admin.execute(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                    killed += await admin.fetchval(
+                        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) "
+                        "FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
                         name,
                     )
                     await asyncio.sleep(0.2)
             finally:
                 await admin.close()
 
-        with _core_errors() as records:
-            await _outage_then_recovery(app, adapter, ticker, outage)
-    assert any(r.levelno >= logging.ERROR for r in records), (
-        "killing the connections should have hit the loops"
-    )
+        await _outage_then_recovery(app, adapter, ticker, outage)
+    # The App's connections really were killed under it (whether a loop logged an error
+    # depends on whether it was mid-query at that moment; the pool reconnects otherwise).
+    assert killed > 0, "no connection of the App's was killed"
