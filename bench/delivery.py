@@ -113,10 +113,13 @@ async def enqueue(rsvps: int, folder: Path) -> None:
     print(f"    peak RSS {peak_rss_mib():.0f} MiB (peak before the job {rss_before:.0f} MiB)")
 
 
-async def drain(n: int, folder: Path) -> None:
+async def drain(n: int, folder: Path, concurrency: int, chunk: int) -> None:
     clock = FakeClock(TEST_START)
     sink = Sink("tg")
-    settings = test_settings(database={"url": f"sqlite://{folder}/drain.sqlite3"})
+    settings = test_settings(
+        database={"url": f"sqlite://{folder}/drain-{concurrency}.sqlite3"},
+        outbox={"concurrency": concurrency, "chunk_size": chunk},
+    )
     recipients = [Recipient("tg", str(1_000_000 + i)) for i in range(n)]
     async with make_app(
         adapters=[sink], clock=clock, settings=settings, discover_plugins=False
@@ -132,7 +135,7 @@ async def drain(n: int, folder: Path) -> None:
         for r in recipients:
             await sink.send_dm(UserRef("tg", r.target), out)
         plain_s = time.perf_counter() - began
-    print(f"(b) drain of {n:,} deliveries, unlimited platform:")
+    print(f"(b) drain of {n:,} deliveries, unlimited platform, concurrency {concurrency}:")
     print(f"    outbox {n / outbox_s:,.0f}/s, plain send loop {n / plain_s:,.0f}/s")
     print(f"    ratio outbox / plain loop: {plain_s / outbox_s:.4f}")
 
@@ -141,11 +144,15 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rsvps", type=int, default=100_000)
     parser.add_argument("--drain", type=int, default=20_000)
+    parser.add_argument("--concurrency", type=int, nargs="*", default=[8, 64])
+    parser.add_argument("--chunk", type=int, default=1000)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
-        await enqueue(args.rsvps, Path(tmp))
-        await drain(args.drain, Path(tmp))
+        if args.rsvps:
+            await enqueue(args.rsvps, Path(tmp))
+        for concurrency in args.concurrency:
+            await drain(args.drain, Path(tmp), concurrency, args.chunk)
 
 
 if __name__ == "__main__":

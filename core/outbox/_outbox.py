@@ -32,7 +32,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Count
@@ -57,7 +57,9 @@ from core._settings import OutboxSettings
 from core._supervise import Backoff, Rounds
 from core._trace import correlation_id, enter
 from core.models import Account, Member
+from core.outbox import _sql
 from core.outbox._pace import Pace, Timer, timer_for
+from core.outbox._sql import Claimed
 from core.outbox.models import Delivery, OutboxBatch
 
 __all__ = [
@@ -288,7 +290,7 @@ def load_message(data: Mapping[str, Any]) -> Outgoing:
 class _Queued:
     ready: float
     seq: int
-    row: Delivery = field(compare=False)
+    row: Claimed = field(compare=False)
 
 
 class Outbox:
@@ -323,6 +325,8 @@ class Outbox:
         self._paces: dict[str, Pace] = {}
         self._messages: dict[int, Outgoing] = {}
         self._cids: dict[int, str | None] = {}
+        #: A batch's forum topic and the message it answers (a deferred reply).
+        self._where: dict[int, tuple[str | None, str | None]] = {}
         self._last_progress: dict[int, float] = {}
         self._claims = 0
         self._late_edits: dict[MessageRef, Outgoing] = {}
@@ -744,66 +748,21 @@ class Outbox:
         if stale:
             log.warning("outbox: %d deliveries were interrupted mid-send; not retried", stale)
 
-    def _claimable(self, now: datetime) -> Q:
-        return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) & (
-            Q(locked_until__isnull=True) | Q(locked_until__lt=now)
-        )
-
-    async def _claim(self, size: int) -> list[Delivery]:
+    async def _claim(self, size: int) -> list[Claimed]:
+        """Lease up to ``size`` due rows: one statement per active batch, each taking a
+        share, so a reminder to ten people isn't stuck behind a province-wide broadcast
+        that takes hours at the platform's pace."""
         now = self.clock.now()
         self._claims += 1
         token = f"{self.worker_id}:{self._claims}"
-        claim = {
-            "locked_by": token,
-            "locked_until": now + timedelta(seconds=self.settings.lease_seconds),
-        }
-        claimable = self._claimable(now)
-        # A share of the chunk per active batch, so a reminder to ten people isn't stuck
-        # behind a province-wide broadcast that takes hours at the platform's pace.
-        batches = cast(
-            list[int],
-            list(
-                await OutboxBatch.filter(status=BatchStatus.ACTIVE)
-                .order_by("id")
-                .values_list("id", flat=True)
-            ),
-        )
+        until = now + timedelta(seconds=self.settings.lease_seconds)
+        batches = await _sql.active_batches()
         share = max(1, -(-size // max(1, len(batches))))
-        ids: list[int] = []
-        if self.dialect == "postgres":
-            async with in_transaction():
-                for batch_id in batches:
-                    # Model rows with .only(): tortoise drops FOR UPDATE from
-                    # .values()/.values_list() queries without a word.
-                    locked = (
-                        await Delivery.filter(claimable, batch_id=batch_id)
-                        .order_by("id")
-                        .limit(share)
-                        .select_for_update(skip_locked=True)
-                        .only("id")
-                    )
-                    ids.extend(row.id for row in locked)
-                if ids:
-                    await Delivery.filter(id__in=ids).update(**claim)
-        else:
-            for batch_id in batches:
-                candidates = (
-                    await Delivery.filter(claimable, batch_id=batch_id)
-                    .order_by("id")
-                    .limit(share)
-                    .values_list("id", flat=True)
-                )
-                ids.extend(cast(list[int], list(candidates)))
-            if ids:
-                # The condition is checked again inside the UPDATE: a row another worker
-                # claimed in between is not taken twice.
-                await Delivery.filter(claimable, id__in=ids).update(**claim)
-        if not ids:
-            return []
-        # By id (the primary key): a filter on status alone would walk every pending row.
-        return await Delivery.filter(
-            id__in=ids, locked_by=token, status=DeliveryStatus.PENDING
-        ).order_by("id")
+        rows: list[Claimed] = []
+        for batch_id in batches:
+            rows += await _sql.claim(self.dialect, batch_id, token, until, now, share)
+        rows.sort(key=lambda row: row.id)
+        return rows
 
     async def _soon(self) -> float | None:
         """Seconds until the next unclaimed row falls due, if that is soon (a short 429)."""
@@ -843,53 +802,68 @@ class Outbox:
             if len(self._messages) > 64:
                 self._messages.clear()
                 self._cids.clear()
+                self._where.clear()
             out = self._messages[batch_id] = load_message(batch.message)
             self._cids[batch_id] = str(batch.meta.get("cid") or "") or None
+            thread, reply_to = batch.meta.get("thread"), batch.meta.get("reply_to")
+            self._where[batch_id] = (
+                str(thread) if thread else None,
+                str(reply_to) if reply_to else None,
+            )
         return out
 
-    def _context(self, row: Delivery) -> contextvars.Context:
+    def _context(self, row: Claimed) -> contextvars.Context:
         """A send's context: its own scope, under the id of the update that enqueued it."""
         context = contextvars.copy_context()
         context.run(enter, "delivery", row.platform, self._cids.get(row.batch_id))
         return context
 
-    async def _drain(self, rows: list[Delivery]) -> int:
-        """Send claimed rows in waves: each wave is marked ``sending`` in one statement just
-        before its sends go out at the platform's pace, and successes are recorded together,
-        so a delivery costs a fraction of a database round trip."""
-        queue = [_Queued(0.0, i, row) for i, row in enumerate(rows)]
+    async def _drain(self, rows: list[Claimed]) -> int:
+        """Send claimed rows at the platform's pace, up to ``concurrency`` at a time.
+
+        Rows go out in waves: one statement records the sends answered since the last wave
+        as ``sent`` and marks the next wave ``sending`` (durably, before any of it is
+        sent). So the rows in ``sending`` are never more than ``concurrency``, whatever
+        moment the process dies, and a wave costs one database round trip."""
+        queue = [_Queued(0.0, i, row) for i, row in enumerate(rows)]  # sorted: a heap
         seq = len(queue)
         tasks: set[asyncio.Task[int]] = set()
+        finished: list[asyncio.Task[int]] = []
+        settled = asyncio.Event()
         sent: list[int] = []
         done = 0
-        wave_size = max(1, self.settings.concurrency)
+        limit = max(1, self.settings.concurrency)
 
-        def requeue(row: Delivery, ready: float) -> None:
+        def requeue(row: Claimed, ready: float) -> None:
             nonlocal seq
             heapq.heappush(queue, _Queued(ready, seq, row))
             seq += 1
 
-        async def settle_one() -> None:
-            nonlocal done, tasks
-            finished, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            done += sum(t.result() for t in finished)
+        def on_done(task: asyncio.Task[int]) -> None:
+            finished.append(task)
+            settled.set()
+
+        async def settle() -> None:
+            nonlocal done
+            if not finished:
+                settled.clear()
+                await settled.wait()
+            results = list(finished)
+            finished.clear()
+            for task in results:
+                tasks.discard(task)
+            for task in results:
+                done += task.result()
 
         try:
             while queue or tasks:
-                if not queue:
-                    await settle_one()
-                    continue
+                if finished:
+                    await settle()
                 now = self.timer.monotonic()
-                if queue[0].ready > now:
-                    if tasks:
-                        await settle_one()
-                    else:
-                        await self._record_sent(sent)
-                        await self.timer.sleep(queue[0].ready - now)
-                    continue
-                wave: list[tuple[Delivery, Pace, Outgoing, str, bool]] = []
+                free = limit - len(tasks)
+                wave: list[tuple[Claimed, Pace, Outgoing, str, bool]] = []
                 chats: set[str] = set()
-                while queue and queue[0].ready <= now and len(wave) < wave_size:
+                while queue and queue[0].ready <= now and len(wave) < free:
                     row = heapq.heappop(queue).row
                     pace = self.pace(row.platform)
                     out = await self._message(row.batch_id)
@@ -910,23 +884,25 @@ class Outbox:
                     else:
                         chats.add(chat)
                         wave.append((row, pace, out, chat, is_group))
-                for row, pace, out, chat, is_group in await self._mark_sending(wave):
-                    now = self.timer.monotonic()
-                    shared = pace.shared_wait(is_group, now)
-                    if shared > 0:
-                        await self.timer.sleep(shared)
+                if wave:
+                    for row, pace, out, chat, is_group in await self._mark(wave, sent):
                         now = self.timer.monotonic()
-                    while len(tasks) >= wave_size:
-                        await settle_one()
-                    pace.take(chat, is_group, now)
-                    tasks.add(
-                        asyncio.create_task(
+                        shared = pace.shared_wait(is_group, now)
+                        if shared > 0:
+                            await self.timer.sleep(shared)
+                            now = self.timer.monotonic()
+                        pace.take(chat, is_group, now)
+                        task = asyncio.create_task(
                             self._deliver(row, out, pace, chat, requeue, sent),
                             context=self._context(row),
                         )
-                    )
-                if len(sent) >= wave_size:
+                        tasks.add(task)
+                        task.add_done_callback(on_done)
+                elif tasks:
+                    await settle()
+                elif queue:
                     await self._record_sent(sent)
+                    await self.timer.sleep(max(queue[0].ready - now, 0.0))
         finally:
             if tasks:
                 # Cancelled mid-drain (shutdown): let in-flight sends record their outcome.
@@ -935,78 +911,69 @@ class Outbox:
             await self._record_sent(sent)
         return done
 
-    async def _mark_sending(
-        self, wave: list[tuple[Delivery, Pace, Outgoing, str, bool]]
-    ) -> list[tuple[Delivery, Pace, Outgoing, str, bool]]:
-        """Mark a wave ``sending`` (durably, before any send); rows cancelled or taken
-        over since the claim are left out."""
-        if not wave:
-            return []
+    async def _mark(
+        self, wave: list[tuple[Claimed, Pace, Outgoing, str, bool]], sent: list[int]
+    ) -> list[tuple[Claimed, Pace, Outgoing, str, bool]]:
+        """Record ``sent`` and mark ``wave`` ``sending``, in one statement; rows cancelled
+        or taken over since the claim are left out."""
         token = wave[0][0].locked_by
-        active = set(
-            await OutboxBatch.filter(
-                id__in={item[0].batch_id for item in wave}, status=BatchStatus.ACTIVE
-            ).values_list("id", flat=True)
-        )
-        stopped = [item[0].id for item in wave if item[0].batch_id not in active]
-        if stopped:
-            # Cancelled since the claim (a row back from a 429 or a retry, say).
-            await Delivery.filter(id__in=stopped, status=DeliveryStatus.PENDING).update(
-                status=DeliveryStatus.CANCELLED, locked_by=None, locked_until=None
-            )
-            wave = [item for item in wave if item[0].batch_id in active]
-            if not wave:
-                return []
+        answered = list(sent)
+        sent.clear()
+        now = self.clock.now()
+        until = now + timedelta(seconds=self.settings.send_timeout)
         ids = [item[0].id for item in wave]
-        marked = await Delivery.filter(
-            id__in=ids, locked_by=token, status=DeliveryStatus.PENDING
-        ).update(
-            status=DeliveryStatus.SENDING,
-            attempts=F("attempts") + 1,
-            locked_until=self.clock.now() + timedelta(seconds=self.settings.send_timeout),
-        )
-        if marked != len(ids):
-            mine = set(
-                await Delivery.filter(
-                    id__in=ids, locked_by=token, status=DeliveryStatus.SENDING
-                ).values_list("id", flat=True)
-            )
-            wave = [item for item in wave if item[0].id in mine]
+        marked = await _sql.mark_wave(self.dialect, token, ids, answered, now, until)
+        if len(marked) != len(ids):
+            # Pending rows of ours left out belong to a batch cancelled since the claim
+            # (a row back from a 429 or a retry, say).
+            await Delivery.filter(
+                id__in=[i for i in ids if i not in marked],
+                locked_by=token,
+                status=DeliveryStatus.PENDING,
+            ).update(status=DeliveryStatus.CANCELLED, locked_by=None, locked_until=None)
+        kept = []
         for item in wave:
-            item[0].attempts += 1
-        return wave
+            if item[0].id in marked:
+                item[0].attempts += 1
+                kept.append(item)
+        return kept
 
     async def _record_sent(self, sent: list[int]) -> None:
         if sent:
             ids = list(sent)
             sent.clear()
-            await Delivery.filter(id__in=ids, status=DeliveryStatus.SENDING).update(
-                status=DeliveryStatus.SENT, sent_at=self.clock.now(), locked_until=None
-            )
+            await _sql.record_sent(self.dialect, ids, self.clock.now())
 
     async def _deliver(
         self,
-        row: Delivery,
+        row: Claimed,
         out: Outgoing,
         pace: Pace,
         chat: str,
-        requeue: Callable[[Delivery, float], None],
+        requeue: Callable[[Claimed, float], None],
         sent: list[int],
     ) -> int:
         adapter = self.adapters[row.platform]
         try:
-            if row.chat_kind == ChatKind.GROUP.value:
-                send = adapter.send(ChatRef(row.platform, row.target, ChatKind.GROUP), out)
-            elif row.chat_kind == _DM_CHAT:
-                send = adapter.send(ChatRef(row.platform, row.target, ChatKind.DM), out)
-            else:
+            if row.chat_kind == ChatKind.DM.value:
                 send = adapter.send_dm(UserRef(row.platform, row.target), out)
-            await asyncio.wait_for(send, timeout=self.settings.send_timeout)
+            else:
+                thread, reply_to = self._where.get(row.batch_id, (None, None))
+                kind = ChatKind.GROUP if row.chat_kind == ChatKind.GROUP.value else ChatKind.DM
+                where = ChatRef(row.platform, row.target, kind, thread=thread)
+                send = adapter.send(
+                    where,
+                    out,
+                    reply_to=MessageRef(where, reply_to) if reply_to else None,
+                )
+            async with asyncio.timeout(self.settings.send_timeout):  # no extra task
+                await send
         except RetryAfter as exc:
             self.metrics.rate_limit(row.platform)
             self._outcome(row, DeliveryResult.DEFERRED)
             pace.pause(chat, exc.seconds, self.timer.monotonic())
-            # Not sent: the platform refused before delivering. Only this chat waits.
+            # Not sent: the platform refused before delivering. Only this chat waits. (A
+            # row of a batch cancelled meanwhile is cancelled when its next wave is marked.)
             await Delivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
                 status=DeliveryStatus.PENDING,
                 attempts=F("attempts") - 1,
@@ -1047,7 +1014,7 @@ class Outbox:
         sent.append(row.id)
         return 1
 
-    def _outcome(self, row: Delivery, result: str) -> None:
+    def _outcome(self, row: Claimed, result: str) -> None:
         """Count a send's result and log it (under the enqueuing update's correlation id)."""
         self.metrics.delivery(row.platform, result)
         log.debug(
@@ -1058,12 +1025,12 @@ class Outbox:
             extra={"result": result, "batch": row.batch_id},
         )
 
-    async def _close(self, row: Delivery, status: str, error: str) -> None:
+    async def _close(self, row: Claimed, status: str, error: str) -> None:
         await Delivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
             status=status, last_error=error[:500], locked_until=None
         )
 
-    async def _transient(self, row: Delivery, exc: BaseException) -> int:
+    async def _transient(self, row: Claimed, exc: BaseException) -> int:
         error = f"{type(exc).__name__}: {exc}"[:500]
         if row.attempts >= self.settings.max_attempts:
             self._outcome(row, DeliveryResult.FAILED)
@@ -1084,7 +1051,7 @@ class Outbox:
         await self._cancel_if_stopped(row)
         return 0
 
-    async def _cancel_if_stopped(self, row: Delivery) -> None:
+    async def _cancel_if_stopped(self, row: Claimed) -> None:
         """A row put back for later whose batch was cancelled meanwhile is cancelled too
         (claims only look at active batches, so it would wait forever)."""
         if await OutboxBatch.filter(id=row.batch_id, status=BatchStatus.CANCELLED).exists():
@@ -1092,7 +1059,7 @@ class Outbox:
                 status=DeliveryStatus.CANCELLED, locked_by=None, locked_until=None
             )
 
-    async def _retry_later(self, row: Delivery, error: str) -> int:
+    async def _retry_later(self, row: Claimed, error: str) -> int:
         await Delivery.filter(id=row.id, locked_by=row.locked_by).update(
             next_attempt_at=self.clock.now() + timedelta(seconds=self.settings.retry_base_seconds),
             last_error=error,
@@ -1101,7 +1068,7 @@ class Outbox:
         )
         return 0
 
-    async def _release(self, row: Delivery, seconds: float) -> None:
+    async def _release(self, row: Claimed, seconds: float) -> None:
         """Give a claimed, unsent row back for later (a long pause on its chat)."""
         await Delivery.filter(
             id=row.id, locked_by=row.locked_by, status=DeliveryStatus.PENDING
@@ -1130,17 +1097,17 @@ class Outbox:
 
     async def _finish_batches(self) -> None:
         """Close batches with nothing left to send and tell their owner, once."""
-        for batch in await OutboxBatch.filter(status=BatchStatus.ACTIVE):
-            if await Delivery.filter(batch_id=batch.id, status__in=DeliveryStatus.OPEN).exists():
-                continue
-            closed = await OutboxBatch.filter(id=batch.id, status=BatchStatus.ACTIVE).update(
+        for batch_id in await _sql.finished_batches():
+            closed = await OutboxBatch.filter(id=batch_id, status=BatchStatus.ACTIVE).update(
                 status=BatchStatus.DONE, finished_at=self.clock.now()
             )
-            self._last_progress.pop(batch.id, None)
+            self._last_progress.pop(batch_id, None)
+            if not closed:
+                continue  # another worker closed it and tells the owner
+            batch = await OutboxBatch.get(id=batch_id)
             callback = self._listeners.get(batch.kind)
-            if closed and callback is not None:
-                batch.status = BatchStatus.DONE
-                await self._notify(callback, batch, await self.report(batch.id), True)
+            if callback is not None:
+                await self._notify(callback, batch, await self.report(batch_id), True)
 
     async def _notify(
         self, callback: ProgressCallback, batch: OutboxBatch, report: BatchReport, done: bool

@@ -67,6 +67,9 @@ class _Schedule:
 
     interval: float
     next_free: dict[str, float] = field(default_factory=dict)
+    #: Prune when this many keys are held (doubles when pruning frees little, so a
+    #: broadcast to many chats at once does not rebuild the table on every send).
+    prune_at: int = 10_000
 
     def wait(self, key: str, now: float) -> float:
         return max(0.0, self.next_free.get(key, 0.0) - now)
@@ -77,8 +80,9 @@ class _Schedule:
     def prune(self, now: float) -> None:
         # A big broadcast touches hundreds of thousands of private chats once each: forget
         # the ones whose pause is over so memory stays flat.
-        if len(self.next_free) > 10_000:
+        if len(self.next_free) > self.prune_at:
             self.next_free = {k: v for k, v in self.next_free.items() if v > now}
+            self.prune_at = max(10_000, 2 * len(self.next_free))
 
 
 def _interval(rate: float) -> float:

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from core import ChatRef, Clock, MessageRef, Outgoing, RateLimits, RetryAfter, UserRef
@@ -20,7 +21,8 @@ class ThrottledPlatform(MemoryAdapter):
     limit: float = 30.0
     refusals: int = 0
     times: list[float] = field(default_factory=list)
-    hook: Callable[[str], None] | None = None
+    #: Called with each target before the limit is checked; may be async (and raise).
+    hook: Callable[[str], Awaitable[None] | None] | None = None
     _tokens: float = 0.0
     _at: float | None = None
 
@@ -31,22 +33,27 @@ class ThrottledPlatform(MemoryAdapter):
             self._tokens, self._at = self.limit, now
         self._tokens = min(self.limit, self._tokens + (now - self._at) * self.limit)
         self._at = now
-        if self.hook is not None:
-            self.hook(target)
         if self._tokens < 1:
             self.refusals += 1
             raise RetryAfter(1.0)
         self._tokens -= 1
         self.times.append(now)
 
+    async def _check(self, target: str) -> None:
+        if self.hook is not None:
+            called = self.hook(target)
+            if inspect.isawaitable(called):
+                await called
+        self._spend(target)
+
     async def send(
         self, chat: ChatRef, message: Outgoing, *, reply_to: MessageRef | None = None
     ) -> MessageRef:
-        self._spend(chat.id)
+        await self._check(chat.id)
         return await super().send(chat, message, reply_to=reply_to)
 
     async def send_dm(self, user: UserRef, message: Outgoing) -> MessageRef:
-        self._spend(user.id)
+        await self._check(user.id)
         return await super().send_dm(user, message)
 
 

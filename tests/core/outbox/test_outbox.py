@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from core import (
@@ -175,11 +174,11 @@ async def test_cancel_while_a_row_waits_out_a_429(make_app):
     clock = FakeClock(TEST_START)
     state: dict[str, object] = {}
 
-    def cancel_on_first_429(target: str) -> None:
-        # The captain presses Stop while u3 waits out its 429.
+    async def cancel_on_first_429(target: str) -> None:
+        # The captain presses Stop as u3 is refused with a 429 (u3 then waits it out).
         if target == "u3" and "cancel" not in state:
             outbox, batch_id = state["outbox"], state["batch"]
-            state["cancel"] = asyncio.get_running_loop().create_task(outbox.cancel(batch_id))
+            state["cancel"] = await outbox.cancel(batch_id)  # type: ignore[attr-defined]
             raise RetryAfter(2.0)
 
     fake = ThrottledPlatform(
