@@ -158,6 +158,9 @@ class OutboxSettings(_Section):
     inline_wait_seconds: float = 10.0
     progress_every_seconds: float = 5.0
     rate_limits: dict[str, dict[str, float]] = Field(default_factory=dict)
+    #: On PostgreSQL, keep each platform's overall rate and each group's rate across all
+    #: worker processes, through the database (docs/delivery.md). SQLite: one process.
+    shared_rate: bool = True
 
 
 class WorkerSettings(_Section):

@@ -58,7 +58,8 @@ from core._supervise import Backoff, Rounds
 from core._trace import correlation_id, enter
 from core.models import Account, Member
 from core.outbox import _sql
-from core.outbox._pace import Pace, Timer, timer_for
+from core.outbox._pace import Pace, RealTimer, Timer, timer_for
+from core.outbox._rate import SharedRate
 from core.outbox._sql import Claimed
 from core.outbox.models import Delivery, OutboxBatch
 
@@ -323,6 +324,9 @@ class Outbox:
         self.timer: Timer = timer or timer_for(clock)
         self._listeners: dict[str, ProgressCallback] = {}
         self._paces: dict[str, Pace] = {}
+        #: Rates kept across worker processes through the database (PostgreSQL).
+        self._shared: dict[str, SharedRate] = {}
+        self._shared_warned = 0.0
         self._messages: dict[int, Outgoing] = {}
         self._cids: dict[int, str | None] = {}
         #: A batch's forum topic and the message it answers (a deferred reply).
@@ -553,6 +557,7 @@ class Outbox:
                 return
             if wait > 0:
                 await self.timer.sleep(wait)
+            await self._shared_slot(chat.platform, pace, key, not chat.is_dm)
         try:
             await adapter.edit(ref, out)
         except RetryAfter as exc:
@@ -585,6 +590,7 @@ class Outbox:
             return await self._defer(chat, recipient, out, wait)
         if wait > 0:
             await self.timer.sleep(wait)
+        await self._shared_slot(chat.platform, pace, key, not chat.is_dm)
         try:
             return await self._counted(chat.platform, send)
         except RetryAfter as exc:
@@ -793,6 +799,56 @@ class Outbox:
             pace = self._paces[platform] = Pace(limits)
         return pace
 
+    def _shared_rates(
+        self, platform: str, pace: Pace, chat: str, is_group: bool
+    ) -> list[SharedRate]:
+        """The rates this send must keep across worker processes: its group's, then the
+        platform's overall one. None on SQLite (one process) or in simulated time."""
+        if (
+            self.dialect != "postgres"
+            or not self.settings.shared_rate
+            or not isinstance(self.timer, RealTimer)
+        ):
+            return []
+        rates = []
+        if is_group and pace.limits.per_group_per_minute < 1e6:
+            key = f"{platform}:{chat}"
+            rate = self._shared.get(key)
+            if rate is None:
+                if len(self._shared) > 10_000:
+                    self._shared = {k: v for k, v in self._shared.items() if ":" not in k}
+                rate = self._shared[key] = SharedRate(
+                    key, pace.limits.per_group_per_minute, self.timer, unit=60.0
+                )
+            rates.append(rate)
+        if pace.limits.overall_per_second < 1e6:
+            rate = self._shared.get(platform)
+            if rate is None:
+                rate = self._shared[platform] = SharedRate(
+                    platform, pace.limits.overall_per_second, self.timer
+                )
+            rates.append(rate)
+        return rates
+
+    async def _shared_slot(self, platform: str, pace: Pace, chat: str, is_group: bool) -> None:
+        """Wait for this send's slots on the shared schedules (its group's first: that
+        wait may be seconds, and the overall slot must not pass meanwhile). If the
+        database cannot answer, the process's own pace still holds."""
+        for rate in self._shared_rates(platform, pace, chat, is_group):
+            try:
+                await rate.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                now = self.timer.monotonic()
+                if now - self._shared_warned > 60:
+                    self._shared_warned = now
+                    log.warning(
+                        "shared rate %s unavailable; pacing this process alone",
+                        rate.key,
+                        exc_info=True,
+                    )
+
     async def _message(self, batch_id: int) -> Outgoing | None:
         out = self._messages.get(batch_id)
         if out is None:
@@ -890,8 +946,8 @@ class Outbox:
                         shared = pace.shared_wait(is_group, now)
                         if shared > 0:
                             await self.timer.sleep(shared)
-                            now = self.timer.monotonic()
-                        pace.take(chat, is_group, now)
+                        await self._shared_slot(row.platform, pace, chat, is_group)
+                        pace.take(chat, is_group, self.timer.monotonic())
                         task = asyncio.create_task(
                             self._deliver(row, out, pace, chat, requeue, sent),
                             context=self._context(row),

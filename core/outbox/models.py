@@ -10,7 +10,7 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
-__all__ = ["Delivery", "OutboxBatch"]
+__all__ = ["Delivery", "OutboxBatch", "SendSchedule"]
 
 
 class OutboxBatch(Model):
@@ -53,3 +53,14 @@ class Delivery(Model):
         unique_together = (("batch_id", "platform", "chat_kind", "target"),)
         # Claims walk a batch's pending rows in id order without sorting them all.
         indexes = (("batch_id", "status", "id"), ("status", "id"))
+
+
+class SendSchedule(Model):
+    """A rate shared by every worker of a deployment: the next free send time, in the
+    database clock's seconds since the epoch."""
+
+    key = fields.CharField(max_length=128, primary_key=True)
+    next_free = fields.FloatField(default=0.0)
+
+    class Meta:
+        table = "core_outbox_rate"
