@@ -5,18 +5,24 @@
     rows per second and the process's peak RSS before and after the job.
 (b) Drain: DRAIN deliveries drained by the outbox against an unlimited in-memory platform,
     against a plain ``await send_dm(...)`` loop over the same recipients in the same run;
-    prints deliveries/s of each and the ratio outbox / plain loop.
+    prints deliveries/s of each and the ratio outbox / plain loop, per outbox concurrency.
+(c) Shared rate: with GUYUB_TEST_POSTGRES_URL set, SHARED DMs drained by 3 worker
+    processes on one PostgreSQL database against a loopback fake Bot API that allows 30
+    messages a second (429 beyond); prints the rate achieved as % of the limit, the 429s,
+    and the most messages in any one-second window.
 
-Runs on a SQLite file (WAL), as one Guyub process does in production.
+(a) and (b) run on a SQLite file (WAL), as one Guyub process does in production.
 
-    .venv/bin/python bench/delivery.py [--rsvps 100000] [--drain 20000]
+    .venv/bin/python bench/delivery.py [--rsvps 100000] [--drain 20000] [--shared 900]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import os
 import resource
 import sys
 import tempfile
@@ -41,6 +47,10 @@ from core.outbox.models import Delivery
 from core.testing import TEST_START, MemoryAdapter, make_app, test_settings
 from plugins.events._service import REMIND_KIND
 from plugins.events.models import Event
+from tests.core.outbox.loopback import FakeBotApi, most_in_window
+
+
+RATE_WORKER = Path(__file__).resolve().parent.parent / "tests/core/outbox/rate_worker.py"
 
 
 @dataclass(eq=False)
@@ -140,12 +150,56 @@ async def drain(n: int, folder: Path, concurrency: int, chunk: int) -> None:
     print(f"    ratio outbox / plain loop: {plain_s / outbox_s:.4f}")
 
 
+async def shared(n: int, limit: int = 30, workers: int = 3) -> None:
+    api = FakeBotApi(limit=limit)
+    url = await api.start()
+    try:
+        async with make_app(discover_plugins=False) as app:
+            recipients = [Recipient("tg", str(1_000_000 + i)) for i in range(n)]
+            await app.outbox.enqueue("bench", Message.of("Pengingat"), recipients)
+            procs = [
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    str(RATE_WORKER),
+                    app.settings.database.url,
+                    url,
+                    "--rate",
+                    str(limit),
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.PIPE,
+                )
+                for _ in range(workers)
+            ]
+            leases = 0
+            for proc in procs:
+                out, err = await proc.communicate()
+                if proc.returncode:
+                    raise SystemExit(err.decode()[-2000:])
+                done = json.loads(out.decode().strip().splitlines()[-1])
+                print("   ", done)
+                leases += done["leases"]
+    finally:
+        await api.stop()
+    arrived = sorted(t for t, _, _ in api.received)
+    rate = (len(arrived) - 1) / (arrived[-1] - arrived[0])
+    print(f"(c) {n:,} DMs, {workers} worker processes on PostgreSQL, fake API at {limit}/s:")
+    print(
+        f"    achieved {rate:.2f}/s = {100 * rate / limit:.1f}% of the limit; 429s: {api.refusals}"
+    )
+    print(
+        f"    most in any 1 s window: {most_in_window(api.times(), 1.0)} as sent,"
+        f" {most_in_window(arrived, 1.0)} as arrived; {leases} slot leases"
+        f" ({len(arrived) / max(1, leases):.1f} sends per lease)"
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rsvps", type=int, default=100_000)
     parser.add_argument("--drain", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, nargs="*", default=[8, 64])
     parser.add_argument("--chunk", type=int, default=1000)
+    parser.add_argument("--shared", type=int, default=900)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
@@ -153,6 +207,10 @@ async def main() -> None:
             await enqueue(args.rsvps, Path(tmp))
         for concurrency in args.concurrency:
             await drain(args.drain, Path(tmp), concurrency, args.chunk)
+    if args.shared and os.environ.get("GUYUB_TEST_POSTGRES_URL"):
+        await shared(args.shared)
+    elif args.shared:
+        print("(c) skipped: set GUYUB_TEST_POSTGRES_URL to a PostgreSQL server")
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ from core._trace import correlation_id, enter
 from core.models import Account, Member
 from core.outbox import _sql
 from core.outbox._pace import Pace, RealTimer, Timer, timer_for
-from core.outbox._rate import SharedRate
+from core.outbox._rate import DatabaseClock, SharedRate
 from core.outbox._sql import Claimed
 from core.outbox.models import Delivery, OutboxBatch
 
@@ -326,6 +326,7 @@ class Outbox:
         self._paces: dict[str, Pace] = {}
         #: Rates kept across worker processes through the database (PostgreSQL).
         self._shared: dict[str, SharedRate] = {}
+        self._db_clock = DatabaseClock()
         self._shared_warned = 0.0
         self._messages: dict[int, Outgoing] = {}
         self._cids: dict[int, str | None] = {}
@@ -818,36 +819,46 @@ class Outbox:
                 if len(self._shared) > 10_000:
                     self._shared = {k: v for k, v in self._shared.items() if ":" not in k}
                 rate = self._shared[key] = SharedRate(
-                    key, pace.limits.per_group_per_minute, self.timer, unit=60.0
+                    key,
+                    pace.limits.per_group_per_minute,
+                    self.timer,
+                    unit=60.0,
+                    clock=self._db_clock,
                 )
             rates.append(rate)
         if pace.limits.overall_per_second < 1e6:
             rate = self._shared.get(platform)
             if rate is None:
                 rate = self._shared[platform] = SharedRate(
-                    platform, pace.limits.overall_per_second, self.timer
+                    platform, pace.limits.overall_per_second, self.timer, clock=self._db_clock
                 )
             rates.append(rate)
         return rates
 
     async def _shared_slot(self, platform: str, pace: Pace, chat: str, is_group: bool) -> None:
-        """Wait for this send's slots on the shared schedules (its group's first: that
-        wait may be seconds, and the overall slot must not pass meanwhile). If the
+        """Wait for this send's slots on the shared schedules: its group's, then the
+        overall one; if the group's slot passed meanwhile, both are taken again. If the
         database cannot answer, the process's own pace still holds."""
-        for rate in self._shared_rates(platform, pace, chat, is_group):
-            try:
-                await rate.wait()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
+        rates = self._shared_rates(platform, pace, chat, is_group)
+        try:
+            while rates:
+                held = [(rate, await rate.wait()) for rate in rates]
                 now = self.timer.monotonic()
-                if now - self._shared_warned > 60:
-                    self._shared_warned = now
-                    log.warning(
-                        "shared rate %s unavailable; pacing this process alone",
-                        rate.key,
-                        exc_info=True,
-                    )
+                if all(rate.usable(at, now) for rate, at in held):
+                    return
+                for rate, at in held:
+                    rate.late += not rate.usable(at, now)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            now = self.timer.monotonic()
+            if now - self._shared_warned > 60:
+                self._shared_warned = now
+                log.warning(
+                    "shared rate of %s unavailable; pacing this process alone",
+                    platform,
+                    exc_info=True,
+                )
 
     async def _message(self, batch_id: int) -> Outgoing | None:
         out = self._messages.get(batch_id)
@@ -946,7 +957,6 @@ class Outbox:
                         shared = pace.shared_wait(is_group, now)
                         if shared > 0:
                             await self.timer.sleep(shared)
-                        await self._shared_slot(row.platform, pace, chat, is_group)
                         pace.take(chat, is_group, self.timer.monotonic())
                         task = asyncio.create_task(
                             self._deliver(row, out, pace, chat, requeue, sent),
@@ -1010,6 +1020,9 @@ class Outbox:
         sent: list[int],
     ) -> int:
         adapter = self.adapters[row.platform]
+        # The slots shared with other workers are waited for here, in the send's own
+        # task, so nothing comes between the slot and the request.
+        await self._shared_slot(row.platform, pace, chat, row.chat_kind == ChatKind.GROUP.value)
         try:
             if row.chat_kind == ChatKind.DM.value:
                 send = adapter.send_dm(UserRef(row.platform, row.target), out)

@@ -8,17 +8,17 @@ for outbox sends and interactive replies alike: a block of slots costs one state
 and a worker that dies holds nothing (its slots just pass unused).
 
 Slots are ``1 / (limit - 1)`` seconds apart and a slot may be used until half a slot
-length after its time, never later (a send that wakes up late takes a new slot). So
-however late sends start within their slot, no one-second window holds more than
-``limit`` of them: ``limit + 1`` sends span ``limit`` intervals minus at most half an
-interval of lateness, ``(limit - 0.5) / (limit - 1)`` seconds, more than one; the other
-half interval absorbs what happens between the slot and the platform's door (the HTTP
-request, the process being descheduled). The full limit is never used: 29 slots a
+length after its time, never later (a send that wakes up later takes a new slot). So no
+one-second window holds more than ``limit`` sends: ``limit + 1`` of them span ``limit``
+intervals minus at most half an interval of lateness, ``(limit - 0.5) / (limit - 1)``
+seconds, more than one. The other half interval (17 ms at 30 a second) is the margin for
+the mapping of the database's clock to each worker's and for what comes between the
+slot and the request leaving the process. The full limit is never used: 29 slots a
 second at 30.
 
 The database's clock is mapped to the worker's with the round trip of the fastest lease
-seen lately (the database's "now" is taken to be its middle), so blocks leased by
-different workers line up to within half that round trip.
+seen (:class:`DatabaseClock`), so blocks leased by different workers line up to within
+half that round trip.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable
 from core.outbox import _sql
 from core.outbox._pace import Timer
 
-__all__ = ["SharedRate"]
+__all__ = ["DatabaseClock", "SharedRate"]
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,45 @@ log = logging.getLogger(__name__)
 Lease = Callable[[str, int, float], Awaitable[tuple[float, float]]]
 
 
+#: How late (in slot lengths) a send may start in its slot.
+LATENESS = 0.5
+
+
 def slot_interval(limit: float) -> float:
     """Seconds between slots for at most ``limit`` sends in any window of one unit."""
     return 1.0 / (limit - 1) if limit > 1 else 1.0 / limit if limit > 0 else 0.0
+
+
+class DatabaseClock:
+    """The database's clock seen from this process: its offset from the local clock,
+    measured by the fastest lease so far (the database's "now" taken to be the middle of
+    the round trip), shared by every schedule of the process."""
+
+    def __init__(self, now: Callable[[], Awaitable[float]] = _sql.database_now) -> None:
+        self.now = now
+        self.offset = 0.0
+        self.rtt = float("inf")
+        self.at = float("-inf")
+        self.samples = 0
+
+    async def calibrate(self, timer: Timer, samples: int = 5) -> None:
+        """A few quick readings of the database's clock (the first lease of a fresh
+        process is often slow: a new connection, a process still starting)."""
+        for _ in range(samples):
+            sent = timer.monotonic()
+            db_now = await self.now()
+            self.observe(sent, db_now, timer.monotonic())
+
+    def observe(self, sent: float, db_now: float, answered: float) -> None:
+        rtt = answered - sent
+        self.samples += 1
+        # Clocks drift slowly: a fresh sample is taken now and then even if slower.
+        if rtt <= self.rtt or answered - self.at > 300.0:
+            self.offset = db_now - (sent + answered) / 2
+            self.rtt, self.at = rtt, answered
+
+    def local(self, db_seconds: float) -> float:
+        return db_seconds - self.offset
 
 
 class SharedRate:
@@ -58,6 +94,7 @@ class SharedRate:
         unit: float = 1.0,
         lease: Lease = _sql.lease_slots,
         max_block: int | None = None,
+        clock: DatabaseClock | None = None,
     ) -> None:
         self.key = key
         self.timer = timer
@@ -68,16 +105,17 @@ class SharedRate:
         self.slots: deque[float] = deque()
         self.leases = 0
         self.unused = 0
+        #: Slots that passed unused, in all.
+        self.wasted = 0
+        #: Slots given up because their send woke up too late (a loaded machine).
+        self.late = 0
         self._last_lease = float("-inf")
         self._lock = asyncio.Lock()
-        #: Database seconds minus local seconds, from the fastest recent lease.
-        self._offset = 0.0
-        self._offset_rtt = float("inf")
-        self._offset_at = float("-inf")
+        self.clock = clock or DatabaseClock()
 
     def usable(self, at: float, now: float) -> bool:
-        """A slot may be used from its time until half an interval after it."""
-        return now <= at + self.interval / 2
+        """A slot may be used from its time until ``LATENESS`` intervals after it."""
+        return now <= at + LATENESS * self.interval
 
     async def slot(self) -> float:
         """Reserve the next slot (leasing a block when none is left); returns its local
@@ -95,25 +133,25 @@ class SharedRate:
                     await self._lease(now)
 
     async def _lease(self, now: float) -> None:
+        self.wasted += self.unused
         if self.unused:
             self.block = max(1, self.block // 2)
         elif now - self._last_lease < 2 * self.block * self.interval:
             self.block = min(self.max_block, self.block * 2)
         self.unused = 0
+        if self.clock.samples < 5:
+            await self.clock.calibrate(self.timer)
         sent = self.timer.monotonic()
         first, db_now = await self.lease(self.key, self.block, self.interval)
         local = self.timer.monotonic()
-        rtt = local - sent
-        if rtt <= self._offset_rtt or local - self._offset_at > 30.0:
-            self._offset = db_now - (sent + local) / 2
-            self._offset_rtt, self._offset_at = rtt, local
-        start = first - self._offset
+        self.clock.observe(sent, db_now, local)
+        start = self.clock.local(first)
         self.slots.extend(start + i * self.interval for i in range(self.block))
         self.leases += 1
         self._last_lease = local
 
-    async def wait(self) -> None:
-        """Wait for a usable slot of this schedule."""
+    async def wait(self) -> float:
+        """Wait for a usable slot of this schedule; returns its time."""
         while True:
             at = await self.slot()
             now = self.timer.monotonic()
@@ -121,5 +159,5 @@ class SharedRate:
                 await self.timer.sleep(at - now)
                 now = self.timer.monotonic()
             if self.usable(at, now):
-                return
-            self.unused += 1
+                return at
+            self.late += 1  # woke up too late for it: that slot passes unused

@@ -20,6 +20,7 @@ __all__ = [
     "Claimed",
     "active_batches",
     "claim",
+    "database_now",
     "finished_batches",
     "lease_slots",
     "mark_wave",
@@ -198,3 +199,11 @@ async def lease_slots(key: str, count: int, interval: float) -> tuple[float, flo
     )
     rows = await _db().execute_query_dict(statement, [key, count * interval])
     return float(rows[0]["first"]), float(rows[0]["now"])
+
+
+async def database_now() -> float:
+    """PostgreSQL's clock, in seconds since the epoch."""
+    rows = await _db().execute_query_dict(
+        "SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8 AS now"
+    )
+    return float(rows[0]["now"])

@@ -12,6 +12,7 @@ times above the limit.
 from __future__ import annotations
 
 import bisect
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,8 @@ class FakeBotApi:
     refused: list[tuple[float, str, str]] = field(default_factory=list)
     #: When each accepted message left its worker (the worker's ``time.monotonic()``).
     sent_at: list[float] = field(default_factory=list)
+    #: The process id of the worker that sent each accepted message.
+    senders: list[int] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     url: str = ""
 
@@ -74,6 +77,7 @@ class FakeBotApi:
             )
         self.received.append((now, kind, target))
         self.sent_at.append(float(body.get("at", now)))
+        self.senders.append(int(body.get("pid", 0)))
         return web.json_response({"ok": True, "result": {"message_id": len(self.received)}})
 
     async def start(self) -> str:
@@ -109,10 +113,16 @@ class HttpPlatform(MemoryAdapter):
     url: str = ""
     _client: httpx.AsyncClient | None = None
 
+    def open(self) -> None:
+        """Make the HTTP client now: making it takes long enough to skew the first send's
+        departure time."""
+        self._client = httpx.AsyncClient(timeout=30)
+
     async def _post(self, kind: str, target: str) -> str:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=30)
-        body = {"kind": kind, "target": target, "at": time.monotonic()}
+            self.open()
+            assert self._client is not None
+        body = {"kind": kind, "target": target, "at": time.monotonic(), "pid": os.getpid()}
         answer = await self._client.post(self.url, json=body)
         data = answer.json()
         if answer.status_code == 429:

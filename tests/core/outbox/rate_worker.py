@@ -42,11 +42,12 @@ async def main() -> None:
     args = parser.parse_args()
     settings = test_settings(
         database={"url": args.url},
-        outbox={"chunk_size": 20, "poll_interval": 0.2},
+        outbox={"poll_interval": 0.2},
         worker={"name": args.name},
     )
     limits = RateLimits(args.rate, 1.0, args.group_rate, args.rate)
     platform = HttpPlatform("tg", url=args.api, limits=limits)
+    platform.open()
     app = App(
         settings, adapters=[platform], clock=SystemClock(), discover_plugins=False, schema="create"
     )
@@ -65,6 +66,8 @@ async def main() -> None:
                 {
                     "replies": await answered,
                     "leases": shared.leases if shared else 0,
+                    "late": shared.late if shared else 0,
+                    "wasted": shared.wasted if shared else 0,
                 }
             ),
             flush=True,
