@@ -49,7 +49,6 @@ from plugins.events._service import REMIND_KIND
 from plugins.events.models import Event
 from tests.core.outbox.loopback import FakeBotApi, most_in_window
 
-
 RATE_WORKER = Path(__file__).resolve().parent.parent / "tests/core/outbox/rate_worker.py"
 
 
