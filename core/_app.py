@@ -514,12 +514,19 @@ class App:
             message.text, tuple(rows), message.poll, message.attachments, message.silent
         )
 
-    async def send(self, chat: ChatRef, message: Message | Outgoing) -> MessageRef:
+    async def send(
+        self,
+        chat: ChatRef,
+        message: Message | Outgoing,
+        *,
+        reply_to: MessageRef | None = None,
+    ) -> MessageRef:
         """Send now, at the chat's pace, through the delivery layer (the outbox): a chat
-        the platform holds back (429) gets the message after the wait, never lost."""
+        the platform holds back (429) gets the message after the wait, never lost, in the
+        same forum topic and answering the same message (``reply_to``)."""
         self.adapter_for(chat.platform)
         out = message if isinstance(message, Outgoing) else await self.render(message)
-        return await self.outbox.send(chat, out)
+        return await self.outbox.send(chat, out, reply_to=reply_to)
 
     async def edit(self, ref: MessageRef, message: Message | Outgoing) -> None:
         self.adapter_for(ref.chat.platform)

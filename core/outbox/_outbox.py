@@ -515,18 +515,22 @@ class Outbox:
         key = pace_key(chat.kind.value, chat.id)
         return pace.paused.get(key, 0.0) > self.timer.monotonic()
 
-    async def send(self, chat: ChatRef, out: Outgoing) -> MessageRef:
+    async def send(
+        self, chat: ChatRef, out: Outgoing, *, reply_to: MessageRef | None = None
+    ) -> MessageRef:
         """Send one message to ``chat`` now, at the chat's pace (the same limits the outbox
         drains at, shared with it). When the chat must wait long (over its limit, or a
         429's ``retry_after``), the message is stored and the outbox delivers it after the
-        wait: the ref returned then has an empty id (nothing to edit yet)."""
+        wait, in the same forum topic (``chat.thread``) and answering the same message
+        (``reply_to``): the ref returned then has an empty id (nothing to edit yet)."""
         adapter = self.adapters[chat.platform]
         return await self._now(
             chat,
             pace_key(chat.kind.value, chat.id),
-            lambda: adapter.send(chat, out),
+            lambda: adapter.send(chat, out, reply_to=reply_to),
             Recipient.chat(chat),
             out,
+            reply_to,
         )
 
     async def send_dm(
@@ -582,13 +586,14 @@ class Outbox:
         send: Callable[[], Awaitable[MessageRef]],
         recipient: Recipient,
         out: Outgoing,
+        reply_to: MessageRef | None = None,
     ) -> MessageRef:
         pace = self.pace(chat.platform)
         if pace is None:
             return await self._counted(chat.platform, send)
         wait = self._reserve(pace, key, not chat.is_dm)
         if wait > self.settings.inline_wait_seconds:
-            return await self._defer(chat, recipient, out, wait)
+            return await self._defer(chat, recipient, out, wait, reply_to)
         if wait > 0:
             await self.timer.sleep(wait)
         await self._shared_slot(chat.platform, pace, key, not chat.is_dm)
@@ -598,7 +603,7 @@ class Outbox:
             # Refused before anything was done: hold this chat (replies, broadcasts, all of
             # it) and deliver the message after the wait.
             pace.pause(key, exc.seconds, self.timer.monotonic())
-            return await self._defer(chat, recipient, out, exc.seconds)
+            return await self._defer(chat, recipient, out, exc.seconds, reply_to)
 
     async def _counted(
         self, platform: str, send: Callable[[], Awaitable[MessageRef]]
@@ -623,10 +628,21 @@ class Outbox:
         return ref
 
     async def _defer(
-        self, chat: ChatRef, recipient: Recipient, out: Outgoing, seconds: float
+        self,
+        chat: ChatRef,
+        recipient: Recipient,
+        out: Outgoing,
+        seconds: float,
+        reply_to: MessageRef | None = None,
     ) -> MessageRef:
         when = self.clock.now() + timedelta(seconds=seconds)
-        batch = await self.enqueue(DEFERRED, out, [recipient], not_before=when)
+        # Where the message goes inside the chat, kept for the send after the wait.
+        where: dict[str, str] = {}
+        if chat.thread:
+            where["thread"] = chat.thread
+        if reply_to is not None and reply_to.id and reply_to.chat.id == chat.id:
+            where["reply_to"] = reply_to.id
+        batch = await self.enqueue(DEFERRED, out, [recipient], not_before=when, meta=where)
         log.info("%s must wait %.0fs; message stored as batch %s", chat.key, seconds, batch.id)
         return MessageRef(chat, "")
 

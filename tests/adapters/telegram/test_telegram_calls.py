@@ -25,6 +25,7 @@ from core import (
     DeliveryUnknown,
     Markup,
     Message,
+    MessageRef,
     Recipient,
     SystemClock,
 )
@@ -157,4 +158,22 @@ async def test_a_reply_held_back_by_retry_after_is_delivered_after_the_wait(
     refused = next(c for c in api.calls if c.status == 429)
     assert delivered.params["text"] == "halo"
     assert delivered.at - refused.at >= 2.0
+    assert len(api.called("sendMessage")) == 1
+
+
+async def test_a_reply_held_back_keeps_its_forum_topic_and_the_message_it_answers(
+    api: FakeBotApi, probe: Probe
+) -> None:
+    api.fail("sendMessage", status=429, description="Too Many Requests", retry_after=2)
+    topic = ChatRef("telegram", str(GROUP), ChatKind.GROUP, thread="7")
+    asked = MessageRef(topic, "42")
+    async with slow_running(api, probe, max_wait=0.5, clock=SystemClock()) as app:
+        ref = await app.send(topic, Message.of("halo"), reply_to=asked)
+        assert ref.id == ""
+        delivered = await api.wait_for("sendMessage", within=20)
+    refused = next(c for c in api.calls if c.status == 429)
+    assert delivered.at - refused.at >= 2.0
+    for call in (refused, delivered):
+        assert str(call.params["message_thread_id"]) == "7"
+        assert "42" in str(call.params["reply_parameters"])
     assert len(api.called("sendMessage")) == 1
