@@ -12,8 +12,9 @@ after the platform answers it becomes ``sent``, ``unreachable``, ``failed`` or g
 429, no connection made). A send whose outcome nobody can know (a timeout after the request
 was written, a dropped connection, a 5xx answer: :class:`core.DeliveryUnknown`) becomes
 ``unknown`` and is never sent again. A process that dies mid-send leaves rows in ``sending``
-(those in flight, and those sent but not yet recorded: successes are written in groups);
-when their lease expires they are recorded as ``unknown`` ("interrupted"). Claimed rows not
+(those in flight, and those sent but not yet recorded; one statement records a wave's
+successes and marks the next wave, so never more than ``concurrency`` of them); when their
+lease expires they are recorded as ``unknown`` ("interrupted"). Claimed rows not
 yet marked ``sending`` were certainly not sent: another worker takes them over when the
 claim's lease expires. So a crash never messages anyone twice, and every row ends in a
 recorded state; ``unknown`` is reported apart from ``failed``.

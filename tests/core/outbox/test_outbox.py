@@ -287,3 +287,24 @@ async def test_members_are_planned_in_the_database_one_account_each(make_app):
     }
     assert [s.text for s in tg.sent] == ["hai (en)"]
     assert [s.text for s in dc.sent] == ["hai (id)"]
+
+
+async def test_a_crash_at_any_send_leaves_at_most_concurrency_rows_sending(make_app):
+    # At each send, the rows a crash would leave `sending` (then recorded as unknown):
+    # those in flight and those answered but not yet written.
+    clock = FakeClock(TEST_START)
+    seen: list[int] = []
+
+    async def count_sending(target: str) -> None:
+        seen.append(await Delivery.filter(status=DeliveryStatus.SENDING).count())
+
+    fake = ThrottledPlatform("tg", limits=thirty_per_second(), clock=clock, hook=count_sending)
+    async with make_app(
+        adapters=[fake], clock=clock, discover_plugins=False, outbox={"concurrency": 4}
+    ) as app:
+        batch = await app.outbox.enqueue("test", Message.of("hai"), dms("tg", 120))
+        await app.run_pending()
+        report = await app.outbox.report(batch.id)
+    assert report.sent == 120
+    assert len(seen) == 120
+    assert max(seen) == 4
