@@ -166,18 +166,22 @@ class Context:
             name = await self.regions.name(region_code) if region_code else self.t("core.country")
             raise PermissionDenied("core.error.not_your_region", region=name)
 
-    async def is_platform_admin(self) -> bool | None:
-        """Whether the member administers this group on its platform: True or False where
-        the platform tells, None where it can't (no such notion, or not in a group).
-        An error asking the platform counts as False: what needs the answer is refused."""
-        if self.adapter is None or self.chat is None or self.chat.is_dm or self.user is None:
+    async def is_platform_admin(self, chat: ChatRef | None = None) -> bool | None:
+        """Whether the member administers this group (or ``chat``, another group on the
+        same platform) there: True or False where the platform tells, None where it can't
+        (no such notion, or not in a group). An error asking the platform counts as False:
+        what needs the answer is refused."""
+        chat = chat or self.chat
+        if self.adapter is None or chat is None or chat.is_dm or self.user is None:
             return None
+        if chat.platform != self.user.platform:
+            return False
         try:
-            return await self.adapter.is_chat_admin(self.chat, self.user)
+            return await self.adapter.is_chat_admin(chat, self.user)
         except NotSupported:
             return None
         except Exception:
-            log.warning("could not ask %s who administers a group", self.chat.platform)
+            log.warning("could not ask %s who administers a group", chat.platform)
             return False
 
     # --- sending ---------------------------------------------------------------------

@@ -1040,6 +1040,13 @@ class DiscordAdapter(Adapter):
     async def unmute(self, chat: ChatRef, user: UserRef) -> None:
         await _guild.timeout(self.client, chat, user, None)
 
+    async def is_chat_admin(self, chat: ChatRef, user: UserRef) -> bool:
+        """Whether ``user`` administers the channel ``chat`` on Discord (see
+        :func:`adapters.discord._guild.is_channel_admin`)."""
+        if chat.is_dm:
+            return False
+        return await _guild.is_channel_admin(self.client, chat, user)
+
     async def add_role(self, chat: ChatRef, user: UserRef, role: str) -> None:
         await _guild.set_role(self.client, chat, user, role, give=True)
 
