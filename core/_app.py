@@ -676,7 +676,15 @@ class App:
             # questions first (the ones a member may still press); older ones past the
             # limit keep their look and are answered "already done".
             for spent in reversed(ctx.spent[-_CLOSED_PER_FLOW:]):
-                await self.close_buttons(spent)
+                try:
+                    await self.close_buttons(spent)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # The member's answer is in; a press on these is "already done".
+                    log.warning(
+                        "could not disable spent buttons in %s", spent.chat.platform, exc_info=True
+                    )
         except UsageError as exc:
             if update is not None:
                 update.outcome = CommandOutcome.USAGE_ERROR

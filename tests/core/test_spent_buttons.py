@@ -6,7 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import Action, Button, Capability, Command, Context, Flow, PluginInfo, hookimpl
+from core import (
+    Action,
+    Button,
+    Capability,
+    Command,
+    Context,
+    Flow,
+    MessageRef,
+    PluginInfo,
+    hookimpl,
+)
 from core.models import FlowPrompt
 from core.testing import ALL_CAPABILITIES, FakeChat, MemoryAdapter, make_app
 
@@ -98,3 +108,25 @@ async def test_where_messages_cannot_be_edited_a_press_is_answered_already_done(
         member = await chat.app.identity.find("budi", "fake")
         assert member is not None
         assert await FlowPrompt.filter(member_id=member.id, spent_at__isnull=False).count() == 2
+
+
+class _Flaky(MemoryAdapter):
+    """A platform whose edits time out on the way."""
+
+    async def close_buttons(self, ref: MessageRef) -> None:
+        raise TimeoutError("edit timed out")
+
+
+async def test_a_failed_disable_never_turns_a_finished_answer_into_an_error() -> None:
+    quiz = Quiz()
+    flaky = _Flaky("fake")
+    async with make_app(plugins=[quiz], discover_plugins=False) as app:
+        chat = FakeChat(app, [flaky])
+        cut = chat.user("cut")
+        await cut.says("/quiz")
+        await cut.presses("Satu")
+        await cut.presses("Dua")
+        chat.expect_sent(cut, contains="Selesai!")
+        chat.expect_not_sent(cut, contains="kesalahan")
+        await cut.presses("Dua")
+        chat.expect_sent(cut, contains="Langkah ini sudah selesai")
