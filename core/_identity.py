@@ -21,7 +21,7 @@ from core import _sql
 from core._clock import Clock
 from core._events import Sender, UserRef
 from core._i18n import normalize_language
-from core._supervise import Rounds
+from core._supervise import periodically
 from core.models import Account, ButtonKey, Conversation, FlowPrompt, Member
 
 if TYPE_CHECKING:
@@ -390,16 +390,14 @@ class Activity:
         return len(pending)
 
     async def run_forever(self) -> None:
-        """Write every ``interval`` seconds; a database error is logged and the marks kept."""
-        rounds = Rounds()
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await rounds.run(self.run_due)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("could not write activity marks; keeping them for later")
+        """Write every ``interval`` seconds; a database error is logged, the marks are kept
+        and the next try waits longer (backing off up to a minute)."""
+        await periodically(
+            "writing activity marks (kept for the next try)",
+            self.run_due,
+            self.interval,
+            logger=log,
+        )
 
 
 #: Users written per statement (three parameters each; SQLite allows 32,766).
