@@ -63,6 +63,22 @@ async def test_hostile_link_codes_and_platforms_change_nothing(chat: FakeChat, t
     assert await Member.all().count() == 1
 
 
+HAND_WRITTEN = (ROOT / "core" / "_sql.py", ROOT / "core" / "outbox" / "_sql.py")
+
+
+def _interpolated(path: Path) -> set[str]:
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        ast.unparse(part.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.JoinedStr)
+        for part in node.values
+        if isinstance(part, ast.FormattedValue)
+    }
+
+
 def _sources() -> list[Path]:
     files: list[Path] = []
     for package in ("core", "plugins", "adapters"):
@@ -70,8 +86,9 @@ def _sources() -> list[Path]:
         if base.is_dir():
             files.extend(p for p in base.rglob("*.py") if "migrations" not in p.parts)
     # core/_sql.py holds the few statements the ORM can't express (triggers, batched
-    # writes); they are built from its constants, values go as parameters (tested below).
-    return [p for p in files if p != ROOT / "core" / "_sql.py"]
+    # writes), core/outbox/_sql.py the outbox's hot statements; they are built from their
+    # constants, values go as parameters (tested below).
+    return [p for p in files if p not in HAND_WRITTEN]
 
 
 RAW_SQL = re.compile(r"\.raw\(|execute_query|execute_script|RawSQL\(|execute_insert|\.sql\(")
@@ -123,4 +140,36 @@ def test_hand_written_sql_takes_values_as_parameters() -> None:
         "3 * i + 2",
         "3 * i + 3",
     }
+    assert interpolated <= allowed, interpolated - allowed
+
+
+def test_the_outbox_statements_take_values_as_parameters() -> None:
+    """Every f-string in core/outbox/_sql.py interpolates only the module's constants,
+    statement fragments made of them, or placeholders (``m(value)`` appends the value to
+    the parameters and returns ``$n`` / ``?n``)."""
+    allowed = {
+        "_CLAIMED",
+        "_CLAIMED_D",
+        "_TABLE",
+        "c.strip()",  # a column name of _CLAIMED
+        "claimable",
+        "picked",
+        "len(self.values)",
+        "batch_mark",
+        "limit_mark",
+        "now_mark",
+        "token_mark",
+        "until_mark",
+        "sent_ids",
+        "m(now)",
+        "m(token)",
+        "m.ids(sent)",
+        "m.ids(wave)",
+        "m.time(now)",
+        "m.time(until)",
+        "self(value)",
+        "self(list(ids))",
+        "self(json.dumps(list(ids)))",
+    }
+    interpolated = _interpolated(ROOT / "core" / "outbox" / "_sql.py")
     assert interpolated <= allowed, interpolated - allowed
