@@ -360,7 +360,7 @@ class Scheduler:
         """Batches side by side: while a batch's jobs wait for their time, the next batch is
         claimed (a claim's round trip never makes the following jobs late), with at most two
         batches in hand (a backlog is worked through batch by batch, within its leases).
-        Jobs that ran are marked done one statement per claim round."""
+        Jobs that ran are marked done one statement at a time, beside the claims."""
         size = self.settings.batch_size
         slots = asyncio.Semaphore(concurrency)
         in_hand = 0
@@ -384,6 +384,7 @@ class Scheduler:
         def has_room() -> bool:
             return in_hand < size
 
+        finishing: asyncio.Task[None] | None = None
         async with asyncio.TaskGroup() as group:
             while limit is None or ran < limit:
                 async with room:
@@ -393,7 +394,9 @@ class Scheduler:
                     in_hand += 1
                     group.create_task(one(claimed))
                 ran += len(batch)
-                await self._finish_done()
+                # Marking done runs beside the next claim (one at a time), not before it.
+                if self._done and (finishing is None or finishing.done()):
+                    finishing = group.create_task(self._finish_done())
                 if len(batch) < size:
                     break  # all that falls due within ``ahead`` is in hand
         await self._finish_done()
