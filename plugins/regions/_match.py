@@ -236,7 +236,7 @@ _GRAM = 5
 
 class _Blob:
     """Every key by each piece of ``_GRAM`` letters it contains, for finding every key that
-    contains a longer piece of text: only the keys sharing its first piece are looked at."""
+    contains a longer piece of text: only the keys sharing its rarest piece are looked at."""
 
     def __init__(self, keys: list[str], index: dict[str, frozenset[str]]) -> None:
         grams: dict[str, list[tuple[str, frozenset[str]]]] = {}
@@ -248,8 +248,17 @@ class _Blob:
     def codes_containing(self, probe: str) -> set[str]:
         if len(probe) < _GRAM:
             raise ValueError(f"probes are at least {_GRAM} letters long")
+        # The keys holding the probe's rarest piece ("kabup" is in hundreds of keys).
+        grams = self.grams
+        shortest: list[tuple[str, frozenset[str]]] | None = None
+        for i in range(len(probe) - _GRAM + 1):
+            keys = grams.get(probe[i : i + _GRAM])
+            if keys is None:
+                return set()  # a piece no key holds: no key holds the probe
+            if shortest is None or len(keys) < len(shortest):
+                shortest = keys
         found: set[str] = set()
-        for key, codes in self.grams.get(probe[:_GRAM], ()):
+        for key, codes in shortest or ():
             if probe in key:
                 found.update(codes)
         return found
