@@ -34,8 +34,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from tortoise.expressions import F, Q, Subquery
-from tortoise.functions import Count
+from tortoise.expressions import Case, F, Q, Subquery, When
+from tortoise.functions import Coalesce, Count, Min
 from tortoise.transactions import in_transaction
 
 from core._adapter import (
@@ -569,19 +569,48 @@ class Outbox:
     async def dm_audience(self, members: Any) -> dict[str, tuple[int, int]]:
         """Per platform, how many of ``members`` (a tortoise query of member ids) a batch
         with ``members=`` would DM, and how many of them can't be reached privately: the
-        same choice of account, counted in the database."""
-        select, values, _ = self._ranked_accounts(members)
-        head, _, rest = select.partition(" SELECT id, platform, platform_user_id,")
-        counted = (
-            f"{head} SELECT platform, COUNT(*), SUM(1 - reachable) FROM"
-            f" (SELECT id, platform, platform_user_id,{rest}) planned GROUP BY platform"
+        same choice of account (one we can DM, then one on a platform this process runs,
+        then the oldest), counted in the database with two grouped queries."""
+        here = sorted(self.adapters)
+        free = sorted(
+            p for p, a in self.adapters.items() if a.supports(Capability.DM_WITHOUT_START)
         )
-        rows = await Delivery._meta.db.execute_query_dict(counted, values)
-        out: dict[str, tuple[int, int]] = {}
-        for row in rows:
-            platform, total, unreachable = list(row.values())
-            out[str(platform)] = (int(total), int(unreachable or 0))
-        return out
+        if not here:
+            reachable: Q | None = None
+        elif free:
+            reachable = Q(platform__in=here) & (Q(dm_open=True) | Q(platform__in=free))
+        else:
+            reachable = Q(platform__in=here) & Q(dm_open=True)
+        firsts: list[Any] = []
+        if reachable is not None:
+            # (tortoise aggregates take a Case at run time; its annotations say otherwise)
+            firsts.append(Min(Case(When(reachable, then=F("id")), default=None)))  # type: ignore[arg-type]
+            firsts.append(Min(Case(When(Q(platform__in=here), then=F("id")), default=None)))  # type: ignore[arg-type]
+        firsts.append(Min("id"))
+        chosen = (
+            Account.filter(member_id__in=Subquery(members))
+            .annotate(chosen=Coalesce(*firsts) if len(firsts) > 1 else firsts[0])
+            .group_by("member_id")
+            .values("chosen")
+        )
+        accounts = Account.filter(id__in=Subquery(chosen))
+        totals = (
+            await accounts.group_by("platform").annotate(n=Count("id")).values_list("platform", "n")
+        )
+        reached: dict[str, int] = {}
+        if reachable is not None:
+            rows = (
+                await Account.filter(id__in=Subquery(chosen))
+                .filter(reachable)
+                .group_by("platform")
+                .annotate(n=Count("id"))
+                .values_list("platform", "n")
+            )
+            reached = {str(platform): int(n) for platform, n in rows}
+        return {
+            str(platform): (int(n), int(n) - reached.get(str(platform), 0))
+            for platform, n in totals
+        }
 
     # --- interactive sends ------------------------------------------------------------
 
