@@ -34,8 +34,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from tortoise.expressions import Case, F, Q, Subquery, When
-from tortoise.functions import Coalesce, Count, Min
+from tortoise.expressions import Case, F, Q, Subquery, Value, When
+from tortoise.functions import Coalesce, Count, Min, Sum
 from tortoise.transactions import in_transaction
 
 from core._adapter import (
@@ -570,7 +570,7 @@ class Outbox:
         """Per platform, how many of ``members`` (a tortoise query of member ids) a batch
         with ``members=`` would DM, and how many of them can't be reached privately: the
         same choice of account (one we can DM, then one on a platform this process runs,
-        then the oldest), counted in the database with two grouped queries."""
+        then the oldest), counted in the database by one grouped query."""
         here = sorted(self.adapters)
         free = sorted(
             p for p, a in self.adapters.items() if a.supports(Capability.DM_WITHOUT_START)
@@ -593,23 +593,16 @@ class Outbox:
             .group_by("member_id")
             .values("chosen")
         )
-        accounts = Account.filter(id__in=Subquery(chosen))
-        totals = (
-            await accounts.group_by("platform").annotate(n=Count("id")).values_list("platform", "n")
-        )
-        reached: dict[str, int] = {}
-        if reachable is not None:
-            rows = (
-                await Account.filter(id__in=Subquery(chosen))
-                .filter(reachable)
-                .group_by("platform")
-                .annotate(n=Count("id"))
-                .values_list("platform", "n")
-            )
-            reached = {str(platform): int(n) for platform, n in rows}
+        counted = Account.filter(id__in=Subquery(chosen)).group_by("platform")
+        if reachable is None:
+            rows = await counted.annotate(n=Count("id")).values_list("platform", "n")
+            return {str(platform): (int(n), int(n)) for platform, n in rows}
+        rows = await counted.annotate(
+            n=Count("id"),
+            reached=Sum(Case(When(reachable, then=Value(1)), default=Value(0))),  # type: ignore[arg-type]
+        ).values_list("platform", "n", "reached")
         return {
-            str(platform): (int(n), int(n) - reached.get(str(platform), 0))
-            for platform, n in totals
+            str(platform): (int(n), int(n) - int(reached or 0)) for platform, n, reached in rows
         }
 
     # --- interactive sends ------------------------------------------------------------
