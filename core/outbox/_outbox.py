@@ -34,8 +34,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from tortoise.expressions import Case, F, Q, Subquery, Value, When
-from tortoise.functions import Coalesce, Count, Min, Sum
+from tortoise.expressions import Case, F, Q, Subquery, When
+from tortoise.functions import Coalesce, Count, Min
 from tortoise.transactions import in_transaction
 
 from core._adapter import (
@@ -599,7 +599,8 @@ class Outbox:
             return {str(platform): (int(n), int(n)) for platform, n in rows}
         rows = await counted.annotate(
             n=Count("id"),
-            reached=Sum(Case(When(reachable, then=Value(1)), default=Value(0))),  # type: ignore[arg-type]
+            # COUNT skips the NULLs: the chosen accounts that can be messaged privately.
+            reached=Count(Case(When(reachable, then=F("id")), default=None)),  # type: ignore[arg-type]
         ).values_list("platform", "n", "reached")
         return {
             str(platform): (int(n), int(n) - int(reached or 0)) for platform, n, reached in rows
