@@ -210,6 +210,55 @@ async def test_forget_clears_her_private_chat_ids_on_every_platform(
         assert await _traces(app, member.id, f"{platform}:{chat_id}") == [], chat_id
 
 
+async def test_the_core_tables_keep_nothing_of_her_either(everything: FakeChat) -> None:
+    """The core's own tables (handled by name, not by the sweep) are walked the same way
+    after /hapusdata: no person column of any of them still holds one of her ids or chats
+    (the audit log keeps entries, made anonymous)."""
+    two = everything
+    tg, dc, member = await _member_on_two_platforms(two)
+    await _rows_about(two, tg, member)
+    await dc.says("/bantuan")
+    await tg.says("/event_new")  # a flow running
+    app = two.app
+    # ...and a message with buttons of hers in it (core_flow_prompt).
+    await app.conversations.remember_prompt(member.id, dc.dm.key, "m1")
+    ids = {member.id}
+    chats = {tg.user_id, dc.user_id, tg.dm.id, dc.dm.id}
+    chats |= {f"{u.platform}:{c}" for u in (tg, dc) for c in (u.user_id, u.dm.id)}
+    core = [m for m in _models(app) if m.__module__ in OWN]
+
+    async def left() -> list[str]:
+        found = []
+        for model in core:
+            columns = person_columns(model)
+            member_fks = [
+                f"{name}_id"
+                for name, field in model._meta.fields_map.items()
+                if isinstance(field, fields.relational.ForeignKeyFieldInstance)
+                and field.related_model is Member
+            ]
+            for row in await model.all().values():
+                for column in (*columns.member, *member_fks):
+                    if row[column] in ids:
+                        found.append(f"{model._meta.db_table}.{column}")
+                for column in columns.platform:
+                    if row[column] in chats:
+                        found.append(f"{model._meta.db_table}.{column}")
+        return found
+
+    before = await left()
+    expected = {
+        "core_account.member_id",
+        "core_conversation.member_id",
+        "core_flow_prompt.member_id",
+    }
+    assert expected <= set(before), before
+    await tg.says("/hapusdata")
+    await tg.presses("Ya, hapus semua")
+    two.expect_sent(tg, contains="dihapus")
+    assert await left() == []
+
+
 class Flaky:
     """A plugin whose forget deletes a row, then fails (a crash part way, in effect)."""
 

@@ -4,7 +4,7 @@ from core._names import ShownNameField
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('core', '0003_job_status_due_index')]
+    dependencies = [('core', '0004_flow_prompt')]
 
     initial = False
 
