@@ -37,9 +37,9 @@ FIRST_MEMBER = 8_000_000
 KILLS = 10
 #: The outbox's sends in flight per process (``[outbox] concurrency``, the default).
 CONCURRENCY = 8
-#: Rows a crash may leave "sending" (docs/delivery.md): the sends in flight, the next wave
-#: marked before they finish, and successes answered but not written yet.
-INTERRUPTED_PER_CRASH = 3 * CONCURRENCY
+#: Rows a crash may leave "sending" (docs/delivery.md): the sends in flight, never more, as
+#: a wave's results and the next wave are written in one statement.
+INTERRUPTED_PER_CRASH = CONCURRENCY
 
 pytestmark = [
     pytest.mark.slow,
