@@ -282,10 +282,14 @@ async def _claim(
     dialect: str, condition: str, worker: str, lease: Any, bound: Any, limit: int
 ) -> list[dict[str, Any]]:
     if dialect == "postgres":
+        # A CTE runs once: an ``IN (subquery ... SKIP LOCKED)`` may be rescanned by the
+        # planner and claim more rows than the limit.
+        returning = ", ".join(f"j.{column}" for column in _JOB_CLAIMED.split(", "))
         statement = (
-            "UPDATE core_job SET status = 'running', locked_by = $1, locked_until = $2, "
-            f"attempts = attempts + 1 WHERE id IN (SELECT id FROM core_job WHERE {condition} $3"
-            f" ORDER BY due_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING {_JOB_CLAIMED}"
+            f"WITH picked AS (SELECT id FROM core_job WHERE {condition} $3"
+            " ORDER BY due_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) "
+            "UPDATE core_job j SET status = 'running', locked_by = $1, locked_until = $2, "
+            f"attempts = j.attempts + 1 FROM picked WHERE j.id = picked.id RETURNING {returning}"
         )
     else:
         statement = (

@@ -226,7 +226,13 @@ async def test_a_batch_is_claimed_and_finished_in_one_statement_each(
     )
     with statements() as sent:
         assert await app.scheduler.run_due() == 120
-    claims = [s for s in sent if s.startswith("UPDATE core_job SET status = 'running'")]
+    # SQLite: UPDATE ... WHERE id IN (SELECT ...); PostgreSQL: WITH picked AS (...) UPDATE.
+    claims = [
+        s
+        for s in sent
+        if "core_job j SET status = 'running'" in s
+        or s.startswith("UPDATE core_job SET status = 'running'")
+    ]
     finishes = [s for s in sent if s.startswith('UPDATE "core_job" SET "status"=') and " IN " in s]
     pending = [s for s in claims if "status = 'pending'" in s]
     assert len(pending) == 4  # 50 + 50 + 20, then one that finds nothing
