@@ -45,7 +45,7 @@ from core._events import (
     Sender,
     UserRef,
 )
-from core._humanize import format_duration, format_moment, format_number
+from core._humanize import format_duration, format_moment, format_number, format_percent
 from core._i18n import LANGUAGES, Text, Translator, load_texts, normalize_language
 from core._markup import Markup, escape, parse_markup, to_plain
 from core._messages import (
@@ -173,6 +173,7 @@ __all__ = [
     "format_duration",
     "format_moment",
     "format_number",
+    "format_percent",
     "guard_name",
     "hookimpl",
     "hookspec",

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from core._humanize import format_percent
 from core._i18n import LANGUAGES
 from core.web._auth import Viewer, viewer_for
 from core.web._server import APP_KEY
@@ -117,11 +118,8 @@ def _number(value: Any, lang: str = "id") -> str:
 
 
 def _percent(value: Any, lang: str = "id", digits: int = 1) -> str:
-    """0.1234 → 12,3% (Indonesian) or 12.3% (English); None → –."""
-    if value is None:
-        return "–"
-    text = f"{100 * float(value):.{digits}f}"
-    return (text.replace(".", ",") if lang == "id" else text) + "%"
+    """0.1234 → 12,3% (Indonesian) or 12.3% (English); None → –. As chat writes it."""
+    return format_percent(None if value is None else float(value), lang, digits)
 
 
 async def render(

@@ -21,6 +21,7 @@ from core import (
     covers,
     format_moment,
     format_number,
+    format_percent,
 )
 from plugins.captains._areas import in_areas, names_of, parse_areas
 from plugins.captains.models import Broadcast, Warning
@@ -125,10 +126,12 @@ MAX_ROWS = 15
 def _value(ctx: Context, key: str, value: object) -> str:
     """A figure as a reader writes it: grouped thousands, rates as percentages."""
     if value is None:
-        return "–"
+        return "–"  # e.g. coverage where no recipient counts were imported
     if isinstance(value, bool):
         return str(ctx.t("captains.stats.yes" if value else "captains.stats.no"))
     if isinstance(value, int | float):
+        if key == "coverage":  # a share, written as the dashboard writes it
+            return format_percent(value, ctx.lang)
         if key.endswith("_rate"):
             return f"{format_number(100 * value, ctx.lang)}%"
         if key.endswith("_percent"):

@@ -27,10 +27,12 @@ class RegionCount:
 
     @property
     def coverage(self) -> float | None:
-        """Members per official recipient, where recipient counts were imported."""
+        """Registered members (registration finished) per official recipient, where
+        recipient counts were imported: the programme's coverage, in chat and on the
+        dashboard alike."""
         if not self.recipients:
             return None
-        return self.members / self.recipients
+        return self.registered / self.recipients
 
     def as_dict(self) -> dict[str, object]:
         coverage = self.coverage

@@ -8,6 +8,7 @@ import re
 import aiohttp
 
 from core import AuditEntry
+from plugins.regions._cli import parse_recipients, store_recipients
 from plugins.regions._stats import region_rows
 from plugins.regions.models import RecipientCount, RegionChat
 from tests.core.web.dashboard_kit import (
@@ -83,7 +84,7 @@ async def test_admin_uploads_recipients_and_drills_into_aceh_utara() -> None:
                 html = await page.text()
             assert _cell(html, "region-members") == "40"
             assert _cell(html, "region-registered") == "30"
-            assert _cell(html, "region-coverage") == "0,06%"  # 40 / 68.066, as chat counts
+            assert _cell(html, "region-coverage") == "0,04%"  # 30 registered / 68.066
             assert 'href="https://t.me/+abc"' in html
             assert "belum punya kapten" in html
 
@@ -91,7 +92,7 @@ async def test_admin_uploads_recipients_and_drills_into_aceh_utara() -> None:
                 text = (await page.read()).decode("utf-8-sig")
             lines = text.splitlines()
             assert lines[0] == "code,name,members,registered,recipients,coverage,captains,groups"
-            assert lines[1].startswith("11.08,Kabupaten Aceh Utara,40,30,68066,0.000588,0,1")
+            assert lines[1].startswith("11.08,Kabupaten Aceh Utara,40,30,68066,0.000441,0,1")
 
 
 async def test_captain_sees_only_their_region() -> None:
@@ -124,3 +125,63 @@ async def _upload_refused(http: aiohttp.ClientSession, url: str) -> int:
     form.add_field("file", ACEH_CSV.encode(), filename="x.csv")
     async with http.post(f"{url}/dasbor/recipients", data=form) as response:
         return response.status
+
+
+#: A chat row of /stats: "• Kabupaten Aceh Utara: 40 anggota, 30 terdaftar, cakupan 7,50%".
+_STATS_ROW = re.compile(r"• ([^:\n]+): ([\d.]+) anggota, ([\d.]+) terdaftar, cakupan ([^\s<]+)")
+#: A chat row of /regions: "<code>11.08</code> Kabupaten Aceh Utara: 40 / 30 · 7,50%".
+_LIST_ROW = re.compile(r"<code>([\d.]+)</code> [^:\n]+: ([\d.]+) / ([\d.]+) · ([^\s<]+)")
+#: A table row of the overview or a Regions page: name or code, then the figure cells.
+_PAGE_ROW = re.compile(
+    r'<tr(?: data-code="([\d.]+)")?>\s*<th scope="row"><a href="/dasbor/regions/[\d.]+">'
+    r"([^<]+)</a></th>\s*<td[^>]*>([^<]*)</td>\s*<td[^>]*>([^<]*)</td>\s*<td[^>]*>([^<]*)</td>"
+    r"\s*<td[^>]*>([^<]*)</td>"
+)
+
+
+async def test_coverage_on_every_page_equals_the_chat_figures() -> None:
+    """Coverage is registered members ÷ official recipients, the same on the overview, the
+    Regions pages, /stats and /regions, for the PMO and for a captain."""
+    async with served() as s:
+        pmo, cut = s.chat.user("pmo"), s.chat.user("cut")
+        await make_admin(s, pmo)
+        await make_captain(s, cut, "11.08")
+        await seed_members(s.chat.now(), {"11.08": (40, 30), "11.11": (12, 9), "11.07": (3, 3)})
+        counts, problems = parse_recipients("11,1000\n11.08,400\n11.11,54\n11.07,7\n")
+        assert not problems
+        await store_recipients(s.app, counts, source="test")
+
+        await pmo.says("/stats")
+        chat = {m[0]: m[1:] for m in _STATS_ROW.findall(str(s.chat.last(pmo).markup))}
+        # Aceh: 42 registered of 1,000 recipients (not 55 members of them).
+        assert chat["Aceh"] == ("55", "42", "4,20%")
+        async with browser() as http:
+            await sign_in(s, pmo, http)
+            async with http.get(f"{s.url}/dasbor") as page:
+                overview = {m[1]: (m[2], m[3], m[5]) for m in _PAGE_ROW.findall(await page.text())}
+            async with http.get(f"{s.url}/dasbor/regions/11") as page:
+                province = {m[0]: (m[2], m[3], m[5]) for m in _PAGE_ROW.findall(await page.text())}
+        assert overview["Aceh"] == chat["Aceh"]
+        assert overview["Sumatera Utara"] == ("0", "0", "–")  # no recipients imported there
+        # Chat counts the provinces without members instead of listing them.
+        assert {name: row for name, row in overview.items() if row[0] != "0"} == chat
+
+        await pmo.says("/regions aceh")
+        listed = {m[0]: m[1:] for m in _LIST_ROW.findall(str(s.chat.last(pmo).markup))}
+        assert listed["11.08"] == ("40", "30", "7,50%")  # 30 of 400
+        assert listed["11.11"] == ("12", "9", "16,67%")
+        assert listed["11.07"] == ("3", "3", "42,86%")
+        assert len(listed) == len(province) == 23
+        assert province == listed
+
+        await cut.says("/stats")
+        chat = {m[0]: m[1:] for m in _STATS_ROW.findall(str(s.chat.last(cut).markup))}
+        assert chat == {"Kabupaten Aceh Utara": ("40", "30", "7,50%")}
+        async with browser() as http:
+            await sign_in(s, cut, http)
+            async with http.get(f"{s.url}/dasbor") as page:
+                overview = {m[1]: (m[2], m[3], m[5]) for m in _PAGE_ROW.findall(await page.text())}
+            async with http.get(f"{s.url}/dasbor/regions/11.08") as page:
+                html = await page.text()
+        assert overview == chat
+        assert _cell(html, "region-coverage") == "7,50%"
