@@ -37,6 +37,15 @@ class Member(Model):
 
     class Meta:
         table = "core_member"
+        # The community's figures (/stats, /regions, the dashboard) are counted from these
+        # indexes alone (index-only scans): per region, and over a time window.
+        indexes = (
+            ("region_code", "registered_at"),
+            ("region_code", "last_active_at"),
+            ("registered_at", "region_code"),
+            ("last_active_at", "region_code"),
+            ("created_at", "region_code"),
+        )
 
 
 class Account(Model):

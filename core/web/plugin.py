@@ -145,33 +145,47 @@ async def core_figures(
     app: App, areas: Sequence[str] | None, weeks: int = 12
 ) -> tuple[dict[str, int], list[tuple[datetime, int]]]:
     """members, registered, active 7 and 30 days, new in 30 days, and the members who
-    finished registration in each of the last ``weeks`` weeks (Monday 00:00 UTC): all of it
-    counted in one scan of the members."""
+    finished registration in each of the last ``weeks`` weeks (Monday 00:00 UTC).
+
+    Each question reads one of the member table's figure indexes and nothing else (an
+    index-only scan on PostgreSQL, a covering index on SQLite): the totals count index
+    entries, the time windows read only the entries inside the window. The questions are
+    independent and asked side by side (each connection of the pool takes one)."""
     now = app.clock.now()
     monday = (now - timedelta(days=now.weekday())).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
     starts = [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    area = area_filter(areas)
+    day7, day30 = now - timedelta(days=7), now - timedelta(days=30)
     per_week = {
         f"week_{i}": Count(
-            "id", _filter=Q(registered_at__gte=start, registered_at__lt=start + timedelta(weeks=1))
+            "registered_at",
+            _filter=Q(registered_at__gte=start, registered_at__lt=start + timedelta(weeks=1)),
         )
         for i, start in enumerate(starts)
     }
-    rows = (
-        await Member.filter(area_filter(areas))
+    members, registered, active, new_30d, weekly = await asyncio.gather(
+        Member.filter(area).count(),
+        Member.filter(area, registered_at__isnull=False).count(),
+        Member.filter(area, last_active_at__gte=day30)
         .annotate(
-            members=Count("id"),
-            registered=Count("id", _filter=Q(registered_at__isnull=False)),
-            active_7d=Count("id", _filter=Q(last_active_at__gte=now - timedelta(days=7))),
-            active_30d=Count("id", _filter=Q(last_active_at__gte=now - timedelta(days=30))),
-            new_30d=Count("id", _filter=Q(created_at__gte=now - timedelta(days=30))),
-            **per_week,
+            active_30d=Count("last_active_at"),
+            active_7d=Count("last_active_at", _filter=Q(last_active_at__gte=day7)),
         )
-        .values(*FIGURES, *per_week)
+        .values("active_7d", "active_30d"),
+        Member.filter(area, created_at__gte=day30).count(),
+        Member.filter(area, registered_at__gte=starts[0]).annotate(**per_week).values(*per_week),
     )
-    row = rows[0] if rows else {}
-    figures = {key: int(row.get(key) or 0) for key in FIGURES}
+    windows = active[0] if active else {}
+    figures = {
+        "members": members,
+        "registered": registered,
+        "active_7d": int(windows.get("active_7d") or 0),
+        "active_30d": int(windows.get("active_30d") or 0),
+        "new_30d": new_30d,
+    }
+    row = weekly[0] if weekly else {}
     return figures, [(start, int(row.get(f"week_{i}") or 0)) for i, start in enumerate(starts)]
 
 

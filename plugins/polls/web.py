@@ -26,7 +26,7 @@ from core.web import (
 )
 from plugins.polls.ballots import is_closed, label
 from plugins.polls.cli import export_text
-from plugins.polls.models import Ballot, Poll
+from plugins.polls.models import Poll, TallyCell
 from plugins.polls.present import export_rows, percent
 from plugins.polls.results import default_by
 from plugins.polls.tally import By, tally
@@ -67,9 +67,10 @@ async def polls_page(request: web.Request, viewer: Viewer) -> web.StreamResponse
     lang = language_of(request)
     now = app.clock.now()
     polls = [p for p in await Poll.all().order_by("-id").limit(500) if _visible(viewer, p)][:100]
-    # Respondents as /polls counts them (the sum of ballot weights), for every poll at once.
+    # Respondents as /polls counts them (the sum of ballot weights), for every poll at once,
+    # from the result cells kept with the ballots (a few thousand rows, not every ballot).
     sums = (
-        await Ballot.filter(poll_id__in=[p.id for p in polls])
+        await TallyCell.filter(poll_id__in=[p.id for p in polls])
         .annotate(n=Sum("weight"))
         .group_by("poll_id")
         .values("poll_id", "n")

@@ -13,9 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from tortoise.functions import Max
 
-from core import AuditEntry, Member, RegionInfo, Role, RoleGrant, scope_chain
+from core import AuditEntry, RegionInfo, Role, RoleGrant, scope_chain
 from core.web import (
     APP_KEY,
     DashboardPage,
@@ -29,7 +28,7 @@ from core.web import (
 )
 from plugins.regions._cli import parse_recipients, store_recipients
 from plugins.regions._gazetteer import gazetteer
-from plugins.regions._stats import RegionCount, region_rows
+from plugins.regions._stats import RegionCount, last_activity, region_rows
 from plugins.regions.models import RegionChat
 
 __all__ = ["pages", "routes"]
@@ -89,18 +88,12 @@ async def _lines(codes: Sequence[str]) -> list[RegionLine]:
                 tile=coverage_class(count.coverage),
             )
         )
-    latest = (
-        await Member.filter(region_code__isnull=False, last_active_at__isnull=False)
-        .annotate(last=Max("last_active_at"))
-        .group_by("region_code")
-        .values("region_code", "last")
-    )
+    latest = await last_activity()
     for line in lines:
         stamps = [
-            row["last"]
-            for row in latest
-            if isinstance(row["last"], datetime)
-            and (row["region_code"] == line.code or row["region_code"].startswith(line.code + "."))
+            at
+            for code, at in latest.items()
+            if code == line.code or code.startswith(line.code + ".")
         ]
         line.last_active = max(stamps) if stamps else None
     return lines

@@ -7,7 +7,7 @@ import re
 
 import aiohttp
 
-from core import AuditEntry
+from core import AuditEntry, Member
 from plugins.regions._cli import parse_recipients, store_recipients
 from plugins.regions._stats import region_rows
 from plugins.regions.models import RecipientCount, RegionChat
@@ -146,7 +146,10 @@ async def test_coverage_on_every_page_equals_the_chat_figures() -> None:
         pmo, cut = s.chat.user("pmo"), s.chat.user("cut")
         await make_admin(s, pmo)
         await make_captain(s, cut, "11.08")
-        await seed_members(s.chat.now(), {"11.08": (40, 30), "11.11": (12, 9), "11.07": (3, 3)})
+        await seed_members(
+            s.chat.now(), {"11.08": (40, 30), "11.11": (12, 9), "11.07": (3, 3)}, active=1
+        )
+        await Member.filter(region_code="11.11").update(last_active_at=None)
         counts, problems = parse_recipients("11,1000\n11.08,400\n11.11,54\n11.07,7\n")
         assert not problems
         await store_recipients(s.app, counts, source="test")
@@ -160,7 +163,12 @@ async def test_coverage_on_every_page_equals_the_chat_figures() -> None:
             async with http.get(f"{s.url}/dasbor") as page:
                 overview = {m[1]: (m[2], m[3], m[5]) for m in _PAGE_ROW.findall(await page.text())}
             async with http.get(f"{s.url}/dasbor/regions/11") as page:
-                province = {m[0]: (m[2], m[3], m[5]) for m in _PAGE_ROW.findall(await page.text())}
+                html = await page.text()
+                province = {m[0]: (m[2], m[3], m[5]) for m in _PAGE_ROW.findall(html)}
+        # Last activity per region, as of the latest active member in it.
+        last = dict(re.findall(r'<tr data-code="([\d.]+)">.*?<td>([^<]*)</td>\s*</tr>', html, re.S))
+        assert last["11.08"] == last["11.07"] == "2026-11-23"
+        assert last["11.11"] == "–"
         assert overview["Aceh"] == chat["Aceh"]
         assert overview["Sumatera Utara"] == ("0", "0", "–")  # no recipients imported there
         # Chat counts the provinces without members instead of listing them.
@@ -185,3 +193,4 @@ async def test_coverage_on_every_page_equals_the_chat_figures() -> None:
                 html = await page.text()
         assert overview == chat
         assert _cell(html, "region-coverage") == "7,50%"
+        assert "Terakhir aktif: 2026-11-23 03:00 UTC" in html

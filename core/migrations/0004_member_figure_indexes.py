@@ -1,0 +1,16 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    dependencies = [('core', '0003_job_status_due_index')]
+
+    initial = False
+
+    operations = [
+        ops.AddIndex(model_name='Member', index=Index(fields=['region_code', 'registered_at'])),
+        ops.AddIndex(model_name='Member', index=Index(fields=['region_code', 'last_active_at'])),
+        ops.AddIndex(model_name='Member', index=Index(fields=['registered_at', 'region_code'])),
+        ops.AddIndex(model_name='Member', index=Index(fields=['last_active_at', 'region_code'])),
+        ops.AddIndex(model_name='Member', index=Index(fields=['created_at', 'region_code'])),
+    ]
