@@ -14,10 +14,11 @@ from typing import Any
 
 from aiohttp import web
 
-from core import AuditEntry, RegionInfo, Role, RoleGrant, scope_chain
+from core import AuditEntry, RegionInfo, Role, RoleGrant, format_percent, scope_chain
 from core.web import (
     APP_KEY,
     DashboardPage,
+    Tile,
     Viewer,
     coverage_class,
     csv_response,
@@ -25,9 +26,11 @@ from core.web import (
     forbidden,
     language_of,
     render,
+    tile_map,
 )
 from plugins.regions._cli import parse_recipients, store_recipients
 from plugins.regions._gazetteer import gazetteer
+from plugins.regions._map import PROVINCE_TILES
 from plugins.regions._stats import RegionCount, last_activity, region_rows
 from plugins.regions.models import RegionChat
 
@@ -111,6 +114,30 @@ def _sorted(lines: list[RegionLine], key: str, descending: bool) -> list[RegionL
     return sorted(lines, key=value, reverse=descending)
 
 
+def _province_map(request: web.Request, lines: Sequence[RegionLine]) -> str:
+    """The 38 provinces as a tile map coloured by coverage, each tile a link to its page."""
+    app = request.app[APP_KEY]
+    lang = language_of(request)
+    tiles = []
+    for line in lines:
+        if line.code not in PROVINCE_TILES:
+            continue
+        column, row, short = PROVINCE_TILES[line.code]
+        figure = format_percent(line.count.coverage, lang)
+        tiles.append(
+            Tile(
+                column,
+                row,
+                short,
+                str(app.translator("regions.web.map_tile", lang, name=line.count.name)),
+                figure,
+                line.count.coverage,
+                f"/dasbor/regions/{line.code}",
+            )
+        )
+    return tile_map(tiles, title=str(app.translator("regions.web.map_title", lang)))
+
+
 def _visible_codes(viewer: Viewer) -> list[str]:
     """The regions a viewer's Regions page starts from."""
     book = gazetteer()
@@ -157,6 +184,7 @@ async def _table_page(
     return await render(
         request,
         "regions.html",
+        map_svg=_province_map(request, lines) if region is None and viewer.areas is None else "",
         region=region,
         own=own,
         lines=lines,

@@ -8,6 +8,7 @@ import re
 import aiohttp
 
 from core import AuditEntry, Member
+from core.web import COVERAGE_COLOURS
 from plugins.regions._cli import parse_recipients, store_recipients
 from plugins.regions._stats import region_rows
 from plugins.regions.models import RecipientCount, RegionChat
@@ -22,6 +23,12 @@ from tests.core.web.dashboard_kit import (
 )
 
 ACEH_CSV = "kode,penerima\n11,440.287\n11.08,68066\n11.11,54176\n11.07,43075\n"
+
+
+#: A square of the provinces' tile map: its link, its label, its fill.
+_TILE = re.compile(
+    r'<a href="/dasbor/regions/(\d+)" aria-label="([^"]+)"><title>[^<]*</title><rect [^>]*fill="(#\w+)"'
+)
 
 
 def _cell(html: str, element_id: str) -> str:
@@ -69,8 +76,11 @@ async def test_admin_uploads_recipients_and_drills_into_aceh_utara() -> None:
 
             async with http.get(f"{s.url}/dasbor/regions") as page:
                 html = await page.text()
-            assert html.count('class="cov-') >= 38  # a tile per province (and the legend)
-            assert '<a href="/dasbor/regions/11" class="cov-0"' in html
+            tiles = {code: (label, fill) for code, label, fill in _TILE.findall(html)}
+            assert len(tiles) == 38  # the tile map: a square per province, each a link
+            # Aceh: 34 registered of 440,287 recipients; West Java: no recipients imported.
+            assert tiles["11"] == ("Aceh — cakupan: 0,01%", COVERAGE_COLOURS["cov-0"][0])
+            assert tiles["32"] == ("Jawa Barat — cakupan: –", COVERAGE_COLOURS["cov-none"][0])
 
             async with http.get(f"{s.url}/dasbor/regions/11") as page:
                 html = await page.text()
@@ -162,9 +172,12 @@ async def test_coverage_on_every_page_equals_the_chat_figures() -> None:
             await sign_in(s, pmo, http)
             async with http.get(f"{s.url}/dasbor") as page:
                 overview = {m[1]: (m[2], m[3], m[5]) for m in _PAGE_ROW.findall(await page.text())}
+            async with http.get(f"{s.url}/dasbor/regions") as page:
+                tiles = {code: label for code, label, _ in _TILE.findall(await page.text())}
             async with http.get(f"{s.url}/dasbor/regions/11") as page:
                 html = await page.text()
                 province = {m[0]: (m[2], m[3], m[5]) for m in _PAGE_ROW.findall(html)}
+        assert tiles["11"] == f"Aceh — cakupan: {chat['Aceh'][2]}"
         # Last activity per region, as of the latest active member in it.
         last = dict(re.findall(r'<tr data-code="([\d.]+)">.*?<td>([^<]*)</td>\s*</tr>', html, re.S))
         assert last["11.08"] == last["11.07"] == "2026-11-23"
