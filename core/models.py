@@ -18,6 +18,8 @@ __all__ = [
     "Conversation",
     "Job",
     "Member",
+    "MemberTally",
+    "RegistrationDay",
     "RoleGrant",
 ]
 
@@ -46,6 +48,33 @@ class Member(Model):
             ("last_active_at", "region_code"),
             ("created_at", "region_code"),
         )
+
+
+class MemberTally(Model):
+    """Members and registered members per region, kept by triggers on core_member.
+
+    The database changes them in the statement that changes a member (see core/_tallies.py).
+    The region code is empty for members without a region."""
+
+    region_code = fields.CharField(max_length=16, primary_key=True)
+    members = fields.IntField(default=0)
+    registered = fields.IntField(default=0)
+
+    class Meta:
+        table = "core_member_tally"
+
+
+class RegistrationDay(Model):
+    """Members who finished registration per region and UTC day, kept by the same triggers."""
+
+    id = fields.BigIntField(primary_key=True)
+    region_code = fields.CharField(max_length=16)
+    day = fields.DateField()
+    registered = fields.IntField(default=0)
+
+    class Meta:
+        table = "core_registration_day"
+        unique_together = (("region_code", "day"),)
 
 
 class Account(Model):

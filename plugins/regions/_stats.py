@@ -6,9 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise.functions import Count
-
-from core import Member
+from core import Member, member_counts
 from plugins.regions._gazetteer import gazetteer
 from plugins.regions.models import RecipientCount, Region
 
@@ -54,15 +52,9 @@ class RegionCount:
 
 
 async def count_members() -> dict[str, tuple[int, int]]:
-    """(members, registered members) per exact region code, in one grouped scan of the
-    member table's (region, registered) index: the columns counted are both in it."""
-    rows = (
-        await Member.filter(region_code__isnull=False)
-        .annotate(n=Count("region_code"), done=Count("registered_at"))
-        .group_by("region_code")
-        .values("region_code", "n", "done")
-    )
-    return {str(row["region_code"]): (int(row["n"]), int(row["done"] or 0)) for row in rows}
+    """(members, registered members) per exact region code: the member tallies the database
+    keeps (one row per region, not a count over the members)."""
+    return {code: counts for code, counts in (await member_counts()).items() if code}
 
 
 async def last_activity() -> dict[str, datetime]:
