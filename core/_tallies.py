@@ -43,33 +43,61 @@ def _changes(row: str, n: int, day: str) -> list[str]:
     return [_TALLY_UPSERT.format(**values), _DAY_UPSERT.format(**values)]
 
 
-_PG_DAY = "({row}.registered_at AT TIME ZONE 'UTC')::date"
+_PG_DAY = "({row}.registered_at AT TIME ZONE 'UTC')::date"  # the rebuild's
 _SQLITE_DAY = "date({row}.registered_at)"
 _CHANGED = "region_code, registered_at"
 
 
-def _postgres() -> list[str]:
-    old = ";\n    ".join(_changes("OLD", -1, _PG_DAY))
-    new = ";\n    ".join(_changes("NEW", 1, _PG_DAY))
-    function = (
-        "CREATE OR REPLACE FUNCTION guyub_member_tally() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        "BEGIN\n"
-        f"  IF TG_OP IN ('UPDATE', 'DELETE') THEN\n    {old};\n  END IF;\n"
-        f"  IF TG_OP IN ('UPDATE', 'INSERT') THEN\n    {new};\n  END IF;\n"
-        "  RETURN NULL;\n"
-        "END $$"
-    )
+def _pg_apply(changes: str) -> list[str]:
+    """Add ``changes`` (rows of region_code, registered_at, n) to both tallies, summed per
+    key first: one upsert per region touched, however many rows the statement changed."""
+    day = "(registered_at AT TIME ZONE 'UTC')::date"
     return [
-        function,
-        "DROP TRIGGER IF EXISTS guyub_member_tally_rows ON core_member",
-        "CREATE TRIGGER guyub_member_tally_rows AFTER INSERT OR DELETE ON core_member "
-        "FOR EACH ROW EXECUTE FUNCTION guyub_member_tally()",
-        "DROP TRIGGER IF EXISTS guyub_member_tally_moves ON core_member",
-        f"CREATE TRIGGER guyub_member_tally_moves AFTER UPDATE OF {_CHANGED} ON core_member "
-        "FOR EACH ROW WHEN (OLD.region_code IS DISTINCT FROM NEW.region_code "
-        "OR OLD.registered_at IS DISTINCT FROM NEW.registered_at) "
-        "EXECUTE FUNCTION guyub_member_tally()",
+        "INSERT INTO core_member_tally (region_code, members, registered) "
+        "SELECT COALESCE(region_code, ''), SUM(n), "
+        "SUM(CASE WHEN registered_at IS NULL THEN 0 ELSE n END) "
+        f"FROM ({changes}) AS c GROUP BY COALESCE(region_code, '') "
+        "ON CONFLICT (region_code) DO UPDATE "
+        "SET members = core_member_tally.members + excluded.members, "
+        "registered = core_member_tally.registered + excluded.registered",
+        "INSERT INTO core_registration_day (region_code, day, registered) "
+        f"SELECT COALESCE(region_code, ''), {day}, SUM(n) "
+        f"FROM ({changes}) AS c WHERE registered_at IS NOT NULL "
+        f"GROUP BY COALESCE(region_code, ''), {day} "
+        "ON CONFLICT (region_code, day) DO UPDATE "
+        "SET registered = core_registration_day.registered + excluded.registered",
     ]
+
+
+def _postgres() -> list[str]:
+    # Statement triggers with transition tables: a COPY or a bulk insert of 400,000 members
+    # updates each region's row once, not once per member (which would pile up row versions).
+    inserted = "SELECT region_code, registered_at, 1 AS n FROM new_rows"
+    deleted = "SELECT region_code, registered_at, -1 AS n FROM old_rows"
+    moved = (
+        "SELECT o.region_code, o.registered_at, -1 AS n FROM old_rows o JOIN new_rows w "
+        "ON w.id = o.id WHERE o.region_code IS DISTINCT FROM w.region_code "
+        "OR o.registered_at IS DISTINCT FROM w.registered_at UNION ALL "
+        "SELECT w.region_code, w.registered_at, 1 FROM old_rows o JOIN new_rows w "
+        "ON w.id = o.id WHERE o.region_code IS DISTINCT FROM w.region_code "
+        "OR o.registered_at IS DISTINCT FROM w.registered_at"
+    )
+    statements = []
+    for event, changes, tables in (
+        ("INSERT", inserted, "NEW TABLE AS new_rows"),
+        ("DELETE", deleted, "OLD TABLE AS old_rows"),
+        ("UPDATE", moved, "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+    ):
+        name = f"guyub_member_tally_{event.lower()}"
+        body = ";\n  ".join(_pg_apply(changes))
+        statements += [
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN\n  {body};\n  RETURN NULL;\nEND $$",
+            f"DROP TRIGGER IF EXISTS {name} ON core_member",
+            f"CREATE TRIGGER {name} AFTER {event} ON core_member REFERENCING {tables} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
+        ]
+    return statements
 
 
 def _sqlite() -> list[str]:

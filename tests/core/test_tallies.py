@@ -74,6 +74,14 @@ async def test_tallies_follow_every_change_to_members() -> None:
             ("11.07", now.date()): 1,
             ("", now.date()): 1,
         }
+        # Statements that change many members at once (one statement, many rows).
+        await Member.bulk_create(
+            [Member(display_name=f"x{i}", region_code="11.01") for i in range(7)]
+        )
+        await Member.filter(region_code="11.01").update(region_code="11.02", registered_at=now)
+        await Member.filter(display_name__in=["x0", "x1", "x2"]).delete()
+        assert await _kept() == await _fresh()
+        assert (await _kept())[0]["11.02"] == (4, 4)
 
 
 async def test_installing_counts_the_members_already_there(tmp_path: Path) -> None:
