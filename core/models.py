@@ -19,6 +19,7 @@ __all__ = [
     "Job",
     "Member",
     "MemberTally",
+    "PlatformTally",
     "RegistrationDay",
     "RoleGrant",
 ]
@@ -77,6 +78,21 @@ class RegistrationDay(Model):
         unique_together = (("region_code", "day"),)
 
 
+class PlatformTally(Model):
+    """Accounts per platform and region of their member, and how many of those members are
+    registered, kept by the same triggers."""
+
+    id = fields.BigIntField(primary_key=True)
+    platform = fields.CharField(max_length=16)
+    region_code = fields.CharField(max_length=16)
+    accounts = fields.IntField(default=0)
+    registered = fields.IntField(default=0)
+
+    class Meta:
+        table = "core_platform_tally"
+        unique_together = (("platform", "region_code"),)
+
+
 class Account(Model):
     """A member on one platform, unique per platform and platform user id."""
 
@@ -98,6 +114,8 @@ class Account(Model):
     class Meta:
         table = "core_account"
         unique_together = (("platform", "platform_user_id"),)
+        # Active accounts per platform over a time window, counted from the index alone.
+        indexes = (("last_seen_at", "platform"),)
 
 
 class RoleGrant(Model):

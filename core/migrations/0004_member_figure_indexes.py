@@ -13,4 +13,5 @@ class Migration(migrations.Migration):
         ops.AddIndex(model_name='Member', index=Index(fields=['registered_at', 'region_code'])),
         ops.AddIndex(model_name='Member', index=Index(fields=['last_active_at', 'region_code'])),
         ops.AddIndex(model_name='Member', index=Index(fields=['created_at', 'region_code'])),
+        ops.AddIndex(model_name='Account', index=Index(fields=['last_seen_at', 'platform'])),
     ]

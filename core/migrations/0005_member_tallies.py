@@ -37,5 +37,17 @@ class Migration(migrations.Migration):
             options={'table': 'core_registration_day', 'app': 'core', 'unique_together': (('region_code', 'day'),), 'pk_attr': 'id', 'table_description': 'Members who finished registration per region and UTC day, kept by the same triggers.'},
             bases=['Model'],
         ),
+        ops.CreateModel(
+            name='PlatformTally',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('platform', fields.CharField(max_length=16)),
+                ('region_code', fields.CharField(max_length=16)),
+                ('accounts', fields.IntField(default=0)),
+                ('registered', fields.IntField(default=0)),
+            ],
+            options={'table': 'core_platform_tally', 'app': 'core', 'unique_together': (('platform', 'region_code'),), 'pk_attr': 'id', 'table_description': 'Accounts per platform and region of their member, and how many of those members are'},
+            bases=['Model'],
+        ),
         ops.RunPython(install, reverse_code=ops.RunPython.noop),
     ]

@@ -26,7 +26,14 @@ from core._messages import Button, Message
 from core._roles import Role
 from core._specs import PluginInfo
 from core.hookspecs import hookimpl
-from core.models import AuditEntry, Member, MemberTally, RegistrationDay
+from core.models import (
+    Account,
+    AuditEntry,
+    Member,
+    MemberTally,
+    PlatformTally,
+    RegistrationDay,
+)
 from core.web._auth import (
     LOGIN_PATH,
     Viewer,
@@ -194,28 +201,41 @@ FIGURES = ("members", "registered", "active_7d", "active_30d", "new_30d")
 
 
 async def by_platform(app: App, areas: Sequence[str] | None) -> list[dict[str, Any]]:
-    """Accounts per platform: joined, registered, active 7 and 30 days (one grouped scan)."""
+    """Accounts per platform: joined and registered (from the platform tally the database
+    keeps), active 7 and 30 days (accounts seen on that platform, from the
+    ``(last_seen_at, platform)`` index)."""
     now = app.clock.now()
-    rows = (
-        await Member.filter(area_filter(areas), accounts__platform__isnull=False)
+    day7, day30 = now - timedelta(days=7), now - timedelta(days=30)
+    totals, active = await asyncio.gather(
+        PlatformTally.filter(area_filter(areas))
+        .annotate(joined=Sum("accounts"), done=Sum("registered"))
+        .group_by("platform")
+        .values("platform", "joined", "done"),
+        Account.filter(area_filter(areas, "member__"), last_seen_at__gte=day30)
         .annotate(
-            joined=Count("accounts__id"),
-            registered=Count("accounts__id", _filter=Q(registered_at__isnull=False)),
-            active_7d=Count("accounts__id", _filter=Q(last_active_at__gte=now - timedelta(days=7))),
-            active_30d=Count(
-                "accounts__id", _filter=Q(last_active_at__gte=now - timedelta(days=30))
-            ),
+            active_30d=Count("last_seen_at"),
+            active_7d=Count("last_seen_at", _filter=Q(last_seen_at__gte=day7)),
         )
-        .group_by("accounts__platform")
-        .values(platform="accounts__platform", **{c: c for c in PLATFORM_COLUMNS})
+        .group_by("platform")
+        .values("platform", "active_7d", "active_30d"),
     )
-    return sorted(
-        (
-            {"platform": str(row["platform"]), **{c: int(row[c] or 0) for c in PLATFORM_COLUMNS}}
-            for row in rows
-        ),
-        key=lambda r: str(r["platform"]),
-    )
+    windows = {str(row["platform"]): row for row in active}
+    rows = []
+    for row in totals:
+        platform = str(row["platform"])
+        seen = windows.get(platform, {})
+        if not row["joined"]:
+            continue
+        rows.append(
+            {
+                "platform": platform,
+                "joined": int(row["joined"] or 0),
+                "registered": int(row["done"] or 0),
+                "active_7d": int(seen.get("active_7d") or 0),
+                "active_30d": int(seen.get("active_30d") or 0),
+            }
+        )
+    return sorted(rows, key=lambda r: str(r["platform"]))
 
 
 PLATFORM_COLUMNS = ("joined", "registered", "active_7d", "active_30d")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from tortoise.functions import Count
 
-from core import App, Member
+from core import Account, App, Member
 from core._tallies import install_tallies
-from core.models import MemberTally, RegistrationDay
+from core.models import MemberTally, PlatformTally, RegistrationDay
 from core.testing import TEST_START, make_app, test_settings
 
 
@@ -27,6 +27,23 @@ async def _fresh() -> tuple[dict[str, tuple[int, int]], dict[tuple[str, date], i
             key = (code, member.registered_at.date())
             days[key] = days.get(key, 0) + 1
     return totals, days
+
+
+async def _platforms_fresh() -> dict[tuple[str, str], tuple[int, int]]:
+    found: dict[tuple[str, str], tuple[int, int]] = {}
+    for account in await Account.all().prefetch_related("member"):
+        key = (account.platform, account.member.region_code or "")
+        accounts, registered = found.get(key, (0, 0))
+        found[key] = (accounts + 1, registered + int(account.member.registered_at is not None))
+    return found
+
+
+async def _platforms_kept() -> dict[tuple[str, str], tuple[int, int]]:
+    return {
+        (t.platform, t.region_code): (t.accounts, t.registered)
+        for t in await PlatformTally.all()
+        if t.accounts or t.registered
+    }
 
 
 async def _kept() -> tuple[dict[str, tuple[int, int]], dict[tuple[str, date], int]]:
@@ -82,6 +99,35 @@ async def test_tallies_follow_every_change_to_members() -> None:
         await Member.filter(display_name__in=["x0", "x1", "x2"]).delete()
         assert await _kept() == await _fresh()
         assert (await _kept())[0]["11.02"] == (4, 4)
+
+
+async def test_platform_tallies_follow_accounts_and_their_members() -> None:
+    async with make_app():
+        now = TEST_START
+        a = await Member.create(display_name="a", region_code="11.08", registered_at=now)
+        b = await Member.create(display_name="b", region_code="11.11")
+        c = await Member.create(display_name="c")
+        await Account.bulk_create(
+            [
+                Account(platform="telegram", platform_user_id="1", member_id=a.id),
+                Account(platform="discord", platform_user_id="1", member_id=a.id),
+                Account(platform="telegram", platform_user_id="2", member_id=b.id),
+                Account(platform="telegram", platform_user_id="3", member_id=c.id),
+            ]
+        )
+        assert await _platforms_kept() == await _platforms_fresh()
+        assert (await _platforms_kept())[("telegram", "11.08")] == (1, 1)
+        await Member.filter(id=b.id).update(region_code="11.08", registered_at=now)  # moved
+        await Account.filter(platform_user_id="3").update(member_id=b.id)  # linked (merge)
+        assert await _platforms_kept() == await _platforms_fresh()
+        assert (await _platforms_kept())[("telegram", "11.08")] == (3, 3)
+        await Account.filter(platform="discord").delete()  # unlinked
+        await Member.filter(id=b.id).delete()  # forgotten, with their accounts
+        await Member.filter(id=c.id).delete()
+        assert (
+            await _platforms_kept() == await _platforms_fresh() == {("telegram", "11.08"): (1, 1)}
+        )
+        assert await _kept() == await _fresh()
 
 
 async def test_installing_counts_the_members_already_there(tmp_path: Path) -> None:
