@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 from aiohttp import web
+from tortoise.models import Model
 
 from core import Account, App, Member, Role
 from core._db import throwaway_url
@@ -65,8 +66,6 @@ async def seed(app: App, scale: float) -> tuple[int, int]:
     weights = [1 / (i + 1) ** 0.6 for i in range(len(kabupaten))]
     places = rng.choices(kabupaten, weights=weights, k=members)
     now = TEST_START
-    postgres = app.database.dialect == "postgres"
-    client = Member._meta.db
     rows = [
         (
             f"alumni {i}",
@@ -86,17 +85,7 @@ async def seed(app: App, scale: float) -> tuple[int, int]:
         "created_at",
         "last_active_at",
     ]
-    if postgres:
-        async with client.acquire_connection() as connection:
-            await connection.copy_records_to_table("core_member", records=rows, columns=columns)
-    else:
-        for start in range(0, members, CHUNK):
-            await Member.bulk_create(
-                [
-                    Member(**dict(zip(columns, row, strict=True)))
-                    for row in rows[start : start + CHUNK]
-                ]
-            )
+    await _load(app, Member, columns, rows)
     ids = [int(i) for i in await Member.all().order_by("id").values_list("id", flat=True)]
     await _accounts(app, ids, [row[5] for row in rows], rng)
     for code in kabupaten:
@@ -154,13 +143,22 @@ async def _accounts(
         "created_at",
         "last_seen_at",
     ]
+    await _load(app, Account, columns, rows)
+
+
+async def _load(
+    app: App, model: type[Model], columns: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Rows into the model's table: COPY on PostgreSQL, bulk inserts on SQLite."""
     if app.database.dialect == "postgres":
-        async with Account._meta.db.acquire_connection() as connection:
-            await connection.copy_records_to_table("core_account", records=rows, columns=columns)
+        async with model._meta.db.acquire_connection() as connection:
+            await connection.copy_records_to_table(
+                model._meta.db_table, records=rows, columns=columns
+            )
         return
     for start in range(0, len(rows), CHUNK):
-        await Account.bulk_create(
-            [Account(**dict(zip(columns, row, strict=True))) for row in rows[start : start + CHUNK]]
+        await model.bulk_create(
+            [model(**dict(zip(columns, row, strict=True))) for row in rows[start : start + CHUNK]]
         )
 
 
@@ -175,14 +173,7 @@ async def _ballots(app: App, rows: list[tuple[Any, ...]]) -> None:
         "platform",
         "voted_at",
     ]
-    if app.database.dialect == "postgres":
-        async with Ballot._meta.db.acquire_connection() as connection:
-            await connection.copy_records_to_table("polls_ballot", records=rows, columns=columns)
-        return
-    for start in range(0, len(rows), CHUNK):
-        await Ballot.bulk_create(
-            [Ballot(**dict(zip(columns, row, strict=True))) for row in rows[start : start + CHUNK]]
-        )
+    await _load(app, Ballot, columns, rows)
 
 
 async def _cells() -> None:
