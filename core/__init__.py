@@ -67,7 +67,7 @@ from core._sensitive import SecretKind, find_secret, is_nik
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
 from core._steps import Invalid, Step
-from core._tallies import member_counts
+from core._tallies import last_activity, member_counts
 from core._text import MAX_ID, clean_line, clean_platform_text, parse_id, terminal_safe
 from core.hookspecs import hookimpl, hookspec
 from core.models import Account, AuditEntry, Conversation, Job, Member, RoleGrant
@@ -179,6 +179,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "is_nik",
+    "last_activity",
     "load_settings",
     "load_texts",
     "member_counts",

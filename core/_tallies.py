@@ -18,11 +18,12 @@ Installed by core migration 0005 (on existing data) and by ``create_schema`` (te
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from core.models import MemberTally
+from core.models import Member, MemberTally
 
-__all__ = ["install_tallies", "member_counts"]
+__all__ = ["install_tallies", "last_activity", "member_counts"]
 
 _TABLES = ("core_member_tally", "core_registration_day", "core_platform_tally")
 _PG_DAY = "(registered_at AT TIME ZONE 'UTC')::date"
@@ -271,3 +272,29 @@ async def member_counts() -> dict[str, tuple[int, int]]:
     region: one row per region, whatever the number of members."""
     rows = await MemberTally.all().values_list("region_code", "members", "registered")
     return {str(code): (int(members), int(registered)) for code, members, registered in rows}
+
+
+#: When a member of each region was last active: one step down the member table's
+#: ``(region_code, last_active_at)`` index per region, not a scan of the members.
+_LAST_ACTIVITY = (
+    "SELECT r.column1 AS code, (SELECT MAX(m.last_active_at) FROM core_member m "
+    "WHERE m.region_code = r.column1) AS last FROM (VALUES {marks}) AS r"
+)
+
+
+async def last_activity(codes: list[str]) -> dict[str, datetime]:
+    """When a member of each region (exact code) was last active, where anyone was."""
+    if not codes:
+        return {}
+    client = Member._meta.db
+    if client.capabilities.dialect == "postgres":
+        marks = ", ".join(f"(${i + 1}::text)" for i in range(len(codes)))
+    else:
+        marks = ", ".join("(?)" for _ in codes)
+    field = Member._meta.fields_map["last_active_at"]
+    _, rows = await client.execute_query(_LAST_ACTIVITY.format(marks=marks), list(codes))
+    return {
+        str(row["code"]): field.to_python_value(row["last"])
+        for row in rows
+        if row["last"] is not None
+    }

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
-from core import Member, member_counts
+from core import member_counts
 from plugins.regions._gazetteer import gazetteer
-from plugins.regions.models import RecipientCount, Region
+from plugins.regions.models import RecipientCount
 
-__all__ = ["RegionCount", "count_members", "last_activity", "region_rows"]
-
-# The latest activity of each region: one step down the (region, last active) index per
-# region, not a scan of the members. Fixed SQL text (no value is put into it).
-_LAST_ACTIVITY = (
-    "SELECT r.code AS code, (SELECT MAX(m.last_active_at) FROM core_member m "
-    "WHERE m.region_code = r.code) AS last FROM regions_region r"
-)
+__all__ = ["RegionCount", "count_members", "region_rows"]
 
 
 @dataclass
@@ -55,17 +47,6 @@ async def count_members() -> dict[str, tuple[int, int]]:
     """(members, registered members) per exact region code: the member tallies the database
     keeps (one row per region, not a count over the members)."""
     return {code: counts for code, counts in (await member_counts()).items() if code}
-
-
-async def last_activity() -> dict[str, datetime]:
-    """When a member of each region (exact code) was last active, where anyone was."""
-    field = Member._meta.fields_map["last_active_at"]
-    rows = await Region._meta.db.execute_query_dict(_LAST_ACTIVITY)
-    found = {}
-    for row in rows:
-        if row["last"] is not None:
-            found[str(row["code"])] = field.to_python_value(row["last"])
-    return found
 
 
 async def region_rows(codes: Iterable[str]) -> list[RegionCount]:

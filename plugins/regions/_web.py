@@ -14,7 +14,15 @@ from typing import Any
 
 from aiohttp import web
 
-from core import AuditEntry, RegionInfo, Role, RoleGrant, format_percent, scope_chain
+from core import (
+    AuditEntry,
+    RegionInfo,
+    Role,
+    RoleGrant,
+    format_percent,
+    last_activity,
+    scope_chain,
+)
 from core.web import (
     APP_KEY,
     DashboardPage,
@@ -31,7 +39,7 @@ from core.web import (
 from plugins.regions._cli import parse_recipients, store_recipients
 from plugins.regions._gazetteer import gazetteer
 from plugins.regions._map import PROVINCE_TILES
-from plugins.regions._stats import RegionCount, last_activity, region_rows
+from plugins.regions._stats import RegionCount, region_rows
 from plugins.regions.models import RegionChat
 
 __all__ = ["pages", "routes"]
@@ -91,7 +99,7 @@ async def _lines(codes: Sequence[str]) -> list[RegionLine]:
                 tile=coverage_class(count.coverage),
             )
         )
-    latest = await last_activity()
+    latest = await last_activity(list(gazetteer().regions))
     for line in lines:
         stamps = [
             at
