@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('core', '0003_job_status_due_index')]
+    dependencies = [('core', '0004_flow_prompt')]
 
     initial = False
 
