@@ -208,7 +208,7 @@ class Database:
 
     async def create_schema(self) -> None:
         """Create every table straight from the models (fast path for tests), and the
-        triggers that keep the member tallies (migration 0006 on a migrated database)."""
+        triggers that keep the member tallies (migration 0007 on a migrated database)."""
         await self._require().generate_schemas(safe=True)
         if "core" in self._apps_config():
             from core._tallies import install_tallies

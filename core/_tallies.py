@@ -13,7 +13,7 @@ On PostgreSQL the triggers run once per statement over its transition tables (a 
 are taken off the platform tally just before the member is deleted (the deletion then takes
 the accounts with it, when nothing is left to count).
 
-Installed by core migration 0006 (on existing data) and by ``create_schema`` (tests).
+Installed by core migration 0007 (on existing data) and by ``create_schema`` (tests).
 """
 
 from __future__ import annotations

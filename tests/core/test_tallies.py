@@ -131,7 +131,7 @@ async def test_platform_tallies_follow_accounts_and_their_members() -> None:
 
 
 async def test_installing_counts_the_members_already_there(tmp_path: Path) -> None:
-    """Migration 0006 on a database with members: the tallies start from a full count, and
+    """Migration 0007 on a database with members: the tallies start from a full count, and
     installing again (a restart on a created schema) counts again instead of adding."""
     settings = test_settings(database={"url": f"sqlite://{tmp_path}/t.sqlite3"})
     async with App(settings, schema="migrate") as app:
@@ -141,7 +141,7 @@ async def test_installing_counts_the_members_already_there(tmp_path: Path) -> No
         ]
         await Member.bulk_create(rows)
         client = Member._meta.db
-        await client.execute_script("DELETE FROM core_member_tally")  # as before migration 0006
+        await client.execute_script("DELETE FROM core_member_tally")  # as before migration 0007
         await install_tallies(client)
         await install_tallies(client)
         assert await _kept() == await _fresh()

@@ -11,7 +11,7 @@ async def install(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('core', '0005_member_figure_indexes')]
+    dependencies = [('core', '0006_member_figure_indexes')]
 
     initial = False
 

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('core', '0004_flow_prompt')]
+    dependencies = [('core', '0005_names_guarded_dm_chat')]
 
     initial = False
 
