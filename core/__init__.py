@@ -45,7 +45,7 @@ from core._events import (
     Sender,
     UserRef,
 )
-from core._humanize import format_duration, format_moment, format_number
+from core._humanize import format_duration, format_moment, format_number, format_percent
 from core._i18n import LANGUAGES, Text, Translator, load_texts, normalize_language
 from core._markup import Markup, escape, parse_markup, to_plain
 from core._messages import (
@@ -67,6 +67,7 @@ from core._sensitive import SecretKind, find_secret, is_nik
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
 from core._steps import Invalid, Step
+from core._tallies import last_activity, member_counts
 from core._text import MAX_ID, clean_line, clean_platform_text, parse_id, terminal_safe
 from core.hookspecs import hookimpl, hookspec
 from core.models import Account, AuditEntry, Conversation, Job, Member, RoleGrant
@@ -173,12 +174,15 @@ __all__ = [
     "format_duration",
     "format_moment",
     "format_number",
+    "format_percent",
     "guard_name",
     "hookimpl",
     "hookspec",
     "is_nik",
+    "last_activity",
     "load_settings",
     "load_texts",
+    "member_counts",
     "neutral_name",
     "normalize_language",
     "parse_command_line",

@@ -207,8 +207,13 @@ class Database:
         return [f"{s.migration.app_label}.{s.migration.name}" for s in plan if not s.backward]
 
     async def create_schema(self) -> None:
-        """Create every table straight from the models (fast path for tests)."""
+        """Create every table straight from the models (fast path for tests), and the
+        triggers that keep the member tallies (migration 0007 on a migrated database)."""
         await self._require().generate_schemas(safe=True)
+        if "core" in self._apps_config():
+            from core._tallies import install_tallies
+
+            await install_tallies(self._require().db("default"))
 
     async def pending_changes(self) -> list[str]:
         """Model changes not yet captured in a migration file (``app.name`` per change)."""

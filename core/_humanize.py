@@ -14,17 +14,30 @@ from zoneinfo import ZoneInfo
 from core._i18n import Translator, normalize_language
 from core._regions import zone_abbreviation
 
-__all__ = ["format_duration", "format_moment", "format_number"]
+__all__ = ["format_duration", "format_moment", "format_number", "format_percent"]
 
 _UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60))
 
 
-def format_number(value: float, lang: str) -> str:
-    """Thousands grouped as the language does: ``68.066`` (id), ``68,066`` (en)."""
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+def format_number(value: float, lang: str, digits: int | None = None) -> str:
+    """Thousands grouped as the language does: ``68.066`` (id), ``68,066`` (en); with
+    ``digits``, always that many decimals (``12,50``)."""
+    if digits is not None:
+        text = f"{value:,.{digits}f}"
+    else:
+        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
     if normalize_language(lang) == "id":
         text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
     return text
+
+
+def format_percent(share: float | None, lang: str, digits: int = 2) -> str:
+    """A share as a percentage with ``digits`` decimals: ``0.000588`` → ``0,06%`` (id),
+    ``0.06%`` (en); None (not known) → ``–``. Coverage is written this way in chat and on
+    the dashboard, so both show the same figure."""
+    if share is None:
+        return "–"
+    return format_number(100 * float(share), lang, digits=digits) + "%"
 
 
 def format_duration(delta: timedelta, translator: Translator, lang: str) -> str:

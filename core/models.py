@@ -24,6 +24,9 @@ __all__ = [
     "FlowPrompt",
     "Job",
     "Member",
+    "MemberTally",
+    "PlatformTally",
+    "RegistrationDay",
     "RoleGrant",
 ]
 
@@ -43,6 +46,57 @@ class Member(Model):
 
     class Meta:
         table = "core_member"
+        # The community's figures (/stats, /regions, the dashboard) are counted from these
+        # indexes alone (index-only scans): per region, and over a time window.
+        indexes = (
+            ("region_code", "registered_at"),
+            ("region_code", "last_active_at"),
+            ("registered_at", "region_code"),
+            ("last_active_at", "region_code"),
+            ("created_at", "region_code"),
+        )
+
+
+class MemberTally(Model):
+    """Members and registered members per region, kept by triggers on core_member.
+
+    The database changes them in the statement that changes a member (see core/_tallies.py).
+    The region code is empty for members without a region."""
+
+    region_code = fields.CharField(max_length=16, primary_key=True)
+    members = fields.IntField(default=0)
+    registered = fields.IntField(default=0)
+
+    class Meta:
+        table = "core_member_tally"
+
+
+class RegistrationDay(Model):
+    """Members who finished registration per region and UTC day, kept by the same triggers."""
+
+    id = fields.BigIntField(primary_key=True)
+    region_code = fields.CharField(max_length=16)
+    day = fields.DateField()
+    registered = fields.IntField(default=0)
+
+    class Meta:
+        table = "core_registration_day"
+        unique_together = (("region_code", "day"),)
+
+
+class PlatformTally(Model):
+    """Accounts per platform and region of their member, and how many of those members are
+    registered, kept by the same triggers."""
+
+    id = fields.BigIntField(primary_key=True)
+    platform = fields.CharField(max_length=16)
+    region_code = fields.CharField(max_length=16)
+    accounts = fields.IntField(default=0)
+    registered = fields.IntField(default=0)
+
+    class Meta:
+        table = "core_platform_tally"
+        unique_together = (("platform", "region_code"),)
 
 
 class Account(Model):
@@ -68,6 +122,8 @@ class Account(Model):
     class Meta:
         table = "core_account"
         unique_together = (("platform", "platform_user_id"),)
+        # Active accounts per platform over a time window, counted from the index alone.
+        indexes = (("last_seen_at", "platform"),)
 
 
 class RoleGrant(Model):

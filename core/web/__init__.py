@@ -26,17 +26,21 @@ from core.web._pages import (
     DashboardPage,
     csv_response,
     dashboard_page,
+    download,
     forbidden,
     language_of,
+    record_page,
     render,
     see_other,
 )
 from core.web._server import APP_KEY, WebServer, parse_listen
-from core.web._svg import bar_chart, coverage_class
+from core.web._svg import COVERAGE_COLOURS, Tile, bar_chart, coverage_class, tile_map
 
 __all__ = [
     "APP_KEY",
+    "COVERAGE_COLOURS",
     "DashboardPage",
+    "Tile",
     "Viewer",
     "WebServer",
     "bar_chart",
@@ -44,9 +48,12 @@ __all__ = [
     "create_login_link",
     "csv_response",
     "dashboard_page",
+    "download",
     "forbidden",
     "language_of",
     "parse_listen",
+    "record_page",
     "render",
     "see_other",
+    "tile_map",
 ]

@@ -20,10 +20,11 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
+from core._humanize import format_percent
 from core._i18n import LANGUAGES
 from core.web._auth import Viewer, viewer_for
 from core.web._server import APP_KEY
@@ -41,8 +42,10 @@ __all__ = [
     "PageHandler",
     "csv_response",
     "dashboard_page",
+    "download",
     "forbidden",
     "language_of",
+    "record_page",
     "render",
     "same_origin",
     "see_other",
@@ -56,6 +59,8 @@ LANG_COOKIE = "guyub_lang"
 VIEWER_KEY: web.RequestKey[Viewer] = web.RequestKey("guyub_viewer", Viewer)
 
 PageHandler = Callable[[web.Request, Viewer], Awaitable[web.StreamResponse]]
+Record = TypeVar("Record")
+RecordHandler = Callable[[web.Request, Viewer, Record], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +122,8 @@ def _number(value: Any, lang: str = "id") -> str:
 
 
 def _percent(value: Any, lang: str = "id", digits: int = 1) -> str:
-    """0.1234 → 12,3% (Indonesian) or 12.3% (English); None → –."""
-    if value is None:
-        return "–"
-    text = f"{100 * float(value):.{digits}f}"
-    return (text.replace(".", ",") if lang == "id" else text) + "%"
+    """0.1234 → 12,3% (Indonesian) or 12.3% (English); None → –. As chat writes it."""
+    return format_percent(None if value is None else float(value), lang, digits)
 
 
 async def render(
@@ -237,6 +239,55 @@ def dashboard_page(*, admin: bool = False) -> Callable[[PageHandler], Callable[.
         return page
 
     return wrap
+
+
+def record_page(
+    load: Callable[[int], Awaitable[Record | None]],
+    *,
+    visible: Callable[[Viewer, Record], bool],
+    region: Callable[[Record], str | None],
+    key: str = "id",
+) -> Callable[[RecordHandler[Record]], Callable[..., Any]]:
+    """A dashboard page about one record named by its number in the URL
+    (``/dasbor/events/{id}``): :func:`dashboard_page`'s checks, then the record loaded
+    (404 when the number is not one or nothing has it), then 403, audited with the record's
+    region, for a viewer who may not see it. The handler gets ``(request, viewer, record)``::
+
+        event_page = record_page(
+            lambda n: Event.get_or_none(id=n),
+            visible=lambda viewer, e: not e.region_code or viewer.sees(e.region_code),
+            region=lambda e: e.region_code or None,
+        )
+
+        @event_page
+        async def event_ics(request, viewer, event): ...
+    """
+
+    def wrap(handler: RecordHandler[Record]) -> Callable[..., Any]:
+        @wraps(handler)
+        async def page(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+            raw = request.match_info[key]
+            record = await load(int(raw)) if raw.isdigit() and len(raw) < 10 else None
+            if record is None:
+                raise web.HTTPNotFound()
+            if not visible(viewer, record):
+                return await forbidden(request, viewer, region=region(record))
+            return await handler(request, viewer, record)
+
+        return dashboard_page()(page)
+
+    return wrap
+
+
+def download(
+    body: bytes | str, *, filename: str, content_type: str, charset: str | None = None
+) -> web.Response:
+    """A file to download (``Content-Disposition: attachment``), never cached."""
+    data = body.encode(charset or "utf-8") if isinstance(body, str) else body
+    response = web.Response(body=data, content_type=content_type, charset=charset)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    _secure_headers(response)
+    return response
 
 
 def same_origin(request: web.Request) -> bool:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from tortoise.expressions import Q
-from tortoise.functions import Count
+from tortoise.functions import Count, Sum
 
 from core._clock import utc
 from core._commands import Command, Where
@@ -26,7 +26,14 @@ from core._messages import Button, Message
 from core._roles import Role
 from core._specs import PluginInfo
 from core.hookspecs import hookimpl
-from core.models import AuditEntry, Member
+from core.models import (
+    Account,
+    AuditEntry,
+    Member,
+    MemberTally,
+    PlatformTally,
+    RegistrationDay,
+)
 from core.web._auth import (
     LOGIN_PATH,
     Viewer,
@@ -145,62 +152,90 @@ async def core_figures(
     app: App, areas: Sequence[str] | None, weeks: int = 12
 ) -> tuple[dict[str, int], list[tuple[datetime, int]]]:
     """members, registered, active 7 and 30 days, new in 30 days, and the members who
-    finished registration in each of the last ``weeks`` weeks (Monday 00:00 UTC): all of it
-    counted in one scan of the members."""
+    finished registration in each of the last ``weeks`` weeks (Monday 00:00 UTC).
+
+    Members, registered and the weeks come from the tallies the database keeps per region
+    (and per day), a row per region and day whatever the number of members; the activity
+    windows count the entries of the member table's ``(last_active_at, region_code)`` and
+    ``(created_at, region_code)`` indexes inside the window. The questions are independent
+    and asked side by side (each connection of the pool takes one)."""
     now = app.clock.now()
     monday = (now - timedelta(days=now.weekday())).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
     starts = [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
-    per_week = {
-        f"week_{i}": Count(
-            "id", _filter=Q(registered_at__gte=start, registered_at__lt=start + timedelta(weeks=1))
-        )
-        for i, start in enumerate(starts)
-    }
-    rows = (
-        await Member.filter(area_filter(areas))
+    area = area_filter(areas)
+    day7, day30 = now - timedelta(days=7), now - timedelta(days=30)
+    totals, active, new_30d, days = await asyncio.gather(
+        MemberTally.filter(area).annotate(m=Sum("members"), r=Sum("registered")).values("m", "r"),
+        Member.filter(area, last_active_at__gte=day30)
         .annotate(
-            members=Count("id"),
-            registered=Count("id", _filter=Q(registered_at__isnull=False)),
-            active_7d=Count("id", _filter=Q(last_active_at__gte=now - timedelta(days=7))),
-            active_30d=Count("id", _filter=Q(last_active_at__gte=now - timedelta(days=30))),
-            new_30d=Count("id", _filter=Q(created_at__gte=now - timedelta(days=30))),
-            **per_week,
+            active_30d=Count("last_active_at"),
+            active_7d=Count("last_active_at", _filter=Q(last_active_at__gte=day7)),
         )
-        .values(*FIGURES, *per_week)
+        .values("active_7d", "active_30d"),
+        Member.filter(area, created_at__gte=day30).count(),
+        RegistrationDay.filter(area, day__gte=starts[0].date())
+        .annotate(n=Sum("registered"))
+        .group_by("day")
+        .values_list("day", "n"),
     )
-    row = rows[0] if rows else {}
-    figures = {key: int(row.get(key) or 0) for key in FIGURES}
-    return figures, [(start, int(row.get(f"week_{i}") or 0)) for i, start in enumerate(starts)]
+    total = totals[0] if totals else {}
+    windows = active[0] if active else {}
+    figures = {
+        "members": int(total.get("m") or 0),
+        "registered": int(total.get("r") or 0),
+        "active_7d": int(windows.get("active_7d") or 0),
+        "active_30d": int(windows.get("active_30d") or 0),
+        "new_30d": new_30d,
+    }
+    per_week = [0] * weeks
+    for day, n in days:
+        week = (day - starts[0].date()).days // 7
+        if 0 <= week < weeks:
+            per_week[week] += int(n or 0)
+    return figures, list(zip(starts, per_week, strict=True))
 
 
 FIGURES = ("members", "registered", "active_7d", "active_30d", "new_30d")
 
 
 async def by_platform(app: App, areas: Sequence[str] | None) -> list[dict[str, Any]]:
-    """Accounts per platform: joined, registered, active 7 and 30 days (one grouped scan)."""
+    """Accounts per platform: joined and registered (from the platform tally the database
+    keeps), active 7 and 30 days (accounts seen on that platform, from the
+    ``(last_seen_at, platform)`` index)."""
     now = app.clock.now()
-    rows = (
-        await Member.filter(area_filter(areas), accounts__platform__isnull=False)
+    day7, day30 = now - timedelta(days=7), now - timedelta(days=30)
+    totals, active = await asyncio.gather(
+        PlatformTally.filter(area_filter(areas))
+        .annotate(joined=Sum("accounts"), done=Sum("registered"))
+        .group_by("platform")
+        .values("platform", "joined", "done"),
+        Account.filter(area_filter(areas, "member__"), last_seen_at__gte=day30)
         .annotate(
-            joined=Count("accounts__id"),
-            registered=Count("accounts__id", _filter=Q(registered_at__isnull=False)),
-            active_7d=Count("accounts__id", _filter=Q(last_active_at__gte=now - timedelta(days=7))),
-            active_30d=Count(
-                "accounts__id", _filter=Q(last_active_at__gte=now - timedelta(days=30))
-            ),
+            active_30d=Count("last_seen_at"),
+            active_7d=Count("last_seen_at", _filter=Q(last_seen_at__gte=day7)),
         )
-        .group_by("accounts__platform")
-        .values(platform="accounts__platform", **{c: c for c in PLATFORM_COLUMNS})
+        .group_by("platform")
+        .values("platform", "active_7d", "active_30d"),
     )
-    return sorted(
-        (
-            {"platform": str(row["platform"]), **{c: int(row[c] or 0) for c in PLATFORM_COLUMNS}}
-            for row in rows
-        ),
-        key=lambda r: str(r["platform"]),
-    )
+    windows = {str(row["platform"]): row for row in active}
+    rows = []
+    for row in totals:
+        platform = str(row["platform"])
+        seen = windows.get(platform, {})
+        if not row["joined"]:
+            continue
+        rows.append(
+            {
+                "platform": platform,
+                "joined": int(row["joined"] or 0),
+                "registered": int(row["done"] or 0),
+                "active_7d": int(seen.get("active_7d") or 0),
+                "active_30d": int(seen.get("active_30d") or 0),
+            }
+        )
+    return sorted(rows, key=lambda r: str(r["platform"]))
 
 
 PLATFORM_COLUMNS = ("joined", "registered", "active_7d", "active_30d")

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from tortoise.functions import Count
-
 from core import (
     App,
     Attachment,
@@ -21,6 +19,8 @@ from core import (
     covers,
     format_moment,
     format_number,
+    format_percent,
+    member_counts,
 )
 from plugins.captains._areas import in_areas, names_of, parse_areas
 from plugins.captains.models import Broadcast, Warning
@@ -48,11 +48,15 @@ def _inside(regions: Sequence[str], codes: Sequence[str]) -> bool:
 
 
 async def core_figures(app: App, codes: Sequence[str]) -> dict[str, int]:
+    """Members and registered from the tallies the database keeps per region (the
+    dashboard's overview reads the same); the 30-day windows from the member indexes."""
     since = app.clock.now() - timedelta(days=30)
     area = in_areas(codes)
+    counts = await member_counts()
+    inside = [c for code, c in counts.items() if any(covers(scope, code) for scope in codes)]
     return {
-        "members": await Member.filter(area).count(),
-        "registered": await Member.filter(area, registered_at__isnull=False).count(),
+        "members": sum(m for m, _ in inside),
+        "registered": sum(r for _, r in inside),
         "active_30d": await Member.filter(area, last_active_at__gte=since).count(),
         "new_30d": await Member.filter(area, created_at__gte=since).count(),
     }
@@ -60,28 +64,11 @@ async def core_figures(app: App, codes: Sequence[str]) -> dict[str, int]:
 
 async def by_region(app: App, codes: Sequence[str]) -> list[tuple[str, int, int]]:
     """(region name, members, registered) for the regions inside the areas, largest first."""
-    rows = (
-        await Member.filter(in_areas(codes), region_code__isnull=False)
-        .annotate(n=Count("id"))
-        .group_by("region_code")
-        .values("region_code", "n")
-    )
-    registered = dict(
-        (str(r["region_code"]), int(r["n"]))
-        for r in await Member.filter(
-            in_areas(codes), registered_at__isnull=False, region_code__isnull=False
-        )
-        .annotate(n=Count("id"))
-        .group_by("region_code")
-        .values("region_code", "n")
-    )
+    counts = await member_counts()
     out = [
-        (
-            await names_of(app, str(r["region_code"])),
-            int(r["n"]),
-            registered.get(str(r["region_code"]), 0),
-        )
-        for r in rows
+        (await names_of(app, code), members, registered)
+        for code, (members, registered) in counts.items()
+        if code and members and any(covers(scope, code) for scope in codes)
     ]
     return sorted(out, key=lambda r: (-r[1], r[0]))[:15]
 
@@ -125,10 +112,12 @@ MAX_ROWS = 15
 def _value(ctx: Context, key: str, value: object) -> str:
     """A figure as a reader writes it: grouped thousands, rates as percentages."""
     if value is None:
-        return "–"
+        return "–"  # e.g. coverage where no recipient counts were imported
     if isinstance(value, bool):
         return str(ctx.t("captains.stats.yes" if value else "captains.stats.no"))
     if isinstance(value, int | float):
+        if key == "coverage":  # a share, written as the dashboard writes it
+            return format_percent(value, ctx.lang)
         if key.endswith("_rate"):
             return f"{format_number(100 * value, ctx.lang)}%"
         if key.endswith("_percent"):

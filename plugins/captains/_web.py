@@ -33,6 +33,7 @@ from core.web import (
     Viewer,
     dashboard_page,
     forbidden,
+    record_page,
     render,
     see_other,
 )
@@ -97,28 +98,22 @@ async def broadcasts_page(request: web.Request, viewer: Viewer) -> web.StreamRes
     return await render(request, "broadcasts.html", queue=queue, history=history)
 
 
-async def _broadcast_or_refusal(
-    request: web.Request, viewer: Viewer
-) -> tuple[Broadcast | None, web.StreamResponse | None]:
-    raw = request.match_info["id"]
-    broadcast = (
-        await Broadcast.get_or_none(id=int(raw)) if raw.isdigit() and len(raw) < 10 else None
-    )
-    if broadcast is None:
-        raise web.HTTPNotFound()
-    if not _sees(viewer, broadcast):
-        region = (broadcast.regions or [""])[0] or None
-        return None, await forbidden(request, viewer, region=region)
-    return broadcast, None
+def _region(broadcast: Broadcast) -> str | None:
+    """The region a refusal about the broadcast is audited under: its first."""
+    return (broadcast.regions or [""])[0] or None
 
 
-@dashboard_page()
-async def broadcast_page(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+#: A page about one broadcast (``/dasbor/broadcasts/{id}``): 404 if none, 403 if not seen.
+broadcast_page_of = record_page(
+    lambda number: Broadcast.get_or_none(id=number), visible=_sees, region=_region
+)
+
+
+@broadcast_page_of
+async def broadcast_page(
+    request: web.Request, viewer: Viewer, broadcast: Broadcast
+) -> web.StreamResponse:
     app = request.app[APP_KEY]
-    broadcast, refusal = await _broadcast_or_refusal(request, viewer)
-    if refusal is not None:
-        return refusal
-    assert broadcast is not None
     summary = await _summary(app, broadcast)
     return await render(
         request,
@@ -130,50 +125,38 @@ async def broadcast_page(request: web.Request, viewer: Viewer) -> web.StreamResp
     )
 
 
-@dashboard_page()
-async def decide(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+@broadcast_page_of
+async def decide(request: web.Request, viewer: Viewer, broadcast: Broadcast) -> web.StreamResponse:
     """POST approve / reject (the CSRF token is checked by ``dashboard_page``)."""
     app = request.app[APP_KEY]
-    broadcast, refusal = await _broadcast_or_refusal(request, viewer)
-    if refusal is not None:
-        return refusal
-    assert broadcast is not None
-    region = (broadcast.regions or [""])[0] or None
+    region = _region(broadcast)
     if not await _may_decide(app, viewer, broadcast):
         return await forbidden(request, viewer, region=region, why="may not decide")
     approver = await Member.get(id=viewer.member_id)
-    if request.match_info["decision"] == "approve":
-        moved = await Broadcast.filter(id=broadcast.id, status="approval").update(
-            status="sending", approved_by_id=viewer.member_id
+    approve = request.match_info["decision"] == "approve"
+    # One decision wins: only a broadcast still waiting moves.
+    moved = await Broadcast.filter(id=broadcast.id, status="approval").update(
+        status="sending" if approve else "cancelled", approved_by_id=viewer.member_id
+    )
+    if not moved:
+        return see_other(f"/dasbor/broadcasts/{broadcast.id}")
+    await app.audit.record(
+        "captains.broadcast.approved" if approve else "captains.broadcast.rejected",
+        actor=viewer.member_id,
+        target=f"broadcast:{broadcast.id}",
+        region=region,
+        via="web",
+    )
+    if approve:
+        broadcast = await Broadcast.get(id=broadcast.id)
+        sender = await Member.get_or_none(id=broadcast.sender_id or 0)
+        # Progress goes to the sender's private chat, as when approved in chat.
+        ctx = Context(app, member=approver)
+        await _start(
+            ctx, broadcast, await audience_of(app, broadcast.regions), sender=sender or approver
         )
-        if moved:
-            await app.audit.record(
-                "captains.broadcast.approved",
-                actor=viewer.member_id,
-                target=f"broadcast:{broadcast.id}",
-                region=region,
-                via="web",
-            )
-            broadcast = await Broadcast.get(id=broadcast.id)
-            sender = await Member.get_or_none(id=broadcast.sender_id or 0)
-            # Progress goes to the sender's private chat, as when approved in chat.
-            ctx = Context(app, member=approver)
-            await _start(
-                ctx, broadcast, await audience_of(app, broadcast.regions), sender=sender or approver
-            )
     else:
-        moved = await Broadcast.filter(id=broadcast.id, status="approval").update(
-            status="cancelled", approved_by_id=viewer.member_id
-        )
-        if moved:
-            await app.audit.record(
-                "captains.broadcast.rejected",
-                actor=viewer.member_id,
-                target=f"broadcast:{broadcast.id}",
-                region=region,
-                via="web",
-            )
-            await _tell_sender(app, broadcast, approver)
+        await _tell_sender(app, broadcast, approver)
     return see_other(f"/dasbor/broadcasts/{broadcast.id}")
 
 

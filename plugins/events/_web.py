@@ -18,8 +18,10 @@ from core.web import (
     DashboardPage,
     Viewer,
     dashboard_page,
+    download,
     forbidden,
     language_of,
+    record_page,
     render,
 )
 
@@ -78,25 +80,17 @@ async def events_page(request: web.Request, viewer: Viewer) -> web.StreamRespons
     )
 
 
-async def _event_or_refusal(
-    request: web.Request, viewer: Viewer
-) -> tuple[Event | None, web.StreamResponse | None]:
-    raw = request.match_info["id"]
-    event = await Event.get_or_none(id=int(raw)) if raw.isdigit() and len(raw) < 10 else None
-    if event is None:
-        raise web.HTTPNotFound()
-    if not _visible(viewer, event):
-        return None, await forbidden(request, viewer, region=event.region_code or None)
-    return event, None
+#: A page about one event (``/dasbor/events/{id}``): 404 if none, 403 outside the viewer's regions.
+event_page_of = record_page(
+    lambda number: Event.get_or_none(id=number),
+    visible=_visible,
+    region=lambda event: event.region_code or None,
+)
 
 
-@dashboard_page()
-async def event_page(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+@event_page_of
+async def event_page(request: web.Request, viewer: Viewer, event: Event) -> web.StreamResponse:
     app = request.app[APP_KEY]
-    event, refusal = await _event_or_refusal(request, viewer)
-    if refusal is not None:
-        return refusal
-    assert event is not None
     figures = await _figures(app, event, language_of(request))
     waitlist = await Rsvp.filter(event_id=event.id, waitlisted=True).order_by("created_at", "id")
     names = dict(
@@ -113,25 +107,23 @@ async def event_page(request: web.Request, viewer: Viewer) -> web.StreamResponse
     )
 
 
-@dashboard_page()
-async def event_ics_download(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+@event_page_of
+async def event_ics_download(
+    request: web.Request, viewer: Viewer, event: Event
+) -> web.StreamResponse:
     app = request.app[APP_KEY]
-    event, refusal = await _event_or_refusal(request, viewer)
-    if refusal is not None:
-        return refusal
-    assert event is not None
-    response = web.Response(body=event_ics(event, app.clock.now()), content_type="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="event-{event.id}.ics"'
-    return response
+    return download(
+        event_ics(event, app.clock.now()),
+        filename=f"event-{event.id}.ics",
+        content_type="text/calendar",
+    )
 
 
-@dashboard_page()
-async def attendees_download(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+@event_page_of
+async def attendees_download(
+    request: web.Request, viewer: Viewer, event: Event
+) -> web.StreamResponse:
     app = request.app[APP_KEY]
-    event, refusal = await _event_or_refusal(request, viewer)
-    if refusal is not None:
-        return refusal
-    assert event is not None
     if not await _manages(app, viewer, event):
         return await forbidden(
             request, viewer, region=event.region_code or None, why="not the event's region"
@@ -144,10 +136,12 @@ async def attendees_download(request: web.Request, viewer: Viewer) -> web.Stream
         region=event.region_code or None,
         via="web",
     )
-    response = web.Response(body=report.csv, content_type="text/csv", charset="utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="attendees-{event.id}.csv"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return download(
+        report.csv,
+        filename=f"attendees-{event.id}.csv",
+        content_type="text/csv",
+        charset="utf-8",
+    )
 
 
 def routes() -> list[web.RouteDef]:

@@ -20,13 +20,15 @@ from core.web import (
     Viewer,
     bar_chart,
     dashboard_page,
+    download,
     forbidden,
     language_of,
+    record_page,
     render,
 )
 from plugins.polls.ballots import is_closed, label
 from plugins.polls.cli import export_text
-from plugins.polls.models import Ballot, Poll
+from plugins.polls.models import Poll, TallyCell
 from plugins.polls.present import export_rows, percent
 from plugins.polls.results import default_by
 from plugins.polls.tally import By, tally
@@ -49,16 +51,13 @@ def _results_shown(app: App, viewer: Viewer, poll: Poll) -> bool:
     return poll.results_live or is_closed(poll, app.clock.now()) or _manages(viewer, poll)
 
 
-async def _poll_or_refusal(
-    request: web.Request, viewer: Viewer
-) -> tuple[Poll | None, web.StreamResponse | None]:
-    raw = request.match_info["poll"]
-    poll = await Poll.get_or_none(id=int(raw)) if raw.isdigit() and len(raw) < 10 else None
-    if poll is None:
-        raise web.HTTPNotFound()
-    if not _visible(viewer, poll):
-        return None, await forbidden(request, viewer, region=poll.region_code)
-    return poll, None
+#: A page about one poll (``/dasbor/polls/{poll}``): 404 if none, 403 for another region's.
+poll_page_of = record_page(
+    lambda number: Poll.get_or_none(id=number),
+    visible=_visible,
+    region=lambda poll: poll.region_code,
+    key="poll",
+)
 
 
 @dashboard_page()
@@ -67,9 +66,10 @@ async def polls_page(request: web.Request, viewer: Viewer) -> web.StreamResponse
     lang = language_of(request)
     now = app.clock.now()
     polls = [p for p in await Poll.all().order_by("-id").limit(500) if _visible(viewer, p)][:100]
-    # Respondents as /polls counts them (the sum of ballot weights), for every poll at once.
+    # Respondents as /polls counts them (the sum of ballot weights), for every poll at once,
+    # from the result cells kept with the ballots (a few thousand rows, not every ballot).
     sums = (
-        await Ballot.filter(poll_id__in=[p.id for p in polls])
+        await TallyCell.filter(poll_id__in=[p.id for p in polls])
         .annotate(n=Sum("weight"))
         .group_by("poll_id")
         .values("poll_id", "n")
@@ -90,13 +90,9 @@ async def polls_page(request: web.Request, viewer: Viewer) -> web.StreamResponse
     return await render(request, "polls.html", items=items)
 
 
-@dashboard_page()
-async def poll_page(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+@poll_page_of
+async def poll_page(request: web.Request, viewer: Viewer, poll: Poll) -> web.StreamResponse:
     app = request.app[APP_KEY]
-    poll, refusal = await _poll_or_refusal(request, viewer)
-    if refusal is not None:
-        return refusal
-    assert poll is not None
     lang = language_of(request)
     by = By.parse(request.query.get("by"), default_by(poll))
     options = [label(o, lang) for o in poll.options]
@@ -169,14 +165,10 @@ async def _waves(app: App, viewer: Viewer, poll: Poll, lang: str) -> list[dict[s
     return waves if len(waves) > 1 else []
 
 
-@dashboard_page()
-async def waves_page(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+@poll_page_of
+async def waves_page(request: web.Request, viewer: Viewer, poll: Poll) -> web.StreamResponse:
     """Every wave of the poll's template side by side (as /poll_compare, for all waves)."""
     app = request.app[APP_KEY]
-    poll, refusal = await _poll_or_refusal(request, viewer)
-    if refusal is not None:
-        return refusal
-    assert poll is not None
     lang = language_of(request)
     return await render(
         request,
@@ -188,13 +180,9 @@ async def waves_page(request: web.Request, viewer: Viewer) -> web.StreamResponse
     )
 
 
-@dashboard_page()
-async def poll_export(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+@poll_page_of
+async def poll_export(request: web.Request, viewer: Viewer, poll: Poll) -> web.StreamResponse:
     app = request.app[APP_KEY]
-    poll, refusal = await _poll_or_refusal(request, viewer)
-    if refusal is not None:
-        return refusal
-    assert poll is not None
     if not _results_shown(app, viewer, poll):
         return await forbidden(request, viewer, region=poll.region_code, why="results hidden")
     fmt = request.match_info["format"]
@@ -204,14 +192,12 @@ async def poll_export(request: web.Request, viewer: Viewer) -> web.StreamRespons
     await app.audit.record(
         "polls.export", actor=viewer.member_id, target=f"poll:{poll.id}", by=by.value, via="web"
     )
-    response = web.Response(
-        text=text, content_type="application/json" if fmt == "json" else "text/csv"
+    return download(
+        text,
+        filename=f"poll-{poll.id}-{by.value}.{fmt}",
+        content_type="application/json" if fmt == "json" else "text/csv",
+        charset="utf-8",
     )
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="poll-{poll.id}-{by.value}.{fmt}"'
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def routes() -> list[web.RouteDef]:

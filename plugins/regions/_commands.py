@@ -22,6 +22,8 @@ from core import (
     Role,
     Unreachable,
     Where,
+    format_number,
+    format_percent,
     scope_chain,
 )
 from plugins.regions import _roles
@@ -185,10 +187,13 @@ async def regions_list(ctx: Context, province: str | None = None) -> None:
                 "regions.list.line",
                 code=row.code,
                 name=row.name,
-                members=row.members,
-                registered=row.registered,
+                members=format_number(row.members, ctx.lang),
+                registered=format_number(row.registered, ctx.lang),
+                coverage=format_percent(row.coverage, ctx.lang),
             )
         )
+    if any(row.recipients for row in rows):
+        lines.append(ctx.t("regions.list.coverage_note"))
     # Counts are for captains and admins, not for the whole group.
     await ctx.reply(Markup("\n").join(lines), private=True)
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tortoise.expressions import Q
-from tortoise.functions import Count
-
-from core import Member
+from core import member_counts
 from plugins.regions._gazetteer import gazetteer
 from plugins.regions.models import RecipientCount
 
@@ -27,10 +24,12 @@ class RegionCount:
 
     @property
     def coverage(self) -> float | None:
-        """Members per official recipient, where recipient counts were imported."""
+        """Registered members (registration finished) per official recipient, where
+        recipient counts were imported: the programme's coverage, in chat and on the
+        dashboard alike."""
         if not self.recipients:
             return None
-        return self.members / self.recipients
+        return self.registered / self.recipients
 
     def as_dict(self) -> dict[str, object]:
         coverage = self.coverage
@@ -45,14 +44,9 @@ class RegionCount:
 
 
 async def count_members() -> dict[str, tuple[int, int]]:
-    """(members, registered members) per exact region code, in one grouped scan."""
-    rows = (
-        await Member.filter(region_code__isnull=False)
-        .annotate(n=Count("id"), done=Count("id", _filter=Q(registered_at__isnull=False)))
-        .group_by("region_code")
-        .values("region_code", "n", "done")
-    )
-    return {str(row["region_code"]): (int(row["n"]), int(row["done"] or 0)) for row in rows}
+    """(members, registered members) per exact region code: the member tallies the database
+    keeps (one row per region, not a count over the members)."""
+    return {code: counts for code, counts in (await member_counts()).items() if code}
 
 
 async def region_rows(codes: Iterable[str]) -> list[RegionCount]:

@@ -13,12 +13,20 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from tortoise.functions import Max
 
-from core import AuditEntry, Member, RegionInfo, Role, RoleGrant, scope_chain
+from core import (
+    AuditEntry,
+    RegionInfo,
+    Role,
+    RoleGrant,
+    format_percent,
+    last_activity,
+    scope_chain,
+)
 from core.web import (
     APP_KEY,
     DashboardPage,
+    Tile,
     Viewer,
     coverage_class,
     csv_response,
@@ -26,9 +34,11 @@ from core.web import (
     forbidden,
     language_of,
     render,
+    tile_map,
 )
 from plugins.regions._cli import parse_recipients, store_recipients
 from plugins.regions._gazetteer import gazetteer
+from plugins.regions._map import PROVINCE_TILES
 from plugins.regions._stats import RegionCount, region_rows
 from plugins.regions.models import RegionChat
 
@@ -89,18 +99,12 @@ async def _lines(codes: Sequence[str]) -> list[RegionLine]:
                 tile=coverage_class(count.coverage),
             )
         )
-    latest = (
-        await Member.filter(region_code__isnull=False, last_active_at__isnull=False)
-        .annotate(last=Max("last_active_at"))
-        .group_by("region_code")
-        .values("region_code", "last")
-    )
+    latest = await last_activity(list(gazetteer().regions))
     for line in lines:
         stamps = [
-            row["last"]
-            for row in latest
-            if isinstance(row["last"], datetime)
-            and (row["region_code"] == line.code or row["region_code"].startswith(line.code + "."))
+            at
+            for code, at in latest.items()
+            if code == line.code or code.startswith(line.code + ".")
         ]
         line.last_active = max(stamps) if stamps else None
     return lines
@@ -116,6 +120,30 @@ def _sorted(lines: list[RegionLine], key: str, descending: bool) -> list[RegionL
         return -1 if raw is None else raw
 
     return sorted(lines, key=value, reverse=descending)
+
+
+def _province_map(request: web.Request, lines: Sequence[RegionLine]) -> str:
+    """The 38 provinces as a tile map coloured by coverage, each tile a link to its page."""
+    app = request.app[APP_KEY]
+    lang = language_of(request)
+    tiles = []
+    for line in lines:
+        if line.code not in PROVINCE_TILES:
+            continue
+        column, row, short = PROVINCE_TILES[line.code]
+        figure = format_percent(line.count.coverage, lang)
+        tiles.append(
+            Tile(
+                column,
+                row,
+                short,
+                str(app.translator("regions.web.map_tile", lang, name=line.count.name)),
+                figure,
+                line.count.coverage,
+                f"/dasbor/regions/{line.code}",
+            )
+        )
+    return tile_map(tiles, title=str(app.translator("regions.web.map_title", lang)))
 
 
 def _visible_codes(viewer: Viewer) -> list[str]:
@@ -164,6 +192,7 @@ async def _table_page(
     return await render(
         request,
         "regions.html",
+        map_svg=_province_map(request, lines) if region is None and viewer.areas is None else "",
         region=region,
         own=own,
         lines=lines,

@@ -20,6 +20,7 @@ import pytest
 import pytest_asyncio
 
 from core import AuditEntry
+from core.web import COVERAGE_COLOURS
 from plugins.captains.models import Broadcast
 from plugins.polls.cli import export_poll
 from plugins.polls.models import Ballot, Poll
@@ -175,13 +176,23 @@ async def test_admin_and_captain_in_a_real_browser(chromium, tmp_path: Path) -> 
             .click()
         )
         await _photograph(page, folder, "regions")
-        await page.click('ul.tiles a[data-code="11"]')
+        # The provinces' tile map: 38 squares, Aceh coloured as its coverage, each a link.
+        tiles = page.locator("svg.map a")
+        assert await tiles.count() == 38
+        aceh = page.locator('svg.map a[href="/dasbor/regions/11"]')
+        assert await aceh.get_attribute("aria-label") == "Aceh — cakupan: 0,01%"
+        assert await aceh.locator("rect").get_attribute("fill") == COVERAGE_COLOURS["cov-0"][0]
+        await page.set_viewport_size({"width": 360, "height": 740})
+        await page.locator("svg.map").screenshot(path=str(folder / "map-phone.png"))
+        await page.set_viewport_size({"width": 1280, "height": 900})
+        await page.locator("svg.map").screenshot(path=str(folder / "map-desktop.png"))
+        await aceh.click()
         assert await page.inner_text("#region-recipients") == "440.287"
         await _photograph(page, folder, "region-aceh")
         await page.click('ul.tiles a[data-code="11.08"]')
         assert await page.inner_text("h1") == "Kabupaten Aceh Utara"
         assert await page.inner_text("#region-members") == "42"  # 40 seeded, 2 more
-        assert await page.inner_text("#region-coverage") == "0,06%"
+        assert await page.inner_text("#region-coverage") == "0,04%"  # 30 registered / 68.066
         await _photograph(page, folder, "region-aceh-utara")
 
         # Polls: the CSV download is what `guyub export poll` writes.
@@ -270,4 +281,4 @@ async def test_admin_and_captain_in_a_real_browser(chromium, tmp_path: Path) -> 
         assert await page.inner_text("h1") == "Tautan tidak berlaku"
         await _photograph(page, folder, "login-refused")
         await context.close()
-    assert len(list(folder.glob("*.png"))) == 2 * 15
+    assert len(list(folder.glob("*.png"))) == 2 * 15 + 2  # every page, and the map

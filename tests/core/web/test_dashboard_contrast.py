@@ -8,7 +8,7 @@ from importlib import resources
 
 import pytest
 
-from core.web._svg import BAR
+from core.web._svg import BAR, COVERAGE_COLOURS
 
 CSS = resources.files("core.web").joinpath("static/dashboard.css").read_text(encoding="utf-8")
 WHITE = "#ffffff"
@@ -79,3 +79,11 @@ def test_text_on_its_enclosing_background(name: str, fg: str, bg: str) -> None:
 def test_chart_bars_and_labels() -> None:
     assert contrast(BAR, WHITE) >= 4.5  # bars against the page
     assert contrast("#0f172a", WHITE) >= 4.5  # labels
+
+
+@pytest.mark.parametrize("name", sorted(COVERAGE_COLOURS))
+def test_tile_map_colours_are_the_legend_colours_and_readable(name: str) -> None:
+    fill, ink = COVERAGE_COLOURS[name]
+    assert _hex(RULES[f".{name}"]["background"]) == fill  # the legend shows the map's colours
+    assert _hex(RULES[f".{name}"]["color"]) == ink
+    assert contrast(ink, fill) >= 4.5, name  # the short name and figure in each square

@@ -76,7 +76,10 @@ async def test_overview_equals_stats_in_chat_for_admin_and_captain() -> None:
         cut_member = await Member.get(id=2)
         cut_member.region_code = "11.08"
         await cut_member.save(update_fields=["region_code"])
-        await Account.create(platform="discord", platform_user_id="99", member_id=2)
+        # Active on a platform: the account was seen there (not only on another platform).
+        await Account.create(
+            platform="discord", platform_user_id="99", member_id=2, last_seen_at=s.chat.now()
+        )
         assert await by_platform(s.app, None) == [
             {"platform": "discord", "joined": 1, "registered": 1, "active_7d": 1, "active_30d": 1},
             {"platform": "fake", "joined": 2, "registered": 2, "active_7d": 2, "active_30d": 2},
