@@ -32,19 +32,24 @@ _SQLITE_DAY = "date(registered_at)"
 
 def _apply(changes: str, day: str) -> list[str]:
     """Add ``changes`` to the member tallies. ``changes`` is a query of rows
-    ``(region_code, registered_at, n)``, n = 1 or -1; they are summed per key first."""
+    ``(region_code, registered_at, n)``, n = 1 or -1; they are summed per key first.
+
+    Rows are upserted in key order, so two statements moving members between the same
+    regions in opposite directions take the tally rows' locks in the same order (one waits
+    for the other)."""
     return [
         "INSERT INTO core_member_tally (region_code, members, registered) "
         "SELECT COALESCE(region_code, ''), SUM(n), "
         "SUM(CASE WHEN registered_at IS NULL THEN 0 ELSE n END) "
         f"FROM ({changes}) AS c WHERE 1 = 1 GROUP BY COALESCE(region_code, '') "
+        "ORDER BY 1 "
         "ON CONFLICT (region_code) DO UPDATE "
         "SET members = core_member_tally.members + excluded.members, "
         "registered = core_member_tally.registered + excluded.registered",
         "INSERT INTO core_registration_day (region_code, day, registered) "
         f"SELECT COALESCE(region_code, ''), {day}, SUM(n) "
         f"FROM ({changes}) AS c WHERE registered_at IS NOT NULL "
-        f"GROUP BY COALESCE(region_code, ''), {day} "
+        f"GROUP BY COALESCE(region_code, ''), {day} ORDER BY 1, 2 "
         "ON CONFLICT (region_code, day) DO UPDATE "
         "SET registered = core_registration_day.registered + excluded.registered",
     ]
@@ -58,6 +63,7 @@ def _apply_platforms(changes: str) -> str:
         "SELECT platform, COALESCE(region_code, ''), SUM(n), "
         "SUM(CASE WHEN registered_at IS NULL THEN 0 ELSE n END) "
         f"FROM ({changes}) AS c WHERE 1 = 1 GROUP BY platform, COALESCE(region_code, '') "
+        "ORDER BY 1, 2 "
         "ON CONFLICT (platform, region_code) DO UPDATE "
         "SET accounts = core_platform_tally.accounts + excluded.accounts, "
         "registered = core_platform_tally.registered + excluded.registered"
