@@ -6,6 +6,11 @@
 (b) Drain: DRAIN deliveries drained by the outbox against an unlimited in-memory platform,
     against a plain ``await send_dm(...)`` loop over the same recipients in the same run;
     prints deliveries/s of each and the ratio outbox / plain loop, per outbox concurrency.
+    The in-memory send costs nothing, so this ratio is the outbox's bookkeeping against
+    an empty loop. (b-http) does the same through the real Telegram adapter
+    (python-telegram-bot's HTTP stack) against the loopback fake Bot API with no rate limit:
+    the outbox's drain against a plain loop of the adapter's ``send_dm`` over HTTP, the way a
+    job sent directly before the delivery layer.
 (c) Shared rate: with GUYUB_TEST_POSTGRES_URL set, SHARED DMs drained by 3 worker
     processes on one PostgreSQL database against a loopback fake Bot API that allows 30
     messages a second (429 beyond); prints the rate achieved as % of the limit, the 429s,
@@ -13,7 +18,8 @@
 
 (a) and (b) run on a SQLite file (WAL), as one Guyub process does in production.
 
-    .venv/bin/python bench/delivery.py [--rsvps 100000] [--drain 20000] [--shared 900]
+    .venv/bin/python bench/delivery.py [--rsvps 100000] [--drain 20000] [--drain-http 3000]
+        [--shared 900]
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import plugins.events
+from adapters.telegram import TelegramAdapter
+from adapters.telegram.testing import TOKEN
+from adapters.telegram.testing import FakeBotApi as LoopbackBotApi
 from core import (
     ChatRef,
     FakeClock,
@@ -41,6 +50,7 @@ from core import (
     MessageRef,
     Outgoing,
     Recipient,
+    SystemClock,
     UserRef,
 )
 from core.outbox.models import Delivery
@@ -149,6 +159,55 @@ async def drain(n: int, folder: Path, concurrency: int, chunk: int) -> None:
     print(f"    ratio outbox / plain loop: {plain_s / outbox_s:.4f}")
 
 
+async def drain_http(n: int, folder: Path, concurrency: int) -> None:
+    unlimited = {
+        "overall_per_second": 1e9,
+        "per_chat_per_second": 1e9,
+        "per_group_per_minute": 1e9,
+        "dm_per_second": 1e9,
+    }
+    recipients = [Recipient("telegram", str(1_000_000 + i)) for i in range(n)]
+    async with LoopbackBotApi() as api:
+        settings = test_settings(
+            database={"url": f"sqlite://{folder}/drain-http-{concurrency}.sqlite3"},
+            telegram={"token": TOKEN, "api_base_url": api.root},
+            outbox={
+                "concurrency": concurrency,
+                "chunk_size": 1000,
+                "poll_interval": 0.05,
+                "rate_limits": {"telegram": unlimited},
+            },
+        )
+        adapter = TelegramAdapter(settings)
+        async with make_app(
+            adapters=[adapter], clock=SystemClock(), settings=settings, discover_plugins=False
+        ) as app:
+            runner = asyncio.create_task(app.run(install_signal_handlers=False))
+            try:
+                await api.wait_for("getUpdates")
+                out = await app.render(Message.of("Pengingat: temu alumni besok"))
+                before = len(api.called("sendMessage"))
+                began = time.perf_counter()
+                await app.outbox.enqueue("bench", out, recipients)
+                while len(api.called("sendMessage")) - before < n:  # noqa: ASYNC110 - the server records
+                    await asyncio.sleep(0.02)
+                outbox_s = time.perf_counter() - began
+                began = time.perf_counter()
+                for r in recipients:
+                    await adapter.send_dm(UserRef("telegram", r.target), out)
+                plain_s = time.perf_counter() - began
+                assert len(api.called("sendMessage")) - before == 2 * n
+            finally:
+                app.request_stop()
+                await runner
+    print(
+        f"(b-http) drain of {n:,} DMs through python-telegram-bot over loopback HTTP,"
+        f" no rate limit, concurrency {concurrency}:"
+    )
+    print(f"    outbox {n / outbox_s:,.0f}/s, plain adapter send loop {n / plain_s:,.0f}/s")
+    print(f"    ratio outbox / plain loop: {plain_s / outbox_s:.4f}")
+
+
 async def shared(n: int, limit: int = 30, workers: int = 3) -> None:
     api = FakeBotApi(limit=limit)
     url = await api.start()
@@ -198,6 +257,7 @@ async def main() -> None:
     parser.add_argument("--drain", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, nargs="*", default=[8, 64])
     parser.add_argument("--chunk", type=int, default=1000)
+    parser.add_argument("--drain-http", type=int, default=3000)
     parser.add_argument("--shared", type=int, default=900)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -206,6 +266,8 @@ async def main() -> None:
             await enqueue(args.rsvps, Path(tmp))
         for concurrency in args.concurrency:
             await drain(args.drain, Path(tmp), concurrency, args.chunk)
+        if args.drain_http:
+            await drain_http(args.drain_http, Path(tmp), 8)
     if args.shared and os.environ.get("GUYUB_TEST_POSTGRES_URL"):
         await shared(args.shared)
     elif args.shared:
