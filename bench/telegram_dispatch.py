@@ -91,7 +91,8 @@ async def raw_ptb(api: FakeBotApi, data: list[dict[str, Any]], answer: str | Non
     return len(updates) / elapsed
 
 
-async def guyub(api: FakeBotApi, data: list[dict[str, Any]]) -> float:
+async def guyub(api: FakeBotApi, data: list[dict[str, Any]], rounds: int = 1) -> float:
+    """Through one App; with ``rounds``, the best of that many (fresh update ids)."""
     folder = tempfile.mkdtemp(prefix="guyub-bench-")
     settings = test_settings(
         telegram={"token": TOKEN, "api_base_url": api.root},
@@ -107,15 +108,23 @@ async def guyub(api: FakeBotApi, data: list[dict[str, Any]]) -> float:
                 await adapter.application.process_update(
                     Update.de_json(first, adapter.application.bot)
                 )
-            updates = [Update.de_json(d, adapter.application.bot) for d in data]
+            best = 0.0
             with start_up_frozen():  # as App.run does once ready
-                start = time.perf_counter()
-                for update in updates:
-                    await adapter.application.process_update(update)
-                elapsed = time.perf_counter() - start
+                for r in range(rounds):
+                    updates = [
+                        Update.de_json(
+                            {**d, "update_id": d["update_id"] + r * 100_000},
+                            adapter.application.bot,
+                        )
+                        for d in data
+                    ]
+                    start = time.perf_counter()
+                    for update in updates:
+                        await adapter.application.process_update(update)
+                    best = max(best, len(updates) / (time.perf_counter() - start))
         finally:
             await adapter.stop()
-    return len(updates) / elapsed
+    return best
 
 
 def conversion_only(data: list[dict[str, Any]]) -> float:
@@ -138,12 +147,12 @@ async def main(n: int) -> None:
         await guyub(api, synthetic(50))
         # The raw bot answers /help with the text Guyub sent (same size, same HTML).
         answer = str(api.called("sendMessage")[-1].params["text"])
-        # The bare runs take milliseconds: best of three, to keep scheduler noise out.
+        # Every side: best of three, to keep the scheduler's noise (a shared machine) out.
         a_mixed = max([await raw_ptb(api, mixed) for _ in range(3)])
-        r_mixed = max([await raw_ptb(api, mixed, answer) for _ in range(2)])
-        b_mixed = await guyub(api, mixed)
+        r_mixed = max([await raw_ptb(api, mixed, answer) for _ in range(3)])
+        b_mixed = await guyub(api, mixed, rounds=3)
         a_plain = max([await raw_ptb(api, plain) for _ in range(3)])
-        b_plain = await guyub(api, plain)
+        b_plain = await guyub(api, plain, rounds=3)
     c_plain = max(conversion_only(plain) for _ in range(3))
     print(f"telegram_dispatch: N={n} updates, nproc={os.cpu_count()} (machine shared)")
     print(f"  mixed (half plain, half /help; the answer is {len(answer)} characters):")

@@ -73,7 +73,7 @@ from core._settings import Settings, SettingsError
 from core._shutdown import release_leases
 from core._specs import Action, Flow
 from core._supervise import supervise
-from core._trace import current_scope, platform_strings, scope
+from core._trace import current_scope, scope
 from core.models import Account, Member
 from core.outbox import Outbox
 from core.outbox import plugin as _outbox_plugin
@@ -599,7 +599,7 @@ class App:
         self.metrics.update_received(event.platform, kind)
         started = time.perf_counter()
         with scope(kind, event.platform) as update:
-            update.private = platform_strings(event)
+            update.source = event  # its platform strings are masked in log lines
             if isinstance(event, CommandInvoked):
                 # Declared names only: a hostile command name makes no new series.
                 known = self.commands.get(event.name)

@@ -44,6 +44,8 @@ class Identity:
         self.activity = activity
         self.cache: DispatchCache | None = None
         self._flights: dict[UserRef, asyncio.Future[Account | None]] = {}
+        #: How many updates wait for each flight's answer.
+        self._waiting: dict[UserRef, int] = {}
 
     async def resolve(self, sender: Sender) -> Account:
         """The account (with ``member`` loaded) for ``sender``, created on first sight;
@@ -54,6 +56,7 @@ class Identity:
         ref = sender.ref
         flight = self._flights.get(ref)
         if flight is not None:
+            self._waiting[ref] = self._waiting.get(ref, 0) + 1
             found = await asyncio.shield(flight)
             if found is not None:
                 return _copied(found)
@@ -64,8 +67,10 @@ class Identity:
             return found
         finally:
             del self._flights[ref]
-            # A copy as it is now (the caller may change its own); None: waiters look again.
-            flight.set_result(_copied(found) if found is not None else None)
+            waiting = self._waiting.pop(ref, 0)
+            # For those waiting, a copy as it is now (the caller may change its own); None:
+            # they look again. Nobody waiting (the common case): no copy.
+            flight.set_result(_copied(found) if found is not None and waiting else None)
 
     async def _resolve(self, sender: Sender) -> Account:
         ref = sender.ref

@@ -37,8 +37,17 @@ class UpdateScope:
     member: int | None = None
     command: str | None = None
     outcome: str = "ok"
-    #: The platform strings the update brought (ids, names, text), masked in its log lines.
-    private: tuple[str, ...] = ()
+    #: The event the update brought: its platform strings are masked in its log lines.
+    source: Any = None
+    _strings: tuple[str, ...] | None = None
+
+    @property
+    def private(self) -> tuple[str, ...]:
+        """The platform strings of ``source`` (ids, names, text), found when a log line
+        first needs them (most updates log nothing that needs masking)."""
+        if self._strings is None:
+            self._strings = platform_strings(self.source) if self.source is not None else ()
+        return self._strings
 
     def refused(self) -> None:
         """The core answered but did not do what was asked (limits, consent, roles)."""

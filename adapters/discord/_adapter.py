@@ -777,6 +777,13 @@ class DiscordAdapter(Adapter):
 
     # --- outbound --------------------------------------------------------------------
 
+    def answers_in_place(self, chat: ChatRef) -> bool:
+        """A send to the chat of the interaction in hand goes through its response or
+        follow-ups (the interaction's own webhook): Discord counts it against neither the
+        channel's message limit nor the bot's global rate limit."""
+        exchange = _EXCHANGE.get()
+        return exchange is not None and exchange.chat == chat
+
     async def send(
         self, chat: ChatRef, message: Outgoing, *, reply_to: MessageRef | None = None
     ) -> MessageRef:

@@ -518,6 +518,7 @@ class Outbox:
             lambda: adapter.send(chat, out),
             Recipient.chat(chat),
             out,
+            in_place=adapter.answers_in_place(chat),
         )
 
     async def send_dm(
@@ -556,10 +557,14 @@ class Outbox:
                 pace.pause(key, exc.seconds, self.timer.monotonic())
             self._edit_later(ref, out, exc.seconds)
 
-    def _reserve(self, pace: Pace, key: str, is_group: bool) -> float:
+    def _reserve(self, pace: Pace, key: str, is_group: bool, *, in_place: bool = False) -> float:
         """Seconds to wait before sending to ``key``; the slot is taken at once (when the
-        wait is short) so concurrent replies queue behind each other."""
+        wait is short) so concurrent replies queue behind each other. An answer ``in_place``
+        (see ``Adapter.answers_in_place``) counts against none of the platform's message
+        limits; it still waits out a pause the platform asked for in the chat (a 429)."""
         now = self.timer.monotonic()
+        if in_place:
+            return max(pace.paused.get(key, 0.0) - now, 0.0)
         wait = pace.reply_wait(key, is_group, now)
         if wait <= self.settings.inline_wait_seconds:
             pace.take(key, is_group, now)
@@ -572,11 +577,13 @@ class Outbox:
         send: Callable[[], Awaitable[MessageRef]],
         recipient: Recipient,
         out: Outgoing,
+        *,
+        in_place: bool = False,
     ) -> MessageRef:
         pace = self.pace(chat.platform)
         if pace is None:
             return await self._counted(chat.platform, send)
-        wait = self._reserve(pace, key, not chat.is_dm)
+        wait = self._reserve(pace, key, not chat.is_dm, in_place=in_place)
         if wait > self.settings.inline_wait_seconds:
             return await self._defer(chat, recipient, out, wait)
         if wait > 0:
