@@ -15,8 +15,9 @@ the work.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -40,6 +41,8 @@ __all__ = [
 ]
 
 CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
+
+_S = TypeVar("_S", Counter, Gauge)
 
 #: Seconds; a command answered from the database is typically a few milliseconds, a
 #: broadcast start or an export a second or more.
@@ -76,99 +79,89 @@ class Metrics:
         # Labelled children, looked up once: prometheus-client's labels() is the costly part
         # of a count, and every label value here comes from a bounded set.
         self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
-        r = self.registry
-        w = ["worker"]
-        self.updates = Counter(
+        counter, gauge = self._series(Counter), self._series(Gauge)
+        self.updates = counter(
             "guyub_updates_received",
             "Platform updates received, by platform and event type.",
-            [*w, "platform", "type"],
-            registry=r,
+            "platform",
+            "type",
         )
         self.handling = Histogram(
             "guyub_update_handling_seconds",
             "Time from an update's arrival to the end of its handling, by event type.",
-            [*w, "type"],
+            ["worker", "type"],
             buckets=_HANDLING_BUCKETS,
-            registry=r,
+            registry=self.registry,
         )
-        self.in_flight = Gauge(
-            "guyub_updates_in_flight", "Updates being handled right now.", w, registry=r
-        )
-        self.commands = Counter(
+        self.in_flight = gauge("guyub_updates_in_flight", "Updates being handled right now.")
+        self.commands = counter(
             "guyub_commands",
             "Commands by name and outcome (ok, usage_error, refused, internal_error, "
             "unknown_command).",
-            [*w, "command", "outcome"],
-            registry=r,
+            "command",
+            "outcome",
         )
-        self.hook_errors = Counter(
+        self.hook_errors = counter(
             "guyub_plugin_hook_errors",
             "Plugin hook calls that raised, by plugin and hook.",
-            [*w, "plugin", "hook"],
-            registry=r,
+            "plugin",
+            "hook",
         )
-        self.hook_timeouts = Counter(
+        self.hook_timeouts = counter(
             "guyub_plugin_hook_timeouts",
             "Plugin hook calls abandoned after plugins.hook_timeout, by plugin and hook.",
-            [*w, "plugin", "hook"],
-            registry=r,
+            "plugin",
+            "hook",
         )
-        self.deliveries = Counter(
+        self.deliveries = counter(
             "guyub_deliveries",
             "Outbox sends by platform and result (delivered, failed, unreachable, unknown, "
             "deferred by a 429, retry).",
-            [*w, "platform", "result"],
-            registry=r,
+            "platform",
+            "result",
         )
-        self.rate_limited = Counter(
-            "guyub_rate_limited",
-            "429 / retry-after answers received from a platform.",
-            [*w, "platform"],
-            registry=r,
+        self.rate_limited = counter(
+            "guyub_rate_limited", "429 / retry-after answers received from a platform.", "platform"
         )
-        self.queue_depth = Gauge(
+        self.queue_depth = gauge(
             "guyub_outbox_queue_depth",
             "Outbox deliveries not finished, by status (due, deferred, sending); read from the "
             "database when scraped.",
-            [*w, "status"],
-            registry=r,
+            "status",
         )
-        self.jobs = Counter(
+        self.jobs = counter(
             "guyub_scheduler_jobs",
             "Scheduler job runs by kind and result (done, retry, failed, late).",
-            [*w, "kind", "result"],
-            registry=r,
+            "kind",
+            "result",
         )
-        self.job_failures = Counter(
+        self.job_failures = counter(
             "guyub_scheduler_job_failures",
             "Job attempts that raised, by kind (each retry counts).",
-            [*w, "kind"],
-            registry=r,
+            "kind",
         )
-        self.jobs_due = Gauge(
+        self.jobs_due = gauge(
             "guyub_scheduler_due_jobs",
             "Pending jobs whose due time has passed; read from the database when scraped.",
-            w,
-            registry=r,
         )
-        self.scheduler_lag = Gauge(
+        self.scheduler_lag = gauge(
             "guyub_scheduler_lag_seconds",
             "How long the oldest due pending job has been waiting (0 when none is due).",
-            w,
-            registry=r,
         )
-        self.db_errors = Counter(
+        self.db_errors = counter(
             "guyub_database_errors",
             "Database errors caught by the core, by where they happened.",
-            [*w, "where"],
-            registry=r,
+            "where",
         )
-        self.up = Gauge(
-            "guyub_worker_start_time_seconds",
-            "Unix time this worker process started.",
-            w,
-            registry=r,
-        )
+        self.up = gauge("guyub_worker_start_time_seconds", "Unix time this worker process started.")
+
+    def _series(self, kind: type[_S]) -> Callable[..., _S]:
+        """A maker of ``kind`` series in this registry, labelled ``worker`` first."""
+
+        def make(name: str, documentation: str, *labels: str) -> _S:
+            return kind(name, documentation, ["worker", *labels], registry=self.registry)
+
+        return make
 
     # --- recording -------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ The fixtures (``chat``, ``app``, ``make_app``, ``clock``) come from the pytest p
 
 from __future__ import annotations
 
-from core.testing._apps import TEST_START, make_app, test_database_url, test_settings
+from core.testing._apps import TEST_START, Restarts, make_app, test_database_url, test_settings
 from core.testing._fakechat import ExpectationFailed, FakeChat, FakeUser
 from core.testing._memory import ALL_CAPABILITIES, MemoryAdapter, Moderation, Sent
 
@@ -25,6 +25,7 @@ __all__ = [
     "FakeUser",
     "MemoryAdapter",
     "Moderation",
+    "Restarts",
     "Sent",
     "make_app",
     "test_database_url",

@@ -16,7 +16,7 @@ from core._clock import Clock, FakeClock
 from core._db import throwaway_url
 from core._settings import DEFAULT_CONFIG, Settings
 
-__all__ = ["TEST_START", "make_app", "test_database_url", "test_settings"]
+__all__ = ["TEST_START", "Restarts", "make_app", "test_database_url", "test_settings"]
 
 #: Tests start on Monday 23 November 2026, 10:00 WIB (03:00 UTC), the day of temu alumni.
 TEST_START = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
@@ -96,3 +96,39 @@ async def make_app(
     )
     async with app:
         yield app
+
+
+class Restarts:
+    """One bot stopped and started again on the same database, as an operator's restart::
+
+        lives = Restarts(settings, clock=clock, discover_plugins=False)
+        async with lives.app(plugin) as app:
+            await app.scheduler.schedule(...)
+        clock.advance(timedelta(hours=5))  # the bot was down meanwhile
+        async with lives.app(plugin, last=True) as app:
+            await app.run_pending()
+
+    ``settings`` must name a database that outlives one App: a SQLite file or a server
+    database. The first App creates it; the one opened with ``last=True`` drops it (a file
+    goes with its folder). Keywords given here apply to every App, those given to
+    :meth:`app` to that App only (as for :func:`make_app`).
+    """
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None, **options: Any) -> None:
+        self.settings = settings
+        self.clock = clock or FakeClock(TEST_START)
+        self._options = options
+        self._started = False
+
+    @asynccontextmanager
+    async def app(self, *plugins: object, last: bool = False, **options: Any) -> AsyncIterator[App]:
+        first, self._started = not self._started, True
+        async with make_app(
+            plugins=plugins,
+            clock=self.clock,
+            settings=self.settings,
+            create_database=first,
+            drop_database=last,
+            **{**self._options, **options},
+        ) as app:
+            yield app

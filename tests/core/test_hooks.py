@@ -24,7 +24,7 @@ from core import (
 )
 from core._db import throwaway_url
 from core.models import Member
-from core.testing import FakeChat, make_app, test_settings
+from core.testing import FakeChat, Restarts, make_app, test_settings
 
 
 class SurveySettings(BaseModel):
@@ -137,9 +137,8 @@ def _shared_settings(tmp_path: Path) -> Any:
 async def test_a_flow_resumes_at_its_step_after_a_restart(tmp_path: Path) -> None:
     settings = _shared_settings(tmp_path)
     survey = Survey()
-    async with make_app(
-        plugins=[survey], settings=settings, create_database=True, drop_database=False
-    ) as app:
+    lives = Restarts(settings)
+    async with lives.app(survey) as app:
         chat = FakeChat(app)
         amir = chat.user("amir")
         await amir.says("/survey")
@@ -147,9 +146,7 @@ async def test_a_flow_resumes_at_its_step_after_a_restart(tmp_path: Path) -> Non
         await amir.says("Amir Hamzah")
         chat.expect_sent(amir, contains="Kota?")
     assert survey.events == ["startup", "shutdown"]
-    async with make_app(
-        plugins=[survey], settings=settings, create_database=False, drop_database=True
-    ) as app:
+    async with lives.app(survey, last=True) as app:
         chat = FakeChat(app)
         amir = chat.user("amir")
         await amir.says("Lhokseumawe")

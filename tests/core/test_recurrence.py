@@ -18,7 +18,7 @@ from core._db import throwaway_url
 from core._recurrence import Cron, Recurrence
 from core._scheduler import Scheduler
 from core.models import Job
-from core.testing import TEST_START, make_app, test_settings
+from core.testing import TEST_START, Restarts, make_app, test_settings
 
 WIB = ZoneInfo("Asia/Jakarta")
 WIT = ZoneInfo("Asia/Jayapura")
@@ -152,26 +152,12 @@ async def test_missed_occurrences_are_skipped_and_the_late_policy_applies(
 ) -> None:
     settings = _settings(tmp_path)
     clock = FakeClock(TEST_START)
-    first = Digest()
-    async with make_app(
-        plugins=[first],
-        discover_plugins=False,
-        clock=clock,
-        settings=settings,
-        create_database=True,
-        drop_database=False,
-    ):
+    lives = Restarts(settings, clock=clock, discover_plugins=False)
+    async with lives.app(Digest()):
         pass
     clock.advance(timedelta(days=20))  # down for three Mondays
     runs_anyway = Digest()
-    async with make_app(
-        plugins=[runs_anyway],
-        discover_plugins=False,
-        clock=clock,
-        settings=settings,
-        create_database=False,
-        drop_database=False,
-    ) as app:
+    async with lives.app(runs_anyway) as app:
         await app.run_pending()
         # The one pending occurrence runs (late); the two other missed Mondays never do.
         assert [when for _, when, _ in runs_anyway.ran] == [_wib(2026, 11, 30, 9, 0)]
@@ -179,14 +165,7 @@ async def test_missed_occurrences_are_skipped_and_the_late_policy_applies(
         assert nxt.due_at == _wib(2026, 12, 14, 9, 0)  # the next Monday after now
     clock.advance(timedelta(days=14))
     strict = Digest(late_after=3600)
-    async with make_app(
-        plugins=[strict],
-        discover_plugins=False,
-        clock=clock,
-        settings=settings,
-        create_database=False,
-        drop_database=True,
-    ) as app:
+    async with lives.app(strict, last=True) as app:
         await app.run_pending()
         assert strict.ran == []  # more than an hour late: dropped
         late = await Job.get(kind="digest:weekly", status="late")

@@ -12,7 +12,7 @@ import pytest
 from core import App, FakeClock, JobContext, JobKind, PluginInfo, Settings, hookimpl
 from core._db import throwaway_url
 from core.models import Job
-from core.testing import TEST_START, make_app, test_settings
+from core.testing import TEST_START, Restarts, make_app, test_settings
 
 
 class Recorder:
@@ -157,38 +157,18 @@ async def test_missed_jobs_run_once_on_start_and_too_late_ones_are_dropped(
     ``late_after`` drops jobs found later than that."""
     settings = _file_settings(tmp_path)
     clock = FakeClock(TEST_START)
-    async with make_app(
-        plugins=[recorder],
-        discover_plugins=False,
-        clock=clock,
-        settings=settings,
-        create_database=True,
-        drop_database=False,
-    ) as app:
+    lives = Restarts(settings, clock=clock, discover_plugins=False)
+    async with lives.app(recorder) as app:
         await app.scheduler.schedule("rec:note", TEST_START + timedelta(hours=1), {"n": 1})
         await app.scheduler.schedule("rec:strict", TEST_START + timedelta(hours=1), {"n": 2})
     clock.advance(timedelta(hours=5))  # the bot was down meanwhile
-    async with make_app(
-        plugins=[recorder],
-        discover_plugins=False,
-        clock=clock,
-        settings=settings,
-        create_database=False,
-        drop_database=False,
-    ) as app:
+    async with lives.app(recorder) as app:
         await app.run_pending()
         await app.run_pending()
         assert recorder.ran == [("rec:note", 1)]
         late = await Job.get(kind="rec:strict")
         assert late.status == "late"
-    async with make_app(
-        plugins=[recorder],
-        discover_plugins=False,
-        clock=clock,
-        settings=settings,
-        create_database=False,
-        drop_database=True,
-    ) as app:
+    async with lives.app(recorder, last=True) as app:
         await app.run_pending()
     assert recorder.ran == [("rec:note", 1)]
 

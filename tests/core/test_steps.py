@@ -29,6 +29,7 @@ from core.testing import (
     TEST_START,
     FakeChat,
     MemoryAdapter,
+    Restarts,
     make_app,
     test_settings,
 )
@@ -180,19 +181,15 @@ def _settings(tmp_path: Path) -> Settings:
 async def test_a_restart_resumes_at_the_same_question(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     clock = FakeClock(TEST_START)
-    common: dict[str, Any] = {"discover_plugins": False, "clock": clock, "settings": settings}
-    async with make_app(
-        plugins=[Vacancies()], create_database=True, drop_database=False, **common
-    ) as app:
+    lives = Restarts(settings, clock=clock, discover_plugins=False)
+    async with lives.app(Vacancies()) as app:
         chat = FakeChat(app)
         amir = chat.user("amir")
         await amir.says("/lowongan Kasir")
         await amir.says("2026-12-31")
         chat.expect_sent(amir, contains="Berapa kursi")
     plugin = Vacancies()
-    async with make_app(
-        plugins=[plugin], create_database=False, drop_database=True, **common
-    ) as app:
+    async with lives.app(plugin, last=True) as app:
         chat = FakeChat(app)
         await chat.user("amir").says("2")
         chat.expect_sent(chat.user("amir"), contains="Tersimpan: Kasir")
