@@ -234,7 +234,7 @@ async def guyub(
         discord={"token": "bench", "message_content": True, "guild_ids": [GUILD_ID]},
         database={"url": f"sqlite://{folder}/bench.sqlite3"},
     )
-    adapter = DiscordAdapter(settings, defer_after=None)
+    adapter = DiscordAdapter(settings)  # as in production: "thinking..." after 2 s
     async with make_app(settings=settings, adapters=[adapter]) as app:
         adapter.bind(app)
         await adapter.register_commands(app.visible_commands())

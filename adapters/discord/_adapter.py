@@ -114,6 +114,8 @@ class _Exchange:
     deferred: bool = False
     original_used: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: The "thinking..." deferral, once the answer took longer than ``defer_after``.
+    deferring: asyncio.Task[None] | None = None
 
 
 _EXCHANGE: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar(
@@ -722,26 +724,30 @@ class DiscordAdapter(Adapter):
 
     async def _answer(self, exchange: _Exchange, event: Event) -> None:
         token = _EXCHANGE.set(exchange)
-        watchdog: asyncio.Task[None] | None = None
+        # A timer, not a task per interaction: most answers go out long before it rings.
+        timer: asyncio.TimerHandle | None = None
         if self.defer_after is not None:
             if self.defer_after <= 0:
                 await self._defer(exchange)
             else:
-                watchdog = asyncio.create_task(self._defer_later(exchange))
+                timer = asyncio.get_running_loop().call_later(
+                    self.defer_after, self._defer_now, exchange
+                )
         try:
             await self._dispatch(event)
         finally:
             _EXCHANGE.reset(token)
-            if watchdog is not None:
-                watchdog.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watchdog
+            if timer is not None:
+                timer.cancel()
+            if exchange.deferring is not None:
+                # A deferral under way finishes first (its failure is logged in _defer).
+                with contextlib.suppress(Exception):
+                    await exchange.deferring
             await self._finish(exchange)
 
-    async def _defer_later(self, exchange: _Exchange) -> None:
-        assert self.defer_after is not None
-        await asyncio.sleep(self.defer_after)
-        await asyncio.shield(self._defer(exchange))
+    def _defer_now(self, exchange: _Exchange) -> None:
+        """The answer is taking long: show "thinking..." (Discord waits 3 s at most)."""
+        exchange.deferring = asyncio.get_running_loop().create_task(self._defer(exchange))
 
     async def _defer(self, exchange: _Exchange) -> None:
         async with exchange.lock:
