@@ -163,6 +163,9 @@ class DiscordAdapter(Adapter):
     def __init__(self, settings: Settings, *, defer_after: float | None = 2.0) -> None:
         self.settings = settings.discord
         self.defer_after = defer_after
+        #: Interactions not answered yet, in the order they came: (loop time, exchange).
+        self._waiting: dict[int, tuple[float, _Exchange]] = {}
+        self._sweep: asyncio.TimerHandle | None = None
         options: dict[str, Any] = {
             "intents": build_intents(self.settings.message_content),
             "allowed_mentions": NO_PINGS,
@@ -724,30 +727,46 @@ class DiscordAdapter(Adapter):
 
     async def _answer(self, exchange: _Exchange, event: Event) -> None:
         token = _EXCHANGE.set(exchange)
-        # A timer, not a task per interaction: most answers go out long before it rings.
-        timer: asyncio.TimerHandle | None = None
         if self.defer_after is not None:
             if self.defer_after <= 0:
                 await self._defer(exchange)
             else:
-                timer = asyncio.get_running_loop().call_later(
-                    self.defer_after, self._defer_now, exchange
-                )
+                self._watch(exchange)
         try:
             await self._dispatch(event)
         finally:
             _EXCHANGE.reset(token)
-            if timer is not None:
-                timer.cancel()
+            self._waiting.pop(id(exchange), None)
             if exchange.deferring is not None:
                 # A deferral under way finishes first (its failure is logged in _defer).
                 with contextlib.suppress(Exception):
                     await exchange.deferring
             await self._finish(exchange)
 
-    def _defer_now(self, exchange: _Exchange) -> None:
-        """The answer is taking long: show "thinking..." (Discord waits 3 s at most)."""
-        exchange.deferring = asyncio.get_running_loop().create_task(self._defer(exchange))
+    def _watch(self, exchange: _Exchange) -> None:
+        """Defer ``exchange`` if it is still unanswered ``defer_after`` seconds from now.
+        One timer for all of them (they start in order), not a task or a timer each: most
+        answers go out long before it rings."""
+        loop = asyncio.get_running_loop()
+        self._waiting[id(exchange)] = (loop.time(), exchange)
+        if self._sweep is None:
+            assert self.defer_after is not None
+            self._sweep = loop.call_later(self.defer_after, self._defer_slow)
+
+    def _defer_slow(self) -> None:
+        """Show "thinking..." (Discord waits 3 s at most) for every interaction unanswered
+        for ``defer_after`` seconds; ring again when the next one falls due."""
+        self._sweep = None
+        if self.defer_after is None:
+            return
+        loop = asyncio.get_running_loop()
+        due = loop.time() - self.defer_after
+        for key, (started, exchange) in list(self._waiting.items()):
+            if started > due:
+                self._sweep = loop.call_later(started - due, self._defer_slow)
+                return
+            del self._waiting[key]
+            exchange.deferring = loop.create_task(self._defer(exchange))
 
     async def _defer(self, exchange: _Exchange) -> None:
         async with exchange.lock:
