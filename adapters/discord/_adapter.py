@@ -163,8 +163,8 @@ class DiscordAdapter(Adapter):
     def __init__(self, settings: Settings, *, defer_after: float | None = 2.0) -> None:
         self.settings = settings.discord
         self.defer_after = defer_after
-        #: Interactions not answered yet, in the order they came: (loop time, exchange).
-        self._waiting: dict[int, tuple[float, _Exchange]] = {}
+        #: Interactions not answered yet, in the order they came: (loop time, exchange, context).
+        self._waiting: dict[int, tuple[float, _Exchange, contextvars.Context]] = {}
         self._sweep: asyncio.TimerHandle | None = None
         options: dict[str, Any] = {
             "intents": build_intents(self.settings.message_content),
@@ -748,10 +748,15 @@ class DiscordAdapter(Adapter):
         One timer for all of them (they start in order), not a task or a timer each: most
         answers go out long before it rings."""
         loop = asyncio.get_running_loop()
-        self._waiting[id(exchange)] = (loop.time(), exchange)
+        # The deferral runs in the interaction's own context (its update's log id; the
+        # webhook adapter discord.py answers through).
+        self._waiting[id(exchange)] = (loop.time(), exchange, contextvars.copy_context())
         if self._sweep is None:
             assert self.defer_after is not None
-            self._sweep = loop.call_later(self.defer_after, self._defer_slow)
+            # The timer's own empty context: not the first interaction's.
+            self._sweep = loop.call_later(
+                self.defer_after, self._defer_slow, context=contextvars.Context()
+            )
 
     def _defer_slow(self) -> None:
         """Show "thinking..." (Discord waits 3 s at most) for every interaction unanswered
@@ -761,12 +766,14 @@ class DiscordAdapter(Adapter):
             return
         loop = asyncio.get_running_loop()
         due = loop.time() - self.defer_after
-        for key, (started, exchange) in list(self._waiting.items()):
+        for key, (started, exchange, context) in list(self._waiting.items()):
             if started > due:
-                self._sweep = loop.call_later(started - due, self._defer_slow)
+                self._sweep = loop.call_later(
+                    started - due, self._defer_slow, context=contextvars.Context()
+                )
                 return
             del self._waiting[key]
-            exchange.deferring = loop.create_task(self._defer(exchange))
+            exchange.deferring = loop.create_task(self._defer(exchange), context=context)
 
     async def _defer(self, exchange: _Exchange) -> None:
         async with exchange.lock:
