@@ -619,10 +619,11 @@ class App:
                 self.metrics.update_handled(kind, seconds)
                 if isinstance(event, CommandInvoked):
                     self.metrics.command(update.command or "unknown", update.outcome)
-                log.info(
-                    "update handled",
-                    extra={"outcome": update.outcome, "ms": round(seconds * 1000, 1)},
-                )
+                if log.isEnabledFor(logging.INFO):
+                    log.info(
+                        "update handled",
+                        extra={"outcome": update.outcome, "ms": round(seconds * 1000, 1)},
+                    )
 
     async def _dispatch(self, event: Event, adapter: Adapter | None) -> None:
         adapter = adapter or self.adapters.get(event.platform)

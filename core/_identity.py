@@ -43,9 +43,8 @@ class Identity:
         self.clock = clock
         self.activity = activity
         self.cache: DispatchCache | None = None
-        self._flights: dict[UserRef, asyncio.Future[Account | None]] = {}
-        #: How many updates wait for each flight's answer.
-        self._waiting: dict[UserRef, int] = {}
+        #: Lookups under way; a future once another update waits for one.
+        self._flights: dict[UserRef, asyncio.Future[Account | None] | None] = {}
 
     async def resolve(self, sender: Sender) -> Account:
         """The account (with ``member`` loaded) for ``sender``, created on first sight;
@@ -54,23 +53,25 @@ class Identity:
         Updates of one user handled side by side share one lookup (a newcomer's burst of
         messages creates one member, not one per message and an integrity error each)."""
         ref = sender.ref
-        flight = self._flights.get(ref)
-        if flight is not None:
-            self._waiting[ref] = self._waiting.get(ref, 0) + 1
+        if ref in self._flights:
+            flight = self._flights[ref]
+            if flight is None:
+                # The first to wait makes the future the lookup will answer.
+                flight = self._flights[ref] = asyncio.get_running_loop().create_future()
             found = await asyncio.shield(flight)
             if found is not None:
                 return _copied(found)
-        flight = self._flights[ref] = asyncio.get_running_loop().create_future()
+        self._flights[ref] = None
         found = None
         try:
             found = await self._resolve(sender)
             return found
         finally:
-            del self._flights[ref]
-            waiting = self._waiting.pop(ref, 0)
-            # For those waiting, a copy as it is now (the caller may change its own); None:
-            # they look again. Nobody waiting (the common case): no copy.
-            flight.set_result(_copied(found) if found is not None and waiting else None)
+            flight = self._flights.pop(ref)
+            if flight is not None:
+                # For those waiting, a copy as it is now (the caller may change its own);
+                # None: they look again. Nobody waiting (the common case): no future at all.
+                flight.set_result(_copied(found) if found is not None else None)
 
     async def _resolve(self, sender: Sender) -> Account:
         ref = sender.ref

@@ -10,9 +10,7 @@ The scope names the member by their pseudonymous member id, never by a platform 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,15 +72,27 @@ def correlation_id() -> str | None:
     return found.cid if found is not None else None
 
 
-@contextmanager
-def scope(kind: str, platform: str = "", cid: str | None = None) -> Iterator[UpdateScope]:
+class _Scope:
+    """``with scope(...) as update``: a class, not a generator (it opens on every update)."""
+
+    __slots__ = ("_opened", "_token")
+
+    def __init__(self, opened: UpdateScope) -> None:
+        self._opened = opened
+        self._token: Token[UpdateScope | None] | None = None
+
+    def __enter__(self) -> UpdateScope:
+        self._token = _current.set(self._opened)
+        return self._opened
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _current.reset(self._token)
+
+
+def scope(kind: str, platform: str = "", cid: str | None = None) -> _Scope:
     """Open a scope for the code inside (a fresh id unless ``cid`` continues one)."""
-    opened = UpdateScope(cid or new_id(), kind, platform)
-    token = _current.set(opened)
-    try:
-        yield opened
-    finally:
-        _current.reset(token)
+    return _Scope(UpdateScope(cid or new_id(), kind, platform))
 
 
 def enter(kind: str, platform: str = "", cid: str | None = None) -> UpdateScope:
