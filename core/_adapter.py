@@ -258,6 +258,12 @@ class Adapter(ABC):
         other error means "unknown" and callers refuse what needed the answer."""
         raise NotSupported("chat_admins")
 
+    async def close_buttons(self, ref: MessageRef) -> None:
+        """Make the buttons of a message the bot sent unusable (a finished flow's question):
+        disabled on Discord, removed on Telegram. Raise :class:`NotSupported` where
+        messages can't be edited."""
+        raise NotSupported("edit_messages")
+
     async def add_role(self, chat: ChatRef, user: UserRef, role: str) -> None:
         """Give ``user`` the platform role ``role`` (an id) in the community ``chat``
         belongs to (capability ``roles``: Discord server roles)."""

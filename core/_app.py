@@ -529,6 +529,11 @@ class App:
         out = message if isinstance(message, Outgoing) else await self.render(message)
         await self.outbox.edit(ref, out)
 
+    async def close_buttons(self, ref: MessageRef) -> None:
+        """Disable the buttons of a message whose flow has ended (where the platform can)."""
+        self.adapter_for(ref.chat.platform)
+        await self.outbox.close_buttons(ref)
+
     async def end_poll(self, ref: MessageRef) -> None:
         """Close a native poll the bot sent (``ref`` as ``send`` returned it)."""
         await self.adapter_for(ref.chat.platform).end_poll(ref)
@@ -671,6 +676,19 @@ class App:
                     update.refused()
                 return
             await self._route(ctx, event)
+            # After the handler's changes are committed: a flow that ended here. The latest
+            # questions first (the ones a member may still press); older ones past the
+            # limit keep their look and are answered "already done".
+            for spent in reversed(ctx.spent[-_CLOSED_PER_FLOW:]):
+                try:
+                    await self.close_buttons(spent)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # The member's answer is in; a press on these is "already done".
+                    log.warning(
+                        "could not disable spent buttons in %s", spent.chat.platform, exc_info=True
+                    )
         except UsageError as exc:
             if update is not None:
                 update.outcome = CommandOutcome.USAGE_ERROR
@@ -874,6 +892,12 @@ class App:
 
     async def _button(self, ctx: Context, event: ButtonPressed) -> None:
         assert ctx.member is not None
+        pressed = event.message
+        if pressed is not None and await self.conversations.spent(pressed.chat.key, pressed.id):
+            # A question of a flow that has ended (its buttons not yet disabled, or a
+            # platform that can't disable them): a polite word, nothing runs again.
+            await ctx.reply(ctx.t("core.error.button_done"), private=True)
+            return
         stored = await self.buttons.load(event.key)
         if stored is None or stored.action not in self.actions:
             await ctx.reply(ctx.t("core.error.button_expired"), private=True)
@@ -910,6 +934,9 @@ def _reply_names_member(command: Command, event: CommandInvoked) -> Command:
     params = command.params[:index] + command.params[index + 1 :]
     return replace(command, params=params)
 
+
+#: How many of an ended flow's questions get their buttons disabled (the latest ones).
+_CLOSED_PER_FLOW = 8
 
 #: Seconds a stopping worker spends handing back its leases before it gives up.
 _RELEASE_TIMEOUT = 5.0

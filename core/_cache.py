@@ -35,6 +35,7 @@ from tortoise.models import Model
 
 from core import _sql
 from core._events import UserRef
+from core._supervise import periodically
 from core.models import Account, Member, RoleGrant
 from core.privacy.models import ConsentRecord
 
@@ -250,14 +251,9 @@ class DispatchCache:
 
     async def run_forever(self) -> None:
         """Prune the change log now and then."""
-        while True:
-            await asyncio.sleep(_PRUNE_EVERY)
-            try:
-                await self.prune()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("dispatch cache: pruning the change log failed; will retry")
+        await periodically(
+            "dispatch cache: pruning the change log", self.prune, _PRUNE_EVERY, logger=log
+        )
 
     # --- reads -------------------------------------------------------------------------
 

@@ -188,7 +188,9 @@ class CommandNames:
             log.error("text names an unknown command %r", command)
             return escape(f"/{command}")
         parts: list[Markup] = [self.name(found, lang, style)]
-        for param in found.params:
+        # A channel or a role is only offered where the platform has a picker (Discord).
+        shown = found.params if style is CommandStyle.GROUPED else found.typed_params
+        for param in shown:
             if param.choices:
                 label = "|".join(self.choice(param, c, lang) for c in param.choices)
             else:

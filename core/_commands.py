@@ -17,6 +17,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from core._events import ChatRef
 from core._roles import Role
 from core._text import MAX_ID
 
@@ -52,6 +53,17 @@ class ParamType(StrEnum):
     USER = "user"  # @username, platform:id, or the member replied to
     DURATION = "duration"  # 10m, 2h, 1d, 1h30m
     CHOICE = "choice"
+    #: Picked from the platform's own list where it has one (a Discord channel option);
+    #: the handler gets a :class:`ChatRef`. Never typed: platforms without a picker
+    #: (Telegram) don't offer the parameter, and the handler gets its default.
+    CHANNEL = "channel"
+    #: A platform role picked from its list (a Discord role option); the handler gets the
+    #: role's id as text. Never typed, like :attr:`CHANNEL`.
+    ROLE = "role"
+
+
+#: Parameter types a member picks from the platform's list and never types.
+PICKED = frozenset({ParamType.CHANNEL, ParamType.ROLE})
 
 
 class Where(StrEnum):
@@ -78,6 +90,11 @@ class Param:
     default: Any = None
     alias: str | None = None
     choice_aliases: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def picked(self) -> bool:
+        """Whether the member picks it from the platform's list (never typed)."""
+        return self.type in PICKED
 
     def choice(self, word: str) -> str | None:
         """The canonical choice ``word`` names (itself or an alias), or None."""
@@ -134,18 +151,27 @@ class Command:
             if name is not None and not _NAME.match(name):
                 raise ValueError(f"invalid command name {name!r}: use a-z, 0-9 and _")
         seen_optional = False
-        for i, param in enumerate(self.params):
-            if param.type is ParamType.TEXT and i != len(self.params) - 1:
+        typed = self.typed_params
+        for param in self.params:
+            if param.picked and param.required:
+                raise ValueError(f"/{self.name}: {param.name} is picked, so it must be optional")
+        for i, param in enumerate(typed):
+            if param.type is ParamType.TEXT and i != len(typed) - 1:
                 raise ValueError(f"/{self.name}: a text parameter must come last")
             if param.required and seen_optional:
                 raise ValueError(f"/{self.name}: required parameter after an optional one")
             seen_optional = seen_optional or not param.required
 
+    @property
+    def typed_params(self) -> tuple[Param, ...]:
+        """The parameters typed after the command (all but the picked ones)."""
+        return tuple(p for p in self.params if not p.picked)
+
     def usage(self) -> str:
         """The English, Telegram-style usage line (for logs and the CLI; members get
         ``ctx.usage(command)``, in their language and platform)."""
         parts = [f"/{self.name}"]
-        for p in self.params:
+        for p in self.typed_params:
             label = "|".join(p.choices) if p.choices else p.name
             parts.append(f"<{label}>" if p.required else f"[{label}]")
         return " ".join(parts)
@@ -258,6 +284,19 @@ _FALSE = {"no", "n", "tidak", "false", "off", "0"}
 def _convert(command: Command, param: Param, raw: Any) -> Any:
     if param.type is ParamType.INT and isinstance(raw, int) and not -MAX_ID <= raw <= MAX_ID:
         raise UsageError("core.usage.not_a_number", param=param.name, usage=command.usage())
+    if param.picked:
+        # Only a platform's own picker fills these; anything else is refused.
+        if param.type is ParamType.CHANNEL and isinstance(raw, ChatRef):
+            return raw
+        if (
+            param.type is ParamType.ROLE
+            and isinstance(raw, str)
+            and raw.isascii()
+            and raw.isdigit()
+            and len(raw) <= 25
+        ):
+            return raw
+        raise UsageError("core.usage.not_picked", command=command, param=param)
     if not isinstance(raw, str):
         return raw  # typed options from the platform (Discord) arrive converted
     if param.type is ParamType.INT:
@@ -301,14 +340,14 @@ def parse_args(
     if options is not None:
         raw_values: dict[str, Any] = dict(options)
     else:
-        words = split_args(args, len(command.params)) if command.params else []
-        if not command.params and args.strip():
-            words = []
-        raw_values = dict(zip((p.name for p in command.params), words, strict=False))
+        # Picked parameters (a channel, a role) are never typed: they keep their default.
+        typed = command.typed_params
+        words = split_args(args, len(typed)) if typed else []
+        raw_values = dict(zip((p.name for p in typed), words, strict=False))
         if (
-            command.params
-            and len(split_args(args, len(command.params) + 1)) > len(command.params)
-            and command.params[-1].type is not ParamType.TEXT
+            typed
+            and len(split_args(args, len(typed) + 1)) > len(typed)
+            and typed[-1].type is not ParamType.TEXT
         ):
             raise UsageError("core.usage.too_many", command=command)
     for param in command.params:

@@ -54,6 +54,9 @@ class Context:
         self.member = member
         self.conversation = conversation
         self._lang: str | None = None
+        #: Messages whose buttons a flow ended here has spent; the core disables them
+        #: once the handler's changes are committed.
+        self.spent: list[MessageRef] = []
 
     # --- who and where ---------------------------------------------------------------
 
@@ -166,18 +169,22 @@ class Context:
             name = await self.regions.name(region_code) if region_code else self.t("core.country")
             raise PermissionDenied("core.error.not_your_region", region=name)
 
-    async def is_platform_admin(self) -> bool | None:
-        """Whether the member administers this group on its platform: True or False where
-        the platform tells, None where it can't (no such notion, or not in a group).
-        An error asking the platform counts as False: what needs the answer is refused."""
-        if self.adapter is None or self.chat is None or self.chat.is_dm or self.user is None:
+    async def is_platform_admin(self, chat: ChatRef | None = None) -> bool | None:
+        """Whether the member administers this group (or ``chat``, another group on the
+        same platform) there: True or False where the platform tells, None where it can't
+        (no such notion, or not in a group). An error asking the platform counts as False:
+        what needs the answer is refused."""
+        chat = chat or self.chat
+        if self.adapter is None or chat is None or chat.is_dm or self.user is None:
             return None
+        if chat.platform != self.user.platform:
+            return False
         try:
-            return await self.adapter.is_chat_admin(self.chat, self.user)
+            return await self.adapter.is_chat_admin(chat, self.user)
         except NotSupported:
             return None
         except Exception:
-            log.warning("could not ask %s who administers a group", self.chat.platform)
+            log.warning("could not ask %s who administers a group", chat.platform)
             return False
 
     # --- sending ---------------------------------------------------------------------
@@ -200,7 +207,9 @@ class Context:
                 return await self.app.send_dm(self.member, message, prefer=self.chat.platform)
             except Unreachable:
                 pass
-        return await self.app.send(self.chat, message)
+        ref = await self.app.send(self.chat, message)
+        await self._in_flow(ref, message)
+        return ref
 
     async def send(
         self,
@@ -215,7 +224,24 @@ class Context:
             own_dm = self.chat is not None and chat == self.chat and chat.is_dm
             lang = self.lang if own_dm else self.app.settings.language
             content = self.app.translator(content.key, lang, None, **content.kwargs)
-        return await self.app.send(chat, self._message(content, buttons))
+        message = self._message(content, buttons)
+        ref = await self.app.send(chat, message)
+        await self._in_flow(ref, message)
+        return ref
+
+    async def _in_flow(self, ref: MessageRef | None, message: Message) -> None:
+        """A question with buttons asked in the member's flow is part of it: its buttons
+        are spent when the flow ends."""
+        conversation = self.conversation
+        if (
+            conversation is None
+            or ref is None
+            or not ref.id
+            or ref.chat.key != conversation.chat_key
+            or not any(b.url is None for row in message.buttons for b in row)
+        ):
+            return
+        await self.app.conversations.remember_prompt(conversation.member_id, ref.chat.key, ref.id)
 
     async def send_dm(
         self,
@@ -320,8 +346,12 @@ class Context:
         return self.conversation
 
     async def end_flow(self) -> None:
+        """Leave the member's flow in this chat; the buttons of its questions are spent."""
         if self.member is not None and self.chat is not None:
-            await self.app.conversations.finish(self.member.id, self.chat.key)
+            spent = await self.app.conversations.finish(
+                self.member.id, self.chat.key, at=self.now()
+            )
+            self.spent.extend(MessageRef(self.chat, message_id) for message_id in spent)
         self.conversation = None
 
 

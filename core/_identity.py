@@ -21,8 +21,8 @@ from core import _sql
 from core._clock import Clock
 from core._events import Sender, UserRef
 from core._i18n import normalize_language
-from core._supervise import Rounds
-from core.models import Account, ButtonKey, Conversation, Member
+from core._supervise import periodically
+from core.models import Account, ButtonKey, Conversation, FlowPrompt, Member
 
 if TYPE_CHECKING:
     from core._cache import DispatchCache
@@ -229,9 +229,36 @@ class Conversations:
             return await self.cache.chat_has_flow(chat_key)
         return await Conversation.filter(chat_key=chat_key).exists()
 
-    async def finish(self, member_id: int, chat_key: str) -> None:
+    async def finish(
+        self, member_id: int, chat_key: str, *, at: datetime | None = None
+    ) -> list[str]:
+        """End the member's flow in this chat. With ``at``, the flow's messages with buttons
+        are spent from then on; returns their ids (to disable their buttons)."""
         await Conversation.filter(member_id=member_id, chat_key=chat_key).delete()
         self._changed(chat_key)
+        if at is None:
+            return []
+        prompts = FlowPrompt.filter(member_id=member_id, chat_key=chat_key, spent_at=None)
+        ids = [str(i) for i in await prompts.order_by("id").values_list("message_id", flat=True)]
+        if ids:
+            await FlowPrompt.filter(
+                member_id=member_id, chat_key=chat_key, message_id__in=ids
+            ).update(spent_at=at)
+        return ids
+
+    async def remember_prompt(self, member_id: int, chat_key: str, message_id: str) -> None:
+        """Note a message with buttons as part of the member's flow in this chat."""
+        if not message_id:
+            return
+        exists = await FlowPrompt.filter(chat_key=chat_key, message_id=message_id).exists()
+        if not exists:
+            await FlowPrompt.create(member_id=member_id, chat_key=chat_key, message_id=message_id)
+
+    async def spent(self, chat_key: str, message_id: str) -> bool:
+        """Whether this message's buttons belong to a flow that has ended."""
+        return await FlowPrompt.filter(
+            chat_key=chat_key, message_id=message_id, spent_at__not_isnull=True
+        ).exists()
 
     async def active(self, member_id: int, flow: str) -> list[Conversation]:
         return await Conversation.filter(member_id=member_id, flow=flow)
@@ -369,16 +396,14 @@ class Activity:
         return len(pending)
 
     async def run_forever(self) -> None:
-        """Write every ``interval`` seconds; a database error is logged and the marks kept."""
-        rounds = Rounds()
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await rounds.run(self.run_due)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("could not write activity marks; keeping them for later")
+        """Write every ``interval`` seconds; a database error is logged, the marks are kept
+        and the next try waits longer (backing off up to a minute)."""
+        await periodically(
+            "writing activity marks (kept for the next try)",
+            self.run_due,
+            self.interval,
+            logger=log,
+        )
 
 
 #: Users written per statement (three parameters each; SQLite allows 32,766).

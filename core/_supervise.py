@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from core._settings import SettingsError
 
-__all__ = ["Backoff", "Rounds", "supervise"]
+__all__ = ["Backoff", "Rounds", "periodically", "supervise"]
 
 log = logging.getLogger("core.supervise")
 
@@ -54,6 +54,35 @@ class Backoff:
 
     def reset(self) -> None:
         self.failures = 0
+
+
+async def periodically(
+    what: str,
+    round_: Callable[[], Coroutine[Any, Any, object]],
+    interval: float,
+    *,
+    logger: logging.Logger,
+    limit: float = 60.0,
+) -> None:
+    """Run ``round_()`` every ``interval`` seconds for ever, each round in a fresh copy of
+    the context (:class:`Rounds`). A round that fails is logged (as ``what``) and the next
+    try waits longer, ``interval`` doubling up to ``limit``: a database outage costs a log
+    line now and then, not one per interval. Cancellation goes through."""
+    rounds = Rounds()
+    backoff = Backoff(first=interval, limit=max(limit, interval))
+    wait = interval
+    while True:
+        await asyncio.sleep(wait)
+        try:
+            await rounds.run(round_)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            wait = backoff.next()
+            logger.exception("%s failed; next try in %.1fs", what, wait)
+        else:
+            backoff.reset()
+            wait = interval
 
 
 async def supervise(

@@ -16,6 +16,7 @@ __all__ = [
     "AuditEntry",
     "ButtonKey",
     "Conversation",
+    "FlowPrompt",
     "Job",
     "Member",
     "RoleGrant",
@@ -114,6 +115,25 @@ class Conversation(Model):
     class Meta:
         table = "core_conversation"
         unique_together = (("member", "chat_key"),)
+
+
+class FlowPrompt(Model):
+    """A message with buttons that belongs to a flow of one member in one chat.
+
+    When the flow ends its buttons are spent. They are disabled where the platform can
+    edit them, and a press on one is answered politely as already done.
+    """
+
+    id = fields.IntField(primary_key=True)
+    member_id = fields.IntField(db_index=True)
+    chat_key = fields.CharField(max_length=160)
+    message_id = fields.CharField(max_length=64)
+    spent_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "core_flow_prompt"
+        unique_together = (("chat_key", "message_id"),)
 
 
 class ButtonKey(Model):

@@ -42,6 +42,7 @@ from adapters.discord._outgoing import (
     MENU_PREFIX,
     build_modal,
     build_view,
+    disabled_view,
     form_answers,
     message_pieces,
 )
@@ -988,6 +989,38 @@ class DiscordAdapter(Adapter):
         except discord.HTTPException as exc:
             raise DeliveryError(f"Discord error {exc.status}: {exc.text}") from exc
 
+    async def close_buttons(self, ref: MessageRef) -> None:
+        """Disable a spent message's buttons. The message a member just pressed is updated
+        as the press's own answer when nothing else answered it; any other is read and
+        edited. An ephemeral message can't be reached this way: it is left as it is (a
+        press on it is answered "already done")."""
+        exchange = self._current_edit(ref)
+        if exchange is not None and exchange.interaction.message is not None:
+            view = disabled_view(exchange.interaction.message)
+            if view is None:
+                return
+            async with exchange.lock:
+                if not exchange.interaction.response.is_done():
+                    try:
+                        await exchange.interaction.response.edit_message(view=view)
+                    except discord.HTTPException as exc:
+                        raise DeliveryError(f"Discord error {exc.status}: {exc.text}") from exc
+                    return
+        channel = self.client.get_partial_messageable(
+            int(ref.chat.thread or ref.chat.id), type=_channel_type(ref.chat)
+        )
+        try:
+            message = await channel.fetch_message(int(ref.id))
+            view = disabled_view(message)
+            if view is not None:
+                await message.edit(view=view)
+        except discord.NotFound as exc:
+            raise DeliveryError(f"message {ref.id} is gone", permanent=True) from exc
+        except discord.Forbidden as exc:
+            raise NotSupported(f"edit in {ref.chat.key}") from exc
+        except discord.HTTPException as exc:
+            raise DeliveryError(f"Discord error {exc.status}: {exc.text}") from exc
+
     async def delete(self, ref: MessageRef) -> None:
         channel = self.client.get_partial_messageable(
             int(ref.chat.thread or ref.chat.id), type=_channel_type(ref.chat)
@@ -1078,6 +1111,13 @@ class DiscordAdapter(Adapter):
 
     async def unmute(self, chat: ChatRef, user: UserRef) -> None:
         await _guild.timeout(self.client, chat, user, None)
+
+    async def is_chat_admin(self, chat: ChatRef, user: UserRef) -> bool:
+        """Whether ``user`` administers the channel ``chat`` on Discord (see
+        :func:`adapters.discord._guild.is_channel_admin`)."""
+        if chat.is_dm:
+            return False
+        return await _guild.is_channel_admin(self.client, chat, user)
 
     async def add_role(self, chat: ChatRef, user: UserRef, role: str) -> None:
         await _guild.set_role(self.client, chat, user, role, give=True)

@@ -21,8 +21,11 @@ from typing import Any
 import discord
 
 from core import (
+    ChatKind,
+    ChatRef,
     Command,
     CommandStyle,
+    Param,
     ParamType,
     Role,
     Sender,
@@ -55,7 +58,7 @@ _MESSAGE_MENU = 3
 
 # Discord application command option types.
 _SUB_COMMAND = 1
-_STRING, _INTEGER, _BOOLEAN, _USER = 3, 4, 5, 6
+_STRING, _INTEGER, _BOOLEAN, _USER, _CHANNEL, _ROLE = 3, 4, 5, 6, 7, 8
 _OPTION_TYPES = {
     ParamType.STRING: _STRING,
     ParamType.TEXT: _STRING,
@@ -64,7 +67,14 @@ _OPTION_TYPES = {
     ParamType.INT: _INTEGER,
     ParamType.BOOL: _BOOLEAN,
     ParamType.USER: _USER,
+    ParamType.CHANNEL: _CHANNEL,
+    ParamType.ROLE: _ROLE,
 }
+#: The channels a channel option offers: text and announcement channels (where a region's
+#: members talk); threads follow their channel.
+_CHANNEL_TYPES = [0, 5]
+#: Channel types of threads (a thread is its parent channel plus the thread).
+_THREAD_TYPES = (10, 11, 12)
 
 # Interaction contexts: 0 a guild, 1 the bot's DM.
 _CONTEXTS = {Where.GROUP: [0], Where.DM: [1], Where.ANYWHERE: [0, 1]}
@@ -165,11 +175,28 @@ def _options(command: Command, translator: Translator) -> list[dict[str, Any]]:
         if localized and localized != option["name"]:
             option["name_localizations"] = {_INDONESIAN: localized}
         if param.choices:
-            option["choices"] = [{"name": c[:100], "value": c[:100]} for c in param.choices[:25]]
+            option["choices"] = [_choice(param, c) for c in param.choices[:25]]
         elif param.autocomplete and option["type"] == _STRING:
             option["autocomplete"] = True
+        if option["type"] == _CHANNEL:
+            option["channel_types"] = _CHANNEL_TYPES
         options.append(option)
     return options
+
+
+#: Discord's English locales: they see a choice's English word.
+_ENGLISH = ("en-US", "en-GB")
+
+
+def _choice(param: Param, choice: str) -> dict[str, Any]:
+    """A choice shown Indonesian first: its Indonesian word (``kapasitas``, as typed on
+    Telegram) for every client but English ones, which see the English word. The value is
+    the canonical choice the handler gets."""
+    indonesian = next((a for a, c in param.choice_aliases if c == choice), choice)
+    entry: dict[str, Any] = {"name": indonesian[:100], "value": choice[:100]}
+    if indonesian != choice:
+        entry["name_localizations"] = dict.fromkeys(_ENGLISH, choice[:100])
+    return entry
 
 
 def _permissions(role: Role) -> str | None:
@@ -367,7 +394,11 @@ def _comparable(entry: Mapping[str, Any]) -> Any:
         "description_localizations": dict(entry.get("description_localizations") or {}),
         "required": bool(entry.get("required", False)),
         "autocomplete": bool(entry.get("autocomplete", False)),
-        "choices": [(c.get("name"), c.get("value")) for c in entry.get("choices") or []],
+        "choices": [
+            (c.get("name"), c.get("value"), dict(c.get("name_localizations") or {}))
+            for c in entry.get("choices") or []
+        ],
+        "channel_types": sorted(entry.get("channel_types") or []),
         "options": [_comparable(o) for o in entry.get("options") or []],
     }
     if "default_member_permissions" in entry or "contexts" in entry:  # top level
@@ -392,7 +423,27 @@ def _value(option: Mapping[str, Any], resolved: Mapping[str, Any]) -> Any:
     value = option.get("value")
     if option.get("type") == _USER and value is not None:
         return _picked_user(str(value), resolved)
+    if option.get("type") == _CHANNEL and value is not None:
+        return _picked_channel(str(value), resolved)
+    if option.get("type") == _ROLE and value is not None:
+        return str(value)
     return value
+
+
+def _picked_channel(channel_id: str, resolved: Mapping[str, Any]) -> ChatRef | None:
+    """A channel picked in a channel option, named as Discord resolved it (a thread is its
+    parent channel plus the thread, as everywhere else)."""
+    if not channel_id.isdigit():
+        return None
+    channel = (resolved.get("channels") or {}).get(channel_id)
+    if not isinstance(channel, Mapping):
+        return ChatRef(PLATFORM, channel_id, ChatKind.GROUP)
+    name = channel.get("name")
+    title = str(name)[:128] if isinstance(name, str) else None
+    parent = str(channel.get("parent_id") or "")
+    if channel.get("type") in _THREAD_TYPES and parent.isdigit():
+        return ChatRef(PLATFORM, parent, ChatKind.GROUP, title=title, thread=channel_id)
+    return ChatRef(PLATFORM, channel_id, ChatKind.GROUP, title=title)
 
 
 def _picked_user(user_id: str, resolved: Mapping[str, Any]) -> Sender | UserRef:

@@ -17,6 +17,7 @@ __all__ = [
     "ban",
     "cancel_event",
     "create_event",
+    "is_channel_admin",
     "kick",
     "set_role",
     "timeout",
@@ -43,6 +44,28 @@ async def guild_of(client: discord.Client, chat: ChatRef) -> discord.Guild:
     if not isinstance(guild, discord.Guild):
         raise NotSupported(f"no guild for {chat.key}")
     return guild
+
+
+async def is_channel_admin(client: discord.Client, chat: ChatRef, user: UserRef) -> bool:
+    """Whether ``user`` administers the channel ``chat`` (or its whole server): the server's
+    owner, *Administrator* or *Manage Server*, or *Manage Channels* on that channel, the
+    right Discord asks to rename or delete it. Telegram's "group administrator" is this."""
+    guild = await guild_of(client, chat)
+    try:
+        member = guild.get_member(int(user.id)) or await guild.fetch_member(int(user.id))
+    except discord.NotFound:
+        return False  # not (or no longer) in the server
+    except discord.HTTPException as exc:
+        raise DeliveryError(f"could not read member {user} of {chat.key}: {exc.text}") from exc
+    if member.id == guild.owner_id:
+        return True
+    server = member.guild_permissions
+    if server.administrator or server.manage_guild:
+        return True
+    channel = guild.get_channel(int(chat.id))
+    if channel is None:
+        return False
+    return channel.permissions_for(member).manage_channels
 
 
 async def kick(client: discord.Client, chat: ChatRef, user: UserRef) -> None:

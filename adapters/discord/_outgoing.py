@@ -20,6 +20,7 @@ __all__ = [
     "build_modal",
     "build_poll",
     "build_view",
+    "disabled_view",
     "form_answers",
     "message_pieces",
 ]
@@ -61,6 +62,23 @@ def build_view(rows: Sequence[Sequence[RenderedButton]]) -> discord.ui.View | No
     # custom_id in on_interaction, for every message ever sent, with no memory growth.
     view.stop()
     return view
+
+
+def disabled_view(message: discord.Message) -> discord.ui.View | None:
+    """The message's buttons and menus, disabled (links stay usable); None if it has none
+    to disable."""
+    if not message.components:
+        return None
+    view = discord.ui.View.from_message(message, timeout=None)
+    changed = False
+    for item in view.children:
+        if isinstance(item, discord.ui.Button) and item.url:
+            continue
+        if isinstance(item, (discord.ui.Button, discord.ui.Select)) and not item.disabled:
+            item.disabled = True
+            changed = True
+    view.stop()  # kept out of discord.py's view store, as every view we send
+    return view if changed else None
 
 
 def build_poll(message: Outgoing) -> discord.Poll | None:

@@ -780,6 +780,21 @@ class TelegramAdapter(Adapter):
             "mute", chat, lambda: bot.restrict_chat_member(int(chat.id), int(user.id), allowed)
         )
 
+    async def close_buttons(self, ref: MessageRef) -> None:
+        """Remove a spent message's inline keyboard (Telegram can't grey buttons out)."""
+        bot = self.application.bot
+        try:
+            await self._call(
+                ref.chat,
+                lambda: bot.edit_message_reply_markup(
+                    chat_id=int(ref.chat.id), message_id=int(ref.id), reply_markup=None
+                ),
+                idempotent=True,
+            )
+        except DeliveryError as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+
     async def is_chat_admin(self, chat: ChatRef, user: UserRef) -> bool:
         """Ask Telegram (``getChatMember``) whether ``user`` owns or administers ``chat``."""
         bot = self.application.bot

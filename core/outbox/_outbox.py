@@ -557,6 +557,28 @@ class Outbox:
                 pace.pause(key, exc.seconds, self.timer.monotonic())
             self._edit_later(ref, out, exc.seconds)
 
+    async def close_buttons(self, ref: MessageRef) -> None:
+        """Disable a message's buttons (a spent flow question). Not paced like a send: it
+        takes no slot from the replies that follow (Discord's client waits on its own
+        route limits), but a chat the platform asked us to leave alone (a 429) is left
+        alone. Nothing is lost when it can't be done: a press on a spent button is
+        answered as already done."""
+        if not ref.id:
+            return
+        chat = ref.chat
+        adapter = self.adapters[chat.platform]
+        pace = self.pace(chat.platform)
+        key = pace_key(chat.kind.value, chat.id)
+        if self.blocked(chat):
+            return
+        try:
+            await adapter.close_buttons(ref)
+        except RetryAfter as exc:
+            if pace is not None:
+                pace.pause(key, exc.seconds, self.timer.monotonic())
+        except DeliveryError as exc:  # NotSupported included: the platform can't edit
+            log.info("spent buttons in %s left as they are: %s", chat.platform, exc)
+
     def _reserve(self, pace: Pace, key: str, is_group: bool, *, in_place: bool = False) -> float:
         """Seconds to wait before sending to ``key``; the slot is taken at once (when the
         wait is short) so concurrent replies queue behind each other. An answer ``in_place``

@@ -19,7 +19,16 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from core._context import Context
-from core.models import Account, AuditEntry, ButtonKey, Conversation, Job, Member, RoleGrant
+from core.models import (
+    Account,
+    AuditEntry,
+    ButtonKey,
+    Conversation,
+    FlowPrompt,
+    Job,
+    Member,
+    RoleGrant,
+)
 from core.privacy import _consent, _ratelimit
 from core.privacy._sweep import Needles, person_key, points_at, sweep
 from core.privacy.models import ConsentRecord, LinkCode
@@ -138,6 +147,7 @@ async def merge_members(app: App, kept: Member, merged: Member, *, channel: str)
             )
         await RoleGrant.filter(granted_by_id=merged.id).update(granted_by_id=kept.id)
         await Conversation.filter(member_id=merged.id).delete()
+        await FlowPrompt.filter(member_id=merged.id).update(member_id=kept.id)
         await ButtonKey.filter(only_for=merged.id).update(only_for=kept.id)
         await ConsentRecord.filter(member_id=merged.id).update(member_id=kept.id)
         await LinkCode.filter(member_id=merged.id).delete()
@@ -357,6 +367,7 @@ async def forget_member(app: App, member: Member, *, reason: str) -> str:
         await RoleGrant.filter(granted_by_id__in=ids).update(granted_by_id=None)
         chats = await Conversation.filter(member_id__in=ids).values_list("chat_key", flat=True)
         await Conversation.filter(member_id__in=ids).delete()
+        await FlowPrompt.filter(member_id__in=ids).delete()
         await RoleGrant.filter(member_id__in=ids).delete()
         await Account.filter(member_id__in=ids).delete()
         await Member.filter(id__in=ids).delete()

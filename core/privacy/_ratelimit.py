@@ -14,7 +14,6 @@ sending one command a second to each, within 10% of a limit of 20).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -23,6 +22,7 @@ from tortoise.expressions import F
 
 from core import _sql
 from core._clock import utc
+from core._supervise import periodically
 from core.privacy.models import RateCounter
 
 __all__ = ["CommandBudget", "hit", "window_start"]
@@ -148,11 +148,6 @@ class CommandBudget:
         return await self.flush()
 
     async def run_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.flush()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("command counts: flush failed; retrying at the next interval")
+        await periodically(
+            "writing command counts (kept for the next try)", self.flush, self.interval, logger=log
+        )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise.expressions import Q
 
-from core.models import AuditEntry, Job, Member, RoleGrant
+from core.models import AuditEntry, FlowPrompt, Job, Member, RoleGrant
 from core.privacy import _members
 from core.privacy._settings import PrivacySettings
 from core.privacy.models import LinkCode, RateCounter
@@ -35,6 +35,8 @@ FINISHED = ("done", "failed", "late", "cancelled")
 log = logging.getLogger(__name__)
 
 JOB_KIND = "privacy:retention"
+#: Days a flow's question is remembered (to answer a press on its spent buttons).
+FLOW_PROMPT_DAYS = 30
 #: Members deleted per run at most, so one run stays short; the rest go the next day.
 BATCH = 500
 
@@ -103,6 +105,11 @@ async def run_retention(app: App) -> dict[str, Any]:
         counts["finished_jobs"] = await Job.filter(
             status__in=FINISHED, finished_at__lt=before
         ).delete()
+    # A flow's questions are answered within days; after a month their buttons' stale
+    # presses meet "expired" instead of "already done".
+    counts["flow_prompts"] = await FlowPrompt.filter(
+        created_at__lt=now - timedelta(days=FLOW_PROMPT_DAYS)
+    ).delete()
     counts["rate_counters"] = await RateCounter.filter(
         window_start__lt=now - timedelta(days=1)
     ).delete()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from core._adapter import Unreachable
 from core._commands import Command, Param, Where, clean_text
+from core._humanize import format_moment
 from core._i18n import load_texts
 from core._markup import Markup, to_plain
 from core._messages import Attachment, AttachmentKind, Button, Message
@@ -357,12 +358,14 @@ async def consent(ctx: Context) -> None:
     version = privacy.settings.consent_version
     if row is None or row.status == ConsentStatus.ASKED:
         state = ctx.t("privacy.consent.state_none")
-    elif row.status == ConsentStatus.WITHDRAWN:
-        state = ctx.t("privacy.consent.state_withdrawn", when=row.at.date().isoformat())
     else:
-        state = ctx.t(
-            "privacy.consent.state_given", version=row.version, when=row.at.date().isoformat()
-        )
+        # The moment as every screen shows it, in the member's own zone: never ISO.
+        zone = await ctx.regions.timezone(ctx.member.region_code)
+        when = format_moment(row.at, zone, ctx.app.translator, ctx.lang)
+        if row.status == ConsentStatus.WITHDRAWN:
+            state = ctx.t("privacy.consent.state_withdrawn", when=when)
+        else:
+            state = ctx.t("privacy.consent.state_given", version=row.version, when=when)
     given = row is not None and row.status == ConsentStatus.GIVEN and row.version == version
 
     def answer(label: str, value: str) -> Button:

@@ -99,16 +99,19 @@ class FakeUser:
     async def leaves(self, group: ChatRef) -> None:
         await self.chat.emit(MemberLeft(user=self.sender, chat=group, at=self.chat.now()))
 
-    async def presses(self, label: str, where: ChatRef | None = None) -> Sent:
+    async def presses(
+        self, label: str, where: ChatRef | None = None, *, spent: bool = False
+    ) -> Sent:
         """Press the button with that label (or 1-based number) on the bot's latest message
-        to this user in ``where`` (default: their DM) that has it."""
+        to this user in ``where`` (default: their DM) that has it. With ``spent``, a button
+        a finished flow removed, as a client that has not caught up still shows it."""
         chat = where or self.dm
-        message = self.chat.latest_with_button(chat, label)
+        message = self.chat.latest_with_button(chat, label, spent=spent)
         if message is None:
             raise ExpectationFailed(
                 f"no button {label!r} in {chat.key}; buttons there: {self.chat.buttons_in(chat)}"
             )
-        button = message.find_button(label)
+        button = message.find_button(label, spent=spent)
         assert button is not None
         if button.key is None:
             # A link opens a page (or the bot's DM); it sends the bot nothing to act on.
@@ -319,9 +322,9 @@ class FakeChat:
             raise ExpectationFailed(f"the bot sent nothing to {_name(chat)}")
         return messages[-1]
 
-    def latest_with_button(self, chat: ChatRef, label: str) -> Sent | None:
+    def latest_with_button(self, chat: ChatRef, label: str, *, spent: bool = False) -> Sent | None:
         for record in reversed(self.sent_to(chat)):
-            if record.find_button(label) is not None:
+            if record.find_button(label, spent=spent) is not None:
                 return record
         return None
 

@@ -44,6 +44,8 @@ class Sent:
     attachments: tuple[Attachment, ...] = ()
     to_user: UserRef | None = None
     edits: int = 0
+    #: Buttons a finished flow removed (a stale client may still press them).
+    spent: tuple[tuple[RenderedButton, ...], ...] = ()
 
     @property
     def chat(self) -> ChatRef:
@@ -57,8 +59,10 @@ class Sent:
     def button_labels(self) -> list[str]:
         return [b.label for row in self.buttons for b in row]
 
-    def find_button(self, label_or_number: str) -> RenderedButton | None:
-        flat = [b for row in self.buttons for b in row]
+    def find_button(self, label_or_number: str, *, spent: bool = False) -> RenderedButton | None:
+        """The button with that label (or 1-based number); with ``spent``, among the
+        buttons a finished flow removed."""
+        flat = [b for row in (self.spent if spent else self.buttons) for b in row]
         wanted = label_or_number.strip()
         if wanted.isdigit() and 1 <= int(wanted) <= len(flat):
             return flat[int(wanted) - 1]
@@ -140,6 +144,8 @@ class MemoryAdapter(Adapter):
     #: Who administers each group on the platform (chat id → user ids); None models a
     #: platform that can't tell (``is_chat_admin`` raises NotSupported).
     chat_admins: dict[str, set[str]] | None = None
+    #: Messages whose buttons a finished flow spent (removed).
+    closed: list[MessageRef] = field(default_factory=list)
     #: Calendar events by id, with their chat and whether they were cancelled.
     scheduled: dict[str, tuple[ChatRef, ScheduledEvent, bool]] = field(default_factory=dict)
 
@@ -178,6 +184,18 @@ class MemoryAdapter(Adapter):
         record.edits += 1
         for listener in self.on_send:
             listener(record, True)
+
+    async def close_buttons(self, ref: MessageRef) -> None:
+        """Spent buttons go, as Telegram removes an inline keyboard (``closed`` lists them)."""
+        if Capability.EDIT_MESSAGES not in self.capabilities:
+            raise NotSupported("edit_messages")
+        record = self._by_ref.get(ref)
+        if record is None:
+            raise NotSupported("edit of an unknown message")
+        # Not reported as a new message: the text stays, only the buttons go.
+        self.closed.append(ref)
+        record.spent = record.spent or record.buttons
+        record.buttons = ()
 
     async def end_poll(self, ref: MessageRef) -> None:
         record = self._by_ref.get(ref)

@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from core import (
     App,
@@ -25,6 +26,7 @@ from core import (
     PermissionDenied,
     RegionInfo,
     ScheduledEventInterest,
+    Translator,
     Unreachable,
     UsageError,
     format_duration,
@@ -953,7 +955,19 @@ class AttendeeReport:
     said_going: int
 
 
-async def attendee_report(found: Event) -> AttendeeReport:
+async def attendee_report(found: Event, translator: Translator, lang: str) -> AttendeeReport:
+    """The CSV in the reader's language (a captain forwards it as it is): column names and
+    answers in words, times in the event's zone as a spreadsheet sorts them."""
+
+    def t(key: str, **values: object) -> str:
+        return str(translator(f"events.csv.{key}", lang, **values))
+
+    zone = ZoneInfo(found.tz)
+
+    def local(at: datetime) -> str:
+        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    answer = {status: t(status) for status in (GOING, MAYBE, NO)}
     rsvps = await Rsvp.filter(event_id=found.id).order_by("created_at", "id")
     checked: dict[int, datetime] = {
         int(m): at
@@ -966,31 +980,41 @@ async def attendee_report(found: Event) -> AttendeeReport:
     )
     tally = await counts(found.id)
     going_ids = {r.member_id for r in rsvps if r.status == GOING and not r.waitlisted}
+    yes = t("yes")
     rows = [
         (
             r.member_id,
             names.get(r.member_id, ""),
-            r.status,
-            "yes" if r.waitlisted else "",
-            "yes" if r.member_id in checked else "",
-            r.updated_at.isoformat(),
+            answer.get(r.status, r.status),
+            yes if r.waitlisted else "",
+            local(checked[r.member_id]) if r.member_id in checked else "",
+            local(r.updated_at),
         )
         for r in rsvps
     ]
     rows.extend(
-        (m, names.get(m, ""), "", "", "yes", "")
-        for m in checked
+        (m, names.get(m, ""), "", "", local(at), "")
+        for m, at in checked.items()
         if m not in {r.member_id for r in rsvps}
     )
+    abbreviation = zone_abbreviation(found.tz)
     data = attendees_csv(
-        ("member_id", "name", "rsvp", "waitlist", "checked_in", "answered_at"), rows
+        (
+            t("member_id"),
+            t("name"),
+            t("answer"),
+            t("waitlist"),
+            t("checked_in", zone=abbreviation),
+            t("answered_at", zone=abbreviation),
+        ),
+        rows,
     )
     return AttendeeReport(data, tally, len(checked), len(going_ids & set(checked)), len(going_ids))
 
 
 async def attendees(ctx: Context, event: str) -> None:
     found = await _managed(ctx, event)
-    report = await attendee_report(found)
+    report = await attendee_report(found, ctx.app.translator, ctx.lang)
     data, tally = report.csv, report.tally
     text = ctx.t(
         "events.attendees.summary",

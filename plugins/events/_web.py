@@ -136,7 +136,7 @@ async def attendees_download(request: web.Request, viewer: Viewer) -> web.Stream
         return await forbidden(
             request, viewer, region=event.region_code or None, why="not the event's region"
         )
-    report = await attendee_report(event)
+    report = await attendee_report(event, app.translator, language_of(request))
     await app.audit.record(
         "events.attendees_export",
         actor=viewer.member_id,

@@ -9,6 +9,8 @@ from typing import Any
 from core import (
     Action,
     Button,
+    ChatKind,
+    ChatRef,
     Command,
     Context,
     Markup,
@@ -209,13 +211,20 @@ def _split_link_args(text: str) -> tuple[str, str | None, str | None]:
     return " ".join(words), link, role
 
 
-async def region_link(ctx: Context, region: str) -> None:
-    """/region_link REGION [invite link] [discord role]: bind this group to a region."""
+async def region_link(
+    ctx: Context, region: str, channel: ChatRef | None = None, role: str | None = None
+) -> None:
+    """/region_link REGION [invite link]: bind this group to a region. Where the platform
+    lets a captain pick (Discord), ``channel`` binds another channel of the server than the
+    one typed in, and ``role`` is the server role its region's members get."""
     assert ctx.member is not None
     assert ctx.chat is not None
-    name, link, role = _split_link_args(region)
+    name, link, typed_role = _split_link_args(region)
+    role = role or typed_role
     found = matcher().match(name) if name else None
-    extra = {"link": link, "role": role}
+    if channel is not None and channel.platform != ctx.chat.platform:
+        channel = None  # only a platform's own picker fills it
+    extra = {"link": link, "role": role, "channel": _channel_data(channel)}
     if found is None or not found.candidates:
         await ctx.reply(ctx.t("regions.not_found", text=name or region))
         return
@@ -226,7 +235,29 @@ async def region_link(ctx: Context, region: str) -> None:
         )
         return
     assert found.best is not None
-    await _bind(ctx, found.best.code, link, role)
+    await _bind(ctx, found.best.code, link, role, channel)
+
+
+def _channel_data(channel: ChatRef | None) -> dict[str, str] | None:
+    if channel is None:
+        return None
+    return {"id": channel.id, "thread": channel.thread or "", "title": channel.title or ""}
+
+
+def _channel_from(ctx: Context, data: Any) -> ChatRef | None:
+    """The channel a pick button carries (same platform as the press)."""
+    if not isinstance(data, dict) or ctx.chat is None:
+        return None
+    channel_id = str(data.get("id") or "")
+    if not channel_id.isdigit():
+        return None
+    return ChatRef(
+        ctx.chat.platform,
+        channel_id,
+        ChatKind.GROUP,
+        title=str(data.get("title") or "")[:128] or None,
+        thread=str(data.get("thread") or "") or None,
+    )
 
 
 async def _link_pressed(ctx: Context, data: dict[str, Any]) -> None:
@@ -236,13 +267,20 @@ async def _link_pressed(ctx: Context, data: dict[str, Any]) -> None:
         return
     link = data.get("link")
     role = data.get("role")
-    await _bind(ctx, code, str(link) if link else None, str(role) if role else None)
+    await _bind(
+        ctx,
+        code,
+        str(link) if link else None,
+        str(role) if role else None,
+        _channel_from(ctx, data.get("channel")),
+    )
 
 
-async def _require_group_admin(ctx: Context) -> None:
-    """Where the platform tells who administers a group (Telegram), only its administrators
-    bind or unbind it: a captain of another region must not take over someone's group."""
-    if await ctx.is_platform_admin() is False:
+async def _require_group_admin(ctx: Context, chat: ChatRef) -> None:
+    """Where the platform tells who administers a group (Telegram group admins, Discord
+    Manage Channels), only its administrators bind or unbind it: a captain of another
+    region must not take over someone's group."""
+    if await ctx.is_platform_admin(chat) is False:
         raise PermissionDenied("regions.error.not_group_admin")
 
 
@@ -270,11 +308,13 @@ async def _tell_captains(
             log.info("captain #%s of %s could not be told about a group change", captain.id, code)
 
 
-async def _bind(ctx: Context, code: str, link: str | None, role: str | None) -> None:
+async def _bind(
+    ctx: Context, code: str, link: str | None, role: str | None, channel: ChatRef | None = None
+) -> None:
     assert ctx.member is not None
     assert ctx.chat is not None
     await ctx.require_region(code)
-    chat = ctx.chat
+    chat = channel or ctx.chat
     bound = await RegionChat.get_or_none(
         platform=chat.platform, chat_id=chat.id, thread_id=chat.thread or ""
     )
@@ -282,7 +322,7 @@ async def _bind(ctx: Context, code: str, link: str | None, role: str | None) -> 
     if previous is not None and previous != code:
         # Rebinding takes the group away from its region: only who manages that region may.
         await ctx.require_region(previous)
-    await _require_group_admin(ctx)
+    await _require_group_admin(ctx, chat)
     await RegionChat.update_or_create(
         platform=chat.platform,
         chat_id=chat.id,
@@ -304,7 +344,15 @@ async def _bind(ctx: Context, code: str, link: str | None, role: str | None) -> 
         previous=previous,
     )
     region = gazetteer().regions[code]
-    await ctx.reply(ctx.t("regions.linked", name=region.name, code=code))
+    if chat.key == ctx.chat.key:
+        text = ctx.t("regions.linked", name=region.name, code=code)
+    else:
+        text = ctx.t(
+            "regions.linked_channel", title=chat.title or chat.id, name=region.name, code=code
+        )
+    if role:
+        text = Markup("\n").join([text, ctx.t("regions.linked_role")])
+    await ctx.reply(text)
     if previous is not None and previous != code:
         await _tell_captains(
             ctx,
@@ -328,7 +376,7 @@ async def region_unlink(ctx: Context) -> None:
         await ctx.reply(ctx.t("regions.not_linked"))
         return
     await ctx.require_region(bound.region_code)
-    await _require_group_admin(ctx)
+    await _require_group_admin(ctx, chat)
     await bound.delete()
     await ctx.audit("regions.unlink", target=chat.key, region=bound.region_code)
     await ctx.reply(ctx.t("regions.unlinked", name=gazetteer().regions[bound.region_code].name))
@@ -383,6 +431,20 @@ def commands() -> list[Command]:
                     description="regions.param.link",
                     autocomplete="regions",
                     alias="wilayah",
+                ),
+                Param(
+                    "channel",
+                    ParamType.CHANNEL,
+                    required=False,
+                    description="regions.param.channel",
+                    alias="kanal",
+                ),
+                Param(
+                    "role",
+                    ParamType.ROLE,
+                    required=False,
+                    description="regions.param.role",
+                    alias="peran",
                 ),
             ),
             role=Role.CAPTAIN,

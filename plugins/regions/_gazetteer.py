@@ -2,7 +2,8 @@
 
 The region, alias and zone CSV files in ``data/`` come from cahyadsn/wilayah (Kepmendagri
 300.2.2-2138/2025, MIT, the licence is beside them); ``seats.csv`` (the seat of every kabupaten
-and well-known towns) is Guyub's own, see ``data/SEATS.md``. They are static, so they are read
+and well-known towns) is generated from open data by ``_seatbuild``, see ``data/SEATS.md``.
+They are static, so they are read
 once per process and kept in memory, immutable: every lookup and every fuzzy match runs
 without touching the database.
 """

@@ -58,6 +58,19 @@ def _registry() -> CommandRegistry:
         "events",
     )
     registry.add(Command("help", _noop, "x", alias="bantuan"), "core")
+    registry.add(
+        Command(
+            "region_link",
+            _noop,
+            "x",
+            alias="tautkan_wilayah",
+            params=(
+                Param("region", ParamType.TEXT, alias="wilayah"),
+                Param("role", ParamType.ROLE, required=False, alias="peran"),
+            ),
+        ),
+        "regions",
+    )
     return registry
 
 
@@ -86,6 +99,13 @@ def test_usage_lines_name_parameters_in_the_members_language() -> None:
     assert (
         names.usage("event_new", "en", GROUPED) == "/event new &lt;title&gt; [capacity] [one|all]"
     )
+
+
+def test_a_picked_parameter_is_shown_only_where_it_can_be_picked() -> None:
+    """A role is picked from Discord's list; Telegram's usage line never asks for one."""
+    names = CommandNames(_registry())
+    assert names.usage("region_link", "id", FLAT) == "/tautkan_wilayah &lt;wilayah&gt;"
+    assert names.usage("region_link", "id", GROUPED) == "/tautkan_wilayah &lt;wilayah&gt; [peran]"
 
 
 def test_texts_name_commands_through_placeholders() -> None:

@@ -5,10 +5,13 @@ never ends the process, and the work due meanwhile is done once it is back."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 from tortoise.exceptions import OperationalError
@@ -30,7 +33,7 @@ from core import (
     _supervise,
     hookimpl,
 )
-from core._supervise import Backoff, supervise
+from core._supervise import Backoff, periodically, supervise
 from core.models import Account
 from core.testing import MemoryAdapter, make_app, test_settings
 
@@ -74,6 +77,38 @@ async def test_a_configuration_error_still_ends_the_loop() -> None:
         await supervise("misconfigured", misconfigured, first=0.01)
 
 
+async def test_a_periodic_round_that_fails_waits_longer_each_time_then_resumes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rounds = 0
+    pauses: list[float] = []
+    pause_after = _supervise.Backoff.next
+
+    def recorded(backoff: _supervise.Backoff) -> float:
+        pauses.append(pause_after(backoff))
+        return pauses[-1]
+
+    monkeypatch.setattr(_supervise.Backoff, "next", recorded)
+
+    async def flush() -> None:
+        nonlocal rounds
+        rounds += 1
+        if rounds <= 4:
+            raise OSError("database is away")
+
+    task = asyncio.create_task(
+        periodically("flushing", flush, 0.01, logger=logging.getLogger("test"))
+    )
+    async with asyncio.timeout(5):
+        while rounds < 8:  # noqa: ASYNC110 - polling what another task records
+            await asyncio.sleep(0.01)
+    task.cancel()
+    # Four failures, four growing pauses; the rounds after the database came back went on
+    # at the plain interval (no pause asked for).
+    assert len(pauses) == 4
+    assert pauses[0] < pauses[1] < pauses[2] < pauses[3]
+
+
 def test_backoff_doubles_up_to_its_limit_and_resets() -> None:
     backoff = Backoff(first=1.0, limit=8.0)
     pauses = [backoff.next() for _ in range(6)]
@@ -102,36 +137,85 @@ class Ticker:
         return [JobKind("ticker:tick", self.tick)]
 
 
-async def _outage_then_recovery(app: App, adapter: MemoryAdapter, ticker: Ticker, outage) -> None:  # type: ignore[no-untyped-def]
-    """Schedule work due during ``outage()`` and check the App survives it and does the
-    work afterwards."""
-    amir = UserRef("fake", "1")
-    account = await app.identity.ensure(amir, "Amir")
+class LoopFailures(logging.Handler):
+    """Counts the errors each core logger records (a handler of our own: caplog's root
+    handler can be gone after earlier tests)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.by_logger: Counter[str] = Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.by_logger[record.name] += 1
+
+
+class Outage(Protocol):
+    async def begin(self) -> None:
+        """Returns once the database is away."""
+
+    async def end(self) -> None:
+        """Returns once the database is back."""
+
+
+AMIR = UserRef("fake", "1")
+BUDI = UserRef("fake", "2")
+GROUP = ChatRef("fake", "7", ChatKind.GROUP)
+
+
+async def _outage_then_recovery(
+    app: App, adapter: MemoryAdapter, ticker: Ticker, outage: Outage
+) -> None:
+    """Work falls due while ``outage`` lasts, members talk to the bot meanwhile: the App
+    lives through it, answers, backs off rather than spins, and does the work afterwards."""
+    amir = await app.identity.ensure(AMIR, "Amir")
+    budi = await app.identity.ensure(BUDI, "Budi")
     app.activity.interval = 0.2
+    failures = LoopFailures()
+    logging.getLogger("core").addHandler(failures)
     runner = asyncio.create_task(app.run(install_signal_handlers=False))
     try:
         await asyncio.sleep(0.3)
-        await app.scheduler.schedule("ticker:tick", app.clock.now() + timedelta(seconds=0.5))
-        app.activity.seen(amir, app.clock.now())
-        await outage()
-        # Plain group chatter while the database was away is not an error for the member.
-        await app.dispatch(
-            MessageReceived(
-                user=Sender(amir, "Amir"),
-                chat=ChatRef("fake", "7", ChatKind.GROUP),
-                text="halo",
-            ),
-            adapter,
+        now = app.clock.now()
+        # Due a moment into the outage: a job (it sends through the outbox), a stored DM.
+        await app.scheduler.schedule("ticker:tick", now + timedelta(seconds=2))
+        await app.outbox.enqueue(
+            "test",
+            Message.of("due"),
+            [Recipient("fake", "3")],
+            not_before=now + timedelta(seconds=2),
         )
-        async with asyncio.timeout(60):
-            while not [s for s in adapter.sent if s.text == "tick"]:
-                assert not runner.done(), "the App ended during the outage"
-                await asyncio.sleep(0.1)
-            while (await Account.get(id=account.id)).last_seen_at is None:  # noqa: ASYNC110
-                await asyncio.sleep(0.1)
-        assert not runner.done()
+        app.activity.seen(AMIR, now)
+        await outage.begin()
+        # Members talk meanwhile (each update in its own task, as the adapters run them):
+        # plain group chatter is no error for them, a private message is answered.
+        chatter = MessageReceived(user=Sender(BUDI, "Budi"), chat=GROUP, text="halo")
+        private = MessageReceived(
+            user=Sender(BUDI, "Budi"), chat=ChatRef("fake", "2", ChatKind.DM), text="halo"
+        )
+        await asyncio.create_task(app.dispatch(chatter, adapter))
+        await asyncio.create_task(app.dispatch(private, adapter))
+        assert [s for s in adapter.sent if s.chat.is_dm and s.chat.id == "2"]
+        assert not [s for s in adapter.sent if s.chat == GROUP]
+        await outage.end()
+        assert not runner.done(), "the App ended during the outage"
+        # The loops felt it, and backed off: a minute away costs each a few log lines,
+        # not one per poll interval (0.2 s here).
+        assert failures.by_logger["core._scheduler"] >= 1
+        assert failures.by_logger["core.outbox._outbox"] >= 1
+        assert max(failures.by_logger.values()) <= 15, failures.by_logger
+        # The work due meanwhile is done once the database is back (the longest pause
+        # between tries is a minute), and no activity seen meanwhile is lost.
+        async with asyncio.timeout(150):
+            while {"tick", "due"} - {s.text for s in adapter.sent}:
+                assert not runner.done(), "the App ended after the outage"
+                await asyncio.sleep(0.2)
+            for account in (amir, budi):
+                while (await Account.get(id=account.id)).last_seen_at is None:  # noqa: ASYNC110
+                    await asyncio.sleep(0.2)
         assert ticker.ran == 1
+        assert not runner.done()
     finally:
+        logging.getLogger("core").removeHandler(failures)
         app.request_stop()
         await runner
 
@@ -144,10 +228,43 @@ def _quick(url: str) -> dict[str, object]:
     }
 
 
+class SqliteLock:
+    """Another process holds the file's write lock for ``seconds`` (past SQLite's 5 s busy
+    timeout, so the App's writes fail rather than wait)."""
+
+    def __init__(self, db: Path, seconds: float) -> None:
+        self.db = db
+        self.seconds = seconds
+        self.holder: asyncio.subprocess.Process | None = None
+
+    async def begin(self) -> None:
+        self.holder = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time\n"
+            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "c.execute('BEGIN EXCLUSIVE')\n"
+            "print('locked', flush=True)\n"
+            "time.sleep(float(sys.argv[2]))\n"
+            "c.rollback()\n",
+            str(self.db),
+            str(self.seconds),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert self.holder.stdout is not None
+        assert (await self.holder.stdout.readline()).strip() == b"locked"
+        # The lock really stops the App's writes.
+        with pytest.raises(OperationalError):
+            await Account.filter(id=0).update(last_seen_at=None)
+
+    async def end(self) -> None:
+        assert self.holder is not None
+        await self.holder.communicate()
+        assert self.holder.returncode == 0
+
+
 @pytest.mark.slow
-async def test_sqlite_file_locked_by_another_process(
-    tmp_path: Path,
-) -> None:
+async def test_sqlite_file_locked_by_another_process_for_65_seconds(tmp_path: Path) -> None:
     if os.environ.get("GUYUB_TEST_POSTGRES_URL"):
         pytest.skip("outage tests run on one database: PostgreSQL's is the other test")
     db = tmp_path / "guyub.sqlite3"
@@ -160,45 +277,71 @@ async def test_sqlite_file_locked_by_another_process(
         clock=SystemClock(),
         settings=test_settings(**_quick(f"sqlite://{db}")),
     ) as app:
+        await _outage_then_recovery(app, adapter, ticker, SqliteLock(db, 65))
 
-        async def outage() -> None:
-            # Another process holds the write lock longer than SQLite's busy timeout (5 s).
-            holder = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-c",
-                "import sqlite3, sys, time\n"
-                "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-                "c.execute('BEGIN EXCLUSIVE')\n"
-                "print('locked', flush=True)\n"
-                "time.sleep(float(sys.argv[2]))\n"
-                "c.rollback()\n",
-                str(db),
-                "8",
-                stdout=asyncio.subprocess.PIPE,
+
+class PostgresDown:
+    """The App's database refuses every connection for ``seconds``: new ones are refused
+    (``ALLOW_CONNECTIONS false``, which binds superusers too) and open ones are killed."""
+
+    def __init__(self, base: str, name: str, seconds: float) -> None:
+        self.base = base.replace("postgres://", "postgresql://", 1)
+        self.name = name
+        self.seconds = seconds
+        self.killed = 0
+        self.until = 0.0
+
+    async def _admin(self, sql: str) -> int:
+        import asyncpg
+
+        admin = await asyncpg.connect(self.base)
+        try:
+            await admin.execute(sql)
+            return int(
+                await admin.fetchval(
+                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) "
+                    "FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                    self.name,
+                )
             )
-            assert holder.stdout is not None
-            assert (await holder.stdout.readline()).strip() == b"locked"
-            # The lock really stops the App's writes (past SQLite's busy timeout).
-            with pytest.raises(OperationalError):
-                await Account.filter(id=0).update(last_seen_at=None)
-            await holder.communicate()
+        finally:
+            await admin.close()
 
-        await _outage_then_recovery(app, adapter, ticker, outage)
+    async def begin(self) -> None:
+        self.until = asyncio.get_running_loop().time() + self.seconds
+        self.killed = await self._admin(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false')
+        # Really away: a new connection is refused.
+        import asyncpg
+
+        with pytest.raises(asyncpg.PostgresError):
+            await asyncpg.connect(self.base.rsplit("/", 1)[0] + "/" + self.name)
+
+    async def end(self) -> None:
+        await asyncio.sleep(max(0.0, self.until - asyncio.get_running_loop().time()))
+        await self.restore()
+
+    async def restore(self) -> None:
+        import asyncpg
+
+        admin = await asyncpg.connect(self.base)
+        try:
+            await admin.execute(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true')
+        finally:
+            await admin.close()
 
 
 @pytest.mark.slow
 @pytest.mark.postgres
-async def test_postgres_connections_killed() -> None:
+async def test_postgres_away_for_60_seconds() -> None:
     base = os.environ.get("GUYUB_TEST_POSTGRES_URL")
     if not base:
         pytest.skip("needs GUYUB_TEST_POSTGRES_URL")
-    import asyncpg
+    from core._db import throwaway_url
 
     adapter = MemoryAdapter(name="fake")
     ticker = Ticker()
-    from core._db import throwaway_url
-
     url = throwaway_url(base)
+    down = PostgresDown(base, url.rsplit("/", 1)[1].split("?")[0], 60)
     async with make_app(
         plugins=[ticker],
         discover_plugins=False,
@@ -206,25 +349,9 @@ async def test_postgres_connections_killed() -> None:
         clock=SystemClock(),
         settings=test_settings(**_quick(url)),
     ) as app:
-        name = url.rsplit("/", 1)[1].split("?")[0]
-        killed = 0
-
-        async def outage() -> None:
-            # Kill every connection to the App's database for a few seconds, repeatedly.
-            nonlocal killed
-            admin = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1))
-            try:
-                for _ in range(15):
-                    killed += await admin.fetchval(
-                        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) "
-                        "FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                        name,
-                    )
-                    await asyncio.sleep(0.2)
-            finally:
-                await admin.close()
-
-        await _outage_then_recovery(app, adapter, ticker, outage)
-    # The App's connections really were killed under it (whether a loop logged an error
-    # depends on whether it was mid-query at that moment; the pool reconnects otherwise).
-    assert killed > 0, "no connection of the App's was killed"
+        try:
+            await _outage_then_recovery(app, adapter, ticker, down)
+        finally:
+            await down.restore()  # whatever happened, the database can be dropped
+    # The App's open connections were killed under it, not just new ones refused.
+    assert down.killed > 0, "no connection of the App's was killed"

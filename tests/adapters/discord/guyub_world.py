@@ -19,6 +19,9 @@ from core.testing import test_settings
 GUILD_ID = 900000000000000001
 #: What a server admin gives the captains' Discord role (the captain commands' default).
 CAPTAIN_PERMISSIONS = discord.Permissions(manage_messages=True)
+#: What a server admin gives whoever runs a region's channels (binding one to a region
+#: needs it, as a Telegram group needs its admin).
+CHANNEL_PERMISSIONS = discord.Permissions(manage_channels=True)
 #: What a server admin gives the PMO's role (the admin commands' default).
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True, manage_messages=True)
 
@@ -32,13 +35,21 @@ class Guyub:
     channel: simcord.ChannelHandle
     captains_role: simcord.RoleHandle
     admins_role: simcord.RoleHandle
+    channels_role: simcord.RoleHandle
 
     async def joins(
-        self, name: str, *, captain: bool = False, admin: bool = False
+        self,
+        name: str,
+        *,
+        captain: bool = False,
+        admin: bool = False,
+        manages_channels: bool = False,
     ) -> simcord.MemberActor:
         roles = [self.captains_role] if captain else []
         if admin:
             roles.append(self.admins_role)
+        if manages_channels:
+            roles.append(self.channels_role)
         actor = self.guild.add_member(self.env.create_user(name), roles=roles)
         await self.env.settle()
         return actor
@@ -87,5 +98,6 @@ async def guyub_on_discord(
             channel = guild.create_text_channel("umum")
             captains = guild.create_role("Kapten", permissions=CAPTAIN_PERMISSIONS)
             admins = guild.create_role("PMO", permissions=ADMIN_PERMISSIONS)
+            managers = guild.create_role("Pengurus kanal", permissions=CHANNEL_PERMISSIONS)
             await env.settle()
-            yield Guyub(app, adapter, env, guild, channel, captains, admins)
+            yield Guyub(app, adapter, env, guild, channel, captains, admins, managers)

@@ -36,7 +36,7 @@ async def pending_reminders(event: Event) -> int:
 
 async def test_event_deleted_in_discord_is_cancelled_in_guyub(make_app) -> None:
     async with guyub_on_discord(make_app) as guyub:
-        ani = await guyub.joins("ani", captain=True)
+        ani = await guyub.joins("ani", captain=True, manages_channels=True)
         await guyub.make_captain(ani, "11")
         await ani.slash(guyub.channel, "region_link", region="Aceh Utara")
         budi = await guyub.joins("budi")
@@ -67,7 +67,7 @@ async def test_event_deleted_in_discord_is_cancelled_in_guyub(make_app) -> None:
 
 async def test_event_cancelled_in_discord_is_cancelled_in_guyub(make_app) -> None:
     async with guyub_on_discord(make_app) as guyub:
-        ani = await guyub.joins("ani", captain=True)
+        ani = await guyub.joins("ani", captain=True, manages_channels=True)
         await guyub.make_captain(ani, "11")
         await ani.slash(guyub.channel, "region_link", region="Aceh Utara")
         await guyub.registered(ani, "11.08")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord_sample_plugin as sample
 
 from adapters.discord import build_command_set, read_invocation
-from core import Sender, Translator, UserRef
+from core import App, Command, Param, ParamType, Sender, Translator, UserRef
 
 
 def _command_set():
@@ -117,3 +117,85 @@ def test_subcommand_and_focused_autocomplete_option() -> None:
 
 def test_unknown_command_is_none() -> None:
     assert read_invocation(_command_set(), {"name": "nope", "type": 1}) is None
+
+
+async def test_event_edit_fields_are_indonesian_first(app: App) -> None:
+    """``/acara ubah isian:kapasitas`` as on Telegram (``/acara_ubah 1 kapasitas 3``):
+    every client but English ones sees the Indonesian word; the handler gets the canonical
+    choice."""
+    payload = build_command_set(app.visible_commands(), app.translator).payload
+    edit = next(o for o in _by_name(payload, "event")["options"] if o["name"] == "edit")
+    field = next(o for o in edit["options"] if o["name"] == "field")
+    assert field["name_localizations"] == {"id": "isian"}
+    shown = {c["value"]: c["name"] for c in field["choices"]}
+    assert shown == {
+        "title": "judul",
+        "start": "mulai",
+        "place": "tempat",
+        "capacity": "kapasitas",
+        "description": "keterangan",
+        "reminders": "pengingat",
+    }
+    assert all(
+        c["name_localizations"] == {"en-US": c["value"], "en-GB": c["value"]}
+        for c in field["choices"]
+    )
+
+
+async def test_region_link_offers_a_region_a_channel_and_a_role(app: App) -> None:
+    payload = build_command_set(app.visible_commands(), app.translator).payload
+    link = _by_name(payload, "region_link")
+    assert link["name_localizations"] == {"id": "tautkan_wilayah"}
+    region, channel, role = link["options"]
+    assert (region["type"], region["autocomplete"], region["required"]) == (3, True, True)
+    assert (channel["type"], channel["channel_types"], channel["required"]) == (7, [0, 5], False)
+    assert (role["type"], role["required"]) == (8, False)
+    assert [o["name_localizations"] for o in (region, channel, role)] == [
+        {"id": "wilayah"},
+        {"id": "kanal"},
+        {"id": "peran"},
+    ]
+
+
+def test_channel_and_role_options_reach_the_core_as_a_chat_and_a_role_id() -> None:
+    translator = Translator("id")
+    picking = Command(
+        "pick",
+        _noop,
+        "x",
+        params=(
+            Param("channel", ParamType.CHANNEL, required=False),
+            Param("role", ParamType.ROLE, required=False),
+        ),
+    )
+    data = {
+        "name": "pick",
+        "type": 1,
+        "options": [
+            {"name": "channel", "type": 7, "value": "1400000000000000001"},
+            {"name": "role", "type": 8, "value": "1400000000000000002"},
+        ],
+        "resolved": {
+            "channels": {
+                "1400000000000000001": {
+                    "id": "1400000000000000001",
+                    "type": 11,
+                    "name": "rapat",
+                    "parent_id": "1400000000000000009",
+                }
+            }
+        },
+    }
+    call = read_invocation(build_command_set([picking], translator), data)
+    assert call is not None
+    channel = call.options["channel"]
+    assert (channel.id, channel.thread, channel.title) == (
+        "1400000000000000009",
+        "1400000000000000001",
+        "rapat",
+    )
+    assert call.options["role"] == "1400000000000000002"
+
+
+async def _noop(ctx: object, **kwargs: object) -> None:
+    return None

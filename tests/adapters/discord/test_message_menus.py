@@ -10,7 +10,7 @@ from plugins.captains.models import Warning
 
 async def test_warn_and_mute_from_the_message_menu(make_app) -> None:
     async with guyub_on_discord(make_app) as guyub:
-        ani = await guyub.joins("ani", captain=True)
+        ani = await guyub.joins("ani", captain=True, manages_channels=True)
         await guyub.make_captain(ani, "11")
         mod_log = guyub.guild.create_text_channel("mod-log")
         await guyub.env.settle()

@@ -1,11 +1,25 @@
-"""Region roles: a channel linked to a region with a Discord role gives that role to the
-members who register there, moves it when they change region, takes it on /forgetme."""
+"""Region roles: a channel linked to a region with a Discord role (``/region_link`` with a
+region, a channel and a role option) gives that role to the members who register there,
+moves it when they change region, takes it on /forgetme. Only a member who administers the
+channel on Discord binds it, and only the region's captain (or an admin) rebinds it."""
 
 from __future__ import annotations
 
 import discord
 import simcord
 from guyub_world import Guyub, guyub_on_discord
+
+from core import ChatKind, ChatRef, UserRef
+from core.models import AuditEntry
+from plugins.regions.models import RegionChat
+
+
+def _chat(channel: simcord.ChannelHandle) -> ChatRef:
+    return ChatRef("discord", str(channel.id), ChatKind.GROUP)
+
+
+def _user(actor: simcord.MemberActor) -> UserRef:
+    return UserRef("discord", str(actor.id))
 
 
 async def register(guyub: Guyub, actor: simcord.MemberActor, region: str) -> None:
@@ -37,19 +51,24 @@ async def test_region_role_given_moved_and_taken(make_app) -> None:
         aceh = guyub.guild.create_role("Aceh", permissions=discord.Permissions.none())
         bireuen_channel = guyub.guild.create_text_channel("bireuen")
         province_channel = guyub.guild.create_text_channel("aceh")
-        ani = await guyub.joins("ani", captain=True)
+        ani = await guyub.joins("ani", captain=True, manages_channels=True)
         await guyub.make_captain(ani, "11")
-        linked = await ani.slash(
-            guyub.channel, "region_link", region=f"Aceh Utara <@&{aceh_utara.id}>"
-        )
+        # The region is picked from the suggestions (its code), the role from the server's.
+        suggested = await ani.autocomplete(guyub.channel, "region_link", "region", "aceh utara")
+        assert suggested[0]["value"] == "11.08"
+        linked = await ani.slash(guyub.channel, "region_link", region="11.08", role=aceh_utara)
         assert linked.response is not None
         assert "Aceh Utara" in linked.response.content
-        linked = await ani.slash(bireuen_channel, "region_link", region=f"Bireuen <@&{bireuen.id}>")
+        assert "mendapat peran" in linked.response.content
+        # Typed in #umum, binding #bireuen: the channel option names the channel bound.
+        linked = await ani.slash(
+            guyub.channel, "region_link", region="11.11", channel=bireuen_channel, role=bireuen
+        )
         assert linked.response is not None
-        assert "Bireuen" in linked.response.content
+        assert "Kanal “bireuen”" in linked.response.content
 
         # A province group's role covers the members of every kabupaten/kota in it.
-        linked = await ani.slash(province_channel, "region_link", region=f"Aceh <@&{aceh.id}>")
+        linked = await ani.slash(province_channel, "region_link", region="11", role=aceh)
         assert linked.response is not None
 
         amir = await guyub.joins("amir")
@@ -71,3 +90,61 @@ async def test_region_role_given_moved_and_taken(make_app) -> None:
         assert asked.response is not None
         await amir.user.click(asked.response, label="Ya, hapus semua")
         assert roles_of(guyub, amir) == set()
+
+
+async def test_binding_needs_manage_channels_on_that_channel(make_app) -> None:
+    """A captain without *Manage Channels* on a channel (Telegram: not a group admin) can't
+    bind it; *Manage Channels* on that channel alone is enough, wherever the command is
+    typed."""
+    async with guyub_on_discord(make_app) as guyub:
+        cut = await guyub.joins("cut", captain=True)  # Manage Messages only
+        await guyub.make_captain(cut, "11.08")
+        refused = await cut.slash(guyub.channel, "region_link", region="11.08")
+        assert refused.response is not None
+        assert "hanya admin grup ini" in refused.response.content
+        own = guyub.guild.create_text_channel(
+            "aceh-utara", overwrites={cut: discord.PermissionOverwrite(manage_channels=True)}
+        )
+        # Typed in #umum, naming her own channel: the rule is about the channel bound.
+        linked = await cut.slash(guyub.channel, "region_link", region="11.08", channel=own)
+        assert linked.response is not None
+        assert "Kanal “aceh-utara”" in linked.response.content
+        assert await RegionChat.filter(chat_id=str(guyub.channel.id)).count() == 0
+        assert await guyub.adapter.is_chat_admin(_chat(own), _user(cut))
+        assert not await guyub.adapter.is_chat_admin(_chat(guyub.channel), _user(cut))
+
+
+async def test_another_regions_captain_cannot_take_a_bound_channel(make_app) -> None:
+    """#15's hijack on Discord: Aceh Utara's captain, even with Manage Channels, cannot
+    rebind Bireuen's channel; an admin can, audited, and Bireuen's captains are told."""
+    async with guyub_on_discord(make_app) as guyub:
+        bireuen_channel = guyub.guild.create_text_channel("bireuen")
+        bima = await guyub.joins("bima", captain=True, manages_channels=True)
+        amat = await guyub.joins("amat", captain=True, manages_channels=True)
+        await guyub.make_captain(bima, "11.11")
+        await guyub.make_captain(amat, "11.08")
+        linked = await bima.slash(bireuen_channel, "region_link", region="11.11")
+        assert linked.response is not None
+        assert "Bireuen" in linked.response.content
+
+        taken = await amat.slash(bireuen_channel, "region_link", region="11.08")
+        assert taken.response is not None
+        assert "Bireuen" in taken.response.content  # "not your region": Bireuen's
+        assert "✅" not in taken.response.content
+        bound = await RegionChat.get(chat_id=str(bireuen_channel.id))
+        assert bound.region_code == "11.11"
+
+        pmo = await guyub.joins("pmo", admin=True)
+        await guyub.make_admin(pmo)
+        moved = await pmo.slash(
+            guyub.channel, "region_link", region="11.08", channel=bireuen_channel
+        )
+        assert moved.response is not None
+        assert "Aceh Utara" in moved.response.content
+        bound = await RegionChat.get(chat_id=str(bireuen_channel.id))
+        assert bound.region_code == "11.08"
+        told = bima.user.dm_channel.last_message
+        assert told is not None
+        assert "memindahkan grup “bireuen”" in told.content
+        entries = await AuditEntry.filter(action="regions.link").order_by("id")
+        assert [e.details.get("previous") for e in entries] == [None, "11.11"]

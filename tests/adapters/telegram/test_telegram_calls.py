@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 import pytest
 from telegram.error import NetworkError
 from telegram.request import HTTPXRequest
-from telegram_kit import GROUP, Probe, eventually_async
+from telegram_kit import GROUP, Probe, eventually_async, text_message
 
 from adapters.telegram import Caller, TelegramAdapter
 from adapters.telegram.testing import TOKEN, FakeBotApi
@@ -21,7 +21,9 @@ from core import (
     ChatKind,
     ChatRef,
     Clock,
+    Delivery,
     DeliveryError,
+    DeliveryStatus,
     DeliveryUnknown,
     Markup,
     Message,
@@ -158,3 +160,28 @@ async def test_a_reply_held_back_by_retry_after_is_delivered_after_the_wait(
     assert delivered.params["text"] == "halo"
     assert delivered.at - refused.at >= 2.0
     assert len(api.called("sendMessage")) == 1
+
+
+@pytest.mark.slow
+async def test_a_reply_refused_with_retry_after_25_is_delivered_after_the_wait(
+    api: FakeBotApi, probe: Probe
+) -> None:
+    # Telegram holds the group back for 25 s, far longer than the adapter sits out itself:
+    # the reply to /ping is stored and sent when the wait is over, once, with no apology
+    # into the held-back group. Real time: the adapter keeps Telegram's wait on the event
+    # loop's clock, as Telegram does (the delivery layer's part, on a moved clock, is
+    # tests/core/outbox/test_interactive.py).
+    api.fail("sendMessage", status=429, description="Too Many Requests", retry_after=25)
+    async with slow_running(api, probe, clock=SystemClock()):
+        api.push_update({"message": text_message("/ping")})
+        delivered = await api.wait_for("sendMessage", within=60)
+        # The stored reply is recorded sent (nothing left to send again).
+        await eventually_async(
+            lambda: Delivery.filter(status=DeliveryStatus.SENT).exists(), within=20
+        )
+        assert not await Delivery.filter(status__in=DeliveryStatus.OPEN).exists()
+    refused = next(c for c in api.calls if c.status == 429)
+    assert delivered.params["text"] == "Pong, <b>Amir</b>!"
+    assert delivered.params["chat_id"] == GROUP
+    assert delivered.at - refused.at >= 25.0
+    assert [c.status for c in api.calls if c.method == "sendMessage"] == [429, 200]

@@ -170,3 +170,20 @@ async def test_is_chat_admin_asks_get_chat_member(api: FakeBotApi, probe: Probe)
         (GROUP, 5550001),
         (GROUP, 5550002),
     ]
+
+
+async def test_spent_buttons_lose_their_keyboard(api: FakeBotApi, probe: Probe) -> None:
+    """A finished flow's question: Telegram can't grey buttons out, so the keyboard goes;
+    a message already without one ("not modified") is no error."""
+    async with running(api, probe) as (app, adapter):
+        ref = await app.send(CHAT, Message.of("Pilih", buttons=[Button("Ya", "probe:pressed")]))
+        await adapter.close_buttons(ref)
+        api.fail(
+            "editMessageReplyMarkup",
+            status=400,
+            description="Bad Request: message is not modified",
+        )
+        await adapter.close_buttons(ref)
+    edits = api.called("editMessageReplyMarkup")  # the refused one is not logged
+    assert [(e.params["chat_id"], e.params["message_id"]) for e in edits] == [(GROUP, int(ref.id))]
+    assert not edits[0].params.get("reply_markup")

@@ -61,9 +61,10 @@ def test_sigkill_mid_broadcast_then_restart_messages_nobody_twice(tmp_path: Path
     interrupted = {t for t, s in rows.items() if s == DeliveryStatus.UNKNOWN}
     assert {t for t, s in rows.items() if s == DeliveryStatus.SENT} <= set(received)
     # Nobody lost silently: each recipient got it, or is recorded as unknown (at most the
-    # sends in flight at the kill and those answered but not yet written: 2 x concurrency).
+    # sends in flight at the kill, the next wave marked while they finish, and those
+    # answered but not yet written: 3 x concurrency, docs/delivery.md).
     assert set(received) | interrupted == set(rows)
-    assert len(interrupted) <= 16
+    assert len(interrupted) <= 3 * 8
     assert set(rows.values()) <= {DeliveryStatus.SENT, DeliveryStatus.UNKNOWN}
 
 

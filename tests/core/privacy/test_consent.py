@@ -29,7 +29,8 @@ async def test_consent_is_given_and_recorded_with_version_time_channel(chat: Fak
     chat.expect_sent(amir, contains="persetujuan Anda tercatat")
     await clock_forward(chat)
     await amir.says("/consent")
-    shown = chat.expect_sent(amir, contains="Anda setuju (versi 1, 2026-11-23)")
+    shown = chat.expect_sent(amir, contains="Anda menyetujui versi 1 pada Senin, 23 Nov 2026 ")
+    assert "2026-11-23" not in shown.text  # humanised like every other date, never ISO
     assert shown.button_labels() == ["Tarik persetujuan"]
     rows = await ConsentRecord.all().order_by("id")
     assert [(r.status, r.version, r.channel) for r in rows] == [("given", 1, "fake")]

@@ -98,3 +98,30 @@ async def test_ban_and_mute_with_hapus_pesan_remove_the_scam_message(make_app):
         assert [m.action for m in adapter.moderation] == ["ban", "mute"]
         await captain.says(group, "/blokir @joki semua")
         chat.expect_sent(group, contains="hapus pesan")
+
+
+def test_every_audited_action_has_a_label_in_both_languages() -> None:
+    """/jejak names each action in words: every action the code records (``ctx.audit``,
+    ``audit.record``, ``*_ACTION`` constants) has a label, so none reaches a reader as
+    "Tindakan lain (web.login)"."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    recorded: set[str] = set()
+    for package in ("core", "plugins", "adapters"):
+        for path in (root / package).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            recorded |= set(
+                re.findall(r'(?:\.audit\(|audit\.record\()\s*"([a-z_]+(?:\.[a-z_]+)+)"', text)
+            )
+            recorded |= set(
+                re.findall(r'^[A-Z_]*ACTION\s*=\s*"([a-z_]+(?:\.[a-z_]+)+)"', text, re.M)
+            )
+    assert {"role.grant", "events.create", "safety.secret", "web.login"} <= recorded
+    texts = root / "plugins" / "captains" / "texts"
+    for lang in ("id", "en"):
+        with (texts / f"{lang}.toml").open("rb") as handle:
+            labels = tomllib.load(handle)["captains"]["audit"]["action"]
+        assert sorted(recorded - set(labels)) == [], lang

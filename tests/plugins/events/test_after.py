@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import icalendar
@@ -75,11 +76,21 @@ async def test_checkin_and_attendees_csv(chat: FakeChat, regions: RegionsForTest
     filename, data = attached.filename, attached.data
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert filename == f"attendees-{event.id}.csv"
-    assert {(r["name"], r["rsvp"], r["checked_in"]) for r in rows} == {
-        ("ani", "going", "yes"),
-        ("budi", "going", ""),
-        ("citra", "no", "yes"),
+    # In the captain's language, ready to forward: answers in words, times in the zone.
+    assert list(rows[0]) == [
+        "No. anggota",
+        "Nama",
+        "Jawaban",
+        "Daftar tunggu",
+        "Presensi (WIB)",
+        "Waktu menjawab (WIB)",
+    ]
+    assert {(r["Nama"], r["Jawaban"], bool(r["Presensi (WIB)"])) for r in rows} == {
+        ("ani", "hadir", True),
+        ("budi", "hadir", False),
+        ("citra", "tidak", True),
     }
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", r["Waktu menjawab (WIB)"]) for r in rows)
     await chat.advance("2h")
     await budi.presses("Saya hadir", tg)
     chat.expect_sent(budi, contains="belum dibuka atau sudah ditutup")
@@ -137,4 +148,4 @@ async def test_attendees_csv_neutralises_formula_names(
     sent = chat.expect_sent(kapten, contains="Peserta acara")
     data = sent.attachments[0].data
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    assert sorted(r["name"] for r in rows) == sorted("'" + n for n in names)
+    assert sorted(r["Nama"] for r in rows) == sorted("'" + n for n in names)

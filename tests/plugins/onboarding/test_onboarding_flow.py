@@ -132,8 +132,10 @@ async def test_no_to_consent_stores_nothing_and_sends_no_nudges(chat: FakeChat) 
     assert not await chat.app.conversations.active(member.id, "onboarding")
     await chat.advance("5d")
     chat.expect_nothing()
-    # Pressing the old consent button again does nothing harmful: /persetujuan is the way.
-    await siti.presses("Setuju")
+    # The question's buttons are gone; a client that still shows them changes nothing:
+    # /persetujuan is the way.
+    assert chat.latest_with_button(siti.dm, "Setuju") is None
+    await siti.presses("Setuju", spent=True)
     chat.expect_sent(siti, contains="/persetujuan")
     assert await ConsentRecord.filter(status="given").count() == 0
 
