@@ -563,8 +563,9 @@ class App:
             except Unreachable as exc:
                 last = exc
                 continue
-            if not account.dm_open:
-                await Account.filter(id=account.id).update(dm_open=True)
+            dm_chat = _dm_chat_id(ref.chat) or account.dm_chat_id
+            if not account.dm_open or account.dm_chat_id != dm_chat:
+                await Account.filter(id=account.id).update(dm_open=True, dm_chat_id=dm_chat)
             return ref
         raise last or Unreachable()
 
@@ -665,9 +666,12 @@ class App:
             ctx.account, ctx.member = account, account.member
             if update is not None:
                 update.member = account.member_id
-            if event.chat.is_dm and not account.dm_open:
-                account.dm_open = True
-                await Account.filter(id=account.id).update(dm_open=True)
+            dm_chat = _dm_chat_id(event.chat) or account.dm_chat_id
+            if event.chat.is_dm and (not account.dm_open or account.dm_chat_id != dm_chat):
+                # The private chat's id too: on Discord it is not the user id, and /forgetme
+                # must find it wherever a plugin kept it.
+                account.dm_open, account.dm_chat_id = True, dm_chat
+                await Account.filter(id=account.id).update(dm_open=True, dm_chat_id=dm_chat)
                 self.cache.member_changed(account.member_id)
             if event.user.impersonating:
                 await self.safety.name_flagged(ctx)
@@ -914,6 +918,12 @@ class App:
             await self.actions[stored.action].handler(ctx, data)
 
     # --- helpers for plugins ----------------------------------------------------------
+
+
+def _dm_chat_id(chat: ChatRef) -> str | None:
+    """The id of a private chat to keep on the account (platform ids are short; anything
+    longer is not one to keep)."""
+    return chat.id if chat.is_dm and len(chat.id) <= 128 else None
 
 
 def _reply_names_member(command: Command, event: CommandInvoked) -> Command:

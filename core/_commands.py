@@ -281,6 +281,19 @@ _TRUE = {"yes", "y", "ya", "true", "on", "1"}
 _FALSE = {"no", "n", "tidak", "false", "off", "0"}
 
 
+def _typed_as_declared(param: Param, raw: Any) -> bool:
+    """Whether a typed option (not text) is of the type ``param`` declares."""
+    if param.type is ParamType.INT:
+        return isinstance(raw, int) and not isinstance(raw, bool)
+    if param.type is ParamType.BOOL:
+        return isinstance(raw, bool)
+    if param.type is ParamType.DURATION:
+        return isinstance(raw, timedelta)
+    if param.type is ParamType.USER:
+        return not isinstance(raw, int | float)  # a member, account or platform user
+    return False
+
+
 def _convert(command: Command, param: Param, raw: Any) -> Any:
     if param.type is ParamType.INT and isinstance(raw, int) and not -MAX_ID <= raw <= MAX_ID:
         raise UsageError("core.usage.not_a_number", param=param.name, usage=command.usage())
@@ -298,7 +311,9 @@ def _convert(command: Command, param: Param, raw: Any) -> Any:
             return raw
         raise UsageError("core.usage.not_picked", command=command, param=param)
     if not isinstance(raw, str):
-        return raw  # typed options from the platform (Discord) arrive converted
+        if _typed_as_declared(param, raw):
+            return raw  # typed options from the platform (Discord) arrive converted
+        raw = str(raw)  # an option of another type than declared: read as its text
     if param.type is ParamType.INT:
         # Bounded: a 20-digit "id" would overflow the database driver.
         text = raw.strip()

@@ -145,6 +145,8 @@ class Identity:
         return account
 
     async def account_for(self, ref: UserRef) -> Account | None:
+        if len(ref.platform) > 16 or len(ref.id) > 64:
+            return None  # typed, not a platform's: no account has it (nor would it fit)
         return await Account.get_or_none(platform=ref.platform, platform_user_id=ref.id)
 
     async def ensure(self, ref: UserRef, display_name: str = "") -> Account:

@@ -15,6 +15,7 @@ the work.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final, TypeVar
@@ -239,15 +240,15 @@ _DB_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def _driver_errors() -> tuple[type[BaseException], ...]:
-    try:
-        import asyncpg
-    except ImportError:  # pragma: no cover - asyncpg is a dependency
-        return ()
-    return (asyncpg.PostgresError, asyncpg.InterfaceError)
+def _all_db_errors() -> tuple[type[BaseException], ...]:
+    """The database errors, asyncpg's too once it is loaded: until then (SQLite) none of its
+    errors can exist, and importing it just to name them would cost every start-up."""
+    asyncpg = sys.modules.get("asyncpg")
+    if asyncpg is None:
+        return _DB_ERRORS
+    return (*_DB_ERRORS, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
-_ALL_DB_ERRORS = _DB_ERRORS + _driver_errors()
 _NOT_DB_ERRORS: tuple[type[BaseException], ...] = (
     NotExistOrMultiple,
     ObjectDoesNotExistError,
@@ -260,10 +261,11 @@ def is_database_error(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) came from the database or its driver."""
     seen: set[int] = set()
     current: BaseException | None = exc
+    errors = _all_db_errors()
     while current is not None and id(current) not in seen:
         if isinstance(current, _NOT_DB_ERRORS):
             return False  # a lookup that found nothing is the code's business, not the DB's
-        if isinstance(current, _ALL_DB_ERRORS):
+        if isinstance(current, errors):
             return True
         seen.add(id(current))
         current = current.__cause__ or current.__context__

@@ -6,6 +6,10 @@ platform profile, or typed at registration) goes through :func:`guard_name`: lin
 ``@handles`` removed, invisible fillers (U+3164, the braille blank...) and control characters
 dropped, the length capped; a name posing as an official ("admin", "PMO", "Prakerja" with an
 official word) is replaced by a neutral ``Alumni NNNN`` and flagged, so captains can look.
+
+Names stored before the guard existed (or written by raw SQL) are guarded again whenever they
+are read: the name columns are :class:`ShownNameField`, whose value from the database goes
+through :func:`shown_name` (the guard is idempotent, so a name guarded once stays as it was).
 """
 
 from __future__ import annotations
@@ -15,10 +19,21 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from tortoise import fields
 
 from core._text import clean_line
 
-__all__ = ["MAX_NAME_CHARS", "NameCheck", "guard_name", "neutral_name"]
+__all__ = [
+    "MAX_NAME_CHARS",
+    "NameCheck",
+    "ShownNameField",
+    "guard_name",
+    "neutral_name",
+    "shown_name",
+]
 
 #: The longest name the bot shows.
 MAX_NAME_CHARS = 40
@@ -135,6 +150,26 @@ def _guard(raw: str, seed: str) -> NameCheck:
     shown = _SPACES.sub(" ", shown).strip(" -:|,;/\\([{")
     if len(shown) > MAX_NAME_CHARS:
         shown = shown[: MAX_NAME_CHARS - 1].rstrip() + "…"
+    # What is left can pose as an official once a link is gone ("adminhttps://x" → "admin").
+    impersonating = impersonating or _impersonates(shown)
     if impersonating or not any(c.isalnum() for c in shown):
         shown = neutral_name(seed or raw)
     return NameCheck(shown, impersonating, shown != raw)
+
+
+@lru_cache(maxsize=4096)
+def shown_name(stored: str) -> str:
+    """A stored name as the bot may show it: :func:`guard_name` of it (seeded by the text
+    itself, having no id), except that an empty name stays empty (no name given yet)."""
+    if not stored:
+        return stored
+    return guard_name(stored, seed=stored).shown
+
+
+class ShownNameField(fields.CharField[str]):
+    """A name column whose values are guarded as they are read (and as models are built):
+    a name stored before the guard existed, or by a raw query, is never shown raw."""
+
+    def to_python_value(self, value: Any) -> Any:
+        value = super().to_python_value(value)
+        return shown_name(value) if isinstance(value, str) else value

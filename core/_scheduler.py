@@ -343,34 +343,64 @@ class Scheduler:
         guaranteed by due time, not within the same instant)."""
         ran = 0
         async with self._run_lock:
+            if concurrency > 1:
+                return await self._run_pipelined(limit, ahead, concurrency)
             while limit is None or ran < limit:
                 batch = await self._claim(self.settings.batch_size, ahead=ahead)
                 if not batch:
                     break
-                if concurrency <= 1:
-                    for claimed in batch:
-                        with scope("job"):
-                            await self._run(claimed)
-                else:
-                    await self._run_side_by_side(batch, concurrency)
+                for claimed in batch:
+                    with scope("job"):
+                        await self._run(claimed)
                 await self._finish_done()
                 ran += len(batch)
         return ran
 
-    async def _run_side_by_side(self, batch: list[_Claimed], concurrency: int) -> None:
+    async def _run_pipelined(self, limit: int | None, ahead: float, concurrency: int) -> int:
+        """Batches side by side: while a batch's jobs wait for their time, the next batch is
+        claimed (a claim's round trip never makes the following jobs late), with at most two
+        batches in hand (a backlog is worked through batch by batch, within its leases).
+        Jobs that ran are marked done one statement at a time, beside the claims."""
+        size = self.settings.batch_size
         slots = asyncio.Semaphore(concurrency)
+        in_hand = 0
+        room = asyncio.Condition()
+        ran = 0
 
         async def one(claimed: _Claimed) -> None:
-            wait = (claimed.job.due_at - self.clock.now()).total_seconds()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            async with slots:
-                with scope("job"):
-                    await self._run(claimed)
+            nonlocal in_hand
+            try:
+                wait = (claimed.job.due_at - self.clock.now()).total_seconds()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                async with slots:
+                    with scope("job"):
+                        await self._run(claimed)
+            finally:
+                async with room:
+                    in_hand -= 1
+                    room.notify_all()
 
+        def has_room() -> bool:
+            return in_hand < size
+
+        finishing: asyncio.Task[None] | None = None
         async with asyncio.TaskGroup() as group:
-            for claimed in batch:
-                group.create_task(one(claimed))
+            while limit is None or ran < limit:
+                async with room:
+                    await room.wait_for(has_room)
+                batch = await self._claim(size, ahead=ahead)
+                for claimed in batch:
+                    in_hand += 1
+                    group.create_task(one(claimed))
+                ran += len(batch)
+                # Marking done runs beside the next claim (one at a time), not before it.
+                if self._done and (finishing is None or finishing.done()):
+                    finishing = group.create_task(self._finish_done())
+                if len(batch) < size:
+                    break  # all that falls due within ``ahead`` is in hand
+        await self._finish_done()
+        return ran
 
     async def run_forever(self) -> None:
         """The worker loop, run in the App's TaskGroup."""

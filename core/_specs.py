@@ -54,6 +54,9 @@ class Flow:
     Flows run in private chats unless ``groups`` is True. Group chatter is the bot's hot path:
     when no flow runs in groups and no plugin listens to ``guyub_on_message``, a plain group
     message costs no database round trip at all.
+
+    ``asks`` names every step (``ctx.conversation.step``) a handler-style flow may be at, so
+    the test suite can put hostile answers to each (a declarative flow's are its ``steps``).
     """
 
     name: str
@@ -62,6 +65,12 @@ class Flow:
     steps: tuple[Step, ...] = ()
     done: Done | None = None
     title: str | None = None
+    asks: tuple[str, ...] = ()
+
+    @property
+    def step_names(self) -> tuple[str, ...]:
+        """Every step this flow may wait at for a typed answer."""
+        return tuple(s.name for s in self.steps) or self.asks
 
     @classmethod
     def of_steps(

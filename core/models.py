@@ -1,5 +1,8 @@
 """The core's tables. Models import tortoise only (no settings, no SDK).
 
+Name columns are :class:`core._names.ShownNameField` (a CharField guarded as it is read): the
+one import beside tortoise, a pure function.
+
 Tortoise turns a model's docstring into a table comment, and its SQLite migration runner
 splits statements on semicolons and chokes on quotes: keep model docstrings to plain words.
 """
@@ -10,6 +13,8 @@ from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+from core._names import ShownNameField
 
 __all__ = [
     "Account",
@@ -27,7 +32,7 @@ class Member(Model):
     """A person in the community, whatever platforms they use."""
 
     id = fields.IntField(primary_key=True)
-    display_name = fields.CharField(max_length=128, default="")
+    display_name = ShownNameField(max_length=128, default="")
     language = fields.CharField(max_length=8, default="id")
     region_code = fields.CharField(max_length=16, null=True, db_index=True)
     registered_at = fields.DatetimeField(null=True)
@@ -50,9 +55,11 @@ class Account(Model):
         "core.Member", related_name="accounts", on_delete=fields.CASCADE
     )
     username = fields.CharField(max_length=128, null=True)
-    display_name = fields.CharField(max_length=128, default="")
+    display_name = ShownNameField(max_length=128, default="")
     language = fields.CharField(max_length=16, null=True)
     dm_open = fields.BooleanField(default=False)
+    #: The private chat with the bot, for /forgetme to find (on Discord not the user id).
+    dm_chat_id = fields.CharField(max_length=128, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_seen_at = fields.DatetimeField(null=True)
 

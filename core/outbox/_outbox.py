@@ -29,13 +29,13 @@ import heapq
 import logging
 import os
 import secrets
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from tortoise.expressions import F, Q, Subquery
-from tortoise.functions import Count
+from tortoise.expressions import Case, F, Q, Subquery, When
+from tortoise.functions import Coalesce, Count, Min
 from tortoise.transactions import in_transaction
 
 from core._adapter import (
@@ -347,10 +347,17 @@ class Outbox:
         key: str | None = None,
         meta: Mapping[str, Any] | None = None,
         not_before: datetime | None = None,
+        members: Any = None,
     ) -> OutboxBatch:
         """Store a batch and its deliveries (duplicates dropped). With ``key``, enqueueing
         again returns the existing batch instead of sending twice. ``not_before`` holds
-        every delivery back until then."""
+        every delivery back until then.
+
+        ``members`` (a tortoise query of member ids, e.g. ``Member.filter(...).values("id")``)
+        adds a private message to each of those members, one account each (one open for DMs
+        first), planned in the database by one ``INSERT ... SELECT`` however many members: a
+        province's 440,000 never pass through Python. A member's chat already among
+        ``recipients`` is not added twice."""
         if key is not None:
             existing = await OutboxBatch.get_or_none(key=key)
             if existing is not None:
@@ -390,6 +397,13 @@ class Outbox:
                 if len(chunk) >= 5000:
                     total += await self._insert(chunk)
             total += await self._insert(chunk)
+            if members is not None:
+                # Only a private chat listed too can collide with a member's.
+                listed_dm = any(kind == ChatKind.DM.value for _, kind, _ in seen)
+                await self._insert_members(
+                    batch.id, members, not_before or now, skip_listed=listed_dm
+                )
+                total = await Delivery.filter(batch_id=batch.id).count()
             await OutboxBatch.filter(id=batch.id).update(total=total)
             batch.total = total
         log.info(
@@ -422,25 +436,11 @@ class Outbox:
             .distinct()
             .values_list("language", "region_code")
         )
-        members._make_query()
-        sub_sql, sub_params = members.query.get_parameterized_sql()
         groups: dict[str, tuple[Message | Outgoing, list[tuple[str, str]]]] = {}
         for raw_language, raw_region in combos:
             language, region = str(raw_language or ""), str(raw_region or "")
             group, message = await compose(language, region)
             groups.setdefault(group, (message, []))[1].append((language, region))
-        open_now = sorted(_sql_name(p) for p in self.adapters)
-        anyway = sorted(
-            _sql_name(p)
-            for p, a in self.adapters.items()
-            if a.supports(Capability.DM_WITHOUT_START)
-        )
-        here = ", ".join(f"'{p}'" for p in open_now) or "''"
-        free = ", ".join(f"'{p}'" for p in anyway) or "''"
-        reachable = (
-            f"CASE WHEN a.platform IN ({here}) AND (a.dm_open OR a.platform IN ({free}))"
-            " THEN 1 ELSE 0 END"
-        )
         batches: list[OutboxBatch] = []
         for group, (message, members_of) in groups.items():
             batch_key = f"{key}:{group}"[:128]
@@ -450,9 +450,13 @@ class Outbox:
                 continue
             out = message if isinstance(message, Outgoing) else await self.render(message)
             now = self.clock.now()
-            params = _Params(self.dialect, sub_params)
-            mark = params.add
-            marks: list[str] = []
+
+            def texts(mark: Callable[[Any], str], of: list[tuple[str, str]] = members_of) -> str:
+                return " OR ".join(
+                    f"(COALESCE(m.language, '') = {mark(language)}"
+                    f" AND COALESCE(m.region_code, '') = {mark(region)})"
+                    for language, region in of
+                )
 
             async with in_transaction():
                 batch = await OutboxBatch.create(
@@ -462,39 +466,145 @@ class Outbox:
                     meta=dict(meta or {}),
                     created_at=now,
                 )
-                at = mark(now)
-                for language, region in members_of:
-                    marks.append(
-                        f"(COALESCE(m.language, '') = {mark(language)}"
-                        f" AND COALESCE(m.region_code, '') = {mark(region)})"
-                    )
-                sql = (
-                    f"WITH chosen(member_id) AS ({sub_sql}) "
-                    f'INSERT INTO "{Delivery._meta.db_table}" ({", ".join(_INSERT_COLUMNS)}) '
-                    f"SELECT {int(batch.id)}, platform, 'dm', platform_user_id, id, region_code,"
-                    " CASE WHEN reachable = 1 THEN 'pending' ELSE 'unreachable' END, 0,"
-                    f" {at}, CASE WHEN reachable = 1 THEN NULL"
-                    " ELSE 'cannot be messaged privately' END "
-                    "FROM (SELECT a.id, a.platform, a.platform_user_id, m.region_code,"
-                    f" {reachable} AS reachable,"
-                    " ROW_NUMBER() OVER (PARTITION BY a.member_id ORDER BY"
-                    f" {reachable} DESC, CASE WHEN a.platform IN ({here}) THEN 0 ELSE 1 END,"
-                    " a.id) AS rn"
-                    " FROM core_account a JOIN core_member m ON m.id = a.member_id"
-                    " WHERE a.member_id IN (SELECT member_id FROM chosen)"
-                    f" AND ({' OR '.join(marks)})) ranked WHERE rn = 1"
-                )
-                # One statement, run once, on the transaction's connection. Its text holds
-                # only names from this code (and validated platform names); every value is
-                # a parameter. (A client taken before the transaction would wait for the
-                # transaction's own lock on SQLite.)
-                await Delivery._meta.db.execute_many(sql, [params.values])
+                await self._insert_members(batch.id, members, now, where=texts)
                 total = await Delivery.filter(batch_id=batch.id).count()
                 await OutboxBatch.filter(id=batch.id).update(total=total)
                 batch.total = total
             batches.append(batch)
         self._wakeup.set()
         return batches
+
+    def _ranked_accounts(
+        self,
+        members: Any,
+        where: Callable[[Callable[[Any], str]], str] | None = None,
+        lead: Sequence[Any] = (),
+    ) -> tuple[str, list[Any], list[str]]:
+        """``WITH chosen ... SELECT`` of one account per member selected by ``members`` (a
+        tortoise query of member ids): one we can DM first, then one on a platform this
+        process runs, then the oldest. Columns: ``id, platform, platform_user_id,
+        region_code, reachable`` (1 or 0). ``where(mark)`` narrows the members (``m.``)
+        with parameters it adds through ``mark``. ``lead`` are values a statement built
+        around it uses between the ``WITH`` clause and the select (``?`` parameters are
+        bound in the order they appear). Returns the SQL, every parameter and the marks of
+        ``lead``."""
+        members._make_query()
+        sub_sql, sub_params = members.query.get_parameterized_sql()
+        params = _Params(self.dialect, sub_params)
+        lead_marks = [params.add(value) for value in lead]
+        here = ", ".join(f"'{_sql_name(p)}'" for p in sorted(self.adapters)) or "''"
+        free = (
+            ", ".join(
+                f"'{_sql_name(p)}'"
+                for p, a in sorted(self.adapters.items())
+                if a.supports(Capability.DM_WITHOUT_START)
+            )
+            or "''"
+        )
+        reachable = (
+            f"CASE WHEN a.platform IN ({here}) AND (a.dm_open OR a.platform IN ({free}))"
+            " THEN 1 ELSE 0 END"
+        )
+        narrow = f" AND ({where(params.add)})" if where is not None else ""
+        # Its text holds only names from this code (and validated platform names); every
+        # value is a parameter.
+        sql = (
+            f"WITH chosen(member_id) AS ({sub_sql}) "
+            "SELECT id, platform, platform_user_id, region_code, reachable FROM ("
+            "SELECT a.id, a.platform, a.platform_user_id, m.region_code,"
+            f" {reachable} AS reachable,"
+            " ROW_NUMBER() OVER (PARTITION BY a.member_id ORDER BY"
+            f" {reachable} DESC, CASE WHEN a.platform IN ({here}) THEN 0 ELSE 1 END,"
+            " a.id) AS rn"
+            " FROM core_account a JOIN core_member m ON m.id = a.member_id"
+            f" WHERE a.member_id IN (SELECT member_id FROM chosen){narrow}) ranked"
+            " WHERE rn = 1"
+        )
+        return sql, params.values, lead_marks
+
+    async def _insert_members(
+        self,
+        batch_id: int,
+        members: Any,
+        at: datetime,
+        *,
+        where: Callable[[Callable[[Any], str]], str] | None = None,
+        skip_listed: bool = False,
+    ) -> None:
+        """One private delivery per member (see :meth:`_ranked_accounts`) into a batch, in
+        one ``INSERT ... SELECT``. ``skip_listed``: the batch may already hold some of those
+        chats; they are left as they are (``ON CONFLICT DO NOTHING``, which costs every row
+        a speculative insert: about a third more on PostgreSQL, so only when needed)."""
+        sql, values = self._members_insert(
+            batch_id, members, at, where=where, skip_listed=skip_listed
+        )
+        # Run once, on the transaction's connection (a client taken before the transaction
+        # would wait for the transaction's own lock on SQLite).
+        await Delivery._meta.db.execute_many(sql, [values])
+
+    def _members_insert(
+        self,
+        batch_id: int,
+        members: Any,
+        at: datetime,
+        *,
+        where: Callable[[Callable[[Any], str]], str] | None = None,
+        skip_listed: bool = False,
+    ) -> tuple[str, list[Any]]:
+        """The statement of :meth:`_insert_members` and its parameters."""
+        select, values, (when,) = self._ranked_accounts(members, where, lead=[at])
+        head, _, rest = select.partition(" SELECT id, platform, platform_user_id,")
+        assert rest, "the ranked select starts after its WITH clause"
+        sql = (
+            f'{head} INSERT INTO "{Delivery._meta.db_table}" ({", ".join(_INSERT_COLUMNS)}) '
+            f"SELECT {int(batch_id)}, platform, 'dm', platform_user_id, id, region_code,"
+            " CASE WHEN reachable = 1 THEN 'pending' ELSE 'unreachable' END, 0,"
+            f" {when}, CASE WHEN reachable = 1 THEN NULL"
+            " ELSE 'cannot be messaged privately' END"
+            f" FROM (SELECT id, platform, platform_user_id,{rest}) planned"
+            + (" WHERE true ON CONFLICT DO NOTHING" if skip_listed else "")
+        )
+        return sql, values
+
+    async def dm_audience(self, members: Any) -> dict[str, tuple[int, int]]:
+        """Per platform, how many of ``members`` (a tortoise query of member ids) a batch
+        with ``members=`` would DM, and how many of them can't be reached privately: the
+        same choice of account (one we can DM, then one on a platform this process runs,
+        then the oldest), counted in the database by one grouped query."""
+        here = sorted(self.adapters)
+        free = sorted(
+            p for p, a in self.adapters.items() if a.supports(Capability.DM_WITHOUT_START)
+        )
+        if not here:
+            reachable: Q | None = None
+        elif free:
+            reachable = Q(platform__in=here) & (Q(dm_open=True) | Q(platform__in=free))
+        else:
+            reachable = Q(platform__in=here) & Q(dm_open=True)
+        firsts: list[Any] = []
+        if reachable is not None:
+            # (tortoise aggregates take a Case at run time; its annotations say otherwise)
+            firsts.append(Min(Case(When(reachable, then=F("id")), default=None)))  # type: ignore[arg-type]
+            firsts.append(Min(Case(When(Q(platform__in=here), then=F("id")), default=None)))  # type: ignore[arg-type]
+        firsts.append(Min("id"))
+        chosen = (
+            Account.filter(member_id__in=Subquery(members))
+            .annotate(chosen=Coalesce(*firsts) if len(firsts) > 1 else firsts[0])
+            .group_by("member_id")
+            .values("chosen")
+        )
+        counted = Account.filter(id__in=Subquery(chosen)).group_by("platform")
+        if reachable is None:
+            rows = await counted.annotate(n=Count("id")).values_list("platform", "n")
+            return {str(platform): (int(n), int(n)) for platform, n in rows}
+        rows = await counted.annotate(
+            n=Count("id"),
+            # COUNT skips the NULLs: the chosen accounts that can be messaged privately.
+            reached=Count(Case(When(reachable, then=F("id")), default=None)),  # type: ignore[arg-type]
+        ).values_list("platform", "n", "reached")
+        return {
+            str(platform): (int(n), int(n) - int(reached or 0)) for platform, n, reached in rows
+        }
 
     # --- interactive sends ------------------------------------------------------------
 

@@ -252,6 +252,7 @@ async def export_member(app: App, member: Member) -> dict[str, Any]:
                 "display_name": a.display_name,
                 "language": a.language,
                 "dm_open": a.dm_open,
+                "dm_chat_id": a.dm_chat_id,
                 "created_at": _when(a.created_at),
                 "last_seen_at": _when(a.last_seen_at),
             }
@@ -313,13 +314,19 @@ async def forget_member(app: App, member: Member, *, reason: str) -> str:
     """
     receipt = secrets.token_hex(4)
     ids = await history_ids(member.id)
-    accounts = await Account.filter(member_id__in=ids).values_list("platform", "platform_user_id")
+    accounts = await Account.filter(member_id__in=ids).values_list(
+        "platform", "platform_user_id", "dm_chat_id"
+    )
+    # Each account's user id and its private chat with the bot (the same on Telegram, a
+    # channel of its own on Discord), bare and as ``platform:id``.
     needles = Needles(
         frozenset(ids),
         frozenset(
             text
-            for platform, user_id in accounts
-            for text in (str(user_id), f"{platform}:{user_id}")
+            for platform, user_id, dm_chat in accounts
+            for chat_id in {user_id, dm_chat}
+            if chat_id
+            for text in (str(chat_id), f"{platform}:{chat_id}")
         ),
     )
     # Resumable: if the process dies part way, this job finishes the deletion later (every

@@ -229,7 +229,7 @@ def guyub_register_actions() -> Sequence[Action]:
 
 @hookimpl
 def guyub_register_flows() -> Sequence[Flow]:
-    return [Flow(_broadcast.FLOW, _broadcast.broadcast_flow)]
+    return [Flow(_broadcast.FLOW, _broadcast.broadcast_flow, asks=("text",))]
 
 
 @hookimpl

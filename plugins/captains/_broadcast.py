@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core import (
-    Account,
     App,
     BatchReport,
     Button,
@@ -47,6 +46,7 @@ __all__ = [
     "broadcast_flow",
     "on_button",
     "on_progress",
+    "plan",
 ]
 
 log = logging.getLogger(__name__)
@@ -59,9 +59,11 @@ MODES = ("groups", "dms", "both")
 
 @dataclass
 class Audience:
-    """Who a broadcast reaches: one private chat per member, and the regions' groups."""
+    """Who a broadcast reaches: one private chat per member of the areas (counted in the
+    database: a province is 440,000 members), and the areas' groups."""
 
-    dms: list[Recipient] = field(default_factory=list)
+    #: the members, as a query of their ids (the outbox plans their DMs from it)
+    member_ids: Any = None
     groups: list[Recipient] = field(default_factory=list)
     members: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     unreachable: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -69,67 +71,21 @@ class Audience:
 
     @property
     def member_total(self) -> int:
-        return len(self.dms)
-
-    def recipients(self, mode: str) -> list[Recipient]:
-        return (self.groups if mode in ("groups", "both") else []) + (
-            self.dms if mode in ("dms", "both") else []
-        )
+        return sum(self.members.values())
 
     def platforms(self) -> list[str]:
         return sorted(set(self.members) | set(self.group_count))
 
 
 async def audience_of(app: App, codes: Sequence[str]) -> Audience:
-    """Every member in the areas (one account each: one already open for DMs first) and
-    every group bound to the areas or the regions inside them."""
-    audience = Audience()
-    rows = (
-        await Account.filter(in_areas(codes, prefix="member__"))
-        .order_by("member_id", "id")
-        .values_list(
-            "id", "member_id", "platform", "platform_user_id", "dm_open", "member__region_code"
-        )
-    )
-    dm_without_start = {
-        name
-        for name, adapter in app.adapters.items()
-        if adapter.supports(Capability.DM_WITHOUT_START)
-    }
-
-    def rank(row: tuple[Any, ...]) -> tuple[bool, bool]:
-        # An account we can DM first, then one on a platform this process runs.
-        platform = str(row[2])
-        reachable = platform in app.adapters and (bool(row[4]) or platform in dm_without_start)
-        return (not reachable, platform not in app.adapters)
-
-    def add(accounts: list[tuple[Any, ...]]) -> None:
-        best = min(accounts, key=rank)
-        platform = str(best[2])
-        reachable = not rank(best)[0]
-        audience.members[platform] += 1
-        if not reachable:
-            audience.unreachable[platform] += 1
-        audience.dms.append(
-            Recipient(
-                platform,
-                str(best[3]),
-                ChatKind.DM,
-                region_code=best[5],
-                account_id=int(best[0]),
-                reachable=reachable,
-            )
-        )
-
-    # Rows come ordered by member: group them as they pass (a province is 440,000 rows).
-    current: list[tuple[Any, ...]] = []
-    for row in rows:
-        if current and current[0][1] != row[1]:
-            add(current)
-            current = []
-        current.append(tuple(row))
-    if current:
-        add(current)
+    """Every member in the areas (one account each: one already open for DMs first, the
+    outbox's choice) and every group bound to the areas or the regions inside them."""
+    audience = Audience(member_ids=Member.filter(in_areas(codes)).values("id"))
+    for platform, (total, unreachable) in (
+        await app.outbox.dm_audience(audience.member_ids)
+    ).items():
+        audience.members[platform] = total
+        audience.unreachable[platform] = unreachable
     seen: set[ChatRef] = set()
     for code in await area_codes_below(codes):
         for chat in await app.regions.chats(code):
@@ -139,6 +95,27 @@ async def audience_of(app: App, codes: Sequence[str]) -> Audience:
             audience.group_count[chat.platform] += 1
             audience.groups.append(Recipient(chat.platform, chat.id, ChatKind.GROUP, code))
     return audience
+
+
+async def plan(
+    app: App,
+    broadcast: Broadcast,
+    audience: Audience,
+    message: Message,
+) -> OutboxBatch:
+    """The broadcast's deliveries, stored before anything is sent (one transaction): the
+    groups, and one private chat per member planned by one ``INSERT ... SELECT``. The key
+    makes planning again return the same batch."""
+    groups = audience.groups if broadcast.mode in ("groups", "both") else []
+    members = audience.member_ids if broadcast.mode in ("dms", "both") else None
+    return await app.outbox.enqueue(
+        KIND,
+        message,
+        groups,
+        members=members,
+        key=f"captains:broadcast:{broadcast.id}",
+        meta={"broadcast": broadcast.id},
+    )
 
 
 # --- command and flow --------------------------------------------------------------------
@@ -356,7 +333,6 @@ async def _start(
 ) -> None:
     """Hand the broadcast to the outbox and show the sender a progress message."""
     app = ctx.app
-    recipients = audience.recipients(broadcast.mode)
     lang = broadcast.lang
     stop = Button(
         str(app.translator("captains.button.stop", lang)),
@@ -366,13 +342,7 @@ async def _start(
     )
     # The deliveries exist before anything is sent (one transaction; the key makes a second
     # start return the same batch), so no failure below can strand or double the broadcast.
-    batch = await ctx.outbox.enqueue(
-        KIND,
-        Message(await _body(app, broadcast)),
-        recipients,
-        key=f"captains:broadcast:{broadcast.id}",
-        meta={"broadcast": broadcast.id},
-    )
+    batch = await plan(app, broadcast, audience, Message(await _body(app, broadcast)))
     await Broadcast.filter(id=broadcast.id).update(
         batch_id=batch.id, audience=audience.member_total, started_at=ctx.now()
     )
@@ -383,10 +353,10 @@ async def _start(
         region=broadcast.regions[0] or None,
         regions=broadcast.regions,
         mode=broadcast.mode,
-        recipients=len(recipients),
+        recipients=batch.total,
         approved_by=broadcast.approved_by_id,
     )
-    text = app.translator("captains.progress.starting", lang, total=len(recipients))
+    text = app.translator("captains.progress.starting", lang, total=batch.total)
     ref: MessageRef | None = None
     try:
         if sender is None:

@@ -253,7 +253,8 @@ def guyub_register_actions() -> list[Action]:
 
 @hookimpl
 def guyub_register_flows() -> list[Flow]:
-    return [Flow(c.FLOW, c.flow_text, groups=True)]  # captains may create events in a group
+    # Captains may create events in a group.
+    return [Flow(c.FLOW, c.flow_text, groups=True, asks=c.FLOW_STEPS)]
 
 
 @hookimpl

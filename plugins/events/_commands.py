@@ -82,6 +82,9 @@ _STEPS = (
     "repeat",
     "until",
 )
+#: Every step the creation flow may wait at: the questions, the check of a start time
+#: read from words ("start_ok") and the summary ("confirm").
+FLOW_STEPS = (*_STEPS[:3], "start_ok", *_STEPS[3:], "confirm")
 _NATIONAL = {"nasional", "national", "indonesia", "semua", "all"}
 _OFFSET = re.compile(r"(\d+)\s*(d|h|m|hari|jam|menit|mnt)\b", re.IGNORECASE)
 _REPEATS = {

@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import dateparser
-
 __all__ = ["ZONE_WORDS", "DateError", "Parsed", "parse_day", "parse_when"]
 
 ZONE_WORDS = {"wib": "Asia/Jakarta", "wita": "Asia/Makassar", "wit": "Asia/Jayapura"}
@@ -609,6 +607,8 @@ def _dateparser_day(half: _Half, today: date) -> date:
     if half.day is not None or half.offset is not None or half.weekday is not None:
         raise DateError("unreadable")
     base = datetime.combine(today, time(12, 0))
+    import dateparser  # heavy: imported for the first phrase only our grammar can't read
+
     found: datetime | None = dateparser.parse(
         text,
         languages=["id", "en"],

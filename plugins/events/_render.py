@@ -6,8 +6,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import icalendar
-
 from core import csv_bytes, zone_abbreviation
 
 from .models import Event
@@ -68,6 +66,8 @@ def event_ics(event: Event, now: datetime) -> bytes:
     No ORGANIZER: it must be a calendar address (``mailto:``) and the bot has none; the
     calendar's name says where the event comes from instead."""
     zone = ZoneInfo(event.tz)
+    import icalendar  # imported when a calendar file is first asked for
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Guyub//events//ID")
     calendar.add("version", "2.0")

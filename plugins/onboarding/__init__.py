@@ -82,7 +82,7 @@ def guyub_register_texts() -> dict[str, dict[str, str]]:
 
 @hookimpl
 def guyub_register_flows() -> Sequence[Flow]:
-    return [Flow(FLOW, _flow.handle_text)]
+    return [Flow(FLOW, _flow.handle_text, asks=_flow.STEPS)]
 
 
 @hookimpl

@@ -19,6 +19,7 @@ from core import (
     CliCommand,
     Command,
     Context,
+    JobKind,
     Member,
     ModelModule,
     PluginInfo,
@@ -78,6 +79,11 @@ def guyub_register_web() -> list[Any]:
 @hookimpl
 def guyub_register_dashboard() -> list[Any]:
     return list(_web.pages())
+
+
+@hookimpl
+def guyub_register_jobs() -> list[JobKind]:
+    return _roles.jobs()
 
 
 @hookimpl

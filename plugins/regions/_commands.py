@@ -24,6 +24,7 @@ from core import (
     Where,
     scope_chain,
 )
+from plugins.regions import _roles
 from plugins.regions._gazetteer import PROVINCE, gazetteer
 from plugins.regions._match import Matcher
 from plugins.regions._stats import region_rows
@@ -319,6 +320,7 @@ async def _bind(
         platform=chat.platform, chat_id=chat.id, thread_id=chat.thread or ""
     )
     previous = bound.region_code if bound is not None else None
+    previous_role = bound.discord_role_id if bound is not None else None
     if previous is not None and previous != code:
         # Rebinding takes the group away from its region: only who manages that region may.
         await ctx.require_region(previous)
@@ -334,6 +336,9 @@ async def _bind(
             "discord_role_id": role,
             "linked_by_id": ctx.member.id,
         },
+    )
+    await _roles.sweep_after_rebind(
+        ctx.app, chat.platform, chat.id, given=(code, role), taken=(previous, previous_role)
     )
     await ctx.audit(
         "regions.link",
@@ -378,6 +383,13 @@ async def region_unlink(ctx: Context) -> None:
     await ctx.require_region(bound.region_code)
     await _require_group_admin(ctx, chat)
     await bound.delete()
+    await _roles.sweep_after_rebind(
+        ctx.app,
+        chat.platform,
+        chat.id,
+        given=(None, None),
+        taken=(bound.region_code, bound.discord_role_id),
+    )
     await ctx.audit("regions.unlink", target=chat.key, region=bound.region_code)
     await ctx.reply(ctx.t("regions.unlinked", name=gazetteer().regions[bound.region_code].name))
     await _tell_captains(

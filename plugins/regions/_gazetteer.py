@@ -53,6 +53,8 @@ _EXPAND = {"kep": "kepulauan", "kepl": "kepulauan", "sumatra": "sumatera"}
 
 def normalise(text: str) -> str:
     """Lower case ASCII words separated by one space: ``Kab. Aceh  Utara!`` → ``kab aceh utara``."""
+    if text.isascii():  # what nearly everyone types: nothing to decompose
+        return _NON_WORD.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text)
     ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _NON_WORD.sub(" ", ascii_only.casefold()).strip()

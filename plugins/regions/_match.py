@@ -16,7 +16,6 @@ The order of attempts:
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
 
@@ -75,6 +74,14 @@ class Matcher:
         self._confusable = _confusable_abbreviations(gazetteer)
         self._reach: dict[int, list[str]] = {}
         self._answers: dict[str, RegionMatch] = {}
+        # Every name and alias in every searchable form is answered once, here: what most
+        # members type is then one dictionary lookup after normalising (static data).
+        self._known: dict[str, RegionMatch] = {}
+        for key in self._keys:
+            kind, core = split_kind(key)
+            answer = self._exact(key, kind, core)
+            assert answer is not None  # every key is an exact hit of itself
+            self._known[key] = answer
 
     def _within_reach(self, length: int) -> list[str]:
         """Keys long or short enough to score ``_EXTRACT_CUTOFF`` against a text of
@@ -118,6 +125,9 @@ class Matcher:
 
     def _match(self, text: str) -> RegionMatch:
         norm = normalise(text)
+        known = self._known.get(norm)
+        if known is not None:
+            return known
         if not norm:
             return RegionMatch(())
         # Members of one area type the same few names: answers (immutable, over static
@@ -199,7 +209,7 @@ class Matcher:
             ):
                 for code in index[key]:
                     close[code] = max(close.get(code, 0.0), float(score))
-            if len(probe) >= 5:
+            if len(probe) >= _GRAM:
                 partial.update(self._containing(probe))
         for code in partial:
             close.setdefault(code, 0.0)
@@ -220,29 +230,37 @@ class Matcher:
         return RegionMatch(regions, certain=certain and bool(regions))
 
 
+#: Length of the pieces of keys indexed for substring search (the shortest probe searched).
+_GRAM = 5
+
+
 class _Blob:
-    """Keys joined by newlines, for finding every key that contains a piece of text."""
+    """Every key by each piece of ``_GRAM`` letters it contains, for finding every key that
+    contains a longer piece of text: only the keys sharing its rarest piece are looked at."""
 
     def __init__(self, keys: list[str], index: dict[str, frozenset[str]]) -> None:
-        self.text = "\n".join(keys)
-        self.starts: list[int] = []
-        position = 0
+        grams: dict[str, list[tuple[str, frozenset[str]]]] = {}
         for key in keys:
-            self.starts.append(position)
-            position += len(key) + 1
-        self.codes = [index[key] for key in keys]
+            for gram in {key[i : i + _GRAM] for i in range(len(key) - _GRAM + 1)}:
+                grams.setdefault(gram, []).append((key, index[key]))
+        self.grams = grams
 
     def codes_containing(self, probe: str) -> set[str]:
+        if len(probe) < _GRAM:
+            raise ValueError(f"probes are at least {_GRAM} letters long")
+        # The keys holding the probe's rarest piece ("kabup" is in hundreds of keys).
+        grams = self.grams
+        shortest: list[tuple[str, frozenset[str]]] | None = None
+        for i in range(len(probe) - _GRAM + 1):
+            keys = grams.get(probe[i : i + _GRAM])
+            if keys is None:
+                return set()  # a piece no key holds: no key holds the probe
+            if shortest is None or len(keys) < len(shortest):
+                shortest = keys
         found: set[str] = set()
-        at = self.text.find(probe)
-        while at != -1:
-            slot = bisect.bisect_right(self.starts, at) - 1
-            found.update(self.codes[slot])
-            # Go on from the next key: one hit per key is enough.
-            following = slot + 1
-            if following >= len(self.starts):
-                break
-            at = self.text.find(probe, self.starts[following])
+        for key, codes in shortest or ():
+            if probe in key:
+                found.update(codes)
         return found
 
 

@@ -255,3 +255,30 @@ async def test_jobs_of_a_batch_run_side_by_side(app: App, clock: FakeClock) -> N
     assert await asyncio.wait_for(app.scheduler.run_due(concurrency=4), 10) == 4
     assert sorted(started) == [0, 1, 2, 3]
     assert await Job.filter(status="done").count() == 4
+
+
+async def test_a_slow_job_does_not_hold_back_the_next_batches(make_app) -> None:  # type: ignore[no-untyped-def]
+    """The next batch is claimed while a batch's jobs wait or run: the first job waits for
+    one in the third batch (batches of two), which a batch-by-batch loop never claims."""
+    import asyncio
+
+    ran: list[int] = []
+    last = asyncio.Event()
+
+    async def job(ctx: JobContext) -> None:
+        n = ctx.payload["n"]
+        if n == 0:
+            await last.wait()
+        if n == 4:
+            last.set()
+        ran.append(n)
+
+    async with make_app(discover_plugins=False, scheduler={"batch_size": 2}) as app:
+        app.scheduler.register(JobKind("rec:chain", job))
+        now = app.clock.now()
+        for i in range(5):
+            await app.scheduler.schedule("rec:chain", now - timedelta(seconds=5 - i), {"n": i})
+        assert await asyncio.wait_for(app.scheduler.run_due(concurrency=4), 10) == 5
+        assert ran[-1] == 0
+        assert sorted(ran) == [0, 1, 2, 3, 4]
+        assert await Job.filter(status="done").count() == 5

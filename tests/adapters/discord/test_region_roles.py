@@ -6,11 +6,13 @@ channel on Discord binds it, and only the region's captain (or an admin) rebinds
 from __future__ import annotations
 
 import discord
+import pytest
 import simcord
 from guyub_world import Guyub, guyub_on_discord
 
 from core import ChatKind, ChatRef, UserRef
-from core.models import AuditEntry
+from core.models import AuditEntry, Job
+from plugins.regions import _roles
 from plugins.regions.models import RegionChat
 
 
@@ -148,3 +150,40 @@ async def test_another_regions_captain_cannot_take_a_bound_channel(make_app) -> 
         assert "memindahkan grup “bireuen”" in told.content
         entries = await AuditEntry.filter(action="regions.link").order_by("id")
         assert [e.details.get("previous") for e in entries] == [None, "11.11"]
+
+
+async def test_a_role_linked_later_reaches_the_members_already_there(
+    make_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Linking a role to a region's channel gives it to the members registered there before;
+    replacing it moves them to the new role; unlinking takes it back. A durable job does it
+    a page at a time (one member a page here, to go through several pages)."""
+    monkeypatch.setattr(_roles, "SWEEP_PAGE", 1)
+    async with guyub_on_discord(make_app) as guyub:
+        pase = guyub.guild.create_role("Aceh Utara", permissions=discord.Permissions.none())
+        pasai = guyub.guild.create_role("Samudra Pasai", permissions=discord.Permissions.none())
+        ani = await guyub.joins("ani", captain=True, manages_channels=True)
+        await guyub.make_captain(ani, "11")
+        amir, cut, bima = [await guyub.joins(n) for n in ("amir", "cut", "bima")]
+        await guyub.registered(amir, "11.08")
+        await guyub.registered(cut, "11.08")
+        await guyub.registered(bima, "11.11")  # Bireuen: not this channel's region
+
+        async def sweep() -> None:
+            await guyub.app.run_pending()
+            await guyub.env.settle()
+
+        await ani.slash(guyub.channel, "region_link", region="11.08", role=pase)
+        await sweep()
+        assert roles_of(guyub, amir) == roles_of(guyub, cut) == {"Aceh Utara"}
+        assert roles_of(guyub, bima) == set()
+        assert "Aceh Utara" not in roles_of(guyub, ani)  # a captain of the province only
+
+        await ani.slash(guyub.channel, "region_link", region="11.08", role=pasai)
+        await sweep()
+        assert roles_of(guyub, amir) == roles_of(guyub, cut) == {"Samudra Pasai"}
+
+        await ani.slash(guyub.channel, "region_unlink")
+        await sweep()
+        assert roles_of(guyub, amir) == roles_of(guyub, cut) == set()
+        assert await Job.filter(kind=_roles.SWEEP_KIND, status="pending").count() == 0

@@ -288,3 +288,47 @@ async def test_members_are_planned_in_the_database_one_account_each(make_app):
     }
     assert [s.text for s in tg.sent] == ["hai (en)"]
     assert [s.text for s in dc.sent] == ["hai (id)"]
+
+
+async def test_one_batch_holds_groups_and_members_planned_in_the_database(make_app):
+    """``enqueue(members=...)``: the members' private chats (one account each, planned by
+    one INSERT ... SELECT) and the listed recipients in one batch; a member's chat that is
+    also listed is stored once; ``dm_audience`` counts what is planned."""
+    tg = MemoryAdapter("tg", caps=ALL_CAPABILITIES - {Capability.DM_WITHOUT_START})
+    dc = MemoryAdapter("dc")
+    async with make_app(adapters=[tg, dc], discover_plugins=False) as app:
+        never_started = await app.identity.ensure(UserRef("tg", "a"))
+        started = await app.identity.ensure(UserRef("tg", "b"))
+        await Account.filter(id=started.id).update(dm_open=True)
+        linked = await app.identity.ensure(UserRef("tg", "c"))
+        await Account.create(platform="dc", platform_user_id="c", member_id=linked.member_id)
+        elsewhere = await app.identity.ensure(UserRef("wa", "d"))  # no adapter runs it here
+        outside = await app.identity.ensure(UserRef("tg", "e"))  # not selected
+        await Account.filter(id=outside.id).update(dm_open=True)
+        ids = [never_started.member_id, started.member_id, linked.member_id]
+        ids.append(elsewhere.member_id)
+        selected = Member.filter(id__in=ids).values("id")
+
+        audience = await app.outbox.dm_audience(selected)
+        group = Recipient("tg", "-100", ChatKind.GROUP, "11.08")
+        listed = Recipient("tg", "b", account_id=started.id)
+        batch = await app.outbox.enqueue(
+            "test", Message.of("hai"), [group, listed], members=selected, key="both"
+        )
+        again = await app.outbox.enqueue(
+            "test", Message.of("hai"), [group], members=selected, key="both"
+        )
+        rows = {(r.platform, r.chat_kind, r.target): r.status for r in await Delivery.all()}
+        await app.run_pending()
+    assert again.id == batch.id
+    assert batch.total == 5
+    assert rows == {
+        ("tg", "group", "-100"): DeliveryStatus.PENDING,
+        ("tg", "dm", "b"): DeliveryStatus.PENDING,  # listed and selected: once
+        ("tg", "dm", "a"): DeliveryStatus.UNREACHABLE,  # never started the bot
+        ("dc", "dm", "c"): DeliveryStatus.PENDING,  # the linked account that can be reached
+        ("wa", "dm", "d"): DeliveryStatus.UNREACHABLE,  # no adapter for it in this process
+    }
+    assert audience == {"tg": (2, 1), "dc": (1, 0), "wa": (1, 1)}
+    assert sorted(s.text for s in tg.sent) == ["hai", "hai"]
+    assert [s.text for s in dc.sent] == ["hai"]

@@ -83,8 +83,11 @@ async def _member_on_two_platforms(two: FakeChat) -> tuple[Any, Any, Member]:
     return tg, dc, member
 
 
-async def _plant(app: App, member: Member, platform_id: str) -> list[str]:
-    """Put the member's ids into every person column of every table that has a row."""
+async def _plant(
+    app: App, member: Member, platform_id: str, *, with_member: bool = True
+) -> list[str]:
+    """Put the member's ids into every person column of every table that has a row; without
+    ``with_member`` only ``platform_id`` (a chat id), into the chat and user columns alone."""
     planted = []
     for model in _models(app):
         if model.__module__ in OWN:
@@ -95,6 +98,18 @@ async def _plant(app: App, member: Member, platform_id: str) -> list[str]:
             continue
         pk = model._meta.pk_attr
         key = getattr(row, pk)
+        if not with_member:
+            for column in columns.platform:
+                try:
+                    await model.filter(**{pk: key}).update(**{column: platform_id})
+                except (IntegrityError, ValueError):
+                    continue
+                planted.append(f"{model._meta.db_table}.{column}")
+            for column in columns.json:
+                value = {"chat": platform_id, "kind": "dm"}
+                await model.filter(**{pk: key}).update(**{column: value})
+                planted.append(f"{model._meta.db_table}.{column}")
+            continue
         for column in columns.member:
             values = {column: member.id}
             for other in columns.platform:
@@ -129,12 +144,10 @@ async def _traces(app: App, member_id: int, platform_id: str) -> list[str]:
     return found
 
 
-async def test_forget_clears_planted_ids_in_every_table(everything: FakeChat) -> None:
-    two = everything
-    tg, _dc, member = await _member_on_two_platforms(two)
+async def _rows_about(two: FakeChat, tg: Any, member: Member) -> None:
+    """Rows in the plugins' tables to plant into: she creates a poll and a broadcast draft
+    (the issue's two columns), signs up, and a job is about her."""
     app = two.app
-    # Rows in the plugins' tables to plant into: she creates a poll and a broadcast draft
-    # (the issue's two columns), signs up, and a job is about her.
     await app.roles.grant(member.id, Role.ADMIN)
     group = two.group("Alumni Aceh Utara", platform="telegram")
     await tg.says(group, "/poll_new Dipakai untuk apa? | Makan | Modal")
@@ -143,6 +156,13 @@ async def test_forget_clears_planted_ids_in_every_table(everything: FakeChat) ->
     await app.scheduler.schedule("privacy:retention", two.now(), payload={"member": member.id})
     assert await Poll.filter(created_by_id=member.id).exists()
     assert await Broadcast.filter(sender_id=member.id).exists()
+
+
+async def test_forget_clears_planted_ids_in_every_table(everything: FakeChat) -> None:
+    two = everything
+    tg, _dc, member = await _member_on_two_platforms(two)
+    app = two.app
+    await _rows_about(two, tg, member)
     planted = await _plant(app, member, tg.user_id)
     assert planted, "no table had a row to plant into"
     assert await _traces(app, member.id, tg.user_id)
@@ -152,6 +172,91 @@ async def test_forget_clears_planted_ids_in_every_table(everything: FakeChat) ->
     assert await _traces(app, member.id, tg.user_id) == []
     payloads = await Job.all().values_list("payload", flat=True)
     assert {"member": member.id} not in payloads
+
+
+async def test_forget_clears_her_private_chat_ids_on_every_platform(
+    everything: FakeChat,
+) -> None:
+    """A private chat's id is not the user id on Discord (its DM channel has an id of its
+    own): the core keeps each account's, and forget clears it from every chat or user
+    column and JSON chat key of every table, on each platform, with no member id beside it
+    in the row to give it away."""
+    two = everything
+    tg, dc, member = await _member_on_two_platforms(two)
+    app = two.app
+    await _rows_about(two, tg, member)
+    await dc.says("/bantuan")  # a private chat on Discord, after she linked
+    for user in (tg, dc):
+        account = await app.identity.account_for(user.ref)
+        assert account is not None
+        assert account.dm_chat_id == user.dm.id
+    assert dc.dm.id != dc.user_id
+    chats = {dc.dm.id: "discord", tg.dm.id: "telegram"}
+    planted = []
+    for chat_id in chats:
+        planted += await _plant(app, member, chat_id, with_member=False)
+        # ...and the same, as the chat key ``platform:id`` some tables keep.
+        planted += await _plant(app, member, f"{chats[chat_id]}:{chat_id}", with_member=False)
+    assert {"captains_broadcast.progress", "polls_post.chat_id"} <= set(planted), planted
+    for chat_id, platform in chats.items():
+        assert await _traces(app, member.id, chat_id) or await _traces(
+            app, member.id, f"{platform}:{chat_id}"
+        )
+    await tg.says("/hapusdata")
+    await tg.presses("Ya, hapus semua")
+    two.expect_sent(tg, contains="dihapus")
+    for chat_id, platform in chats.items():
+        assert await _traces(app, member.id, chat_id) == [], chat_id
+        assert await _traces(app, member.id, f"{platform}:{chat_id}") == [], chat_id
+
+
+async def test_the_core_tables_keep_nothing_of_her_either(everything: FakeChat) -> None:
+    """The core's own tables (handled by name, not by the sweep) are walked the same way
+    after /hapusdata: no person column of any of them still holds one of her ids or chats
+    (the audit log keeps entries, made anonymous)."""
+    two = everything
+    tg, dc, member = await _member_on_two_platforms(two)
+    await _rows_about(two, tg, member)
+    await dc.says("/bantuan")
+    await tg.says("/event_new")  # a flow running
+    app = two.app
+    # ...and a message with buttons of hers in it (core_flow_prompt).
+    await app.conversations.remember_prompt(member.id, dc.dm.key, "m1")
+    ids = {member.id}
+    chats = {tg.user_id, dc.user_id, tg.dm.id, dc.dm.id}
+    chats |= {f"{u.platform}:{c}" for u in (tg, dc) for c in (u.user_id, u.dm.id)}
+    core = [m for m in _models(app) if m.__module__ in OWN]
+
+    async def left() -> list[str]:
+        found = []
+        for model in core:
+            columns = person_columns(model)
+            member_fks = [
+                f"{name}_id"
+                for name, field in model._meta.fields_map.items()
+                if isinstance(field, fields.relational.ForeignKeyFieldInstance)
+                and field.related_model is Member
+            ]
+            for row in await model.all().values():
+                for column in (*columns.member, *member_fks):
+                    if row[column] in ids:
+                        found.append(f"{model._meta.db_table}.{column}")
+                for column in columns.platform:
+                    if row[column] in chats:
+                        found.append(f"{model._meta.db_table}.{column}")
+        return found
+
+    before = await left()
+    expected = {
+        "core_account.member_id",
+        "core_conversation.member_id",
+        "core_flow_prompt.member_id",
+    }
+    assert expected <= set(before), before
+    await tg.says("/hapusdata")
+    await tg.presses("Ya, hapus semua")
+    two.expect_sent(tg, contains="dihapus")
+    assert await left() == []
 
 
 class Flaky:

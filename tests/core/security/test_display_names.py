@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tortoise import connections
 
-from core import AuditEntry, Member, Role, guard_name, neutral_name, parse_markup
+from core import Account, AuditEntry, Member, Role, guard_name, neutral_name, parse_markup
+from core._names import shown_name
 from core.testing import FakeChat
 
 HOSTILE = [
@@ -126,3 +130,53 @@ async def test_scam_name_is_never_amplified_and_captains_are_told(chat: FakeChat
     assert member.display_name in told[0].text
     for sent in chat.sent:
         assert "bit.ly" not in sent.full_text()
+
+
+# --- names stored before the guard existed ----------------------------------------------
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(
+    raw=st.lists(
+        st.one_of(
+            st.characters(),
+            st.sampled_from(list("@:/.- ()\u3164\u2800\u200b\u202e\u0301")),
+            st.sampled_from(["admin", "PMO", "Prakerja", "https://", "bit.ly", "t.me/", "x" * 45]),
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_a_guarded_name_read_back_is_unchanged(raw: str) -> None:
+    """Names are guarded again as they are read: a name guarded when it arrived must come
+    back as it was stored (else every message would rewrite the account)."""
+    shown = guard_name(raw, seed="tg:1").shown
+    assert shown_name(shown) == shown
+
+
+async def test_a_hostile_name_stored_before_the_guard_is_shown_guarded(chat: FakeChat) -> None:
+    """A row written before the guard existed (or by raw SQL) keeps its scam name in the
+    database: the bot still never shows it."""
+    scammer = chat.user("Rahmat")
+    await scammer.says("/help")
+    account = await chat.app.identity.account_for(scammer.ref)
+    assert account is not None
+    # As an old row holds it: an update writes the value as given, unguarded.
+    await Member.filter(id=account.member_id).update(display_name=SCAM)
+    await Account.filter(id=account.id).update(display_name=SCAM)
+    stored = await connections.get("default").execute_query_dict(
+        f"SELECT display_name FROM core_member WHERE id = {int(account.member_id)}"
+    )
+    assert stored == [{"display_name": SCAM}]
+    chat.app.cache.clear()  # a freshly started process: nothing cached
+    neutral = neutral_name(SCAM)
+    member = await Member.get(id=account.member_id)
+    assert member.display_name == neutral
+    assert await Member.filter(id=member.id).values_list("display_name", flat=True) == [neutral]
+    loaded = await Account.get(id=account.id).select_related("member")
+    assert (loaded.display_name, loaded.member.display_name) == (neutral, neutral)
+    # What the bot says to and about her: the greeting uses the stored name.
+    await scammer.says("/start")
+    assert chat.last(scammer).text.startswith(f"Halo {neutral}!")
+    for sent in chat.sent:
+        for piece in ("bit.ly", "cairkan", "Admin Prakerja"):
+            assert piece not in sent.full_text()

@@ -188,14 +188,16 @@ async def test_export_and_forget_warnings(make_app):
 
 
 async def test_member_exports_neutralise_formula_names(make_app):
-    """Security: a display name ``=HYPERLINK(...)`` reaches the CSV (CLI and /anggota file)
-    as text, not as a formula."""
+    """Security: a display name that is a formula reaches the CSV (CLI and /anggota file)
+    as text, not as a formula. (``=HYPERLINK("https://...")`` can't be a name any more: the
+    name guard takes its link out, even from a name stored before the guard; ``=SUM(...)``
+    passes the guard, so the CSV writer must neutralise it.)"""
     async with world(make_app) as w:
         chat = w.chat
         app = chat.app
         pmo = await w.person("pmo", None)
         evil = await w.person("evil", "11.08")
-        name = '=HYPERLINK("https://bit.ly/prakerja-cair","Klik")'
+        name = "=SUM(A1:A9)+Klik"
         await Member.filter(id=(await w.member_of(evil)).id).update(display_name=name)
         buffer = io.StringIO()
         assert await members(app, buffer, "csv", "Aceh") == 0

@@ -208,3 +208,28 @@ def test_a_short_abbreviation_one_letter_from_another_is_asked_back() -> None:
         assert [r.code for r in found.candidates][:2] == [first, other]
     assert matcher().match("Jawa Timur").certain
     assert matcher().match("Jakarta Timur").certain
+
+
+def test_names_answered_ahead_are_the_answers_worked_out() -> None:
+    """Every name and alias form is answered when the matcher is built; each such answer is
+    the one working it out on demand gives (nothing goes stale or differs)."""
+    from plugins.regions._match import Matcher
+
+    built = matcher()
+    fresh = Matcher(built.gazetteer)
+    fresh._known.clear()
+    for key in built.gazetteer.index:
+        ahead, worked = built.match(key), fresh.match(key)
+        assert (ahead.candidates, ahead.certain) == (worked.candidates, worked.certain), key
+
+
+def test_substring_search_finds_every_name_containing_the_text() -> None:
+    """The piece index finds what scanning every name would, wherever the text sits."""
+    from plugins.regions._match import _GRAM
+
+    built = matcher()
+    keys = [k for k in built.gazetteer.index if " " not in k]
+    probes = {k[i : i + n] for k in keys[::7] for n in (_GRAM, 7) for i in (0, 2, len(k) - n)}
+    for probe in sorted(p for p in probes if len(p) >= _GRAM):
+        expected = {c for k in keys if probe in k for c in built.gazetteer.index[k]}
+        assert built._containing(probe) == expected, probe
