@@ -14,7 +14,6 @@ through :func:`shown_name` (the guard is idempotent, so a name guarded once stay
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import unicodedata
@@ -134,7 +133,7 @@ def guard_name(raw: str, *, seed: str = "") -> NameCheck:
 _REMEMBER_CHARS = 256
 
 
-@functools.lru_cache(maxsize=8192)
+@lru_cache(maxsize=8192)
 def _remembered(raw: str, seed: str) -> NameCheck:
     return _guard(raw, seed)
 
