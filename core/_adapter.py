@@ -325,5 +325,13 @@ class Adapter(ABC):
         """The pace the outbox keeps on this platform."""
         return RateLimits()
 
+    def answers_in_place(self, chat: ChatRef) -> bool:
+        """Whether a send to ``chat`` now answers the update being handled through a
+        channel of its own that the platform counts against none of its message limits (a
+        Discord interaction's response and follow-ups: not the channel's, nor the bot's
+        global one). The delivery layer then keeps no pace for it, except a pause the
+        platform asked for in the chat (a 429)."""
+        return False
+
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities

@@ -54,6 +54,7 @@ from core._events import (
     Sender,
     UserRef,
 )
+from core._gc import start_up_frozen
 from core._health import LoopMonitor, ProbeServer
 from core._health import routes as probe_routes
 from core._heartbeat import Heartbeat
@@ -72,7 +73,7 @@ from core._settings import Settings, SettingsError
 from core._shutdown import release_leases
 from core._specs import Action, Flow
 from core._supervise import supervise
-from core._trace import current_scope, platform_strings, scope
+from core._trace import current_scope, scope
 from core.models import Account, Member
 from core.outbox import Outbox
 from core.outbox import plugin as _outbox_plugin
@@ -372,18 +373,20 @@ class App:
                     self.web.add_routes(adapter.web_routes(), owner=f"adapter {adapter.platform}")
                 # Listening first: a port already taken stops start-up with a clear error.
                 await self.web.start()
-            async with asyncio.TaskGroup() as group:
-                for worker in background:
-                    group.create_task(worker.run_forever(), name=type(worker).__name__)
-                if web:
-                    group.create_task(self.web.run_forever(), name="web")
-                for adapter in self.adapters.values():
-                    await self._register_commands(adapter)
-                    group.create_task(adapter.run(self), name=f"adapter:{adapter.platform}")
-                for worker in self.workers if workers else ():
-                    name = type(worker).__name__
-                    group.create_task(supervise(name, worker.run_forever), name=name)
-                group.create_task(self._stop_when(stop))
+            # Start-up objects live as long as the process: out of the collector's way.
+            with start_up_frozen():
+                async with asyncio.TaskGroup() as group:
+                    for worker in background:
+                        group.create_task(worker.run_forever(), name=type(worker).__name__)
+                    if web:
+                        group.create_task(self.web.run_forever(), name="web")
+                    for adapter in self.adapters.values():
+                        await self._register_commands(adapter)
+                        group.create_task(adapter.run(self), name=f"adapter:{adapter.platform}")
+                    for worker in self.workers if workers else ():
+                        name = type(worker).__name__
+                        group.create_task(supervise(name, worker.run_forever), name=name)
+                    group.create_task(self._stop_when(stop))
         except* _Stop:
             pass
         finally:
@@ -609,7 +612,7 @@ class App:
         self.metrics.update_received(event.platform, kind)
         started = time.perf_counter()
         with scope(kind, event.platform) as update:
-            update.private = platform_strings(event)
+            update.source = event  # its platform strings are masked in log lines
             if isinstance(event, CommandInvoked):
                 # Declared names only: a hostile command name makes no new series.
                 known = self.commands.get(event.name)
@@ -629,10 +632,11 @@ class App:
                 self.metrics.update_handled(kind, seconds)
                 if isinstance(event, CommandInvoked):
                     self.metrics.command(update.command or "unknown", update.outcome)
-                log.info(
-                    "update handled",
-                    extra={"outcome": update.outcome, "ms": round(seconds * 1000, 1)},
-                )
+                if log.isEnabledFor(logging.INFO):
+                    log.info(
+                        "update handled",
+                        extra={"outcome": update.outcome, "ms": round(seconds * 1000, 1)},
+                    )
 
     async def _dispatch(self, event: Event, adapter: Adapter | None) -> None:
         adapter = adapter or self.adapters.get(event.platform)
@@ -826,6 +830,9 @@ class App:
                 values[param.name] = await self._resolve_user(
                     ctx, event, param.name, values[param.name], command
                 )
+        if not command.atomic:
+            await command.handler(ctx, **values)
+            return
         async with in_transaction():
             await command.handler(ctx, **values)
 

@@ -171,6 +171,7 @@ def guyub_register_commands() -> Sequence[Command]:
                 ),
             ),
             private=True,
+            atomic=False,  # reads the dispatch cache and the remembered list only
         ),
         Command(
             "language",

@@ -117,7 +117,11 @@ class Command:
     ``where`` allowed. ``group``/``subname`` group commands on platforms that nest them
     (Discord ``/event new``); ``group_alias``/``subalias`` are their Indonesian names
     (``/acara baru``). ``private`` results are shown only to the caller where possible.
-    Texts name a command with ``{cmd:NAME}``, never by hand (see :class:`CommandNames`)."""
+    Texts name a command with ``{cmd:NAME}``, never by hand (see :class:`CommandNames`).
+
+    The handler runs in one database transaction, unless ``atomic`` is False: for a
+    handler that writes nothing (``/help``), so it answers without taking a database
+    connection (on SQLite, the process's only one) while its reply goes out."""
 
     name: str
     handler: CommandHandler
@@ -133,6 +137,7 @@ class Command:
     plugin: str = ""
     group_alias: str | None = None
     subalias: str | None = None
+    atomic: bool = True
 
     def __post_init__(self) -> None:
         for name in (

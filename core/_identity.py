@@ -43,7 +43,8 @@ class Identity:
         self.clock = clock
         self.activity = activity
         self.cache: DispatchCache | None = None
-        self._flights: dict[UserRef, asyncio.Future[Account | None]] = {}
+        #: Lookups under way; a future once another update waits for one.
+        self._flights: dict[UserRef, asyncio.Future[Account | None] | None] = {}
 
     async def resolve(self, sender: Sender) -> Account:
         """The account (with ``member`` loaded) for ``sender``, created on first sight;
@@ -52,20 +53,25 @@ class Identity:
         Updates of one user handled side by side share one lookup (a newcomer's burst of
         messages creates one member, not one per message and an integrity error each)."""
         ref = sender.ref
-        flight = self._flights.get(ref)
-        if flight is not None:
+        if ref in self._flights:
+            flight = self._flights[ref]
+            if flight is None:
+                # The first to wait makes the future the lookup will answer.
+                flight = self._flights[ref] = asyncio.get_running_loop().create_future()
             found = await asyncio.shield(flight)
             if found is not None:
                 return _copied(found)
-        flight = self._flights[ref] = asyncio.get_running_loop().create_future()
+        self._flights[ref] = None
         found = None
         try:
             found = await self._resolve(sender)
             return found
         finally:
-            del self._flights[ref]
-            # A copy as it is now (the caller may change its own); None: waiters look again.
-            flight.set_result(_copied(found) if found is not None else None)
+            flight = self._flights.pop(ref)
+            if flight is not None:
+                # For those waiting, a copy as it is now (the caller may change its own);
+                # None: they look again. Nobody waiting (the common case): no future at all.
+                flight.set_result(_copied(found) if found is not None else None)
 
     async def _resolve(self, sender: Sender) -> Account:
         ref = sender.ref

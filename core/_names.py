@@ -120,7 +120,25 @@ def _impersonates(text: str) -> bool:
 
 def guard_name(raw: str, *, seed: str = "") -> NameCheck:
     """``raw`` made fit to show: see the module docstring. ``seed`` (a stable id) picks the
-    neutral name used when nothing showable is left or the name poses as an official."""
+    neutral name used when nothing showable is left or the name poses as an official.
+
+    Every update carries its sender's name, and people keep theirs: the answer for a
+    short name is remembered (a pure function of its arguments)."""
+    if len(raw) <= _REMEMBER_CHARS and len(seed) <= _REMEMBER_CHARS:
+        return _remembered(raw, seed)
+    return _guard(raw, seed)
+
+
+#: Names up to this long are remembered (platform names are 64–256 characters at most).
+_REMEMBER_CHARS = 256
+
+
+@lru_cache(maxsize=8192)
+def _remembered(raw: str, seed: str) -> NameCheck:
+    return _guard(raw, seed)
+
+
+def _guard(raw: str, seed: str) -> NameCheck:
     text = clean_line(unicodedata.normalize("NFKC", raw))
     impersonating = _impersonates(text)
     shown = _INVISIBLE.sub("", text)

@@ -36,6 +36,8 @@ def clean_platform_text(text: str) -> str:
     U+FFFD, NUL and other control characters (except tab and newline) removed."""
     if not isinstance(text, str):
         return text
+    if text.isascii() and text.isprintable():
+        return text  # the common case: nothing to change (no control, break or surrogate)
     text = _BREAKS.sub("\n", _no_lone_surrogates(text))
     return _CONTROLS.sub("", text)
 
@@ -43,6 +45,8 @@ def clean_platform_text(text: str) -> str:
 def clean_line(text: str) -> str:
     """:func:`clean_platform_text` on one line (names, titles): breaks and tabs become spaces."""
     if not isinstance(text, str):
+        return text
+    if text.isascii() and text.isprintable():
         return text
     return clean_platform_text(text).replace("\n", " ").replace("\t", " ")
 

@@ -9,10 +9,8 @@ The scope names the member by their pseudonymous member id, never by a platform 
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+import random
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +35,17 @@ class UpdateScope:
     member: int | None = None
     command: str | None = None
     outcome: str = "ok"
-    #: The platform strings the update brought (ids, names, text), masked in its log lines.
-    private: tuple[str, ...] = ()
+    #: The event the update brought: its platform strings are masked in its log lines.
+    source: Any = None
+    _strings: tuple[str, ...] | None = None
+
+    @property
+    def private(self) -> tuple[str, ...]:
+        """The platform strings of ``source`` (ids, names, text), found when a log line
+        first needs them (most updates log nothing that needs masking)."""
+        if self._strings is None:
+            self._strings = platform_strings(self.source) if self.source is not None else ()
+        return self._strings
 
     def refused(self) -> None:
         """The core answered but did not do what was asked (limits, consent, roles)."""
@@ -50,8 +57,10 @@ _current: ContextVar[UpdateScope | None] = ContextVar("guyub_update_scope", defa
 
 
 def new_id() -> str:
-    """A short random id (64 bits, hex): unique enough to grep one update's lines."""
-    return secrets.token_hex(8)
+    """A short random id (64 bits, hex): unique enough to grep one update's lines. Not a
+    secret: the module's generator (seeded from the system, reseeded in a forked child)
+    spares every update a system call."""
+    return f"{random.getrandbits(64):016x}"
 
 
 def current_scope() -> UpdateScope | None:
@@ -63,15 +72,27 @@ def correlation_id() -> str | None:
     return found.cid if found is not None else None
 
 
-@contextmanager
-def scope(kind: str, platform: str = "", cid: str | None = None) -> Iterator[UpdateScope]:
+class _Scope:
+    """``with scope(...) as update``: a class, not a generator (it opens on every update)."""
+
+    __slots__ = ("_opened", "_token")
+
+    def __init__(self, opened: UpdateScope) -> None:
+        self._opened = opened
+        self._token: Token[UpdateScope | None] | None = None
+
+    def __enter__(self) -> UpdateScope:
+        self._token = _current.set(self._opened)
+        return self._opened
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _current.reset(self._token)
+
+
+def scope(kind: str, platform: str = "", cid: str | None = None) -> _Scope:
     """Open a scope for the code inside (a fresh id unless ``cid`` continues one)."""
-    opened = UpdateScope(cid or new_id(), kind, platform)
-    token = _current.set(opened)
-    try:
-        yield opened
-    finally:
-        _current.reset(token)
+    return _Scope(UpdateScope(cid or new_id(), kind, platform))
 
 
 def enter(kind: str, platform: str = "", cid: str | None = None) -> UpdateScope:

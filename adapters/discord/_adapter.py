@@ -115,6 +115,8 @@ class _Exchange:
     deferred: bool = False
     original_used: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: The "thinking..." deferral, once the answer took longer than ``defer_after``.
+    deferring: asyncio.Task[None] | None = None
 
 
 _EXCHANGE: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar(
@@ -162,6 +164,9 @@ class DiscordAdapter(Adapter):
     def __init__(self, settings: Settings, *, defer_after: float | None = 2.0) -> None:
         self.settings = settings.discord
         self.defer_after = defer_after
+        #: Interactions not answered yet, in the order they came: (loop time, exchange, context).
+        self._waiting: dict[int, tuple[float, _Exchange, contextvars.Context]] = {}
+        self._sweep: asyncio.TimerHandle | None = None
         options: dict[str, Any] = {
             "intents": build_intents(self.settings.message_content),
             "allowed_mentions": NO_PINGS,
@@ -723,26 +728,53 @@ class DiscordAdapter(Adapter):
 
     async def _answer(self, exchange: _Exchange, event: Event) -> None:
         token = _EXCHANGE.set(exchange)
-        watchdog: asyncio.Task[None] | None = None
         if self.defer_after is not None:
             if self.defer_after <= 0:
                 await self._defer(exchange)
             else:
-                watchdog = asyncio.create_task(self._defer_later(exchange))
+                self._watch(exchange)
         try:
             await self._dispatch(event)
         finally:
             _EXCHANGE.reset(token)
-            if watchdog is not None:
-                watchdog.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watchdog
+            self._waiting.pop(id(exchange), None)
+            if exchange.deferring is not None:
+                # A deferral under way finishes first (its failure is logged in _defer).
+                with contextlib.suppress(Exception):
+                    await exchange.deferring
             await self._finish(exchange)
 
-    async def _defer_later(self, exchange: _Exchange) -> None:
-        assert self.defer_after is not None
-        await asyncio.sleep(self.defer_after)
-        await asyncio.shield(self._defer(exchange))
+    def _watch(self, exchange: _Exchange) -> None:
+        """Defer ``exchange`` if it is still unanswered ``defer_after`` seconds from now.
+        One timer for all of them (they start in order), not a task or a timer each: most
+        answers go out long before it rings."""
+        loop = asyncio.get_running_loop()
+        # The deferral runs in the interaction's own context (its update's log id; the
+        # webhook adapter discord.py answers through).
+        self._waiting[id(exchange)] = (loop.time(), exchange, contextvars.copy_context())
+        if self._sweep is None:
+            assert self.defer_after is not None
+            # The timer's own empty context: not the first interaction's.
+            self._sweep = loop.call_later(
+                self.defer_after, self._defer_slow, context=contextvars.Context()
+            )
+
+    def _defer_slow(self) -> None:
+        """Show "thinking..." (Discord waits 3 s at most) for every interaction unanswered
+        for ``defer_after`` seconds; ring again when the next one falls due."""
+        self._sweep = None
+        if self.defer_after is None:
+            return
+        loop = asyncio.get_running_loop()
+        due = loop.time() - self.defer_after
+        for key, (started, exchange, context) in list(self._waiting.items()):
+            if started > due:
+                self._sweep = loop.call_later(
+                    started - due, self._defer_slow, context=contextvars.Context()
+                )
+                return
+            del self._waiting[key]
+            exchange.deferring = loop.create_task(self._defer(exchange), context=context)
 
     async def _defer(self, exchange: _Exchange) -> None:
         async with exchange.lock:
@@ -777,6 +809,13 @@ class DiscordAdapter(Adapter):
                 log.warning("Discord: could not close an interaction", exc_info=True)
 
     # --- outbound --------------------------------------------------------------------
+
+    def answers_in_place(self, chat: ChatRef) -> bool:
+        """A send to the chat of the interaction in hand goes through its response or
+        follow-ups (the interaction's own webhook): Discord counts it against neither the
+        channel's message limit nor the bot's global rate limit."""
+        exchange = _EXCHANGE.get()
+        return exchange is not None and exchange.chat == chat
 
     async def send(
         self, chat: ChatRef, message: Outgoing, *, reply_to: MessageRef | None = None

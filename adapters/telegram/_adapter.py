@@ -50,9 +50,8 @@ from adapters.telegram._menu import menus
 from adapters.telegram._render import (
     MAX_CAPTION,
     MAX_TEXT,
+    html_chunks,
     keyboard,
-    render_html,
-    split_spans,
 )
 from adapters.telegram._webhook import WebhookServer
 from core import (
@@ -572,9 +571,9 @@ class TelegramAdapter(Adapter):
             "disable_notification": message.silent,
         }
         markup = keyboard(message.buttons)
-        chunks = split_spans(message.text, MAX_TEXT)
+        chunks = html_chunks(message.text, MAX_TEXT)
         if not chunks and markup is not None and not message.poll and not message.attachments:
-            chunks = split_spans("⬇️")
+            chunks = html_chunks("⬇️")
         if not chunks and not message.poll and not message.attachments:
             raise DeliveryError("nothing to send", permanent=True)
         reply = (
@@ -590,7 +589,7 @@ class TelegramAdapter(Adapter):
                 await self._call(
                     chat,
                     lambda c=chunk, last=last: bot.send_message(  # type: ignore[misc]
-                        text=render_html(c),
+                        text=c,
                         parse_mode=ParseMode.HTML,
                         reply_markup=markup if last and buttons_on_text else None,
                         reply_parameters=reply if not sent else None,
@@ -669,8 +668,8 @@ class TelegramAdapter(Adapter):
         """Replace a message's text (or caption) and buttons. Text beyond one message is cut."""
         bot = self.application.bot
         markup = keyboard(message.buttons)
-        chunks = split_spans(message.text, MAX_TEXT)
-        text = render_html(chunks[0]) if chunks else ""
+        chunks = html_chunks(message.text, MAX_TEXT)
+        text = chunks[0] if chunks else ""
         if len(chunks) > 1:
             log.warning("edit of %s longer than one Telegram message was cut", ref.chat.key)
         ids = {"chat_id": int(ref.chat.id), "message_id": int(ref.id)}
@@ -695,8 +694,8 @@ class TelegramAdapter(Adapter):
                 return
             if "no text in the message" not in reason:
                 raise
-            caption_chunks = split_spans(message.text, MAX_CAPTION)
-            caption = render_html(caption_chunks[0]) if caption_chunks else ""
+            caption_chunks = html_chunks(message.text, MAX_CAPTION)
+            caption = caption_chunks[0] if caption_chunks else ""
             await self._call(
                 ref.chat,
                 lambda: bot.edit_message_caption(

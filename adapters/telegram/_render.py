@@ -3,6 +3,7 @@ boundaries, buttons as inline keyboards."""
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import replace
 
@@ -11,7 +12,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from core import RenderedButton, parse_markup
 from core._markup import Span
 
-__all__ = ["MAX_CAPTION", "MAX_TEXT", "keyboard", "render_html", "split_spans", "utf16_len"]
+__all__ = [
+    "MAX_CAPTION",
+    "MAX_TEXT",
+    "html_chunks",
+    "keyboard",
+    "render_html",
+    "split_spans",
+    "utf16_len",
+]
 
 #: Telegram counts message length in UTF-16 code units after entity parsing.
 MAX_TEXT = 4096
@@ -97,6 +106,28 @@ def split_spans(text: str, limit: int = MAX_TEXT) -> list[list[Span]]:
         if "".join(s.text for s in chunk).strip():
             chunks.append(_trim(chunk))
     return chunks
+
+
+def html_chunks(text: str, limit: int = MAX_TEXT) -> tuple[str, ...]:
+    """``text`` as Telegram HTML, cut into messages of at most ``limit`` characters. The
+    answer for a text is remembered: the same texts (help, menus, refusals) are sent again
+    and again, and parsing them is most of what rendering costs."""
+    if len(text) > _REMEMBER_CHARS:
+        return _html_chunks(text, limit)
+    return _remembered_chunks(text, limit)
+
+
+#: Texts up to this long are remembered (a few Telegram messages).
+_REMEMBER_CHARS = 3 * MAX_TEXT
+
+
+def _html_chunks(text: str, limit: int) -> tuple[str, ...]:
+    return tuple(render_html(chunk) for chunk in split_spans(text, limit))
+
+
+@functools.lru_cache(maxsize=512)
+def _remembered_chunks(text: str, limit: int) -> tuple[str, ...]:
+    return _html_chunks(str(text), limit)
 
 
 def _fit(plain: str, start: int, limit: int) -> int:

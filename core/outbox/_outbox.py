@@ -642,6 +642,7 @@ class Outbox:
             Recipient.chat(chat),
             out,
             reply_to,
+            in_place=adapter.answers_in_place(chat),
         )
 
     async def send_dm(
@@ -703,10 +704,14 @@ class Outbox:
         except DeliveryError as exc:  # NotSupported included: the platform can't edit
             log.info("spent buttons in %s left as they are: %s", chat.platform, exc)
 
-    def _reserve(self, pace: Pace, key: str, is_group: bool) -> float:
+    def _reserve(self, pace: Pace, key: str, is_group: bool, *, in_place: bool = False) -> float:
         """Seconds to wait before sending to ``key``; the slot is taken at once (when the
-        wait is short) so concurrent replies queue behind each other."""
+        wait is short) so concurrent replies queue behind each other. An answer ``in_place``
+        (see ``Adapter.answers_in_place``) counts against none of the platform's message
+        limits; it still waits out a pause the platform asked for in the chat (a 429)."""
         now = self.timer.monotonic()
+        if in_place:
+            return max(pace.paused.get(key, 0.0) - now, 0.0)
         wait = pace.reply_wait(key, is_group, now)
         if wait <= self.settings.inline_wait_seconds:
             pace.take(key, is_group, now)
@@ -720,16 +725,19 @@ class Outbox:
         recipient: Recipient,
         out: Outgoing,
         reply_to: MessageRef | None = None,
+        *,
+        in_place: bool = False,
     ) -> MessageRef:
         pace = self.pace(chat.platform)
         if pace is None:
             return await self._counted(chat.platform, send)
-        wait = self._reserve(pace, key, not chat.is_dm)
+        wait = self._reserve(pace, key, not chat.is_dm, in_place=in_place)
         if wait > self.settings.inline_wait_seconds:
             return await self._defer(chat, recipient, out, wait, reply_to)
         if wait > 0:
             await self.timer.sleep(wait)
-        await self._shared_slot(chat.platform, pace, key, not chat.is_dm)
+        if not in_place:  # an answer in place counts against no shared rate
+            await self._shared_slot(chat.platform, pace, key, not chat.is_dm)
         try:
             return await self._counted(chat.platform, send)
         except RetryAfter as exc:

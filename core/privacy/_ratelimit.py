@@ -70,6 +70,8 @@ class CommandBudget:
         self.interval = interval
         self._known: dict[str, tuple[datetime, int]] = {}  # shared total at the last write
         self._pending: dict[str, tuple[datetime, int]] = {}  # counted here, not yet written
+        #: Counts of windows that ended before they were written (written at the next flush).
+        self._ended: list[tuple[str, datetime, int]] = []
 
     @staticmethod
     def bucket(member_id: int) -> str:
@@ -84,7 +86,9 @@ class CommandBudget:
         known_count = known[1] if known is not None and known[0] == start else 0
         pending_count = pending[1] if pending is not None and pending[0] == start else 0
         if pending is not None and pending[0] != start:
-            await self.flush()  # an older window's counts go first
+            # An older window's count: written with the next flush, not on this path.
+            self._ended.append((bucket, pending[0], pending[1]))
+            del self._pending[bucket]
         estimate = known_count + pending_count + 1
         if estimate * 2 <= limit:
             self._pending[bucket] = (start, pending_count + 1)
@@ -97,37 +101,48 @@ class CommandBudget:
 
     def drop(self, member_ids: list[int]) -> None:
         """Forget the counts of these members (their data is being deleted)."""
-        for member_id in member_ids:
-            self._pending.pop(self.bucket(member_id), None)
-            self._known.pop(self.bucket(member_id), None)
+        buckets = {self.bucket(member_id) for member_id in member_ids}
+        for bucket in buckets:
+            self._pending.pop(bucket, None)
+            self._known.pop(bucket, None)
+        self._ended = [row for row in self._ended if row[0] not in buckets]
 
     @property
     def pending(self) -> int:
-        return sum(count for _, count in self._pending.values())
+        return sum(count for _, count in self._pending.values()) + sum(
+            count for _, _, count in self._ended
+        )
 
     async def flush(self) -> int:
         """Write every pending count (one statement); returns how many commands."""
         pending, self._pending = self._pending, {}
-        if not pending:
+        ended, self._ended = self._ended, []
+        if not pending and not ended:
             return 0
         rows = [(bucket, start, count) for bucket, (start, count) in pending.items()]
         try:
-            totals = await _sql.add_counts(self.dialect, rows)
+            totals = await _sql.add_counts(self.dialect, ended + rows)
         except BaseException:
+            # Back where they were, beside what was counted meanwhile (a newer window's
+            # count stays current; the unwritten one becomes an ended window's).
             for bucket, (start, count) in pending.items():
                 mine = self._pending.get(bucket)
-                if mine is not None and mine[0] == start:
-                    count += mine[1]
-                self._pending[bucket] = (start, count)
+                if mine is None or mine[0] == start:
+                    self._pending[bucket] = (start, count + (mine[1] if mine else 0))
+                else:
+                    self._ended.append((bucket, start, count))
+            self._ended.extend(ended)
             raise
+        # A bucket written for two windows in one statement: its total is ambiguous.
+        twice = {bucket for bucket, _, _ in ended}
         for bucket, start, _ in rows:
-            if bucket in totals:
+            if bucket in totals and bucket not in twice:
                 self._known[bucket] = (start, totals[bucket])
         # Past windows are not needed any more.
         if len(self._known) > 4 * len(pending) + 1000:
             newest = max(start for start, _ in self._known.values())
             self._known = {b: v for b, v in self._known.items() if v[0] == newest}
-        return sum(count for _, _, count in rows)
+        return sum(count for _, _, count in ended + rows)
 
     async def run_due(self, limit: int | None = None) -> int:
         return await self.flush()

@@ -10,6 +10,7 @@ nothing (giving a role a member has, or taking one they lack, is a no-op)."""
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterable
 
 from tortoise.expressions import Q
@@ -113,7 +114,9 @@ async def sweep_after_rebind(
     regions = sorted({r for r, role in (given, taken) if r and role})
     if not regions:
         return
-    stamp = f"{app.clock.now().timestamp():.6f}"
+    # Each rebind is its own sweep, even two at the same instant (a clock that stands
+    # still in tests, a coarse one): the time plus a random part.
+    stamp = f"{app.clock.now().timestamp():.6f}-{secrets.token_hex(4)}"
     await app.scheduler.schedule(
         SWEEP_KIND,
         app.clock.now(),

@@ -3,11 +3,14 @@ that raises after writing leaves nothing, so "nothing was changed" is true."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from tortoise.transactions import in_transaction
 
 from core import (
     Action,
@@ -15,13 +18,14 @@ from core import (
     AuditEntry,
     Button,
     Command,
+    CommandInvoked,
     Context,
     Flow,
     PluginInfo,
     UsageError,
     hookimpl,
 )
-from core.testing import FakeChat, make_app
+from core.testing import FakeChat, make_app, test_settings
 
 
 class _HalfDone:
@@ -129,3 +133,41 @@ async def test_a_flow_step_and_a_button_that_raise_leave_nothing(app: App) -> No
     chat.expect_sent(amir, contains="Tidak ada yang diubah")
     assert await _writes() == 0
     assert await AuditEntry.filter(action="halfdone.kept").count() == 1  # success commits
+
+
+async def test_help_is_answered_while_another_handler_holds_the_database(
+    make_app: Any, tmp_path: Path
+) -> None:
+    """/help writes nothing (``atomic=False``): it runs outside a transaction, so it takes
+    no database connection — on SQLite the process's only one, which a long handler may be
+    holding — while its answer goes out."""
+    settings = test_settings(database={"url": f"sqlite://{tmp_path}/guyub.sqlite3"})
+    async with make_app(settings=settings) as app:
+        chat = FakeChat(app)
+        aceh, amir = chat.group("Aceh"), chat.user("amir")
+        await amir.says(aceh, "/help")  # first sight: the account is created
+        await amir.says(aceh, "/help")  # ... and read once into the cache
+        await app.run_pending()
+        holding, release = asyncio.Event(), asyncio.Event()
+
+        async def long_handler() -> None:
+            async with in_transaction():
+                await AuditEntry.create(action="test.long", at=app.clock.now())
+                holding.set()
+                await release.wait()
+
+        writer = asyncio.create_task(long_handler())
+        await holding.wait()
+        try:
+            event = CommandInvoked(user=amir.sender, chat=aceh, name="help", at=chat.now())
+            answered = asyncio.create_task(app.dispatch(event, chat.adapter()))
+            for _ in range(1_000):  # nothing on this path waits for I/O: a few loop turns
+                if answered.done():
+                    break
+                await asyncio.sleep(0)
+            assert answered.done()
+        finally:
+            release.set()
+            await writer
+        await answered
+        assert len([m for m in chat.sent_to(aceh) if "Perintah Guyub" in m.text]) == 3

@@ -75,3 +75,21 @@ def _help(chat: FakeChat, user: Any) -> Any:
     from core import CommandInvoked
 
     return CommandInvoked(user=user.sender, chat=chat.group("Aceh"), name="help", at=chat.now())
+
+
+async def test_a_newcomers_updates_side_by_side_share_one_lookup(on_file: FakeChat) -> None:
+    """Updates of one new user handled side by side create one account and member (the
+    others wait for the first lookup), and each gets a copy of its own to change."""
+    import asyncio
+
+    chat = on_file
+    budi = chat.user("budi")
+    found = await asyncio.gather(*(chat.app.identity.resolve(budi.sender) for _ in range(5)))
+    assert await Account.filter(platform_user_id="budi").count() == 1
+    assert len({a.member_id for a in found}) == 1
+    assert len({id(a) for a in found}) == 5
+    assert len({id(a.member) for a in found}) == 5
+    # ... and a burst of commands from another newcomer, through dispatch.
+    cici = chat.user("cici")
+    await asyncio.gather(*(chat.app.dispatch(_help(chat, cici), chat.adapter()) for _ in range(4)))
+    assert await Account.filter(platform_user_id="cici").count() == 1

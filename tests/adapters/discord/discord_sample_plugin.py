@@ -4,6 +4,7 @@ a native poll and a button."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -96,6 +97,12 @@ async def quiet(ctx: Context) -> None:
     """Answers nothing: the adapter still acknowledges the interaction."""
 
 
+async def slow(ctx: Context) -> None:
+    """Answers after 0.2 s of loop time: a shorter ``defer_after`` timer rings first."""
+    await asyncio.sleep(0.2)
+    await ctx.reply("Selesai")
+
+
 async def counter(ctx: Context) -> None:
     await ctx.reply("Hitungan: 0", buttons=[Button("+1", "sample:count", {"n": 0})])
 
@@ -164,6 +171,7 @@ def guyub_register_commands() -> list[Command]:
         Command("vote", vote, "sample.vote"),
         Command("counter", counter, "sample.wave"),
         Command("quiet", quiet, "sample.wave"),
+        Command("slow", slow, "sample.wave"),
         Command("story", story, "sample.wave"),
         Command(
             "event_new",

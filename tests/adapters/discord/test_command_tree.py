@@ -98,3 +98,38 @@ async def test_a_refusal_names_the_command_as_discord_has_it(make_app) -> None:
         assert "/event_new" not in text
         assert "/acara_baru" not in text
         assert "/event new" in text or "/acara baru" in text, text
+
+
+async def test_help_asked_by_many_at_once_is_answered_to_each_privately(make_app) -> None:
+    """An interaction is answered through its own response, which Discord counts against
+    neither the channel's message limit nor the bot's global one: ten members asking one after the other at the
+    same moment all get their private answer at once, none is held back (the channel's
+    pace) or posted later in the channel."""
+    from core.outbox.models import OutboxBatch
+
+    async with guyub_on_discord(make_app) as guyub:
+        members = [await guyub.joins(f"alumni{n}") for n in range(10)]
+        before = guyub.app.clock.now()
+        results = [await m.slash(guyub.channel, "help") for m in members]
+        assert all(r.ephemeral and r.response is not None for r in results)
+        assert all("/bantuan" in r.response.content for r in results)
+        # Not paced like channel messages (1 a second there): no wait in simulated time.
+        assert guyub.app.clock.now() == before
+        assert not await OutboxBatch.exists()  # nothing deferred to the outbox
+
+
+async def test_an_answer_in_place_still_waits_out_a_pause_discord_asked_for(make_app) -> None:
+    """Discord said 429 for the channel: the answer is not sent into it now (the delivery
+    layer stores it for after the pause), whichever way it would have gone out."""
+    from core.outbox._outbox import pace_key
+    from core.outbox.models import OutboxBatch
+
+    async with guyub_on_discord(make_app) as guyub:
+        budi = await guyub.joins("budi")
+        outbox = guyub.app.outbox
+        pace = outbox.pace("discord")
+        assert pace is not None
+        pace.pause(pace_key("group", str(guyub.channel.id)), 60.0, outbox.timer.monotonic())
+        result = await budi.slash(guyub.channel, "help")
+        assert result.response is None or "/bantuan" not in (result.response.content or "")
+        assert await OutboxBatch.exists()

@@ -69,6 +69,23 @@ async def test_deferred_answer_edits_the_thinking_message(make_app) -> None:
         assert result.response.content == "Halo **alice** dari Bireuen (x1)"
 
 
+async def test_a_slow_answer_is_deferred_when_the_timer_rings(make_app) -> None:
+    """An answer later than ``defer_after`` gets "thinking..." first, then the answer in its
+    place (the timer rings before the handler's longer wait ends: loop time, not speed)."""
+    async with discord_world(make_app, defer_after=0.01) as world:
+        alice = await world.member("alice")
+        result = await alice.slash(world.channel, "slow")
+        callbacks = [r for r in world.env.http_requests if r.path.endswith("/callback")]
+        assert [r.json["type"] for r in callbacks if r.json] == [5]
+        assert result.response is not None
+        assert result.response.content == "Selesai"
+        # A quick answer: the timer is cancelled, nothing is deferred.
+        before = len(callbacks)
+        result = await alice.slash(world.channel, "whisper")
+        callbacks = [r for r in world.env.http_requests if r.path.endswith("/callback")]
+        assert [r.json["type"] for r in callbacks[before:] if r.json] == [4]
+
+
 async def test_captain_group_command_creates_scheduled_event(make_app) -> None:
     async with discord_world(make_app) as world:
         kapten = world.guild.create_role(

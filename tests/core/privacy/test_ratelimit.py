@@ -90,3 +90,25 @@ def _help(chat: FakeChat, user: Any) -> Any:
     from core import CommandInvoked
 
     return CommandInvoked(user=user.sender, chat=chat.group("Aceh"), name="help", at=chat.now())
+
+
+async def test_a_window_ending_writes_nothing_on_the_command_path(app: App) -> None:
+    """The first command of a new window does not wait for the old window's counts to be
+    written: they go with the next flush, in the same one statement."""
+    budget = CommandBudget(app.database.dialect)
+    for _ in range(3):
+        await budget.hit(4, TEST_START, 20)
+    await budget.hit(5, TEST_START, 20)
+    later = TEST_START + timedelta(minutes=1)
+    with statements() as sent:
+        assert await budget.hit(4, later, 20) == 1
+        assert await budget.hit(4, later, 20) == 2
+    assert sent == []
+    assert budget.pending == 6
+    with statements() as sent:
+        assert await budget.flush() == 6
+    assert len(sent) == 1
+    rows = await RateCounter.filter(bucket="cmd:4").order_by("window_start")
+    assert [(r.window_start, r.count) for r in rows] == [(TEST_START, 3), (later, 2)]
+    assert (await RateCounter.get(bucket="cmd:5")).count == 1
+    assert budget.pending == 0
