@@ -54,7 +54,6 @@ from core._events import (
     Sender,
     UserRef,
 )
-from core._gc import start_up_frozen
 from core._health import LoopMonitor, ProbeServer
 from core._health import routes as probe_routes
 from core._heartbeat import Heartbeat
@@ -373,20 +372,18 @@ class App:
                     self.web.add_routes(adapter.web_routes(), owner=f"adapter {adapter.platform}")
                 # Listening first: a port already taken stops start-up with a clear error.
                 await self.web.start()
-            # Start-up objects live as long as the process: out of the collector's way.
-            with start_up_frozen():
-                async with asyncio.TaskGroup() as group:
-                    for worker in background:
-                        group.create_task(worker.run_forever(), name=type(worker).__name__)
-                    if web:
-                        group.create_task(self.web.run_forever(), name="web")
-                    for adapter in self.adapters.values():
-                        await self._register_commands(adapter)
-                        group.create_task(adapter.run(self), name=f"adapter:{adapter.platform}")
-                    for worker in self.workers if workers else ():
-                        name = type(worker).__name__
-                        group.create_task(supervise(name, worker.run_forever), name=name)
-                    group.create_task(self._stop_when(stop))
+            async with asyncio.TaskGroup() as group:
+                for worker in background:
+                    group.create_task(worker.run_forever(), name=type(worker).__name__)
+                if web:
+                    group.create_task(self.web.run_forever(), name="web")
+                for adapter in self.adapters.values():
+                    await self._register_commands(adapter)
+                    group.create_task(adapter.run(self), name=f"adapter:{adapter.platform}")
+                for worker in self.workers if workers else ():
+                    name = type(worker).__name__
+                    group.create_task(supervise(name, worker.run_forever), name=name)
+                group.create_task(self._stop_when(stop))
         except* _Stop:
             pass
         finally:

@@ -112,6 +112,11 @@ class Bot:
     def alive(self) -> bool:
         return self.process is not None and self.process.returncode is None
 
+    def ended(self) -> str:
+        """How the current life ended: its exit code and the end of its log."""
+        code = self.process.returncode if self.process is not None else None
+        return f"exit code {code}\n{self.last_log()}"
+
     def last_log(self) -> str:
         path = self.home / f"life-{self.lives}.log"
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
@@ -341,7 +346,7 @@ async def test_broadcast_to_1500_survives_ten_sigkills(tmp_path: Path) -> None:
         kills = await kill_loop(bot, db, lambda: sum(dms(api).values()), total)
         async with asyncio.timeout(120):
             while not told_done(api):
-                assert bot.alive(), bot.last_log()
+                assert bot.alive(), bot.ended()
                 await asyncio.sleep(0.1)
         await stop(bot)
         received = dms(api)
@@ -392,7 +397,7 @@ async def test_reminder_to_2000_rsvps_survives_ten_sigkills(tmp_path: Path) -> N
         kills = await kill_loop(bot, db, lambda: sum(dms(api).values()), total)
         async with asyncio.timeout(120):
             while any(s in ("pending", "sending") for s in delivery_rows(db).values()):
-                assert bot.alive(), bot.last_log()
+                assert bot.alive(), bot.ended()
                 await asyncio.sleep(0.2)
         await stop(bot)
         received = dms(api)
