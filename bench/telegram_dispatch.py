@@ -34,7 +34,6 @@ from telegram.ext import ApplicationBuilder, TypeHandler
 from adapters.telegram import Caller, TelegramAdapter
 from adapters.telegram._convert import BotIdentity, update_events
 from adapters.telegram.testing import TOKEN, FakeBotApi
-from core._gc import start_up_frozen
 from core.testing import make_app, test_settings
 
 GROUPS = (-1001000000001, -1001000000002, -1001000000003)
@@ -99,12 +98,11 @@ async def raw_ptb(api: FakeBotApi, data: list[dict[str, Any]], answer: str | Non
     application.add_handler(TypeHandler(Update, handle))
     async with application:
         updates = [Update.de_json(d, application.bot) for d in data]
-        with start_up_frozen():  # as on our side: same treatment of the collector
-            cpu = time.process_time()
-            start = time.perf_counter()
-            for update in updates:
-                await application.process_update(update)
-            rate = _rate(len(updates), time.perf_counter() - start, time.process_time() - cpu)
+        cpu = time.process_time()
+        start = time.perf_counter()
+        for update in updates:
+            await application.process_update(update)
+        rate = _rate(len(updates), time.perf_counter() - start, time.process_time() - cpu)
     return rate
 
 
@@ -126,21 +124,20 @@ async def guyub(api: FakeBotApi, data: list[dict[str, Any]], rounds: int = 1) ->
                     Update.de_json(first, adapter.application.bot)
                 )
             rates: list[Rate] = []
-            with start_up_frozen():  # as App.run does once ready
-                for r in range(rounds):
-                    updates = [
-                        Update.de_json(
-                            {**d, "update_id": d["update_id"] + r * 100_000},
-                            adapter.application.bot,
-                        )
-                        for d in data
-                    ]
-                    cpu = time.process_time()
-                    start = time.perf_counter()
-                    for update in updates:
-                        await adapter.application.process_update(update)
-                    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-                    rates.append(_rate(len(updates), wall, cpu))
+            for r in range(rounds):
+                updates = [
+                    Update.de_json(
+                        {**d, "update_id": d["update_id"] + r * 100_000},
+                        adapter.application.bot,
+                    )
+                    for d in data
+                ]
+                cpu = time.process_time()
+                start = time.perf_counter()
+                for update in updates:
+                    await adapter.application.process_update(update)
+                wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+                rates.append(_rate(len(updates), wall, cpu))
         finally:
             await adapter.stop()
     return _best(rates)

@@ -6,6 +6,7 @@ that runs the App (tasks it starts inherit the context) and always closed on the
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import logging
 import uuid
@@ -235,7 +236,7 @@ class Database:
             if drop and self.dialect != "sqlite":
                 client = ctx.db("default")
                 await client.close()  # the pool holds sessions that would block DROP
-                await client.db_delete()
+                await _drop(client)
             await ctx.close_connections()
         finally:
             ctx.__exit__(None, None, None)
@@ -280,3 +281,17 @@ def throwaway_url(base_url: str) -> str:
     parts = urlsplit(base_url)
     name = f"guyub_test_{uuid.uuid4().hex[:12]}"
     return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def _drop(client: Any) -> None:
+    """Drop the server database of ``client``. Sessions of processes that have just ended
+    (workers of a test) can outlive them for a moment on the server: wait for them, up to
+    five seconds."""
+    for attempt in range(50):
+        try:
+            await client.db_delete()
+            return
+        except Exception as exc:
+            if type(exc).__name__ != "ObjectInUseError" or attempt == 49:
+                raise
+            await asyncio.sleep(0.1)

@@ -67,11 +67,14 @@ class _Marks:
         """A timestamp (typed on PostgreSQL, where a bare parameter in a CASE is text)."""
         return f"{self(value)}::timestamptz" if self.postgres else self(value)
 
-    def ids(self, ids: Sequence[int]) -> str:
-        """A subquery listing ``ids``, from one parameter."""
+    def id_in(self, ids: Sequence[int]) -> str:
+        """``id`` is one of ``ids``, from one parameter. On PostgreSQL ``= ANY(array)``, which
+        the planner answers from the primary key even inside an ``OR`` (an ``IN (SELECT
+        unnest(...))`` there read the whole table per statement: a wave cost grew with the
+        batch, 98 deliveries a second at 440,287)."""
         if self.postgres:
-            return f"(SELECT unnest({self(list(ids))}::bigint[]))"
-        return f"(SELECT value FROM json_each({self(json.dumps(list(ids)))}))"
+            return f"id = ANY({self(list(ids))}::bigint[])"
+        return f"id IN (SELECT value FROM json_each({self(json.dumps(list(ids)))}))"
 
 
 async def active_batches() -> list[int]:
@@ -146,15 +149,15 @@ async def mark_wave(
     Rows left ``sending`` by a crash are therefore only the wave in flight: recording
     and marking in one statement keeps them to at most one wave (``concurrency``)."""
     m = _Marks(dialect)
-    sent_ids = m.ids(sent)
+    sent_ids = m.id_in(sent)
     statement = (
         f"UPDATE {_TABLE} SET"
         f" status = CASE WHEN status = 'sending' THEN 'sent' ELSE 'sending' END,"
         f" attempts = CASE WHEN status = 'sending' THEN attempts ELSE attempts + 1 END,"
         f" sent_at = CASE WHEN status = 'sending' THEN {m.time(now)} ELSE sent_at END,"
         f" locked_until = CASE WHEN status = 'sending' THEN NULL ELSE {m.time(until)} END"
-        f" WHERE (status = 'sending' AND id IN {sent_ids})"
-        f" OR (status = 'pending' AND locked_by = {m(token)} AND id IN {m.ids(wave)}"
+        f" WHERE (status = 'sending' AND {sent_ids})"
+        f" OR (status = 'pending' AND locked_by = {m(token)} AND {m.id_in(wave)}"
         " AND batch_id IN (SELECT id FROM core_outbox_batch WHERE status = 'active'))"
         " RETURNING id, status"
     )
@@ -166,7 +169,7 @@ async def record_sent(dialect: str, sent: Sequence[int], now: datetime) -> None:
     m = _Marks(dialect)
     statement = (
         f"UPDATE {_TABLE} SET status = 'sent', sent_at = {m(now)}, locked_until = NULL"
-        f" WHERE status = 'sending' AND id IN {m.ids(sent)}"
+        f" WHERE status = 'sending' AND {m.id_in(sent)}"
     )
     await _db().execute_query(statement, m.values)
 
