@@ -38,10 +38,8 @@ from core.models import Account
 from core.testing import MemoryAdapter, make_app, test_settings
 
 
-async def test_a_failing_loop_is_started_again_after_a_growing_pause(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    runs = 0
+def _pauses_asked(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The pauses the backoff hands out from now on (not wall-clock gaps: machine speed)."""
     pauses: list[float] = []
     pause_after = _supervise.Backoff.next
 
@@ -50,6 +48,14 @@ async def test_a_failing_loop_is_started_again_after_a_growing_pause(
         return pauses[-1]
 
     monkeypatch.setattr(_supervise.Backoff, "next", recorded)
+    return pauses
+
+
+async def test_a_failing_loop_is_started_again_after_a_growing_pause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runs = 0
+    pauses = _pauses_asked(monkeypatch)
 
     async def flaky() -> None:
         nonlocal runs
@@ -81,14 +87,7 @@ async def test_a_periodic_round_that_fails_waits_longer_each_time_then_resumes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rounds = 0
-    pauses: list[float] = []
-    pause_after = _supervise.Backoff.next
-
-    def recorded(backoff: _supervise.Backoff) -> float:
-        pauses.append(pause_after(backoff))
-        return pauses[-1]
-
-    monkeypatch.setattr(_supervise.Backoff, "next", recorded)
+    pauses = _pauses_asked(monkeypatch)
 
     async def flush() -> None:
         nonlocal rounds
