@@ -74,6 +74,7 @@ class FakeUser:
             raise ValueError(f"unknown region {code!r}")
         member.region_code = code
         await Member.filter(id=member.id).update(region_code=code)
+        self.chat.app.cache.member_changed(member.id)  # seen by the next update at once
         if old != code:
             ctx = Context(self.chat.app, member=member)
             await self.chat.app.plugins.member_region_changed(ctx, member, old, code)

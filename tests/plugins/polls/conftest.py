@@ -69,6 +69,9 @@ class Town:
         member = await self.member(user)
         member.region_code = region
         await member.save(update_fields=["region_code"])
+        # As the core's own write paths do: this process sees it at once (on PostgreSQL the
+        # other processes hear of it through NOTIFY, which may come a moment later).
+        self.app.cache.member_changed(member.id)
         return member
 
     async def admin(self, user: FakeUser) -> Member:
