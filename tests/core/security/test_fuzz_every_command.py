@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -45,6 +44,7 @@ from core import (
 )
 from core._plugins import Plugins
 from core.testing import TEST_START, FakeChat, FakeUser, test_settings
+from tests.core.security.test_hostile_input import EVENT_SO_FAR
 
 pytestmark = pytest.mark.slow
 
@@ -366,21 +366,6 @@ async def test_fuzz_command(fuzz: Fuzz, command: Command, data: st.DataObject) -
         at=fuzz.chat.now(),
     )
     await fuzz.send(event, f"/{spelled} {args[:200]!r} options={event.options!r}")
-
-
-#: What earlier steps left in a flow's data (a step is reached only through them).
-EVENT_SO_FAR = {
-    "title": "Temu alumni",
-    "region": "11.08",
-    "start": (TEST_START + timedelta(days=3)).isoformat(),
-    "end": None,
-    "zone": "Asia/Jakarta",
-    "place": "Aula",
-    "capacity": None,
-    "description": "",
-    "reminders": [1440, 60],
-    "repeat": "none",
-}
 
 
 def _so_far(flow: str, step: str, chat: ChatRef, data: st.DataObject) -> dict[str, Any]:
