@@ -10,7 +10,8 @@ import asyncio
 import importlib.util
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from contextvars import ContextVar, Token
 from datetime import datetime
 from pathlib import Path
@@ -196,8 +197,11 @@ class Database:
             if event == "apply_done":
                 applied.append(f"{app_label}.{name}")
 
-        executor = MigrationExecutor(ctx.db("default"), apps)
-        await executor.migrate(None, progress=progress)
+        async with self._schema_lock():
+            # Another worker may have applied them while this one waited for the lock.
+            if await self.unapplied():
+                executor = MigrationExecutor(ctx.db("default"), apps)
+                await executor.migrate(None, progress=progress)
         return applied
 
     async def pending_migrations(self) -> list[str]:
@@ -210,11 +214,39 @@ class Database:
     async def create_schema(self) -> None:
         """Create every table straight from the models (fast path for tests), and the
         triggers that keep the member tallies (migration 0007 on a migrated database)."""
-        await self._require().generate_schemas(safe=True)
-        if "core" in self._apps_config():
-            from core._tallies import install_tallies
+        async with self._schema_lock():
+            await self._require().generate_schemas(safe=True)
+            if "core" in self._apps_config():
+                from core._tallies import install_tallies
 
-            await install_tallies(self._require().db("default"))
+                await install_tallies(self._require().db("default"))
+
+    @asynccontextmanager
+    async def _schema_lock(self) -> AsyncIterator[None]:
+        """On PostgreSQL, one worker at a time changes the schema: several workers starting
+        together would otherwise race to create the same trigger or apply the same
+        migration. The others wait on a session advisory lock, held on a connection of its
+        own so that the pool, however small, stays free for the work; SQLite needs none
+        (one process writes at a time)."""
+        if self.dialect != "postgres":
+            yield
+            return
+        import asyncpg
+
+        client: Any = self._require().db("default")  # tortoise's asyncpg client
+        connection = await asyncpg.connect(
+            host=client.host,
+            port=client.port,
+            user=client.user,
+            password=client.password,
+            database=client.database,
+            ssl=client.extra.get("ssl"),
+        )
+        try:
+            await connection.execute("SELECT pg_advisory_lock($1)", _SCHEMA_LOCK)
+            yield
+        finally:
+            await connection.close()  # the lock goes with the session
 
     async def pending_changes(self) -> list[str]:
         """Model changes not yet captured in a migration file (``app.name`` per change)."""
@@ -256,6 +288,10 @@ class Database:
             raise RuntimeError("database is not open")
         return self.context
 
+
+#: The advisory lock key of schema changes (any constant unlikely to clash; the cache
+#: triggers use 727167 in a transaction).
+_SCHEMA_LOCK = 727168
 
 _dialect_in_use: list[str] = []
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from core._db import redact_url, sqlite_tuned
 from core.testing import make_app, test_settings
 
@@ -78,3 +80,40 @@ async def test_a_new_database_lists_every_migration_file(tmp_path: Path) -> None
     assert "core.0001_initial" in missing
     assert "core.0003_job_status_due_index" in missing
     assert "state.0002_cache_changes" in missing
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("schema", ["migrate", "create"])
+async def test_workers_starting_together_on_postgres_change_the_schema_one_at_a_time(
+    schema: str,
+) -> None:
+    """Three workers start at once on a new PostgreSQL database (a deploy scaling to three,
+    or the multi-process tests): one creates the tables and the tally triggers, the others
+    wait for it and find them there; none fails on a trigger or table the other made."""
+    import asyncio
+    import os
+
+    from core import App, Member
+    from core._db import Database
+    from core.models import MemberTally
+
+    if not os.environ.get("GUYUB_TEST_POSTGRES_URL"):
+        pytest.skip("needs GUYUB_TEST_POSTGRES_URL")
+    settings = test_settings()
+    keeper = Database(settings.database.url, [])
+    await keeper.open(create=True)  # a new, empty database
+
+    async def worker() -> list[str]:
+        async with App(settings, schema=schema, discover_plugins=False) as app:
+            await Member.create(display_name="amir")
+            return await app.database.unapplied()
+
+    try:
+        results = await asyncio.gather(*(worker() for _ in range(3)), return_exceptions=True)
+        assert [r for r in results if isinstance(r, BaseException)] == []
+        if schema == "migrate":
+            assert results == [[], [], []]
+        # The triggers were installed once and count every member exactly once.
+        assert sum(await MemberTally.all().values_list("members", flat=True)) == 3
+    finally:
+        await keeper.close(drop=True)
