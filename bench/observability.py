@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core._events import ChatKind, ChatRef, MessageReceived, Sender, UserRef
 from core._logging import setup_logging
 from core._metrics import Metrics
-from core._trace import platform_strings, scope
+from core._trace import scope
 from core.testing import FakeChat, make_app
 
 N_ALONE = 50_000
@@ -42,7 +42,7 @@ def observability_alone(log: logging.Logger) -> float:
         metrics.update_received("telegram", "MessageReceived")
         t0 = time.perf_counter()
         with scope("MessageReceived", "telegram") as update:
-            update.private = platform_strings(event)
+            update.source = event
             update.member = 42
             metrics.handling_started()
             metrics.handling_ended()
