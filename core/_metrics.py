@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, Final, TypeVar
 
@@ -47,6 +47,9 @@ _S = TypeVar("_S", Counter, Gauge)
 
 #: Seconds; a command answered from the database is typically a few milliseconds, a
 #: broadcast start or an export a second or more.
+#: Handling times held between scrapes before they are flushed anyway.
+_HANDLED_HELD = 10_000
+
 _HANDLING_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -80,6 +83,15 @@ class Metrics:
         # Labelled children, looked up once: prometheus-client's labels() is the costly part
         # of a count, and every label value here comes from a bounded set.
         self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+        # What every update counts (received, handled, its command, its reply) is kept in
+        # plain dicts and handed to prometheus-client when the registry is collected (a
+        # scrape): a count on the hot path is then one dict update, not a lock and checks.
+        self._received: dict[tuple[str, str], int] = {}
+        self._commands: dict[tuple[str, str], int] = {}
+        self._deliveries: dict[tuple[str, str], int] = {}
+        self._handled: list[tuple[str, float]] = []
+        self._in_flight = 0
+        self.registry.register(_Flush(self))  # first: collected before the series it feeds
         counter, gauge = self._series(Counter), self._series(Gauge)
         self.updates = counter(
             "guyub_updates_received",
@@ -174,26 +186,50 @@ class Metrics:
         return child
 
     def handling_started(self) -> None:
-        self._child(self.in_flight).inc()
+        self._in_flight += 1
 
     def handling_ended(self) -> None:
-        self._child(self.in_flight).dec()
+        self._in_flight -= 1
 
     def update_received(self, platform: str, event_type: str) -> None:
-        self._child(self.updates, platform, event_type).inc()
+        key = (platform, event_type)
+        self._received[key] = self._received.get(key, 0) + 1
 
     def update_handled(self, event_type: str, seconds: float) -> None:
-        self._child(self.handling, event_type).observe(seconds)
+        self._handled.append((event_type, seconds))
+        if len(self._handled) >= _HANDLED_HELD:
+            self.flush()  # nobody scrapes: the held timings stay few
 
     def command(self, name: str, outcome: str) -> None:
-        self._child(self.commands, name, outcome).inc()
+        key = (name, outcome)
+        self._commands[key] = self._commands.get(key, 0) + 1
 
     def hook_failed(self, plugin: str, hook: str, *, timeout: bool = False) -> None:
         series = self.hook_timeouts if timeout else self.hook_errors
         self._child(series, plugin, hook).inc()
 
     def delivery(self, platform: str, result: str) -> None:
-        self._child(self.deliveries, platform, result).inc()
+        key = (platform, result)
+        self._deliveries[key] = self._deliveries.get(key, 0) + 1
+
+    def flush(self) -> None:
+        """Hand the counts held since the last flush to their series (done at every
+        collection of the registry; call it before reading a series directly)."""
+        for series, held in (
+            (self.updates, self._received),
+            (self.commands, self._commands),
+            (self.deliveries, self._deliveries),
+        ):
+            if held:
+                counts = list(held.items())
+                held.clear()
+                for labels, count in counts:
+                    self._child(series, *labels).inc(count)
+        if self._handled:
+            handled, self._handled = self._handled, []
+            for event_type, seconds in handled:
+                self._child(self.handling, event_type).observe(seconds)
+        self._child(self.in_flight).set(self._in_flight)
 
     def rate_limit(self, platform: str) -> None:
         self._child(self.rate_limited, platform).inc()
@@ -228,6 +264,18 @@ class Metrics:
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""
         return generate_latest(self.registry)
+
+
+class _Flush:
+    """A collector that yields no series: collected first, it flushes the held counts into
+    the series collected after it."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Any]:
+        self.metrics.flush()
+        return iter(())
 
 
 _DB_ERRORS: tuple[type[BaseException], ...] = (

@@ -220,3 +220,51 @@ def test_database_errors_are_told_from_lookups_that_found_nothing():
     assert is_database_error(wrapped)
     assert not is_database_error(DoesNotExist(Member))
     assert not is_database_error(ValueError("x"))
+
+
+def test_counts_held_on_the_hot_path_reach_every_collection() -> None:
+    """What every update counts is held in plain dicts and handed over when the registry is
+    collected (a scrape, or any direct collection): counted once, never twice."""
+    from core._metrics import Metrics
+
+    metrics = Metrics("w1")
+    for _ in range(3):
+        metrics.update_received("telegram", "CommandInvoked")
+    metrics.command("help", "ok")
+    metrics.delivery("telegram", "delivered")
+    metrics.handling_started()
+    metrics.update_handled("CommandInvoked", 0.02)
+    value = metrics.registry.get_sample_value
+    labels = {"worker": "w1", "platform": "telegram", "type": "CommandInvoked"}
+    for _ in range(2):  # a second collection counts nothing again
+        assert value("guyub_updates_received_total", labels) == 3
+        assert (
+            value("guyub_commands_total", {"worker": "w1", "command": "help", "outcome": "ok"}) == 1
+        )
+        assert (
+            value(
+                "guyub_deliveries_total",
+                {"worker": "w1", "platform": "telegram", "result": "delivered"},
+            )
+            == 1
+        )
+        assert value("guyub_updates_in_flight", {"worker": "w1"}) == 1
+        handled = {"worker": "w1", "type": "CommandInvoked"}
+        assert value("guyub_update_handling_seconds_count", handled) == 1
+        assert value("guyub_update_handling_seconds_bucket", {**handled, "le": "0.025"}) == 1
+        assert value("guyub_update_handling_seconds_bucket", {**handled, "le": "0.01"}) == 0
+    metrics.handling_ended()
+    assert value("guyub_updates_in_flight", {"worker": "w1"}) == 0
+
+
+def test_handling_times_held_stay_few_when_nobody_scrapes(monkeypatch) -> None:
+    import core._metrics
+    from core._metrics import Metrics
+
+    monkeypatch.setattr(core._metrics, "_HANDLED_HELD", 100)
+    metrics = Metrics("w1")
+    for _ in range(1_000):
+        metrics.update_handled("MessageReceived", 0.001)
+        assert len(metrics._handled) < 100
+    count = {"worker": "w1", "type": "MessageReceived"}
+    assert metrics.registry.get_sample_value("guyub_update_handling_seconds_count", count) == 1_000
