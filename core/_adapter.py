@@ -133,6 +133,9 @@ class NotSupported(DeliveryError):
 def _spelled(message: Outgoing, style: CommandStyle) -> Outgoing:
     """``message`` with its command references spelled for ``style``."""
     text = resolve_refs(message.text, style)
+    if not message.buttons and not message.attachments and message.poll is None:
+        # Text alone (most replies): nothing else to spell.
+        return message if text is message.text else replace(message, text=Markup(text))
     buttons = tuple(
         tuple(replace(b, label=resolve_refs(b.label, style)) for b in row)
         for row in message.buttons

@@ -639,7 +639,7 @@ class Outbox:
             chat,
             pace_key(chat.kind.value, chat.id),
             lambda: adapter.send(chat, out, reply_to=reply_to),
-            Recipient.chat(chat),
+            None,  # the chat itself, made only if the message must wait
             out,
             reply_to,
             in_place=adapter.answers_in_place(chat),
@@ -722,7 +722,7 @@ class Outbox:
         chat: ChatRef,
         key: str,
         send: Callable[[], Awaitable[MessageRef]],
-        recipient: Recipient,
+        recipient: Recipient | None,
         out: Outgoing,
         reply_to: MessageRef | None = None,
         *,
@@ -771,11 +771,14 @@ class Outbox:
     async def _defer(
         self,
         chat: ChatRef,
-        recipient: Recipient,
+        recipient: Recipient | None,
         out: Outgoing,
         seconds: float,
         reply_to: MessageRef | None = None,
     ) -> MessageRef:
+        """Store ``out`` for ``recipient`` (None: ``chat`` itself) to go after ``seconds``."""
+        if recipient is None:
+            recipient = Recipient.chat(chat)
         when = self.clock.now() + timedelta(seconds=seconds)
         # Where the message goes inside the chat, kept for the send after the wait.
         where: dict[str, str] = {}

@@ -72,6 +72,8 @@ class CommandBudget:
         self._pending: dict[str, tuple[datetime, int]] = {}  # counted here, not yet written
         #: Counts of windows that ended before they were written (written at the next flush).
         self._ended: list[tuple[str, datetime, int]] = []
+        #: The current window, [start, end): found again by two comparisons per command.
+        self._span: tuple[datetime, datetime] | None = None
 
     @staticmethod
     def bucket(member_id: int) -> str:
@@ -79,7 +81,12 @@ class CommandBudget:
 
     async def hit(self, member_id: int, now: datetime, limit: int) -> int:
         """Count one command; returns the member's count in this window (as far as known)."""
-        start = window_start(now, self.window)
+        span = self._span
+        if span is not None and span[0] <= now < span[1]:
+            start = span[0]
+        else:
+            start = window_start(now, self.window)
+            self._span = (start, start + self.window)
         bucket = self.bucket(member_id)
         known = self._known.get(bucket)
         pending = self._pending.get(bucket)
