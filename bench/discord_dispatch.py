@@ -23,7 +23,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any, NamedTuple
 
@@ -36,7 +36,7 @@ from core.testing import make_app, test_settings
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "2000"))
 INTERACTIONS = int(os.environ.get("BENCH_INTERACTIONS", "500"))
 USERS = 50
-ROUNDS = 3
+ROUNDS = 5
 BATCH = 100
 
 GUILD_ID = 1300000000000000000
@@ -238,8 +238,11 @@ async def _drain_ready(client: discord.Client) -> None:
 async def guyub(
     rounds: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]],
     webhook: _OfflineInteractionWebhook,
-) -> tuple[Timing, Timing]:
-    """Every round (fresh message and interaction ids) through one App; the best times."""
+    between: Callable[[], Awaitable[None]] | None = None,
+) -> list[tuple[Timing, Timing]]:
+    """Every round (fresh message and interaction ids) through one App, ``between`` run
+    after each (the baseline's round, so that both sides share the machine's moods);
+    each round's times."""
     folder = tempfile.mkdtemp(prefix="guyub-bench-")
     settings = test_settings(
         discord={"token": "bench", "message_content": True, "guild_ids": [GUILD_ID]},
@@ -264,9 +267,13 @@ async def guyub(
                     m = await _feed(adapter.client, "MESSAGE_CREATE", messages)
                     i = await _feed(adapter.client, "INTERACTION_CREATE", interactions)
                     times.append((m, i))
+                    if between is not None:
+                        async_context.reset(token)
+                        await between()
+                        token = async_context.set(webhook)  # type: ignore[arg-type]
             finally:
                 async_context.reset(token)
-        return _best(t[0] for t in times), _best(t[1] for t in times)
+        return times
 
 
 async def main() -> None:
@@ -284,22 +291,28 @@ async def main() -> None:
     raw = [await baseline(messages, interactions) for _ in range(ROUNDS)]
     raw_m, raw_i = _best(r[0] for r in raw), _best(r[1] for r in raw)
     webhook = _OfflineInteractionWebhook()
-    our_m, our_i = await guyub(rounds, webhook)
+    answering = _OfflineInteractionWebhook()
+    answered: list[Timing] = []
+
+    async def answering_round() -> None:
+        # The raw bot answers with the text Guyub sent (same size), through the same
+        # webhook, right after each of Guyub's rounds: the two sides of a ratio are
+        # measured side by side, not minutes apart.
+        answer = str(webhook.last.get("data", {}).get("content", ""))
+        if not answer:
+            sys.exit("Guyub's /help answer was not seen")
+        timing = await baseline(messages[:BATCH], interactions, answering, answer)
+        answered.append(timing[1])
+
+    ours = await guyub(rounds, webhook, answering_round)
+    our_m, our_i = _best(t[0] for t in ours), _best(t[1] for t in ours)
     if webhook.answers < ROUNDS * INTERACTIONS + USERS:
         sys.exit(f"only {webhook.answers} of {ROUNDS * INTERACTIONS} /help were answered")
-    # The raw bot answers with the text Guyub sent (same size), through the same webhook.
-    answer = str(webhook.last.get("data", {}).get("content", ""))
-    if not answer:
-        sys.exit("Guyub's /help answer was not seen")
-    answering = _OfflineInteractionWebhook()
-    ans_i = _best(
-        [
-            (await baseline(messages[:BATCH], interactions, answering, answer))[1]
-            for _ in range(ROUNDS)
-        ]
-    )
     if answering.answers < ROUNDS * INTERACTIONS:
-        sys.exit(f"the raw bot answered {answering.responses} of {INTERACTIONS} interactions")
+        sys.exit(f"the raw bot answered {answering.answers} of {ROUNDS * INTERACTIONS}")
+    answer = str(webhook.last.get("data", {}).get("content", ""))
+    ans_i = _best(answered)
+    paired = sorted(a.cpu / o[1].cpu for a, o in zip(answered, ours, strict=True))
     python = sys.version.split()[0]
     print(f"machine: {os.cpu_count()} CPUs (shared with other sessions); Python {python}")
     print(f"MESSAGE_CREATE x{MESSAGES}  (events/s by wall clock; CPU µs per event)")
@@ -311,6 +324,10 @@ async def main() -> None:
     _row("raw discord.py answering /help", INTERACTIONS, ans_i)
     _row("adapter + core + plugins", INTERACTIONS, our_i)
     _ratio("guyub / raw answering", ans_i, our_i, "(goal >= 0.2; same work)")
+    print(
+        f"  {'round by round (CPU)':31}: median {paired[len(paired) // 2]:.3f}, "
+        f"range {paired[0]:.3f}-{paired[-1]:.3f} over {len(paired)} side-by-side rounds"
+    )
     _ratio("guyub / raw no-op", raw_i, our_i, "(the raw side sends nothing)")
 
 
