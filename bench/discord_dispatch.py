@@ -279,7 +279,8 @@ async def guyub(
 async def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("discord.client").setLevel(logging.ERROR)  # no voice: expected
-    # Every side: best of three rounds, to keep the scheduler's noise (a shared machine) out.
+    # Every side: best of five rounds, to keep the scheduler's noise (a shared machine) out;
+    # the raw sides' rounds run between Guyub's.
     rounds = [
         (
             [_message(r * MESSAGES + i) for i in range(MESSAGES)],
@@ -288,23 +289,24 @@ async def main() -> None:
         for r in range(ROUNDS)
     ]
     messages, interactions = rounds[0]
-    raw = [await baseline(messages, interactions) for _ in range(ROUNDS)]
-    raw_m, raw_i = _best(r[0] for r in raw), _best(r[1] for r in raw)
     webhook = _OfflineInteractionWebhook()
     answering = _OfflineInteractionWebhook()
+    raw: list[tuple[Timing, Timing]] = []
     answered: list[Timing] = []
 
-    async def answering_round() -> None:
-        # The raw bot answers with the text Guyub sent (same size), through the same
-        # webhook, right after each of Guyub's rounds: the two sides of a ratio are
-        # measured side by side, not minutes apart.
+    async def raw_round() -> None:
+        # The raw clients run right after each of Guyub's rounds: the two sides of every
+        # ratio are measured side by side, not minutes apart. The answering one answers
+        # with the text Guyub sent (same size), through the same offline webhook.
+        raw.append(await baseline(messages, interactions))
         answer = str(webhook.last.get("data", {}).get("content", ""))
         if not answer:
             sys.exit("Guyub's /help answer was not seen")
         timing = await baseline(messages[:BATCH], interactions, answering, answer)
         answered.append(timing[1])
 
-    ours = await guyub(rounds, webhook, answering_round)
+    ours = await guyub(rounds, webhook, raw_round)
+    raw_m, raw_i = _best(r[0] for r in raw), _best(r[1] for r in raw)
     our_m, our_i = _best(t[0] for t in ours), _best(t[1] for t in ours)
     if webhook.answers < ROUNDS * INTERACTIONS + USERS:
         sys.exit(f"only {webhook.answers} of {ROUNDS * INTERACTIONS} /help were answered")
@@ -312,6 +314,7 @@ async def main() -> None:
         sys.exit(f"the raw bot answered {answering.answers} of {ROUNDS * INTERACTIONS}")
     answer = str(webhook.last.get("data", {}).get("content", ""))
     ans_i = _best(answered)
+    paired_m = sorted(r[0].cpu / o[0].cpu for r, o in zip(raw, ours, strict=True))
     paired = sorted(a.cpu / o[1].cpu for a, o in zip(answered, ours, strict=True))
     python = sys.version.split()[0]
     print(f"machine: {os.cpu_count()} CPUs (shared with other sessions); Python {python}")
@@ -319,16 +322,22 @@ async def main() -> None:
     _row("raw discord.py, no-op listener", MESSAGES, raw_m)
     _row("adapter + core + plugins", MESSAGES, our_m)
     _ratio("guyub / raw", raw_m, our_m, "(goal >= 0.5)")
+    _rounds(paired_m)
     print(f"INTERACTION_CREATE /help x{INTERACTIONS} (answer: {len(answer)} characters)")
     _row("raw discord.py, no-op listener", INTERACTIONS, raw_i)
     _row("raw discord.py answering /help", INTERACTIONS, ans_i)
     _row("adapter + core + plugins", INTERACTIONS, our_i)
     _ratio("guyub / raw answering", ans_i, our_i, "(goal >= 0.2; same work)")
-    print(
-        f"  {'round by round (CPU)':31}: median {paired[len(paired) // 2]:.3f}, "
-        f"range {paired[0]:.3f}-{paired[-1]:.3f} over {len(paired)} side-by-side rounds"
-    )
+    _rounds(paired)
     _ratio("guyub / raw no-op", raw_i, our_i, "(the raw side sends nothing)")
+
+
+def _rounds(ratios: list[float]) -> None:
+    """The ratio of each pair of rounds run side by side (sorted)."""
+    print(
+        f"  {'round by round (CPU)':31}: median {ratios[len(ratios) // 2]:.3f}, "
+        f"range {ratios[0]:.3f}-{ratios[-1]:.3f} over {len(ratios)} side-by-side rounds"
+    )
 
 
 def _row(label: str, n: int, t: Timing) -> None:
