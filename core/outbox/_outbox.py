@@ -484,6 +484,14 @@ class Outbox:
         self._wakeup.set()
         return batches
 
+    def _dm_platforms(self) -> tuple[list[str], list[str]]:
+        """The platforms this process runs, and those of them that can open a private
+        chat with someone who never wrote to the bot: what decides which of a member's
+        accounts a DM goes to."""
+        running = sorted(self.adapters)
+        anyway = [p for p in running if self.adapters[p].supports(Capability.DM_WITHOUT_START)]
+        return running, anyway
+
     def _ranked_accounts(
         self,
         members: Any,
@@ -502,15 +510,9 @@ class Outbox:
         sub_sql, sub_params = members.query.get_parameterized_sql()
         params = _Params(self.dialect, sub_params)
         lead_marks = [params.add(value) for value in lead]
-        here = ", ".join(f"'{_sql_name(p)}'" for p in sorted(self.adapters)) or "''"
-        free = (
-            ", ".join(
-                f"'{_sql_name(p)}'"
-                for p, a in sorted(self.adapters.items())
-                if a.supports(Capability.DM_WITHOUT_START)
-            )
-            or "''"
-        )
+        running, open_anyway = self._dm_platforms()
+        here = ", ".join(f"'{_sql_name(p)}'" for p in running) or "''"
+        free = ", ".join(f"'{_sql_name(p)}'" for p in open_anyway) or "''"
         reachable = (
             f"CASE WHEN a.platform IN ({here}) AND (a.dm_open OR a.platform IN ({free}))"
             " THEN 1 ELSE 0 END"
@@ -581,10 +583,7 @@ class Outbox:
         with ``members=`` would DM, and how many of them can't be reached privately: the
         same choice of account (one we can DM, then one on a platform this process runs,
         then the oldest), counted in the database by one grouped query."""
-        here = sorted(self.adapters)
-        free = sorted(
-            p for p, a in self.adapters.items() if a.supports(Capability.DM_WITHOUT_START)
-        )
+        here, free = self._dm_platforms()
         if not here:
             reachable: Q | None = None
         elif free:

@@ -87,9 +87,10 @@ async def active_batches() -> list[int]:
 async def claim(
     dialect: str, batch_id: int, token: str, lease_until: datetime, now: datetime, limit: int
 ) -> list[Claimed]:
-    """Lease up to ``limit`` due rows of one batch, oldest first, in one statement
-    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: workers never wait for each other's rows;
-    SQLite runs one writer at a time, and the condition is checked inside the UPDATE)."""
+    """Lease the oldest ``limit`` due rows of one batch in one statement (``FOR UPDATE
+    SKIP LOCKED`` on PostgreSQL: workers never wait for each other's rows; SQLite runs one
+    writer at a time, and the condition is checked inside the UPDATE). The rows come back
+    in no particular order: the caller sorts those of all its batches together."""
     m = _Marks(dialect)
     token_mark, until_mark = m(token), m(lease_until)
     now_mark, batch_mark, limit_mark = m(now), m(batch_id), m(limit)
@@ -117,7 +118,7 @@ async def claim(
     # execute_query_dict: tortoise's execute_query drops the rows an UPDATE returns on
     # PostgreSQL.
     rows = await _db().execute_query_dict(statement, m.values)
-    claimed = [
+    return [
         Claimed(
             int(r["id"]),
             int(r["batch_id"]),
@@ -130,8 +131,6 @@ async def claim(
         )
         for r in rows
     ]
-    claimed.sort(key=lambda c: c.id)
-    return claimed
 
 
 async def mark_wave(
