@@ -42,10 +42,10 @@ from core import (
     Recipient,
     RetryAfter,
     UserRef,
+    in_areas,
 )
 from core._db import throwaway_url
 from core.testing import ALL_CAPABILITIES, TEST_START, MemoryAdapter, make_app
-from plugins.captains._areas import in_areas
 from plugins.captains._broadcast import audience_of, plan
 from plugins.captains.models import Broadcast
 

@@ -60,7 +60,14 @@ from core._messages import (
 )
 from core._names import MAX_NAME_CHARS, NameCheck, guard_name, neutral_name
 from core._plugins import API_VERSION, PluginError
-from core._regions import DEFAULT_ZONE, RegionInfo, RegionMatch, Regions, zone_abbreviation
+from core._regions import (
+    DEFAULT_ZONE,
+    RegionInfo,
+    RegionMatch,
+    Regions,
+    in_areas,
+    zone_abbreviation,
+)
 from core._roles import Audit, PermissionDenied, Role, Roles, covers, scope_chain
 from core._scheduler import Scheduled, Scheduler
 from core._sensitive import SecretKind, find_secret, is_nik
@@ -178,6 +185,7 @@ __all__ = [
     "guard_name",
     "hookimpl",
     "hookspec",
+    "in_areas",
     "is_nik",
     "last_activity",
     "load_settings",

@@ -6,14 +6,24 @@ and falls back to the code itself and Western Indonesian Time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
+
+from tortoise.expressions import Q
 
 from core._events import ChatRef
 
-__all__ = ["DEFAULT_ZONE", "RegionInfo", "RegionMatch", "Regions", "zone_abbreviation"]
+__all__ = [
+    "DEFAULT_ZONE",
+    "RegionInfo",
+    "RegionMatch",
+    "Regions",
+    "in_areas",
+    "zone_abbreviation",
+]
 
 DEFAULT_ZONE = "Asia/Jakarta"
 
@@ -23,6 +33,26 @@ _ABBREVIATIONS = {
     "Asia/Makassar": "WITA",
     "Asia/Jayapura": "WIT",
 }
+
+
+def in_areas(codes: Iterable[str] | None, prefix: str = "") -> Q:
+    """Rows of members (or rows joined to members through ``prefix``, e.g. ``"member__"``)
+    inside any of the areas ``codes``: a code takes in every region below it (``11``
+    covers ``11.08``). None or an empty code is the whole country, members without a region
+    included; no code at all is nobody."""
+    if codes is None:
+        return Q()
+    field = f"{prefix}region_code"
+    query: Q | None = None
+    for code in codes:
+        if code == "":
+            return Q()
+        part = Q(**{field: code}) | Q(**{f"{field}__startswith": code + "."})
+        query = part if query is None else query | part
+    if query is None:
+        nothing: dict[str, Any] = {f"{field}__in": []}
+        return Q(**nothing)
+    return query
 
 
 def zone_abbreviation(zone: str) -> str:

@@ -23,6 +23,7 @@ from core._commands import Command, Where
 from core._i18n import load_texts
 from core._markup import Markup, to_plain
 from core._messages import Button, Message
+from core._regions import in_areas
 from core._roles import Role
 from core._specs import PluginInfo
 from core.hookspecs import hookimpl
@@ -60,7 +61,7 @@ if TYPE_CHECKING:
     from core._app import App
     from core._context import Context
 
-__all__ = ["area_filter", "by_platform", "core_figures"]
+__all__ = ["by_platform", "core_figures"]
 
 PLUGIN = PluginInfo(
     name="dashboard",
@@ -135,19 +136,6 @@ async def guyub_on_members_merged(app: App, kept: Member, merged: Member) -> Non
 # --- figures (the same definitions as /stats in chat) ---------------------------------------
 
 
-def area_filter(areas: Sequence[str] | None, prefix: str = "") -> Q:
-    """Rows of members inside the areas (None: the whole country, members without a region
-    included, as /stats counts them)."""
-    if areas is None or "" in areas:
-        return Q()
-    field = f"{prefix}region_code"
-    nothing: dict[str, Any] = {f"{field}__in": []}
-    query = Q(**nothing)
-    for code in areas:
-        query |= Q(**{field: code}) | Q(**{f"{field}__startswith": code + "."})
-    return query
-
-
 async def core_figures(
     app: App, areas: Sequence[str] | None, weeks: int = 12
 ) -> tuple[dict[str, int], list[tuple[datetime, int]]]:
@@ -164,7 +152,7 @@ async def core_figures(
         hour=0, minute=0, second=0, microsecond=0
     )
     starts = [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
-    area = area_filter(areas)
+    area = in_areas(areas)
     day7, day30 = now - timedelta(days=7), now - timedelta(days=30)
     totals, active, new_30d, days = await asyncio.gather(
         MemberTally.filter(area).annotate(m=Sum("members"), r=Sum("registered")).values("m", "r"),
@@ -207,11 +195,11 @@ async def by_platform(app: App, areas: Sequence[str] | None) -> list[dict[str, A
     now = app.clock.now()
     day7, day30 = now - timedelta(days=7), now - timedelta(days=30)
     totals, active = await asyncio.gather(
-        PlatformTally.filter(area_filter(areas))
+        PlatformTally.filter(in_areas(areas))
         .annotate(joined=Sum("accounts"), done=Sum("registered"))
         .group_by("platform")
         .values("platform", "joined", "done"),
-        Account.filter(area_filter(areas, "member__"), last_seen_at__gte=day30)
+        Account.filter(in_areas(areas, "member__"), last_seen_at__gte=day30)
         .annotate(
             active_30d=Count("last_seen_at"),
             active_7d=Count("last_seen_at", _filter=Q(last_seen_at__gte=day7)),

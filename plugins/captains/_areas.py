@@ -8,18 +8,15 @@ the permission check.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tortoise.expressions import Q
-
-from core import App, ChatRef, Context, Member, UsageError, clean_text, covers
+from core import App, ChatRef, Context, Member, UsageError, clean_text, covers, in_areas
 
 __all__ = [
     "Area",
     "area_codes_below",
     "default_areas",
-    "in_areas",
     "names_of",
     "parse_areas",
     "resolve_area",
@@ -82,21 +79,6 @@ async def default_areas(ctx: Context) -> list[Area]:
 
 async def names_of(app: App, code: str) -> str:
     return await app.regions.name(code) if code else "Indonesia"
-
-
-def in_areas(codes: Iterable[str], prefix: str = "") -> Q:
-    """Members (or rows joined to members through ``prefix``) in any of these areas."""
-    field = f"{prefix}region_code"
-    query: Q | None = None
-    for code in codes:
-        if code == "":
-            return Q()
-        part = Q(**{field: code}) | Q(**{f"{field}__startswith": code + "."})
-        query = part if query is None else query | part
-    if query is None:
-        nothing: dict[str, list[str]] = {f"{field}__in": []}
-        return Q(**nothing)  # type: ignore[arg-type]
-    return query
 
 
 async def area_codes_below(codes: Sequence[str]) -> list[str]:

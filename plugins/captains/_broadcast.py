@@ -32,8 +32,9 @@ from core import (
     Recipient,
     Role,
     Unreachable,
+    in_areas,
 )
-from plugins.captains._areas import area_codes_below, in_areas, names_of, parse_areas
+from plugins.captains._areas import area_codes_below, names_of, parse_areas
 from plugins.captains.models import Broadcast
 
 __all__ = [

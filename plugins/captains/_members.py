@@ -25,8 +25,9 @@ from core import (
     PermissionDenied,
     format_moment,
     format_number,
+    in_areas,
 )
-from plugins.captains._areas import in_areas, names_of, parse_areas
+from plugins.captains._areas import names_of, parse_areas
 
 __all__ = ["COLUMNS", "counts", "export_members", "member_rows", "members_command", "on_button"]
 

@@ -20,9 +20,10 @@ from core import (
     format_moment,
     format_number,
     format_percent,
+    in_areas,
     member_counts,
 )
-from plugins.captains._areas import in_areas, names_of, parse_areas
+from plugins.captains._areas import names_of, parse_areas
 from plugins.captains.models import Broadcast, Warning
 
 __all__ = ["chart", "collect", "stats_command"]

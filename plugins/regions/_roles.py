@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable
-
-from tortoise.expressions import Q
 
 from core import (
     Account,
@@ -26,6 +23,7 @@ from core import (
     JobKind,
     Member,
     UserRef,
+    in_areas,
 )
 from plugins.regions.models import RegionChat
 
@@ -133,16 +131,6 @@ async def sweep_after_rebind(
     )
 
 
-def _in_regions(codes: Iterable[str]) -> Q:
-    """Members living in ``codes``; a province code takes in its kabupaten/kota."""
-    parts = []
-    for code in codes:
-        parts.append(Q(region_code=code))
-        if "." not in code:
-            parts.append(Q(region_code__startswith=f"{code}."))
-    return Q(*parts, join_type=Q.OR)
-
-
 async def run_sweep(job: JobContext) -> None:
     """One page of a role sweep; schedules the next page until the region is done."""
     payload = job.payload
@@ -150,7 +138,7 @@ async def run_sweep(job: JobContext) -> None:
     give, take = [str(r) for r in payload["give"]], [str(r) for r in payload["take"]]
     after = int(payload["after"])
     page = await (
-        Member.filter(_in_regions(str(r) for r in payload["regions"]), id__gt=after)
+        Member.filter(in_areas(str(r) for r in payload["regions"]), id__gt=after)
         .order_by("id")
         .limit(SWEEP_PAGE)
         .values_list("id", "region_code")

@@ -38,3 +38,27 @@ async def test_any_plugin_may_answer() -> None:
         assert [r.name for r in await app.regions.provinces()] == ["Pulau Satu"]
         assert [r.code for r in await app.regions.children("1")] == ["1.01"]
         assert await app.regions.children("2") == []
+
+
+async def test_in_areas_takes_in_the_regions_below_a_code() -> None:
+    from core import Account, Member, in_areas
+
+    async with make_app(discover_plugins=False):
+        for code in ("11", "11.08", "11.08.01", "12.01", "110", None):
+            member = await Member.create(display_name=f"m{code}", region_code=code)
+            await Account.create(member=member, platform="fake", platform_user_id=f"u{code}")
+
+        async def codes(query: object) -> list[str | None]:
+            found = await Member.filter(query).values_list("region_code", flat=True)
+            return sorted(found, key=str)
+
+        assert await codes(in_areas(["11"])) == ["11", "11.08", "11.08.01"]
+        assert await codes(in_areas(["11.08", "12"])) == ["11.08", "11.08.01", "12.01"]
+        assert await codes(in_areas([])) == []
+        assert len(await codes(in_areas([""]))) == 6  # the country, no region included
+        assert len(await codes(in_areas(None))) == 6
+        joined = Account.filter(in_areas(["11.08"], "member__"))
+        assert sorted(await joined.values_list("platform_user_id", flat=True)) == [
+            "u11.08",
+            "u11.08.01",
+        ]
