@@ -567,11 +567,20 @@ class App:
             except Unreachable as exc:
                 last = exc
                 continue
-            dm_chat = _dm_chat_id(ref.chat) or account.dm_chat_id
-            if not account.dm_open or account.dm_chat_id != dm_chat:
-                await Account.filter(id=account.id).update(dm_open=True, dm_chat_id=dm_chat)
+            await self._dm_opened(account, ref.chat)
             return ref
         raise last or Unreachable()
+
+    async def _dm_opened(self, account: Account, chat: ChatRef) -> None:
+        """A private chat with ``account`` is open (the bot wrote there, or was written
+        to): keep that, and the chat's id too (on Discord it is not the user id, and
+        /forgetme must find it wherever a plugin kept it)."""
+        dm_chat = _dm_chat_id(chat) or account.dm_chat_id
+        if account.dm_open and account.dm_chat_id == dm_chat:
+            return
+        account.dm_open, account.dm_chat_id = True, dm_chat
+        await Account.filter(id=account.id).update(dm_open=True, dm_chat_id=dm_chat)
+        self.cache.member_changed(account.member_id)
 
     async def _accounts_of(self, to: Member | Account | UserRef | int) -> list[Account]:
         if isinstance(to, Account):
@@ -670,13 +679,8 @@ class App:
             ctx.account, ctx.member = account, account.member
             if update is not None:
                 update.member = account.member_id
-            dm_chat = _dm_chat_id(event.chat) or account.dm_chat_id
-            if event.chat.is_dm and (not account.dm_open or account.dm_chat_id != dm_chat):
-                # The private chat's id too: on Discord it is not the user id, and /forgetme
-                # must find it wherever a plugin kept it.
-                account.dm_open, account.dm_chat_id = True, dm_chat
-                await Account.filter(id=account.id).update(dm_open=True, dm_chat_id=dm_chat)
-                self.cache.member_changed(account.member_id)
+            if event.chat.is_dm:
+                await self._dm_opened(account, event.chat)
             if event.user.impersonating:
                 await self.safety.name_flagged(ctx)
             if not await self.privacy.admit(ctx, event):
