@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import mmap
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -86,8 +85,6 @@ class DispatchCache:
         self._seen_change = 0
         self._data_version = -1
         self._side: sqlite3.Connection | None = None
-        self._shm: mmap.mmap | None = None
-        self._head = b""
         self._listener: Any = None
         self._reconnect_at = 0.0
         self.enabled = True
@@ -108,7 +105,6 @@ class DispatchCache:
                     f"file:{quote(path)}?mode=ro", uri=True, check_same_thread=False, timeout=5
                 )
                 self._data_version = self._side.execute("PRAGMA data_version").fetchone()[0]
-                self._shm = _map_wal_index(path)
         elif self.dialect == "postgres":
             await _sql.install_triggers(self.dialect)
             await self._listen()
@@ -132,9 +128,6 @@ class DispatchCache:
         self.enabled = True
 
     async def close(self) -> None:
-        if self._shm is not None:
-            self._shm.close()
-            self._shm = None
         if self._side is not None:
             self._side.close()
             self._side = None
@@ -175,14 +168,9 @@ class DispatchCache:
         PostgreSQL without its listening connection), so the caller takes the full path."""
         side = self._side
         if side is not None:
-            shm = self._shm
-            if shm is not None:
-                # Every commit changes the WAL-index header (its change counter, last frame,
-                # salts): reading 48 bytes of shared memory is enough to know nothing did.
-                head = shm[:48]
-                if head == self._head:
-                    return True
-                self._head = head
+            # Not the WAL index mapped: opening and closing the -shm file would drop
+            # this process's POSIX locks on it (SQLite's too), and another process could
+            # then truncate it under SQLite's own mapping (SIGBUS in the kill loops).
             version = side.execute("PRAGMA data_version").fetchone()[0]
             if version != self._data_version:
                 self._data_version = version
@@ -350,17 +338,6 @@ def _sqlite_path(url: str) -> str | None:
     if not path or path == ":memory:":
         return None
     return path
-
-
-def _map_wal_index(path: str) -> mmap.mmap | None:
-    """The WAL-index header of a SQLite file in WAL mode (see sqlite.org/walformat.html),
-    mapped read-only; None when there is none (another journal mode): then every check asks
-    ``PRAGMA data_version``."""
-    try:
-        with open(f"{path}-shm", "rb") as shm:
-            return mmap.mmap(shm.fileno(), 96, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):
-        return None
 
 
 def clone(model: M) -> M:
