@@ -4,6 +4,7 @@ an App running the adapter against the fake Bot API server, and Bot API JSON bui
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -146,7 +147,20 @@ async def running(
             yield app, adapter
         finally:
             app.request_stop()
+            await stopped(task)
+
+
+async def stopped(task: asyncio.Task[None], within: float = 90.0) -> None:
+    """Wait for the App's run task to end. A stop that never ends fails the test after
+    ``within`` seconds, printing where every task of the loop waits, instead of hanging the
+    whole run."""
+    try:
+        async with asyncio.timeout(within):
             await task
+    except TimeoutError:
+        for other in asyncio.all_tasks():
+            other.print_stack(file=sys.stderr)
+        raise
 
 
 # Bot API JSON, as Telegram sends it.

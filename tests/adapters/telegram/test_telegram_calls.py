@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 import pytest
 from telegram.error import NetworkError
 from telegram.request import HTTPXRequest
-from telegram_kit import GROUP, Probe, eventually_async, text_message
+from telegram_kit import GROUP, Probe, eventually_async, stopped, text_message
 
 from adapters.telegram import Caller, TelegramAdapter
 from adapters.telegram.testing import TOKEN, FakeBotApi
@@ -61,10 +61,7 @@ async def slow_running(
             yield app
         finally:
             app.request_stop()
-            # A stop that never ends fails here (with the faulthandler's stacks after
-            # pytest's faulthandler_timeout), not by hanging the whole run.
-            async with asyncio.timeout(90):
-                await task
+            await stopped(task)
 
 
 def sends_to(api: FakeBotApi, chat_id: int) -> int:
