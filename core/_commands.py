@@ -296,7 +296,7 @@ def _typed_as_declared(param: Param, raw: Any) -> bool:
 
 def _convert(command: Command, param: Param, raw: Any) -> Any:
     if param.type is ParamType.INT and isinstance(raw, int) and not -MAX_ID <= raw <= MAX_ID:
-        raise UsageError("core.usage.not_a_number", param=param.name, usage=command.usage())
+        raise UsageError("core.usage.not_a_number", command=command, param=param)
     if param.picked:
         # Only a platform's own picker fills these; anything else is refused.
         if param.type is ParamType.CHANNEL and isinstance(raw, ChatRef):
@@ -317,7 +317,9 @@ def _convert(command: Command, param: Param, raw: Any) -> Any:
     if param.type is ParamType.INT:
         # Bounded: a 20-digit "id" would overflow the database driver.
         text = raw.strip()
-        digits = text.removeprefix("-")
+        row_id = text.startswith("#")  # a row id as lists show it: #42
+        text = text.removeprefix("#")
+        digits = text if row_id else text.removeprefix("-")
         if not (digits.isascii() and digits.isdigit() and len(digits) <= 10):
             raise UsageError("core.usage.not_a_number", command=command, param=param)
         value = int(text)
@@ -359,7 +361,9 @@ def parse_args(
         typed = command.typed_params
         words = split_args(args, len(typed)) if typed else []
         raw_values = dict(zip((p.name for p in typed), words, strict=False))
-        if (
+        # Words past the last parameter are refused, never dropped: "/lowongan baru" typed
+        # for a command without parameters is not silently the list.
+        if (not typed and args.strip()) or (
             typed
             and len(split_args(args, len(typed) + 1)) > len(typed)
             and typed[-1].type is not ParamType.TEXT

@@ -25,7 +25,9 @@ ALLOWED_TAGS = frozenset({"b", "i", "u", "s", "code", "pre", "a"})
 class Markup(str):
     """A string that is already safe neutral markup.
 
-    Concatenating or formatting with plain strings escapes them, as markupsafe does.
+    Concatenating or formatting with plain strings escapes them, as markupsafe does. In
+    :meth:`format`, the spec ``cap`` starts the value with a capital letter
+    (``"{param:cap} harus berupa angka"``: a name that opens a sentence).
     """
 
     __slots__ = ()
@@ -54,6 +56,10 @@ class Markup(str):
 
 class _EscapingFormatter(Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "cap":
+            text = str(value)
+            capital = text[:1].upper() + text[1:]
+            value, format_spec = (Markup(capital) if isinstance(value, Markup) else capital), ""
         if isinstance(value, Markup):
             return str(value) if not format_spec else format(str(value), format_spec)
         return html.escape(format(value, format_spec), quote=False)

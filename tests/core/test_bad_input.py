@@ -25,6 +25,9 @@ class Echo:
     async def crash(self, ctx: Context) -> None:
         raise KeyError("secret internals")
 
+    async def ping(self, ctx: Context) -> None:
+        await ctx.reply("pong")
+
     @hookimpl
     def guyub_register_commands(self) -> list[Command]:
         return [
@@ -36,6 +39,7 @@ class Echo:
                 params=(Param("a", ParamType.INT), Param("b", ParamType.INT)),
             ),
             Command("crash", self.crash, "echo.cmd"),
+            Command("ping", self.ping, "echo.cmd"),
         ]
 
     @hookimpl
@@ -75,6 +79,35 @@ async def test_wrong_argument_types_show_the_usage_line(chat: FakeChat) -> None:
     chat.expect_sent(amir, contains="Isiannya terlalu banyak")
     await amir.says("/add 1 2")
     chat.expect_sent(amir, contains="3")
+
+
+async def test_a_parameter_that_opens_a_sentence_starts_with_a_capital(chat: FakeChat) -> None:
+    amir = chat.user("amir")
+    await amir.says("/add dua 3")
+    assert "A harus berupa angka" in chat.last(amir).text
+    john = chat.user("john", language="en")
+    await john.says("/add 2")
+    assert "Missing b." in chat.last(john).text  # mid-sentence: as typed
+
+
+async def test_a_number_may_be_typed_as_a_row_id(chat: FakeChat) -> None:
+    amir = chat.user("amir")
+    await amir.says("/add #2 3")
+    chat.expect_sent(amir, contains="5")
+    for odd in ("#-2", "##2", "#", "#2x"):
+        await amir.says(f"/add {odd} 3")
+        chat.expect_sent(amir, contains="harus berupa angka")
+
+
+async def test_words_after_a_command_without_parameters_are_refused(chat: FakeChat) -> None:
+    """Not dropped: on Telegram "/lowongan baru" (the Discord spelling of another command)
+    must not silently run /lowongan."""
+    amir = chat.user("amir")
+    await amir.says("/ping   ")
+    chat.expect_sent(amir, contains="pong")
+    await amir.says("/ping baru")
+    chat.expect_sent(amir, contains="Isiannya terlalu banyak. Cara pakai: /ping")
+    chat.expect_not_sent(amir, contains="pong")
 
 
 async def test_a_100_kb_message_is_refused_and_changes_nothing(chat: FakeChat) -> None:
