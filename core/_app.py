@@ -280,8 +280,15 @@ class App:
         for plugin, bundle in self.plugins.texts():
             self.translator.add(bundle, owner=plugin)
         for plugin, model in self.plugins.settings_models():
+            table = self.settings.section(plugin)
+            unknown = _unknown_keys(model, table)
+            if unknown:
+                known = ", ".join(sorted(model.model_fields)) or "none"
+                raise SettingsError(
+                    f"[{plugin}] settings: unknown key {', '.join(unknown)} (known: {known})"
+                )
             try:
-                self._plugin_settings[plugin] = model.model_validate(self.settings.section(plugin))
+                self._plugin_settings[plugin] = model.model_validate(table)
             except ValidationError as exc:
                 raise SettingsError(f"[{plugin}] settings: {exc}") from exc
         for plugin, commands in self.plugins.commands():
@@ -962,3 +969,14 @@ _RELEASE_TIMEOUT = 5.0
 
 class _Stop(Exception):
     """Raised inside the TaskGroup to stop every task."""
+
+
+def _unknown_keys(model: Any, table: Mapping[str, Any]) -> list[str]:
+    """Keys of a plugin's settings table its model does not declare (a typo such as
+    ``default_capcity`` would otherwise be dropped in silence); none when the model
+    accepts extra keys itself."""
+    if model.model_config.get("extra") == "allow":
+        return []
+    names = set(model.model_fields)
+    names |= {f.alias for f in model.model_fields.values() if f.alias}
+    return sorted(k for k in table if k not in names)

@@ -14,7 +14,7 @@ from core._adapter import Adapter
 from core._app import App
 from core._clock import Clock, FakeClock
 from core._db import throwaway_url
-from core._settings import DEFAULT_CONFIG, Settings
+from core._settings import DEFAULT_CONFIG, PluginSettings, Settings
 
 __all__ = ["TEST_START", "Restarts", "make_app", "test_database_url", "test_settings"]
 
@@ -78,6 +78,13 @@ async def make_app(
             "plugin_settings={'disabled': [...]}"
         )
     if plugin_settings is not None:
+        stray = sorted(set(plugin_settings) - set(PluginSettings.model_fields))
+        if stray:
+            raise TypeError(
+                f"plugin_settings= is the [plugins] table ({', '.join(PluginSettings.model_fields)}),"
+                f" not {', '.join(stray)}; a plugin's own settings table is the keyword named "
+                f"after it: make_app({stray[0]}={{...}})"
+            )
         if settings is not None:
             raise TypeError("pass plugin_settings inside settings, or settings= alone")
         overrides["plugins"] = dict(plugin_settings)

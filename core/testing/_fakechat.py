@@ -67,7 +67,9 @@ class FakeUser:
 
     async def set_region(self, code: str | None) -> Member:
         """Put the member in region ``code`` (``"11.08"``) as if they had chosen it, and
-        tell the plugins (``guyub_on_member_region_changed``)."""
+        tell the plugins (``guyub_on_member_region_changed``): an action, so what the
+        plugins send then is what ``expect_sent`` looks at next."""
+        self.chat.mark()
         member = await self.member()
         old = member.region_code
         if code is not None and await self.chat.app.regions.get(code) is None:
@@ -218,6 +220,13 @@ class FakeChat:
     def now(self) -> datetime:
         return self.app.clock.now()
 
+    def mark(self) -> None:
+        """Start a new action: ``expect_sent`` and the other checks look only at what the
+        bot sends (or edits) from here on. Every action (``says``, ``presses``, ``advance``,
+        ``set_region``, ``make_captain``...) marks."""
+        self._marks = {name: len(a.sent) for name, a in self.adapters.items()}
+        self._edits_before = {id(s): s.edits for a in self.adapters.values() for s in a.sent}
+
     async def member(self, user: FakeUser) -> Member:
         """The :class:`Member` behind ``user``, created as on first contact (nothing is
         sent). Reload it after actions to see what they changed."""
@@ -226,6 +235,7 @@ class FakeChat:
 
     async def make_captain(self, user: FakeUser, region: str) -> Member:
         """Make ``user`` a captain of ``region`` (``"11.08"``, or a province ``"11"``)."""
+        self.mark()
         if await self.app.regions.get(region) is None:
             raise ValueError(f"unknown region {region!r}")
         member = await self.member(user)
@@ -234,6 +244,7 @@ class FakeChat:
 
     async def make_admin(self, user: FakeUser) -> Member:
         """Make ``user`` a PMO admin."""
+        self.mark()
         member = await self.member(user)
         await self.app.roles.grant(member.id, Role.ADMIN)
         return member
@@ -276,15 +287,13 @@ class FakeChat:
         await self.emit(event)
 
     async def emit(self, event: Event) -> None:
-        self._marks = {name: len(a.sent) for name, a in self.adapters.items()}
-        self._edits_before = {id(s): s.edits for a in self.adapters.values() for s in a.sent}
+        self.mark()
         await self.app.dispatch(event, self.adapters[event.platform])
         await self.app.run_pending()
 
     async def advance(self, by: timedelta | str | datetime) -> None:
         """Move the clock (``"2h"``, a timedelta, or a datetime); due jobs run in order."""
-        self._marks = {name: len(a.sent) for name, a in self.adapters.items()}
-        self._edits_before = {id(s): s.edits for a in self.adapters.values() for s in a.sent}
+        self.mark()
         if isinstance(by, datetime):
             target = by
         else:

@@ -16,6 +16,7 @@ from core import (
     PluginError,
     PluginInfo,
     Role,
+    SettingsError,
     hookimpl,
 )
 from core.testing import ExpectationFailed, FakeChat
@@ -60,6 +61,20 @@ async def test_plugin_settings_is_the_plugins_table(make_app: Any) -> None:
         assert "events" in app.plugins.names()
 
 
+async def test_a_plugins_own_table_in_plugin_settings_is_refused_with_the_right_keyword(
+    make_app: Any,
+) -> None:
+    with pytest.raises(TypeError, match=r"keyword named after it: make_app\(kelas=\{\.\.\.\}\)"):
+        async with make_app(plugin_settings={"kelas": {"capacity": 3}}):
+            pass
+
+
+async def test_an_unknown_key_in_a_plugins_settings_table_is_refused(make_app: Any) -> None:
+    with pytest.raises(SettingsError, match=r"\[events\] settings: unknown key default_remindrs"):
+        async with make_app(events={"default_remindrs": "1d"}):
+            pass
+
+
 async def test_a_mapping_for_plugins_is_refused(make_app: Any) -> None:
     with pytest.raises(TypeError, match="plugin_settings"):
         async with make_app(plugins={"disabled": ["polls"]}):
@@ -84,6 +99,23 @@ async def test_member_captain_and_region_helpers(chat: FakeChat) -> None:
     pmo = chat.user("pmo")
     await chat.make_admin(pmo)
     assert await chat.app.roles.is_admin((await pmo.member()).id)
+
+
+async def test_helpers_that_change_state_start_a_new_action(chat: FakeChat) -> None:
+    """What ``expect_sent`` looks at after ``set_region``/``make_captain`` is what they
+    caused, never an earlier action's messages."""
+    amir = chat.user("amir")
+    await amir.says("/help")
+    chat.expect_sent(amir, contains="Perintah Guyub")
+    await amir.set_region("11.08")
+    with pytest.raises(ExpectationFailed):
+        chat.expect_sent(amir, contains="Perintah Guyub")
+    await amir.says("/help")
+    await chat.make_captain(amir, "11.08")
+    chat.expect_nothing()
+    await amir.says("/help")
+    await chat.make_admin(amir)
+    assert chat.since_last_action() == []
 
 
 async def test_attachments_are_core_attachments_with_assertable_contents(make_app: Any) -> None:
