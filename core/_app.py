@@ -746,7 +746,9 @@ class App:
                 pseudonym(event.user.ref),
                 pseudonym(event.chat.key) if event.chat.is_dm else event.chat.key,
             )
-            await self._safe_reply(ctx, ctx.t("core.error.internal"))
+            # Its writes are rolled back; messages it sent are not: say which is true.
+            sent = "core.error.internal_sent" if ctx.messages_out else "core.error.internal"
+            await self._safe_reply(ctx, ctx.t(sent))
 
     async def _safe_reply(self, ctx: Context, text: str) -> None:
         if ctx.chat is not None and self.outbox.blocked(ctx.chat):

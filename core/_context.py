@@ -57,6 +57,9 @@ class Context:
         #: Messages whose buttons a flow ended here has spent; the core disables them
         #: once the handler's changes are committed.
         self.spent: list[MessageRef] = []
+        #: Messages sent or edited for this event so far: a handler that raises after one
+        #: went out cannot say "nothing was changed" (a message is not rolled back).
+        self.messages_out = 0
 
     # --- who and where ---------------------------------------------------------------
 
@@ -202,6 +205,7 @@ class Context:
         message = self._message(self._own(content), buttons)
         if self.chat is None:
             raise RuntimeError("reply() needs an event; use send() or send_dm()")
+        self.messages_out += 1
         if private and self.in_group and self.member is not None:
             try:
                 return await self.app.send_dm(self.member, message, prefer=self.chat.platform)
@@ -220,11 +224,8 @@ class Context:
     ) -> MessageRef:
         """Send to ``chat``. A :class:`Text` is translated into this member's language in
         their own DM, and into the default language elsewhere (a group)."""
-        if isinstance(content, Text):
-            own_dm = self.chat is not None and chat == self.chat and chat.is_dm
-            lang = self.lang if own_dm else self.app.settings.language
-            content = self.app.translator(content.key, lang, None, **content.kwargs)
-        message = self._message(content, buttons)
+        message = self._message(self._for_chat(chat, content), buttons)
+        self.messages_out += 1
         ref = await self.app.send(chat, message)
         await self._in_flow(ref, message)
         return ref
@@ -257,12 +258,22 @@ class Context:
             lang = await self._language_of(to)
             content = self.app.translator(content.key, lang, None, **content.kwargs)
         prefer = self.chat.platform if self.chat is not None else None
+        self.messages_out += 1
         return await self.app.send_dm(to, self._message(content, buttons), prefer=prefer)
 
     def _own(self, content: Message | str | Text) -> Message | str:
         if isinstance(content, Text):
             return self.t(content.key, **content.kwargs)
         return content
+
+    def _for_chat(self, chat: ChatRef, content: Message | str | Text) -> Message | str:
+        """A :class:`Text` in this member's language in their own DM, in the default
+        language elsewhere (a group reads one language)."""
+        if not isinstance(content, Text):
+            return content
+        own_dm = self.chat is not None and chat == self.chat and chat.is_dm
+        lang = self.lang if own_dm else self.app.settings.language
+        return self.app.translator(content.key, lang, None, **content.kwargs)
 
     async def _language_of(self, to: Member | Account | UserRef | int) -> str:
         """The recipient's language: their member's choice, else their account's."""
@@ -284,11 +295,17 @@ class Context:
     async def edit(
         self,
         ref: MessageRef,
-        content: Message | str,
+        content: Message | str | Text,
         *,
         buttons: Sequence[Sequence[Button]] | Sequence[Button] = (),
     ) -> None:
-        await self.app.edit(ref, self._message(content, buttons))
+        """Replace a message the bot sent. A :class:`Text` is translated as :meth:`send`
+        does: the member's language in their own DM, the default language in a group (so
+        a member reading English who presses a group message's button does not turn it
+        into English for everyone)."""
+        message = self._message(self._for_chat(ref.chat, content), buttons)
+        self.messages_out += 1
+        await self.app.edit(ref, message)
 
     def _message(
         self, content: Message | str, buttons: Sequence[Sequence[Button]] | Sequence[Button]

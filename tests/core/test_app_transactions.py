@@ -37,6 +37,12 @@ class _HalfDone:
         raise RuntimeError("after the write")
 
     @staticmethod
+    async def told(ctx: Context) -> None:
+        await ctx.send_dm(ctx.member, "Kelas dibatalkan")  # out before the failure
+        await ctx.audit("halfdone.write")
+        raise RuntimeError("after a message went out")
+
+    @staticmethod
     async def refuse(ctx: Context) -> None:
         await ctx.audit("halfdone.write")
         raise UsageError("halfdone.refused")
@@ -67,6 +73,7 @@ class _HalfDone:
         return [
             Command("boom", self.boom, "halfdone.cmd"),
             Command("refuse", self.refuse, "halfdone.cmd"),
+            Command("told", self.told, "halfdone.cmd"),
             Command("ok", self.ok, "halfdone.cmd"),
             Command("ask", self.ask, "halfdone.cmd"),
         ]
@@ -106,6 +113,18 @@ async def test_a_command_that_raises_after_a_write_leaves_nothing(
     chat.expect_sent(amir, contains="Tidak ada yang diubah")
     assert await _writes() == 0
     assert "after the write" in caplog.text
+
+
+async def test_a_handler_that_raises_after_a_message_went_out_says_so(app: App) -> None:
+    """Writes are rolled back, a sent message is not: the apology must not claim that
+    nothing changed."""
+    chat = FakeChat(app)
+    amir = chat.user("amir")
+    await amir.says("/told")
+    chat.expect_sent(amir, contains="Kelas dibatalkan")
+    chat.expect_sent(amir, contains="Pesan yang sudah telanjur terkirim tidak bisa ditarik")
+    chat.expect_not_sent(amir, contains="Tidak ada yang diubah")
+    assert await _writes() == 0
 
 
 async def test_a_usage_error_after_a_write_leaves_nothing(app: App) -> None:

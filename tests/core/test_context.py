@@ -7,7 +7,10 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 
 from core import (
+    Action,
     App,
+    Button,
+    ButtonPressed,
     Command,
     Context,
     Member,
@@ -37,13 +40,28 @@ class _Poke:
         target = await Member.get(id=member_id)
         await ctx.send_dm(target, ctx.t_for(target, "poke.poked", by="<b>x</b>"))
 
+    @staticmethod
+    async def board(ctx: Context) -> None:
+        assert ctx.chat is not None
+        await ctx.send(ctx.chat, Text("poke.board", n=0), buttons=[Button("+1", "poke:plus")])
+
+    @staticmethod
+    async def plus(ctx: Context, data: dict[str, object]) -> None:
+        assert isinstance(ctx.event, ButtonPressed)
+        await ctx.edit(ctx.event.message, Text("poke.board", n=1))
+
     @hookimpl
     def guyub_register_commands(self) -> list[Command]:
         param = (Param("member_id", ParamType.INT, alias="nomor"),)
         return [
             Command("poke", self.poke, "poke.cmd", alias="colek", params=param),
             Command("nudge", self.nudge, "poke.cmd", alias="senggol", params=param),
+            Command("board", self.board, "poke.cmd", alias="papan"),
         ]
+
+    @hookimpl
+    def guyub_register_actions(self) -> list[Action]:
+        return [Action("poke:plus", self.plus)]
 
     @hookimpl
     def guyub_register_texts(self) -> dict[str, dict[str, str]]:
@@ -52,11 +70,13 @@ class _Poke:
                 "poke.cmd": "Colek",
                 "poke.poked": "{by} mencolek Anda. Balas dengan {cmd:poke}.",
                 "poke.done": "Sudah dicolek.",
+                "poke.board": "Papan colek: {n}",
             },
             "en": {
                 "poke.cmd": "Poke",
                 "poke.poked": "{by} poked you. Poke back with {cmd:poke}.",
                 "poke.done": "Poked.",
+                "poke.board": "Poke board: {n}",
             },
         }
 
@@ -107,3 +127,17 @@ async def test_t_for_uses_the_members_language(setup: tuple[App, FakeChat]) -> N
     assert "poked you" in ctx.t_for(member, "poke.poked", by="x")
     member.language = "id"
     assert "mencolek" in ctx.t_for(member, "poke.poked", by="x")
+
+
+async def test_a_group_message_is_sent_and_edited_in_the_groups_language(
+    setup: tuple[App, FakeChat],
+) -> None:
+    """A member reading English who presses a group message's button must not turn it
+    into English for the whole group: ``Text`` in a group is the default language."""
+    _, chat = setup
+    aceh = chat.group("Aceh", platform="telegram")
+    john = chat.user("john", platform="telegram", language="en")
+    await john.says(aceh, "/board")
+    assert chat.last(aceh).text == "Papan colek: 0"
+    await john.presses("+1", aceh)
+    assert chat.last(aceh).text == "Papan colek: 1"
