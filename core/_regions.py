@@ -35,14 +35,16 @@ _ABBREVIATIONS = {
 }
 
 
-def in_areas(codes: Iterable[str] | None, prefix: str = "") -> Q:
-    """Rows of members (or rows joined to members through ``prefix``, e.g. ``"member__"``)
-    inside any of the areas ``codes``: a code takes in every region below it (``11``
-    covers ``11.08``). None or an empty code is the whole country, members without a region
-    included; no code at all is nobody."""
+def in_areas(codes: Iterable[str] | None, prefix: str = "", *, field: str = "region_code") -> Q:
+    """A filter for the rows inside any of the areas ``codes``: members, any model with a
+    ``region_code`` column (a plugin's own table), rows joined to one through ``prefix``
+    (``"member__"``), or another column named by ``field``. A code takes in every region
+    below it (``11`` covers ``11.08``): what a province captain's ``/statistik`` asks for.
+    None or an empty code is the whole country, rows without a region included; no code at
+    all is nothing."""
     if codes is None:
         return Q()
-    field = f"{prefix}region_code"
+    field = f"{prefix}{field}"
     query: Q | None = None
     for code in codes:
         if code == "":

@@ -80,10 +80,11 @@ async def make_app(
     if plugin_settings is not None:
         stray = sorted(set(plugin_settings) - set(PluginSettings.model_fields))
         if stray:
+            keys = ", ".join(PluginSettings.model_fields)
             raise TypeError(
-                f"plugin_settings= is the [plugins] table ({', '.join(PluginSettings.model_fields)}),"
-                f" not {', '.join(stray)}; a plugin's own settings table is the keyword named "
-                f"after it: make_app({stray[0]}={{...}})"
+                f"plugin_settings= is the [plugins] table ({keys}), not {', '.join(stray)}; "
+                f"a plugin's own settings table is the keyword named after it: "
+                f"make_app({stray[0]}={{...}})"
             )
         if settings is not None:
             raise TypeError("pass plugin_settings inside settings, or settings= alone")

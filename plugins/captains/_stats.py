@@ -4,6 +4,7 @@ overall, gathered from the core and every plugin (``guyub_collect_stats``), with
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -27,6 +28,8 @@ from plugins.captains._areas import names_of, parse_areas
 from plugins.captains.models import Broadcast, Warning
 
 __all__ = ["chart", "collect", "stats_command"]
+
+log = logging.getLogger(__name__)
 
 
 async def collect(app: App, codes: Sequence[str]) -> dict[str, Any]:
@@ -171,7 +174,11 @@ def _section(ctx: Context, plugin: str, values: dict[str, Any]) -> list[Markup]:
     if not lines:
         return []
     title_key = f"{plugin}.stats.section"
-    title = ctx.t(title_key) if has(title_key) else Markup(plugin)
+    if has(title_key):
+        title = ctx.t(title_key)
+    else:  # never a raw plugin name in a captain's report
+        log.warning("plugin %s gives /stats figures but no %s text", plugin, title_key)
+        title = ctx.t("captains.stats.other_section")
     return [Markup("\n<b>{}</b>").format(title), *lines]
 
 

@@ -8,10 +8,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from core import AuditEntry, Member, Role
+from core import AuditEntry, Member, PluginInfo, Role, hookimpl
+from core.testing import FakeChat
 from plugins.captains import guyub_export_member, guyub_forget_member
 from plugins.captains._cli import add, list_, members, remove
 from plugins.captains._members import COLUMNS
@@ -208,3 +210,33 @@ async def test_member_exports_neutralise_formula_names(make_app):
         sent = chat.expect_sent(pmo, contains="Daftar anggota")
         rows = list(csv.DictReader(io.StringIO(sent.attachments[0].data.decode())))
         assert [r["display_name"] for r in rows] == ["'" + name]
+
+
+class _Untitled:
+    """A plugin whose /stats figures have labels but no section heading."""
+
+    PLUGIN = PluginInfo(name="mentoring", version="1")
+
+    @hookimpl
+    async def guyub_collect_stats(self, region_codes: Any, app: Any) -> dict[str, Any]:
+        return {"mentors": 4}
+
+    @hookimpl
+    def guyub_register_texts(self) -> dict[str, dict[str, str]]:
+        return {
+            "id": {"mentoring.stats.mentors": "Mentor"},
+            "en": {"mentoring.stats.mentors": "Mentors"},
+        }
+
+
+async def test_figures_without_a_section_text_are_under_other_never_the_plugin_name(
+    make_app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with make_app(plugins=[_Untitled()]) as app:
+        chat = FakeChat(app)
+        sari = chat.user("sari")
+        await chat.make_admin(sari)
+        await sari.says("/statistik")
+        sent = chat.expect_sent(sari, matches=r"Lainnya\s+• Mentor: 4")
+        assert "mentoring" not in sent.text
+    assert "no mentoring.stats.section text" in caplog.text
