@@ -26,8 +26,10 @@ __all__ = [
 class Button:
     """A button. Pressing it runs the registered action ``action`` with ``data``.
 
-    ``data`` never leaves the server: the core stores it and gives the adapter a short key.
-    ``only_for`` ties the button to one member id, so nobody else can press it for them.
+    ``data`` reaches the action as it was given. Small plain data (ids, flags, short codes:
+    ``{"id": 1}``) travels in the button's key, signed, so the platform sees it but cannot
+    forge it; anything else (a name, a text) stays on the server, which gives the adapter a
+    short random key. ``only_for`` ties the button to one member id, so nobody else can press it for them.
     A ``url`` button opens a link instead and runs nothing.
     """
 
