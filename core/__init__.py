@@ -73,7 +73,7 @@ from core._scheduler import Scheduled, Scheduler
 from core._sensitive import SecretKind, find_secret, is_nik
 from core._settings import Settings, SettingsError, load_settings
 from core._specs import Action, CliCommand, CliParam, Flow, JobKind, ModelModule, PluginInfo
-from core._steps import Invalid, Step
+from core._steps import Invalid, Step, max_length
 from core._tallies import last_activity, member_counts
 from core._text import MAX_ID, clean_line, clean_platform_text, parse_id, terminal_safe
 from core.hookspecs import hookimpl, hookspec
@@ -190,6 +190,7 @@ __all__ = [
     "last_activity",
     "load_settings",
     "load_texts",
+    "max_length",
     "member_counts",
     "neutral_name",
     "normalize_language",

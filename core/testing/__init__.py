@@ -14,7 +14,7 @@ The fixtures (``chat``, ``app``, ``make_app``, ``clock``) come from the pytest p
 from __future__ import annotations
 
 from core.testing._apps import TEST_START, Restarts, make_app, test_database_url, test_settings
-from core.testing._fakechat import ExpectationFailed, FakeChat, FakeUser
+from core.testing._fakechat import ExpectationFailed, FakeChat, FakeUser, HandlerError
 from core.testing._memory import ALL_CAPABILITIES, MemoryAdapter, Moderation, Sent
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "ExpectationFailed",
     "FakeChat",
     "FakeUser",
+    "HandlerError",
     "MemoryAdapter",
     "Moderation",
     "Restarts",

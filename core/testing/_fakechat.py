@@ -3,11 +3,14 @@ bot sent. It drives a real App (real database, real plugins) through in-memory p
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from core._app import App
 from core._commands import parse_command_line, parse_duration
@@ -30,7 +33,24 @@ from core._roles import Role
 from core.models import Member
 from core.testing._memory import MemoryAdapter, Sent
 
-__all__ = ["ExpectationFailed", "FakeChat", "FakeUser"]
+__all__ = ["ExpectationFailed", "FakeChat", "FakeUser", "HandlerError"]
+
+
+class HandlerError(AssertionError):
+    """``FakeChat(raise_errors=True)``: a handler or job raised during the action (the
+    exception it raised is the ``__cause__``)."""
+
+
+class _Errors(logging.Handler):
+    """Keeps the records logged at ERROR with a traceback."""
+
+    def __init__(self, into: list[logging.LogRecord]) -> None:
+        super().__init__(logging.ERROR)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            self.into.append(record)
 
 
 class ExpectationFailed(AssertionError):
@@ -95,6 +115,18 @@ class FakeUser:
         if chat.is_dm:
             self.chat.adapter(self.platform).started.add(self.user_id)
         await self.chat.say(self, chat, text, reply_to=reply_to)
+
+    async def uses(self, command: str, where: ChatRef | None = None, **options: Any) -> None:
+        """Run ``command`` (its canonical name, ``"poll_results"``) with typed options, as a
+        platform with option pickers (Discord's slash commands) delivers it: each value
+        arrives as the platform typed it (an int stays an int), nothing is split from text."""
+        chat = where or self.dm
+        if chat.is_dm:
+            self.chat.adapter(self.platform).started.add(self.user_id)
+        event = CommandInvoked(
+            user=self.sender, chat=chat, name=command, options=options, at=self.chat.now()
+        )
+        await self.chat.emit(event)
 
     async def joins(self, group: ChatRef) -> None:
         await self.chat.emit(MemberJoined(user=self.sender, chat=group, at=self.chat.now()))
@@ -175,8 +207,15 @@ class FakeChat:
     that fell due (jobs, outbox), as a live bot would right after.
     """
 
-    def __init__(self, app: App, platforms: Sequence[MemoryAdapter] = ()) -> None:
+    def __init__(
+        self, app: App, platforms: Sequence[MemoryAdapter] = (), *, raise_errors: bool = False
+    ) -> None:
         self.app = app
+        #: Errors logged with a traceback by the core during the last action (a handler or
+        #: job that raised): the member got an apology, the test sees the cause. With
+        #: ``raise_errors`` the action itself raises the first one.
+        self.errors: list[logging.LogRecord] = []
+        self.raise_errors = raise_errors
         self.adapters: dict[str, MemoryAdapter] = {}
         for adapter in platforms or [MemoryAdapter("fake")]:
             self.adapters[adapter.platform] = adapter
@@ -224,6 +263,7 @@ class FakeChat:
         """Start a new action: ``expect_sent`` and the other checks look only at what the
         bot sends (or edits) from here on. Every action (``says``, ``presses``, ``advance``,
         ``set_region``, ``make_captain``...) marks."""
+        self.errors.clear()
         self._marks = {name: len(a.sent) for name, a in self.adapters.items()}
         self._edits_before = {id(s): s.edits for a in self.adapters.values() for s in a.sent}
 
@@ -288,8 +328,23 @@ class FakeChat:
 
     async def emit(self, event: Event) -> None:
         self.mark()
-        await self.app.dispatch(event, self.adapters[event.platform])
-        await self.app.run_pending()
+        with self._recording_errors():
+            await self.app.dispatch(event, self.adapters[event.platform])
+            await self.app.run_pending()
+
+    @contextlib.contextmanager
+    def _recording_errors(self) -> Iterator[None]:
+        recorder = _Errors(self.errors)
+        logger = logging.getLogger("core")
+        logger.addHandler(recorder)
+        try:
+            yield
+        finally:
+            logger.removeHandler(recorder)
+        if self.raise_errors and self.errors:
+            record = self.errors[0]
+            assert record.exc_info is not None
+            raise HandlerError(record.getMessage()) from record.exc_info[1]
 
     async def advance(self, by: timedelta | str | datetime) -> None:
         """Move the clock (``"2h"``, a timedelta, or a datetime); due jobs run in order."""
@@ -299,7 +354,8 @@ class FakeChat:
         else:
             delta = parse_duration(by) if isinstance(by, str) else by
             target = self.now() + delta
-        await self.app.advance_clock(target)
+        with self._recording_errors():
+            await self.app.advance_clock(target)
 
     # --- looking ---------------------------------------------------------------------
 
@@ -393,6 +449,19 @@ class FakeChat:
         )
         raise ExpectationFailed(
             f"expected the bot to send {wanted} to {_name(chat)}; it sent:\n{seen}"
+            + self._errors_note()
+        )
+
+    def _errors_note(self) -> str:
+        """The tracebacks the core logged during the last action, for a failure message."""
+        if not self.errors:
+            return ""
+        formatter = logging.Formatter()
+        return "\n\nthe core logged errors during the last action:\n" + "\n".join(
+            f"{r.getMessage()}\n{formatter.formatException(r.exc_info)}"
+            if r.exc_info
+            else r.getMessage()
+            for r in self.errors
         )
 
     def expect_not_sent(
@@ -410,7 +479,9 @@ class FakeChat:
         new = self.since_last_action()
         if new:
             raise ExpectationFailed(
-                "expected silence; the bot sent:\n" + "\n---\n".join(s.full_text() for s in new)
+                "expected silence; the bot sent:\n"
+                + "\n---\n".join(s.full_text() for s in new)
+                + self._errors_note()
             )
 
 

@@ -19,7 +19,7 @@ from core import (
     SettingsError,
     hookimpl,
 )
-from core.testing import ExpectationFailed, FakeChat
+from core.testing import ExpectationFailed, FakeChat, HandlerError, MemoryAdapter
 
 
 class _NeedsRegions:
@@ -142,3 +142,52 @@ async def test_contains_is_case_insensitive_and_matches_is_a_regex(chat: FakeCha
     chat.expect_sent(amir, matches=r"perintah\s+guyub.*untuk semua anggota")
     with pytest.raises(ExpectationFailed):
         chat.expect_sent(amir, contains="Perintah Guyub", matches="tidak ada")
+
+
+class _Crashy:
+    PLUGIN = PluginInfo(name="crashy", version="1")
+
+    @staticmethod
+    async def crash(ctx: Context) -> None:
+        raise ZeroDivisionError("the cause a test must see")
+
+    @hookimpl
+    def guyub_register_commands(self) -> list[Command]:
+        return [Command("crash", self.crash, "crashy.cmd", alias="rusak")]
+
+    @hookimpl
+    def guyub_register_texts(self) -> dict[str, dict[str, str]]:
+        return {"id": {"crashy.cmd": "Rusak"}, "en": {"crashy.cmd": "Crash"}}
+
+
+async def test_a_failed_expectation_shows_the_handlers_traceback(make_app: Any) -> None:
+    async with make_app(plugins=[_Crashy()], discover_plugins=False) as app:
+        chat = FakeChat(app)
+        amir = chat.user("amir")
+        await amir.says("/rusak")
+        assert [r.exc_info[0] for r in chat.errors if r.exc_info] == [ZeroDivisionError]
+        with pytest.raises(ExpectationFailed, match="the cause a test must see") as failed:
+            chat.expect_sent(amir, contains="Selesai")
+        assert "ZeroDivisionError" in str(failed.value)
+        await amir.says("/help")
+        assert chat.errors == []  # each action starts clean
+
+
+async def test_raise_errors_makes_the_action_raise(make_app: Any) -> None:
+    async with make_app(plugins=[_Crashy()], discover_plugins=False) as app:
+        chat = FakeChat(app, raise_errors=True)
+        amir = chat.user("amir")
+        with pytest.raises(HandlerError) as raised:
+            await amir.says("/rusak")
+        assert isinstance(raised.value.__cause__, ZeroDivisionError)
+        await amir.says("/help")  # no error: nothing raised
+
+
+async def test_uses_runs_a_command_with_typed_options_as_discord_does(make_app: Any) -> None:
+    async with make_app() as app:
+        chat = FakeChat(app, [MemoryAdapter("discord")])
+        amir = chat.user("amir")
+        await amir.uses("poll_results", poll=10**12)  # an int option, out of range
+        sent = chat.expect_sent(amir, contains="harus berupa angka")
+        # The parameter and the command as an Indonesian member on Discord reads them.
+        assert sent.text.startswith("Polling harus berupa angka. Cara pakai: /polling_hasil [polling]")
