@@ -213,11 +213,13 @@ def chat(
     ] = "WARNING",
 ) -> None:
     """Chat with the bot in the terminal, or run a scenario script (exit 0 ok, 1 a failed
-    :expect, 2 a malformed line)."""
+    :expect, 2 a script that can't be read, a malformed line or a bad option)."""
     started_at = _start_time(start) if start is not None else None
     if started_at is not None and script is None:
         typer.echo("--start needs --script", err=True)
         raise typer.Exit(2)
+    # Read first: a missing file is reported before any database is made for the script.
+    lines = _script_lines(script) if script is not None else []
     overrides: dict[str, Any] = {}
     settings = _settings(config)
     if database:
@@ -236,15 +238,20 @@ def chat(
     if script is None:
         _run(_serve(settings, [console.create(settings)]))
         return
-    try:
-        lines = script.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        typer.echo(f"cannot read {script}: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except UnicodeDecodeError as exc:
-        typer.echo(f"cannot read {script}: not UTF-8 text (byte {exc.start})", err=True)
-        raise typer.Exit(2) from None
     _run(_play(settings, console, lines, sys.stdout, start=started_at))
+
+
+def _script_lines(script: Path) -> list[str]:
+    """The lines of a scenario script; one that can't be read exits 2 (as a malformed line
+    does) with one line on stderr."""
+    try:
+        return script.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        typer.echo(f"cannot read script {script}: {reason}", err=True)
+    except UnicodeDecodeError as exc:
+        typer.echo(f"cannot read script {script}: not UTF-8 text (byte {exc.start})", err=True)
+    raise typer.Exit(2)
 
 
 def _start_time(text: str) -> datetime:
