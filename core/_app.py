@@ -62,7 +62,14 @@ from core._identity import Activity, Buttons, Conversations, Identity
 from core._logging import pseudonym
 from core._messages import Button, Message, RenderedButton
 from core._metrics import CommandOutcome, Metrics
-from core._plugins import LoadedPlugin, Plugins, check_explicit, discover, select
+from core._plugins import (
+    LoadedPlugin,
+    PluginError,
+    Plugins,
+    check_explicit,
+    discover,
+    select,
+)
 from core._regions import Regions
 from core._roles import Audit, PermissionDenied, Role, Roles
 from core._safety import Safety
@@ -238,6 +245,7 @@ class App:
                 applied = await self.database.migrate()
                 if applied:
                     log.info("applied migrations: %s", ", ".join(applied))
+                await self._require_migrated_tables()
             elif self._schema == "create":
                 await self.database.create_schema()
             self.cache = DispatchCache(self.settings.database.url, self.database.dialect)
@@ -275,6 +283,33 @@ class App:
         except BaseException:
             await self.database.close()
             raise
+
+    async def _require_migrated_tables(self) -> None:
+        """Stop the start when a plugin's models have tables no migration created: else the
+        bot starts and its first handler fails with "no such table" in front of a member."""
+        missing = await self.database.missing_tables()
+        if not missing:
+            return
+        owners = {m.app: (plugin, m) for plugin, ms in self.plugins.model_modules() for m in ms}
+        problems = []
+        for label, tables in missing.items():
+            plugin, module = owners.get(label, ("core", None))
+            lacking = ", ".join(tables)
+            if module is not None and not module.migrations:
+                problems.append(
+                    f"plugin {plugin!r}: its models ({', '.join(module.models)}) have no "
+                    f"migrations package, so nothing creates their tables ({lacking}); give "
+                    f"ModelModule({label!r}, ...) migrations='<package>.migrations' (a folder "
+                    "with an empty __init__.py), then run `guyub db makemigrations`"
+                )
+            else:
+                where = f" ({module.migrations})" if module is not None else ""
+                problems.append(
+                    f"plugin {plugin!r}: no migration{where} creates the tables of its "
+                    f"models ({lacking}); run `guyub db makemigrations` and ship the files "
+                    "it writes with the plugin"
+                )
+        raise PluginError("; ".join(problems))
 
     def _register(self) -> None:
         for plugin, bundle in self.plugins.texts():

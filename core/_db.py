@@ -204,6 +204,32 @@ class Database:
                 await executor.migrate(None, progress=progress)
         return applied
 
+    async def missing_tables(self) -> dict[str, list[str]]:
+        """The tables of each app's models that the database lacks (``{app label: [table]}``),
+        from one query listing the tables: after migrating, a table missing means no
+        migration creates it (a plugin whose author never ran ``guyub db makemigrations``)."""
+        if self.dialect == "sqlite":
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        elif self.dialect == "postgres":
+            sql = (
+                "SELECT tablename AS name FROM pg_tables"
+                " WHERE schemaname = ANY(current_schemas(false))"
+            )
+        else:
+            return {}
+        rows = await self._require().db("default").execute_query_dict(sql)
+        present = {str(row["name"]).lower() for row in rows}
+        missing: dict[str, list[str]] = {}
+        for label, models in self._apps().items():
+            lacking = sorted(
+                table
+                for model in models.values()
+                if (table := model._meta.db_table).lower() not in present
+            )
+            if lacking:
+                missing[label] = lacking
+        return missing
+
     async def pending_migrations(self) -> list[str]:
         """Migrations of the core and the enabled plugins not yet applied (``app.name``)."""
         ctx = self._require()

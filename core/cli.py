@@ -30,7 +30,7 @@ from core._clock import FakeClock
 from core._db import Database, redact_url, throwaway_url
 from core._events import UserRef
 from core._logging import setup_logging
-from core._plugins import LoadedPlugin, Plugins, missing_privacy_hooks
+from core._plugins import LoadedPlugin, PluginError, Plugins, missing_privacy_hooks
 from core._roles import Role
 from core._scaffold import new_plugin
 from core._settings import Settings, SettingsError, load_settings
@@ -181,14 +181,16 @@ async def _announce_web(app: App, *, local: bool) -> None:
     typer.echo("In the console, ':as pmo' then /dasbor gives a new link.")
 
 
-async def _configured(coro: Awaitable[None]) -> int:
-    """Run ``coro``; a configuration error found while starting exits 2 with its message."""
+async def _configured(coro: Awaitable[int | None]) -> int | None:
+    """Run ``coro``; a configuration error or a plugin that can't start (its models without
+    a migration) found while starting exits 2 with its message, not a traceback."""
     try:
-        await coro
+        return await coro
     except SettingsError as exc:
         typer.echo(f"configuration error: {exc}", err=True)
-        return 2
-    return 0
+    except PluginError as exc:
+        typer.echo(f"plugin error: {exc}", err=True)
+    return 2
 
 
 @cli.command()
@@ -236,9 +238,9 @@ def chat(
     _logging(settings, log_level.upper())
     console = _console()
     if script is None:
-        _run(_serve(settings, [console.create(settings)]))
+        _run(_configured(_serve(settings, [console.create(settings)])))
         return
-    _run(_play(settings, console, lines, sys.stdout, start=started_at))
+    _run(_configured(_play(settings, console, lines, sys.stdout, start=started_at)))
 
 
 def _script_lines(script: Path) -> list[str]:

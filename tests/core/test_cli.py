@@ -10,9 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
-from core.cli import cli
+from core import PluginError
+from core.cli import _configured, _run, cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,3 +92,20 @@ def test_a_script_that_cannot_be_read_exits_2_with_one_line(tmp_path: Path, name
     assert result.stdout == ""
     reason = "no such file or directory" if name == "missing.txt" else "is a directory"
     assert result.stderr == f"cannot read script {script}: {reason}\n"
+
+
+def test_a_plugin_that_cannot_start_is_its_message_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``guyub run`` and ``guyub chat`` print why (a plugin's models without a migration),
+    not a traceback."""
+
+    async def start() -> None:
+        raise PluginError("plugin 'mentoring': run `guyub db makemigrations`")
+
+    with pytest.raises(typer.Exit) as exited:
+        _run(_configured(start()))
+    assert exited.value.exit_code == 2
+    assert capsys.readouterr().err == (
+        "plugin error: plugin 'mentoring': run `guyub db makemigrations`\n"
+    )
