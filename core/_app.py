@@ -60,7 +60,7 @@ from core._heartbeat import Heartbeat
 from core._i18n import Translator
 from core._identity import Activity, Buttons, Conversations, Identity
 from core._logging import pseudonym
-from core._messages import Button, Message, RenderedButton
+from core._messages import FORM_TEXT_LIMIT, Button, Message, RenderedButton
 from core._metrics import CommandOutcome, Metrics
 from core._plugins import (
     LoadedPlugin,
@@ -78,6 +78,7 @@ from core._sensitive import find_secret
 from core._settings import Settings, SettingsError
 from core._shutdown import release_leases
 from core._specs import Action, Flow
+from core._steps import LongFormText, long_form_texts
 from core._supervise import supervise
 from core._trace import current_scope, scope
 from core.models import Account, Member
@@ -153,6 +154,9 @@ class App:
         self.translator.names = self.command_names
         self.actions: dict[str, Action] = {}
         self.flows: dict[str, Flow] = {}
+        #: Form titles and step labels too long for a form, by plugin (logged at start-up;
+        #: the test kit fails on those of the plugins a test names).
+        self.long_form_texts: list[tuple[str, LongFormText]] = []
         self.activity = Activity()
         self.identity = Identity(self.clock, self.activity)
         self.conversations = Conversations()
@@ -335,6 +339,18 @@ class App:
                 if flow.name in self.flows:
                     raise ValueError(f"flow {flow.name!r} of {plugin} is taken")
                 self.flows[flow.name] = flow
+                for long in long_form_texts(flow, self.translator):
+                    log.warning(
+                        "plugin %s: form text %r in %r is %d characters, over the %d a form "
+                        "shows (Discord); members see %r",
+                        plugin,
+                        long.key,
+                        long.language,
+                        len(long.text),
+                        FORM_TEXT_LIMIT,
+                        long.shown,
+                    )
+                    self.long_form_texts.append((plugin, long))
         # Plain group chatter is the hot path. Unless a plugin listens to every message, it
         # only marks the sender active (batched), after one indexed look for a flow running
         # in that group, and none at all when no flow runs in groups.
