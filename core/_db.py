@@ -28,6 +28,7 @@ from tortoise.migrations.recorder import MigrationRecorder
 from core._clock import Clock
 from core._logging import secret_filter
 from core._specs import ModelModule
+from core._sql import table_names
 
 __all__ = [
     "CORE_MODELS",
@@ -208,17 +209,9 @@ class Database:
         """The tables of each app's models that the database lacks (``{app label: [table]}``),
         from one query listing the tables: after migrating, a table missing means no
         migration creates it (a plugin whose author never ran ``guyub db makemigrations``)."""
-        if self.dialect == "sqlite":
-            sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
-        elif self.dialect == "postgres":
-            sql = (
-                "SELECT tablename AS name FROM pg_tables"
-                " WHERE schemaname = ANY(current_schemas(false))"
-            )
-        else:
+        present = await table_names(self._require().db("default"), self.dialect)
+        if present is None:
             return {}
-        rows = await self._require().db("default").execute_query_dict(sql)
-        present = {str(row["name"]).lower() for row in rows}
         missing: dict[str, list[str]] = {}
         for label, models in self._apps().items():
             lacking = sorted(
