@@ -60,9 +60,16 @@ from core._heartbeat import Heartbeat
 from core._i18n import Translator
 from core._identity import Activity, Buttons, Conversations, Identity
 from core._logging import pseudonym
-from core._messages import Button, Message, RenderedButton
+from core._messages import FORM_TEXT_LIMIT, Button, Message, RenderedButton
 from core._metrics import CommandOutcome, Metrics
-from core._plugins import LoadedPlugin, Plugins, check_explicit, discover, select
+from core._plugins import (
+    LoadedPlugin,
+    PluginError,
+    Plugins,
+    check_explicit,
+    discover,
+    select,
+)
 from core._regions import Regions
 from core._roles import Audit, PermissionDenied, Role, Roles
 from core._safety import Safety
@@ -71,6 +78,7 @@ from core._sensitive import find_secret
 from core._settings import Settings, SettingsError
 from core._shutdown import release_leases
 from core._specs import Action, Flow
+from core._steps import LongFormText, long_form_texts
 from core._supervise import supervise
 from core._trace import current_scope, scope
 from core.models import Account, Member
@@ -146,6 +154,9 @@ class App:
         self.translator.names = self.command_names
         self.actions: dict[str, Action] = {}
         self.flows: dict[str, Flow] = {}
+        #: Form titles and step labels too long for a form, by plugin (logged at start-up;
+        #: the test kit fails on those of the plugins a test names).
+        self.long_form_texts: list[tuple[str, LongFormText]] = []
         self.activity = Activity()
         self.identity = Identity(self.clock, self.activity)
         self.conversations = Conversations()
@@ -238,6 +249,7 @@ class App:
                 applied = await self.database.migrate()
                 if applied:
                     log.info("applied migrations: %s", ", ".join(applied))
+                await self._require_migrated_tables()
             elif self._schema == "create":
                 await self.database.create_schema()
             self.cache = DispatchCache(self.settings.database.url, self.database.dialect)
@@ -276,6 +288,33 @@ class App:
             await self.database.close()
             raise
 
+    async def _require_migrated_tables(self) -> None:
+        """Stop the start when a plugin's models have tables no migration created: else the
+        bot starts and its first handler fails with "no such table" in front of a member."""
+        missing = await self.database.missing_tables()
+        if not missing:
+            return
+        owners = {m.app: (plugin, m) for plugin, ms in self.plugins.model_modules() for m in ms}
+        problems = []
+        for label, tables in missing.items():
+            plugin, module = owners.get(label, ("core", None))
+            lacking = ", ".join(tables)
+            if module is not None and not module.migrations:
+                problems.append(
+                    f"plugin {plugin!r}: its models ({', '.join(module.models)}) have no "
+                    f"migrations package, so nothing creates their tables ({lacking}); give "
+                    f"ModelModule({label!r}, ...) migrations='<package>.migrations' (a folder "
+                    "with an empty __init__.py), then run `guyub db makemigrations`"
+                )
+            else:
+                where = f" ({module.migrations})" if module is not None else ""
+                problems.append(
+                    f"plugin {plugin!r}: no migration{where} creates the tables of its "
+                    f"models ({lacking}); run `guyub db makemigrations` and ship the files "
+                    "it writes with the plugin"
+                )
+        raise PluginError("; ".join(problems))
+
     def _register(self) -> None:
         for plugin, bundle in self.plugins.texts():
             self.translator.add(bundle, owner=plugin)
@@ -307,6 +346,18 @@ class App:
                 if flow.name in self.flows:
                     raise ValueError(f"flow {flow.name!r} of {plugin} is taken")
                 self.flows[flow.name] = flow
+                for long in long_form_texts(flow, self.translator):
+                    log.warning(
+                        "plugin %s: form text %r in %r is %d characters, over the %d a form "
+                        "shows (Discord); members see %r",
+                        plugin,
+                        long.key,
+                        long.language,
+                        len(long.text),
+                        FORM_TEXT_LIMIT,
+                        long.shown,
+                    )
+                    self.long_form_texts.append((plugin, long))
         # Plain group chatter is the hot path. Unless a plugin listens to every message, it
         # only marks the sender active (batched), after one indexed look for a flow running
         # in that group, and none at all when no flow runs in groups.

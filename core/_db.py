@@ -28,6 +28,7 @@ from tortoise.migrations.recorder import MigrationRecorder
 from core._clock import Clock
 from core._logging import secret_filter
 from core._specs import ModelModule
+from core._sql import table_names
 
 __all__ = [
     "CORE_MODELS",
@@ -203,6 +204,24 @@ class Database:
                 executor = MigrationExecutor(ctx.db("default"), apps)
                 await executor.migrate(None, progress=progress)
         return applied
+
+    async def missing_tables(self) -> dict[str, list[str]]:
+        """The tables of each app's models that the database lacks (``{app label: [table]}``),
+        from one query listing the tables: after migrating, a table missing means no
+        migration creates it (a plugin whose author never ran ``guyub db makemigrations``)."""
+        present = await table_names(self._require().db("default"), self.dialect)
+        if present is None:
+            return {}
+        missing: dict[str, list[str]] = {}
+        for label, models in self._apps().items():
+            lacking = sorted(
+                table
+                for model in models.values()
+                if (table := model._meta.db_table).lower() not in present
+            )
+            if lacking:
+                missing[label] = lacking
+        return missing
 
     async def pending_migrations(self) -> list[str]:
         """Migrations of the core and the enabled plugins not yet applied (``app.name``)."""

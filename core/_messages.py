@@ -10,6 +10,7 @@ from typing import Any
 from core._markup import Markup, escape
 
 __all__ = [
+    "FORM_TEXT_LIMIT",
     "Attachment",
     "AttachmentKind",
     "Button",
@@ -19,7 +20,12 @@ __all__ = [
     "PollSpec",
     "RenderedButton",
     "as_message",
+    "fit",
 ]
+
+#: The most characters a form title or field label shows (Discord modals; the tightest limit
+#: of the platforms with forms).
+FORM_TEXT_LIMIT = 45
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +35,8 @@ class Button:
     ``data`` reaches the action as it was given. Small plain data (ids, flags, short codes:
     ``{"id": 1}``) travels in the button's key, signed, so the platform sees it but cannot
     forge it; anything else (a name, a text) stays on the server, which gives the adapter a
-    short random key. ``only_for`` ties the button to one member id, so nobody else can press it for them.
+    short random key. ``only_for`` ties the button to one member id, so nobody else can
+    press it for them.
     A ``url`` button opens a link instead and runs nothing.
     """
 
@@ -70,6 +77,20 @@ class FormField:
     required: bool = True
     placeholder: str = ""
     max_length: int = 400
+
+
+def fit(text: str, limit: int = FORM_TEXT_LIMIT) -> str:
+    """``text`` in at most ``limit`` characters: a longer one is cut at the last word
+    boundary (mid-word only when the last word alone is over half the room) and ends with
+    "…", so a reader sees it was cut."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if not text[limit - 1].isspace():
+        space = head.rfind(" ")
+        if space > limit // 2:
+            head = head[:space]
+    return head.rstrip(" ,.;:-–—") + "…"
 
 
 @dataclass(frozen=True, slots=True)

@@ -338,7 +338,10 @@ class Plugins:
         return self.collect("guyub_register_jobs")
 
     def models(self) -> list[ModelModule]:
-        return [m for _, mods in self.collect("guyub_register_models") for m in mods]
+        return [m for _, mods in self.model_modules() for m in mods]
+
+    def model_modules(self) -> list[tuple[str, Sequence[ModelModule]]]:
+        return self.collect("guyub_register_models")
 
     def texts(self) -> list[tuple[str, dict[str, dict[str, str]]]]:
         return self.collect("guyub_register_texts")

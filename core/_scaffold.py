@@ -50,20 +50,30 @@ include = ["{package}*"]
 [tool.pytest.ini_options]
 asyncio_mode = "auto"
 asyncio_default_fixture_loop_scope = "function"
+filterwarnings = [
+    # discord.py imports audioop (voice) at import time; Python 3.11 warns about it.
+    "ignore:'audioop' is deprecated:DeprecationWarning",
+]
 
 [tool.ruff]
 line-length = 100
+# `guyub db makemigrations` writes the migrations; they are not edited by hand.
+extend-exclude = ["*/migrations/*"]
 
 [tool.ruff.lint]
 select = ["E", "F", "W", "I", "UP", "B", "SIM", "RUF", "ASYNC", "PT"]
+# Indonesian texts and comments have en dashes and other look-alike characters.
+ignore = ["RUF001", "RUF002", "RUF003"]
 ''',
         "README.md": f"""# guyub-{name.replace("_", "-")}
 
-{title}: a plugin for [Guyub](https://github.com/). Install it next to Guyub with
-`pip install .`; `guyub plugins` lists it and `guyub run` loads it.
+{title}: a plugin for Guyub. Install it next to Guyub with `pip install .`;
+`guyub plugins` lists it and `guyub run` loads it.
 
 Test it with `pytest` (Guyub's test kit is a pytest plugin). The plugin author's guide is
-Guyub's `docs/plugins.md`.
+Guyub's `docs/plugins.md`. To share the plugin, publish this folder as a repository of
+its own (or the package on a package index) and add its address to `[project.urls]` in
+`pyproject.toml`.
 """,
         f"{package}/__init__.py": f'''"""{title}: a Guyub plugin."""
 

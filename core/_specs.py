@@ -85,7 +85,8 @@ class Flow:
         """A declarative flow: the core asks each :class:`Step` in turn, stores the answers
         and calls ``done(ctx, answers)``; start it with ``ctx.start_steps(name, **given)``.
         Where the platform has forms and every open step has a ``label``, the steps are
-        one form instead (``title``, a text key, heads it)."""
+        one form instead (``title``, a text key, heads it; at most 45 characters once
+        translated, as each step's label: start-up warns about a longer one)."""
         if not steps:
             raise ValueError(f"flow {name!r} needs at least one step")
         names = [s.name for s in steps]

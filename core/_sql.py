@@ -26,6 +26,7 @@ __all__ = [
     "prune_changes",
     "scrub_changes",
     "sqlite_triggers",
+    "table_names",
 ]
 
 #: The PostgreSQL notification channel the cache triggers write to.
@@ -152,6 +153,26 @@ async def prune_changes(keep: int) -> None:
         "DELETE FROM core_cache_change WHERE id <= (SELECT MAX(id) FROM core_cache_change) - ?",
         [keep],
     )
+
+
+# --- schema --------------------------------------------------------------------------
+
+#: Every table in the database, one query per dialect (the start-up check that the
+#: migrations made each model's table).
+_TABLES = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
+    "postgres": (
+        "SELECT tablename AS name FROM pg_tables WHERE schemaname = ANY(current_schemas(false))"
+    ),
+}
+
+
+async def table_names(client: Any, dialect: str) -> set[str] | None:
+    """The names of the tables ``client`` sees, lowercased; None for another dialect."""
+    sql = _TABLES.get(dialect)
+    if sql is None:
+        return None
+    return {str(row["name"]).lower() for row in await client.execute_query_dict(sql)}
 
 
 # --- activity ------------------------------------------------------------------------

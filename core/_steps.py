@@ -26,13 +26,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from core._adapter import Capability
+from core._i18n import LANGUAGES
 from core._markup import Markup, to_plain
-from core._messages import Form, FormField
+from core._messages import FORM_TEXT_LIMIT, Form, FormField, fit
 
 if TYPE_CHECKING:
     from core._context import Context
+    from core._i18n import Translator
+    from core._specs import Flow
 
-__all__ = ["Invalid", "Step", "max_length", "run_steps"]
+__all__ = ["Invalid", "LongFormText", "Step", "long_form_texts", "max_length", "run_steps"]
 
 #: ``parse(text)`` or ``parse(ctx, text)``, sync or async; returns a JSON-serialisable value.
 Parser = Callable[..., Any]
@@ -58,8 +61,9 @@ class Step:
     text key (or ``async prompt(ctx, answers)``); ``parse`` turns the typed text into the
     value (a ``ValueError`` re-asks with ``error``); each of ``checks`` may raise
     :class:`Invalid`. Values must be JSON-serialisable (they are stored). ``label`` (a
-    text key, at most 45 characters once translated) lets the flow be one form where the
-    platform has forms (Discord modals); ``long`` makes that field multi-line."""
+    text key, at most 45 characters once translated: a longer one is cut at a word and
+    warned about at start-up) lets the flow be one form where the platform has forms
+    (Discord modals); ``long`` makes that field multi-line."""
 
     name: str
     prompt: Prompt
@@ -166,9 +170,9 @@ async def _as_form(ctx: Context, flow: str, steps: Sequence[Step], answers: dict
     title_key = spec.title or open_steps[0].label
     assert title_key is not None
     form = Form(
-        to_plain(ctx.t(title_key))[:45],
+        fit(to_plain(ctx.t(title_key))),
         tuple(
-            FormField(s.name, to_plain(ctx.t(s.label))[:45], long=s.long)
+            FormField(s.name, fit(to_plain(ctx.t(s.label))), long=s.long)
             for s in open_steps
             if s.label is not None
         ),
@@ -176,6 +180,36 @@ async def _as_form(ctx: Context, flow: str, steps: Sequence[Step], answers: dict
         {"flow": flow, "answers": answers},
     )
     return await ctx.show_form(form)
+
+
+@dataclass(frozen=True, slots=True)
+class LongFormText:
+    """A form title or step label longer than a form shows, in one language."""
+
+    key: str
+    language: str
+    text: str
+
+    @property
+    def shown(self) -> str:
+        """What the member sees: the text cut at a word, with "…"."""
+        return fit(self.text)
+
+
+def long_form_texts(flow: Flow, translator: Translator) -> list[LongFormText]:
+    """The title and step labels of ``flow`` over :data:`FORM_TEXT_LIMIT` characters once
+    translated, in each language that has them (checked when flows are registered, so an
+    author learns at start-up, not from a member's cut-off form)."""
+    keys = [flow.title, *(s.label for s in flow.steps)]
+    found: list[LongFormText] = []
+    for key in dict.fromkeys(k for k in keys if k):
+        for lang in LANGUAGES:
+            if not translator.has(key, lang):
+                continue
+            text = to_plain(translator(key, lang))
+            if len(text) > FORM_TEXT_LIMIT:
+                found.append(LongFormText(key, lang, text))
+    return found
 
 
 async def form_submitted(ctx: Context, data: dict[str, Any]) -> None:

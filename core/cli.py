@@ -30,7 +30,7 @@ from core._clock import FakeClock
 from core._db import Database, redact_url, throwaway_url
 from core._events import UserRef
 from core._logging import setup_logging
-from core._plugins import LoadedPlugin, Plugins, missing_privacy_hooks
+from core._plugins import LoadedPlugin, PluginError, Plugins, missing_privacy_hooks
 from core._roles import Role
 from core._scaffold import new_plugin
 from core._settings import Settings, SettingsError, load_settings
@@ -181,14 +181,16 @@ async def _announce_web(app: App, *, local: bool) -> None:
     typer.echo("In the console, ':as pmo' then /dasbor gives a new link.")
 
 
-async def _configured(coro: Awaitable[None]) -> int:
-    """Run ``coro``; a configuration error found while starting exits 2 with its message."""
+async def _configured(coro: Awaitable[int | None]) -> int | None:
+    """Run ``coro``; a configuration error or a plugin that can't start (its models without
+    a migration) found while starting exits 2 with its message, not a traceback."""
     try:
-        await coro
+        return await coro
     except SettingsError as exc:
         typer.echo(f"configuration error: {exc}", err=True)
-        return 2
-    return 0
+    except PluginError as exc:
+        typer.echo(f"plugin error: {exc}", err=True)
+    return 2
 
 
 @cli.command()
@@ -213,11 +215,13 @@ def chat(
     ] = "WARNING",
 ) -> None:
     """Chat with the bot in the terminal, or run a scenario script (exit 0 ok, 1 a failed
-    :expect, 2 a malformed line)."""
+    :expect, 2 a script that can't be read, a malformed line or a bad option)."""
     started_at = _start_time(start) if start is not None else None
     if started_at is not None and script is None:
         typer.echo("--start needs --script", err=True)
         raise typer.Exit(2)
+    # Read first: a missing file is reported before any database is made for the script.
+    lines = _script_lines(script) if script is not None else []
     overrides: dict[str, Any] = {}
     settings = _settings(config)
     if database:
@@ -234,17 +238,22 @@ def chat(
     _logging(settings, log_level.upper())
     console = _console()
     if script is None:
-        _run(_serve(settings, [console.create(settings)]))
+        _run(_configured(_serve(settings, [console.create(settings)])))
         return
+    _run(_configured(_play(settings, console, lines, sys.stdout, start=started_at)))
+
+
+def _script_lines(script: Path) -> list[str]:
+    """The lines of a scenario script; one that can't be read exits 2 (as a malformed line
+    does) with one line on stderr."""
     try:
-        lines = script.read_text(encoding="utf-8").splitlines()
+        return script.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        typer.echo(f"cannot read {script}: {exc}", err=True)
-        raise typer.Exit(2) from None
+        reason = (exc.strerror or type(exc).__name__).lower()
+        typer.echo(f"cannot read script {script}: {reason}", err=True)
     except UnicodeDecodeError as exc:
-        typer.echo(f"cannot read {script}: not UTF-8 text (byte {exc.start})", err=True)
-        raise typer.Exit(2) from None
-    _run(_play(settings, console, lines, sys.stdout, start=started_at))
+        typer.echo(f"cannot read script {script}: not UTF-8 text (byte {exc.start})", err=True)
+    raise typer.Exit(2)
 
 
 def _start_time(text: str) -> datetime:

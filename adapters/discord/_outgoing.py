@@ -11,6 +11,7 @@ import discord
 
 from adapters.discord._render import NO_PINGS, split_text, to_markdown
 from core import DeliveryError, Form, NotSupported, Outgoing, RenderedButton
+from core._messages import fit
 
 __all__ = [
     "BUTTON_PREFIX",
@@ -140,14 +141,14 @@ def build_modal(form: Form, key: str, *, custom_id: str | None = None) -> discor
     if not 1 <= len(form.fields) <= 5:
         raise NotSupported("forms with more than 5 fields")
     modal = discord.ui.Modal(
-        title=form.title[:45] or "…",
+        title=fit(form.title) or "…",
         timeout=MODAL_TIMEOUT,
         custom_id=(custom_id or f"{FORM_PREFIX}{key}")[:100],
     )
     for field in form.fields:
         modal.add_item(
             discord.ui.TextInput(
-                label=field.label[:45] or field.name,
+                label=fit(field.label) or field.name,
                 custom_id=field.name[:100],
                 style=discord.TextStyle.paragraph if field.long else discord.TextStyle.short,
                 required=field.required,

@@ -14,6 +14,8 @@ from core._adapter import Adapter
 from core._app import App
 from core._clock import Clock, FakeClock
 from core._db import throwaway_url
+from core._messages import FORM_TEXT_LIMIT
+from core._plugins import PluginError
 from core._settings import DEFAULT_CONFIG, PluginSettings, Settings
 
 __all__ = ["TEST_START", "Restarts", "make_app", "test_database_url", "test_settings"]
@@ -103,7 +105,26 @@ async def make_app(
         drop_database=server if drop_database is None else drop_database and server,
     )
     async with app:
+        _refuse_long_form_texts(app)
         yield app
+
+
+def _refuse_long_form_texts(app: App) -> None:
+    """A form title or step label a form would cut is a warning in production; in the
+    tests of the plugin that has it (passed in ``plugins=``) it fails, so its author sees
+    it before a member does."""
+    named = {p.info.name for p in app.plugins.loaded if p.source == "app" and p.enabled}
+    found = [(plugin, long) for plugin, long in app.long_form_texts if plugin in named]
+    if found:
+        raise PluginError(
+            "form texts longer than a form shows "
+            f"({FORM_TEXT_LIMIT} characters; Discord cuts them): "
+            + "; ".join(
+                f"plugin {plugin!r}, text {long.key!r} in {long.language!r} "
+                f"({len(long.text)} characters: {long.text!r})"
+                for plugin, long in found
+            )
+        )
 
 
 class Restarts:

@@ -1,6 +1,6 @@
-"""Start-up imports: heavy libraries only a few commands need are loaded when first used.
-
-Each check runs in a new interpreter (this test process has long imported everything)."""
+"""The CLI: heavy libraries only a few commands need are loaded when first used (each check
+runs in a new interpreter: this test process has long imported everything), and a scenario
+script that can't be read is one line on stderr."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
+
+from core import PluginError
+from core.cli import _configured, _run, cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,3 +79,33 @@ def test_a_date_in_words_still_loads_dateparser_when_needed(tmp_path: Path) -> N
         "assert when.start.strftime('%Y-%m-%d %H:%M') == '2026-11-26 10:00', when"
     )
     assert _loaded(code, tmp_path) == {"dateparser"}
+
+
+@pytest.mark.parametrize("name", ["missing.txt", "folder"])
+def test_a_script_that_cannot_be_read_exits_2_with_one_line(tmp_path: Path, name: str) -> None:
+    """Exit 2 is also a malformed line's (docs/plugins.md, "A console scenario"): the
+    message says which, in one line, before any database is made for the script."""
+    (tmp_path / "folder").mkdir()
+    script = tmp_path / name
+    result = CliRunner().invoke(cli, ["chat", "--script", str(script)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    reason = "no such file or directory" if name == "missing.txt" else "is a directory"
+    assert result.stderr == f"cannot read script {script}: {reason}\n"
+
+
+def test_a_plugin_that_cannot_start_is_its_message_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``guyub run`` and ``guyub chat`` print why (a plugin's models without a migration),
+    not a traceback."""
+
+    async def start() -> None:
+        raise PluginError("plugin 'mentoring': run `guyub db makemigrations`")
+
+    with pytest.raises(typer.Exit) as exited:
+        _run(_configured(start()))
+    assert exited.value.exit_code == 2
+    assert capsys.readouterr().err == (
+        "plugin error: plugin 'mentoring': run `guyub db makemigrations`\n"
+    )

@@ -3,10 +3,12 @@ process crash, one disk wait per commit) and waits for other processes' locks.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from core import ModelModule, hookimpl
 from core._db import redact_url, sqlite_tuned
 from core.testing import make_app, test_settings
 
@@ -117,3 +119,63 @@ async def test_workers_starting_together_on_postgres_change_the_schema_one_at_a_
         assert sum(await MemberTally.all().values_list("members", flat=True)) == 3
     finally:
         await keeper.close(drop=True)
+
+
+class _Mentoring:
+    """A plugin with models but no migration: ``migrations`` names its (empty) package, or
+    is None."""
+
+    def __init__(self, migrations: str | None) -> None:
+        from core import PluginInfo
+
+        self.PLUGIN = PluginInfo(name="mentoring", version="0.1.0", description="Mentors")
+        self.migrations = migrations
+
+    @hookimpl
+    def guyub_register_models(self) -> Sequence[ModelModule]:
+        return [ModelModule("mentoring", ("tests.core.mentoring_models",), self.migrations)]
+
+
+@pytest.mark.parametrize("migrations", ["tests.core.mentoring_migrations", None])
+async def test_a_plugin_whose_models_no_migration_creates_stops_the_start(
+    tmp_path: Path, migrations: str | None
+) -> None:
+    """Loud at start-up rather than "no such table" in front of the first member who uses
+    the plugin: on SQLite and on PostgreSQL, after migrating, one query lists the tables."""
+    from core import App, PluginError
+    from tests.core.sql_trace import statements
+    from tests.databases import drop, is_server, real_database_url
+
+    url = real_database_url(tmp_path)
+    settings = test_settings(database={"url": url})
+    app = App(
+        settings,
+        plugins=[_Mentoring(migrations)],
+        discover_plugins=False,
+        create_database=is_server(url),
+    )
+    try:
+        with pytest.raises(PluginError) as raised, statements() as sent:
+            await app.start()
+    finally:
+        await app.stop()
+        await drop(url)
+    message = str(raised.value)
+    assert "plugin 'mentoring'" in message
+    assert "mentoring_mentor" in message
+    assert "guyub db makemigrations" in message
+    if migrations is None:
+        assert "no migrations package" in message
+    else:
+        assert "no migration (tests.core.mentoring_migrations) creates" in message
+    # The check is one query, whatever the number of models.
+    assert len([s for s in sent if "sqlite_master" in s or "pg_tables" in s]) == 1
+
+
+async def test_tables_from_the_models_need_no_migration() -> None:
+    """Tests build the tables from the models (``schema="create"``): no check there."""
+    from tests.core.mentoring_models import Mentor
+
+    async with make_app(plugins=[_Mentoring(None)], discover_plugins=False):
+        await Mentor.create(member_id=1, skill="Excel")
+        assert await Mentor.all().count() == 1

@@ -55,8 +55,54 @@ def test_the_scaffold_installs_and_passes_its_tests_and_lint(tmp_path: Path) -> 
     )  # fmt: skip
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "1 passed" in tests.stdout
+    assert "audioop" not in tests.stdout + tests.stderr  # discord.py's, not the plugin's
+    assert "github.com/)" not in (root / "README.md").read_text(encoding="utf-8")
+
+    # The author adds a model; `guyub db makemigrations` (the plugin importable from its
+    # source folder, as after `pip install -e .`) writes a migration into the package, and
+    # the lint below must pass with it and with an en dash in an Indonesian text.
+    _add_a_model(root / "guyub_job_board")
+    written = guyub(["db", "makemigrations"], path=root, env={"PYTHONPATH": str(site)})
+    assert written.returncode == 0, written.stdout + written.stderr
+    migration = root / "guyub_job_board" / "migrations" / "0001_initial.py"
+    assert f"wrote {migration}" in written.stdout
+    assert "operations = [" in migration.read_text(encoding="utf-8")
     for args in (["check", str(root)], ["format", "--check", str(root)]):
         lint = subprocess.run(
             [str(VENV_BIN / "ruff"), *args], capture_output=True, text=True, timeout=120
         )
         assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def _add_a_model(package: Path) -> None:
+    """A model and its (empty) migrations package, registered by the plugin."""
+    (package / "migrations").mkdir()
+    (package / "migrations" / "__init__.py").write_text('"""Written by makemigrations."""\n')
+    (package / "models.py").write_text(
+        '''"""The plugin's tables."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Opening(Model):
+    """A job opening (Senin–Jumat, 08.00–17.00)."""
+
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=80, description="Judul lowongan – singkat")
+
+    class Meta:
+        table = "job_board_opening"
+''',
+        encoding="utf-8",
+    )
+    init = package / "__init__.py"
+    text = init.read_text(encoding="utf-8")
+    text = text.replace("Context, PluginInfo", "Context, ModelModule, PluginInfo")
+    text += """
+
+@hookimpl
+def guyub_register_models() -> Sequence[ModelModule]:
+    return [ModelModule("job_board", ("guyub_job_board.models",), "guyub_job_board.migrations")]
+"""
+    init.write_text(text, encoding="utf-8")

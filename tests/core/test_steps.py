@@ -229,3 +229,64 @@ async def test_where_the_platform_has_forms_the_steps_are_one_form() -> None:
         await amir.says("2027-01-15")
         chat.expect_sent(amir, contains="Tersimpan: Satpam, tutup 2027-01-15.")
     assert plugin.saved[-1] == {"title": "Satpam", "closes": "2027-01-15", "seats": 2}
+
+
+class Mentors(Vacancies):
+    """The flow of :class:`Vacancies` with a title and a label too long for a form in
+    Indonesian (the English ones fit)."""
+
+    PLUGIN = PluginInfo(name="mentors")
+
+    @hookimpl
+    def guyub_register_texts(self) -> dict[str, dict[str, str]]:
+        texts = super().guyub_register_texts()
+        texts["id"]["vac.cmd"] = "Tawarkan diri Anda sebagai mentor suatu keahlian"
+        texts["id"]["vac.label.seats"] = "Berapa banyak kursi yang tersedia untuk peserta"
+        return texts
+
+
+async def test_a_long_form_title_fails_the_plugins_own_tests() -> None:
+    from core import PluginError
+
+    with pytest.raises(PluginError) as raised:
+        async with make_app(plugins=[Mentors()], discover_plugins=False):
+            pass
+    message = str(raised.value)
+    assert "plugin 'mentors', text 'vac.cmd' in 'id' (48 characters" in message
+    assert "plugin 'mentors', text 'vac.label.seats' in 'id' (47 characters" in message
+    assert "in 'en'" not in message
+
+
+async def test_a_long_form_title_is_a_warning_and_cut_at_a_word(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Outside the test kit (a deployment) the bot starts, says which text is too long at
+    start-up, and the form shows it cut at a word boundary with an ellipsis."""
+    from core import App
+
+    settings = test_settings()
+    server = not settings.database.url.startswith("sqlite")
+    modals = MemoryAdapter("discord", caps=ALL_CAPABILITIES | {Capability.MODALS})
+    app = App(
+        settings,
+        plugins=[Mentors()],
+        discover_plugins=False,
+        schema="create",
+        clock=FakeClock(TEST_START),
+        create_database=server,
+        drop_database=server,
+    )
+    with caplog.at_level("WARNING", logger="core._app"):
+        await app.start()
+    try:
+        warned = [r.getMessage() for r in caplog.records if "form text" in r.getMessage()]
+        assert len(warned) == 2
+        assert warned[0].startswith("plugin mentors: form text 'vac.cmd' in 'id' is 48 chara")
+        assert "members see 'Tawarkan diri Anda sebagai mentor suatu…'" in warned[0]
+        chat = FakeChat(app, [modals])
+        await chat.user("amir").says("/lowongan")
+        form, _ = modals.forms[-1]
+        assert form.title == "Tawarkan diri Anda sebagai mentor suatu…"
+        assert form.fields[2].label == "Berapa banyak kursi yang tersedia untuk…"
+    finally:
+        await app.stop()

@@ -1,0 +1,1 @@
+"""A migrations package holding no migration yet."""
