@@ -83,6 +83,9 @@ class Metrics:
         # Labelled children, looked up once: prometheus-client's labels() is the costly part
         # of a count, and every label value here comes from a bounded set.
         self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+        #: Told of every unexpected error the core catches (a handler, a job, a plugin
+        #: hook, a background loop): the test kit shows them to the test that caused them.
+        self.error_listeners: list[Callable[[BaseException, str], None]] = []
         # What every update counts (received, handled, its command, its reply) is kept in
         # plain dicts and handed to prometheus-client when the registry is collected (a
         # scrape): a count on the hot path is then one dict update, not a lock and checks.
@@ -244,9 +247,12 @@ class Metrics:
         self._child(self.db_errors, where).inc()
 
     def note_error(self, exc: BaseException, where: str) -> None:
-        """Count ``exc`` as a database error at ``where`` if it is one."""
+        """An unexpected error caught at ``where``: counted if it is a database error,
+        and told to the :attr:`error_listeners`."""
         if is_database_error(exc):
             self.db_error(where)
+        for listener in self.error_listeners:
+            listener(exc, where)
 
     def started(self, at: datetime) -> None:
         self._child(self.up).set(at.timestamp())

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import logging
 import re
+import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,18 +39,6 @@ __all__ = ["ExpectationFailed", "FakeChat", "FakeUser", "HandlerError"]
 class HandlerError(AssertionError):
     """``FakeChat(raise_errors=True)``: a handler or job raised during the action (the
     exception it raised is the ``__cause__``)."""
-
-
-class _Errors(logging.Handler):
-    """Keeps the records logged at ERROR with a traceback."""
-
-    def __init__(self, into: list[logging.LogRecord]) -> None:
-        super().__init__(logging.ERROR)
-        self.into = into
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.exc_info:
-            self.into.append(record)
 
 
 class ExpectationFailed(AssertionError):
@@ -211,10 +199,10 @@ class FakeChat:
         self, app: App, platforms: Sequence[MemoryAdapter] = (), *, raise_errors: bool = False
     ) -> None:
         self.app = app
-        #: Errors logged with a traceback by the core during the last action (a handler or
-        #: job that raised): the member got an apology, the test sees the cause. With
+        #: What a handler, job or plugin hook raised during the last action (the core
+        #: caught it: the member got an apology), so the test sees the cause. With
         #: ``raise_errors`` the action itself raises the first one.
-        self.errors: list[logging.LogRecord] = []
+        self.errors: list[BaseException] = []
         self.raise_errors = raise_errors
         self.adapters: dict[str, MemoryAdapter] = {}
         for adapter in platforms or [MemoryAdapter("fake")]:
@@ -334,17 +322,18 @@ class FakeChat:
 
     @contextlib.contextmanager
     def _recording_errors(self) -> Iterator[None]:
-        recorder = _Errors(self.errors)
-        logger = logging.getLogger("core")
-        logger.addHandler(recorder)
+        def record(exc: BaseException, where: str) -> None:
+            self.errors.append(exc)
+
+        listeners = self.app.metrics.error_listeners
+        listeners.append(record)
         try:
             yield
         finally:
-            logger.removeHandler(recorder)
+            listeners.remove(record)
         if self.raise_errors and self.errors:
-            record = self.errors[0]
-            assert record.exc_info is not None
-            raise HandlerError(record.getMessage()) from record.exc_info[1]
+            first = self.errors[0]
+            raise HandlerError(f"the core caught {type(first).__name__}: {first}") from first
 
     async def advance(self, by: timedelta | str | datetime) -> None:
         """Move the clock (``"2h"``, a timedelta, or a datetime); due jobs run in order."""
@@ -453,15 +442,11 @@ class FakeChat:
         )
 
     def _errors_note(self) -> str:
-        """The tracebacks the core logged during the last action, for a failure message."""
+        """What the core caught during the last action, with tracebacks, for a failure."""
         if not self.errors:
             return ""
-        formatter = logging.Formatter()
-        return "\n\nthe core logged errors during the last action:\n" + "\n".join(
-            f"{r.getMessage()}\n{formatter.formatException(r.exc_info)}"
-            if r.exc_info
-            else r.getMessage()
-            for r in self.errors
+        return "\n\nthe core caught errors during the last action:\n" + "\n".join(
+            "".join(traceback.format_exception(exc)) for exc in self.errors
         )
 
     def expect_not_sent(
