@@ -484,7 +484,8 @@ class App:
         )
         for adapter in self.adapters.values():
             try:
-                await asyncio.wait_for(adapter.stop_receiving(), budget)
+                async with asyncio.timeout(budget):
+                    await adapter.stop_receiving()
             except Exception:
                 log.warning("%s did not stop receiving cleanly", adapter.platform, exc_info=True)
         waits = [

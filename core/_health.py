@@ -109,7 +109,8 @@ async def check_readiness(app: App) -> Readiness:
     result = Readiness()
     try:
         # A question through the ORM that any database with the core's tables can answer.
-        await asyncio.wait_for(Job.filter(id=0).exists(), DB_TIMEOUT)
+        async with asyncio.timeout(DB_TIMEOUT):
+            await Job.filter(id=0).exists()
         result.checks["database"] = "ok"
     except Exception as exc:
         app.metrics.note_error(exc, "readyz")
@@ -118,7 +119,8 @@ async def check_readiness(app: App) -> Readiness:
     else:
         if app.schema_managed:
             try:
-                pending = await asyncio.wait_for(app.database.pending_migrations(), DB_TIMEOUT)
+                async with asyncio.timeout(DB_TIMEOUT):
+                    pending = await app.database.pending_migrations()
             except Exception as exc:
                 result.fail("migrations", _reason(exc))
             else:
@@ -169,7 +171,8 @@ def routes(app: App) -> list[web.RouteDef]:
 
     async def metrics(request: web.Request) -> web.Response:
         try:
-            await asyncio.wait_for(refresh_metrics(app), DB_TIMEOUT)
+            async with asyncio.timeout(DB_TIMEOUT):
+                await refresh_metrics(app)
         except Exception as exc:
             # The counters are still worth scraping when the database is away.
             app.metrics.note_error(exc, "metrics")

@@ -428,8 +428,12 @@ class Scheduler:
             if next_due is not None:
                 wait = min(wait, max(0.0, (next_due - self.clock.now()).total_seconds()))
             self._wakeup.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns normally when
+            # the wait ends (a wake-up) just as the task is cancelled, swallowing the
+            # cancellation, and this loop then never ends (the App's stop hung on it).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wakeup.wait()
 
     async def _claim(self, limit: int, *, ahead: float = 0.0) -> list[_Claimed]:
         """One statement claims the batch (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so

@@ -875,8 +875,12 @@ class Outbox:
                 self.metrics.note_error(exc, "outbox")
                 wait = backoff.next()
                 log.exception("outbox loop failed; retrying in %.1fs", wait)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns normally when
+            # the wait ends (a wake-up) just as the task is cancelled, swallowing the
+            # cancellation, and this loop then never ends (the App's stop hung on it).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wakeup.wait()
 
     async def run_due(self, limit: int | None = None) -> int:
         """Send every delivery due now (waiting out short pauses); returns how many rows

@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,3 +101,21 @@ async def test_a_second_sigterm_cuts_the_wait_short(tmp_path: Path):
     finished, job, _ = await _state(url)
     assert finished is None
     assert job.status == "pending"
+
+
+@pytest.mark.parametrize("service", ["scheduler", "outbox"])
+async def test_a_loop_woken_just_as_it_is_cancelled_still_stops(
+    make_app: Any, service: str
+) -> None:
+    """The wake-up and the cancellation land in one turn of the event loop (a delivery
+    stored while the App stops). With ``asyncio.wait_for`` (Python 3.11) the loop took the
+    wake-up, dropped the cancellation and ran on: the App's stop never ended."""
+    async with make_app() as app:
+        loop_owner = getattr(app, service)
+        task = asyncio.create_task(loop_owner.run_forever())
+        await asyncio.sleep(0.3)  # one round done: idle, waiting to be woken
+        loop_owner._wakeup.set()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            async with asyncio.timeout(5):
+                await task
