@@ -28,6 +28,12 @@ class Echo:
     async def ping(self, ctx: Context) -> None:
         await ctx.reply("pong")
 
+    async def flag(self, ctx: Context, on: bool) -> None:
+        await ctx.reply(f"flag={on}")
+
+    async def repeat(self, ctx: Context, times: int, text: str | None = None) -> None:
+        await ctx.reply(f"{times}x {text}")
+
     @hookimpl
     def guyub_register_commands(self) -> list[Command]:
         return [
@@ -40,6 +46,16 @@ class Echo:
             ),
             Command("crash", self.crash, "echo.cmd"),
             Command("ping", self.ping, "echo.cmd"),
+            Command("flag", self.flag, "echo.cmd", params=(Param("on", ParamType.BOOL),)),
+            Command(
+                "repeat",
+                self.repeat,
+                "echo.cmd",
+                params=(
+                    Param("times", ParamType.INT, required=False, default=1),
+                    Param("text", ParamType.TEXT, required=False),
+                ),
+            ),
         ]
 
     @hookimpl
@@ -108,6 +124,31 @@ async def test_words_after_a_command_without_parameters_are_refused(chat: FakeCh
     await amir.says("/ping baru")
     chat.expect_sent(amir, contains="Isiannya terlalu banyak. Cara pakai: /ping")
     chat.expect_not_sent(amir, contains="pong")
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [("ya", True), ("tidak", False), ("yes", True), ("no", False), ("on", True), ("0", False)],
+)
+async def test_yes_and_no_in_either_language(chat: FakeChat, typed: str, value: bool) -> None:
+    amir = chat.user("amir")
+    await amir.says(f"/flag {typed}")
+    chat.expect_sent(amir, contains=f"flag={value}")
+
+
+async def test_optional_parameters_take_their_default_and_fill_from_the_left(
+    chat: FakeChat,
+) -> None:
+    """As docs/plugins.md says: a parameter not given gets ``Param.default``; typed words
+    fill parameters from the left, so an optional number before a text takes the first
+    word."""
+    amir = chat.user("amir")
+    await amir.says("/repeat")
+    chat.expect_sent(amir, contains="1x None")
+    await amir.says("/repeat 3 halo semua")
+    chat.expect_sent(amir, contains="3x halo semua")
+    await amir.says("/repeat halo")
+    chat.expect_sent(amir, contains="Times harus berupa angka")
 
 
 async def test_a_100_kb_message_is_refused_and_changes_nothing(chat: FakeChat) -> None:
